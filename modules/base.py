@@ -1,0 +1,138 @@
+"""Stack base class: one region, one explicit AWS provider, default tags, and the remote state backend."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cdktf import S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from modules.config import DeploymentConfig, StateSettings
+
+
+@dataclass(frozen=True)
+class AwsEnv:
+    """Where a stack deploys: account, region and partition, known at synth time (no lookups)."""
+
+    account_id: str
+    region: str
+    partition: str = "aws"
+
+    def arn(self, service: str, resource: str, *, region: str | None = None, account: bool = True) -> str:
+        """A deterministic ARN in this account; `region=""` for global services such as IAM."""
+        in_region = self.region if region is None else region
+        return f"arn:{self.partition}:{service}:{in_region}:{self.account_id if account else ''}:{resource}"
+
+    @property
+    def root_principal(self) -> str:
+        return f"arn:{self.partition}:iam::{self.account_id}:root"
+
+
+def common_tags(config: DeploymentConfig, stack_name: str) -> dict[str, str]:
+    """Tags every resource gets through the provider's default_tags; the config's own tags win."""
+    return {
+        "Project": config.project,
+        "Environment": config.environment,
+        "ManagedBy": "cdktf",
+        "Stack": stack_name,
+        **config.tags,
+    }
+
+
+def state_key(config: DeploymentConfig, stack_name: str) -> str:
+    """One state object per stack: '<project>/<environment>/<stack>.tfstate'."""
+    return f"{config.project}/{config.environment}/{stack_name}.tfstate"
+
+
+def state_kms_alias_arn(config: DeploymentConfig, region: str) -> str:
+    """The state key's alias in a region; the bootstrap stack creates it under this name in both regions."""
+    return AwsEnv(config.account_id, region).arn("kms", f"alias/{config.name_prefix}-tfstate")
+
+
+def configure_s3_backend(stack: TerraformStack, config: DeploymentConfig, stack_name: str) -> S3Backend:
+    """Point a stack at the shared remote state (the replica bucket when state.failover is true)."""
+    state: StateSettings = config.state
+    return S3Backend(
+        stack,
+        bucket=state.active_bucket,
+        key=state_key(config, stack_name),
+        region=state.active_region,
+        dynamodb_table=state.lock_table,
+        encrypt=True,
+        kms_key_id=state_kms_alias_arn(config, state.active_region),
+    )
+
+
+class RegionalStack(TerraformStack):
+    """A stack pinned to one region with its own provider; everything it creates is tagged.
+
+    Default: remote S3 state from the config; pass `remote_state=False` for the bootstrap stack only.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        stack_name: str,
+        *,
+        config: DeploymentConfig,
+        region: str,
+        remote_state: bool = True,
+        extra_tags: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, stack_name)
+        self.config = config
+        self.stack_name = stack_name
+        self.env = AwsEnv(config.account_id, region)
+        self.tags = {**common_tags(config, stack_name), **(extra_tags or {})}
+        self._provider_regions: dict[str, str] = {}
+        self.provider = self.aws_provider(region)
+        if remote_state:
+            configure_s3_backend(self, config, stack_name)
+
+    def aws_provider(self, region: str, *, alias: str | None = None) -> AwsProvider:
+        """The stack's provider for `region`; an alias is needed only for a second region in one stack."""
+        provider = AwsProvider(
+            self,
+            f"aws-{alias}" if alias else "aws",
+            region=region,
+            alias=alias,
+            allowed_account_ids=[self.config.account_id],
+            default_tags=[AwsProviderDefaultTags(tags=self.tags)],
+        )
+        self._provider_regions[provider.node.id] = region
+        return provider
+
+    def env_for(self, provider: AwsProvider | None) -> AwsEnv:
+        """The AwsEnv of resources created with `provider` (None: the stack's own region)."""
+        if provider is None:
+            return self.env
+        return replace(self.env, region=self._provider_regions[provider.node.id])
+
+    @staticmethod
+    def of(construct: Construct) -> RegionalStack:
+        """The RegionalStack a construct belongs to; raises if it was built outside one."""
+        stack = TerraformStack.of(construct)
+        if not isinstance(stack, RegionalStack):
+            raise TypeError(f"{construct.node.path} must be created inside a RegionalStack, not {type(stack).__name__}")
+        return stack
+
+
+def policy_json(statements: Sequence[Mapping[str, Any]]) -> str:
+    """An IAM policy document as JSON; tokens inside strings resolve at synth time."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
+
+
+def assume_role_policy(service: str, *, source_account: str | None = None) -> str:
+    """Trust policy for an AWS service, scoped to our account when given (confused-deputy guard)."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return policy_json([statement])

@@ -1,0 +1,498 @@
+"""Typed deployment configuration: one YAML file describes both architectures.
+
+Loading never imports cdktf or the provider bindings, so a bad file fails in well under a second.
+Every problem is reported as one line naming the field path, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
+
+from modules.errors import MISSING, InputError, Problem
+
+#: AWS commercial-partition regions (partition "aws"); GovCloud, China and ISO regions are not supported.
+COMMERCIAL_REGIONS: tuple[str, ...] = (
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+)
+
+MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24
+
+_DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN_RE = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z]{{2,63}}$")
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
+_ENV_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
+_TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+_EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
+_ZONE_ID_RE = re.compile(r"^Z[A-Z0-9]{4,31}$")
+
+
+# --- single-value rules (each raises ValueError("expected ...") naming what is allowed) ---
+
+
+def _region(value: str) -> str:
+    if value not in COMMERCIAL_REGIONS:
+        raise ValueError(f"expected an AWS commercial region, one of: {', '.join(COMMERCIAL_REGIONS)}")
+    return value
+
+
+def _vpc_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"expected an IPv4 network in CIDR notation such as 10.1.0.0/16 ({exc})") from None
+    if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
+        raise ValueError(f"expected a prefix length from /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}")
+    if not network.is_private:
+        raise ValueError("expected a private (RFC 1918) range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+    return str(network)
+
+
+def _domain(value: str) -> str:
+    if len(value) > 253 or not _DOMAIN_RE.match(value):
+        raise ValueError(
+            "expected a lower-case fully qualified domain name such as api.example.com "
+            "(labels of a-z, 0-9 and '-', at most 63 characters, no trailing dot)"
+        )
+    return value
+
+
+def _bucket(value: str) -> str:
+    if (
+        not _BUCKET_RE.match(value)
+        or ".." in value
+        or value.startswith("xn--")
+        or value.endswith("-s3alias")
+        or re.match(r"^\d+\.\d+\.\d+\.\d+$", value)
+    ):
+        raise ValueError(
+            "expected an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', "
+            "starting and ending with a letter or digit, not an IP address"
+        )
+    return value
+
+
+def _pattern(regex: re.Pattern[str], allowed: str):
+    def check(value: str) -> str:
+        if not regex.match(value):
+            raise ValueError(f"expected {allowed}")
+        return value
+
+    return check
+
+
+def _tag_map(value: dict[str, str]) -> dict[str, str]:
+    for key, tag_value in value.items():
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            raise ValueError(f"expected tag keys of 1-128 characters not starting with 'aws:' (key {key!r})")
+        if len(tag_value) > 256:
+            raise ValueError(f"expected tag values of at most 256 characters (key {key!r})")
+    return value
+
+
+Region = Annotated[StrictStr, AfterValidator(_region)]
+VpcCidr = Annotated[StrictStr, AfterValidator(_vpc_cidr)]
+DomainName = Annotated[StrictStr, AfterValidator(_domain)]
+BucketName = Annotated[StrictStr, AfterValidator(_bucket)]
+ProjectName = Annotated[StrictStr, AfterValidator(_pattern(_NAME_RE, "2-20 characters of a-z, 0-9 and '-', starting with a letter"))]
+EnvironmentName = Annotated[StrictStr, AfterValidator(_pattern(_ENV_RE, "1-12 characters of a-z, 0-9 and '-', starting with a letter"))]
+TableName = Annotated[
+    StrictStr, AfterValidator(_pattern(_TABLE_RE, "a DynamoDB table name: 3-255 characters of A-Z, a-z, 0-9, '_', '.', '-'"))
+]
+Email = Annotated[StrictStr, AfterValidator(_pattern(_EMAIL_RE, "an e-mail address such as oncall@example.com"))]
+HostedZoneId = Annotated[StrictStr, AfterValidator(_pattern(_ZONE_ID_RE, "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"))]
+AccountId = Annotated[StrictStr, AfterValidator(_pattern(re.compile(r"^\d{12}$"), "a 12-digit AWS account ID, quoted as a string"))]
+
+
+def _positive_seconds(value: int) -> int:
+    if value <= 0:
+        raise ValueError("expected a positive whole number of seconds")
+    return value
+
+
+Seconds = Annotated[StrictInt, AfterValidator(_positive_seconds)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RecoveryObjective(_Model):
+    """Recovery time and point objectives for one failure domain, in seconds."""
+
+    rto_seconds: Seconds
+    rpo_seconds: Seconds
+
+
+class ResiliencePolicy(_Model):
+    """An AWS Resilience Hub policy: RTO/RPO per failure domain.
+
+    Default: seed 000's mission-critical numbers are in the example file, not here; every objective is required.
+    """
+
+    tier: Literal["MissionCritical", "Critical", "Important", "CoreServices", "NonCritical", "NotApplicable"] = "MissionCritical"
+    region: RecoveryObjective
+    az: RecoveryObjective
+    hardware: RecoveryObjective
+    software: RecoveryObjective
+
+
+class HealthCheckSettings(_Model):
+    """Route 53 health check of a regional endpoint. Default: HTTPS /health every 30 s, 3 failures."""
+
+    path: Annotated[StrictStr, Field(pattern=r"^/[A-Za-z0-9._~/-]{0,254}$")] = "/health"
+    request_interval_seconds: Literal[10, 30] = 30
+    failure_threshold: Annotated[StrictInt, Field(ge=1, le=10)] = 3
+
+
+class RegionSettings(_Model):
+    """One region of an architecture: where it runs and its network."""
+
+    region: Region
+    vpc_cidr: VpcCidr
+    az_count: Literal[2, 3] = 3
+    availability_zones: tuple[StrictStr, ...] | None = Field(
+        default=None,
+        description="Default: the first az_count available zones of the region, looked up at plan time.",
+    )
+
+
+class LambdaSettings(_Model):
+    """Size of the API function in each region."""
+
+    memory_mb: Annotated[StrictInt, Field(ge=128, le=10240)] = 256
+    timeout_seconds: Annotated[StrictInt, Field(ge=1, le=29)] = 10
+    reserved_concurrency: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
+
+
+class ActiveActive(_Model):
+    """Active/active serverless architecture (seed 000)."""
+
+    enabled: StrictBool = True
+    domain_name: DomainName
+    hosted_zone_id: HostedZoneId
+    alarm_email: Email
+    primary: RegionSettings
+    secondary: RegionSettings
+    log_retention_days: Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+    lambda_function: LambdaSettings = LambdaSettings()
+    health_check: HealthCheckSettings = HealthCheckSettings()
+    resilience_policy: ResiliencePolicy
+
+    @property
+    def regions(self) -> tuple[RegionSettings, RegionSettings]:
+        return (self.primary, self.secondary)
+
+
+class ScalingSize(_Model):
+    """Auto Scaling group size and instance type of one tier."""
+
+    instance_type: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")] = "t3.small"
+    min_size: Annotated[StrictInt, Field(ge=0, le=100)]
+    desired_capacity: Annotated[StrictInt, Field(ge=0, le=100)]
+    max_size: Annotated[StrictInt, Field(ge=1, le=100)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScalingSize:
+        if not self.min_size <= self.desired_capacity <= self.max_size:
+            raise ValueError("expected min_size <= desired_capacity <= max_size")
+        return self
+
+
+class WarmStandbyRegion(RegionSettings):
+    """One region of the warm standby: network plus tier sizes."""
+
+    az_count: Literal[2, 3] = 2
+    nat_gateways: Annotated[StrictInt, Field(ge=1, le=3)] = 2
+    web: ScalingSize
+    app: ScalingSize
+
+
+class DatabaseSettings(_Model):
+    """RDS PostgreSQL primary (Multi-AZ) and its cross-region replica."""
+
+    engine_version: Annotated[StrictStr, Field(pattern=r"^\d+(\.\d+)?$")] = "16.4"
+    instance_class: Annotated[StrictStr, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")] = "db.t3.medium"
+    allocated_storage_gb: Annotated[StrictInt, Field(ge=20, le=65536)] = 50
+    backup_retention_days: Annotated[StrictInt, Field(ge=7, le=35)] = 7
+
+
+class CloudFrontOrigin(_Model):
+    """How CloudFront talks to each regional origin before failing over."""
+
+    connection_attempts: Annotated[StrictInt, Field(ge=1, le=3)] = 3
+    connection_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=10)] = 10
+    read_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=60)] = 30
+
+
+class WarmStandby(_Model):
+    """Warm-standby three-tier architecture (seeds 001, 002, 003)."""
+
+    enabled: StrictBool = True
+    domain_name: DomainName
+    hosted_zone_id: HostedZoneId
+    alarm_email: Email
+    primary: WarmStandbyRegion
+    standby: WarmStandbyRegion
+    log_retention_days: Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+    database: DatabaseSettings = DatabaseSettings()
+    cloudfront: CloudFrontOrigin = CloudFrontOrigin()
+    health_check: HealthCheckSettings = HealthCheckSettings()
+    resilience_policy: ResiliencePolicy
+
+    @property
+    def regions(self) -> tuple[WarmStandbyRegion, WarmStandbyRegion]:
+        return (self.primary, self.standby)
+
+
+class StateSettings(_Model):
+    """Remote Terraform state: an S3 bucket replicated to a second region and a lock table in each.
+
+    Default: failover is false, every backend uses the bucket and lock table in `region`; set it to true when
+    that region is down to switch every backend to `replica_bucket` and the lock table in `replica_region`.
+    """
+
+    bucket: BucketName
+    region: Region
+    replica_region: Region
+    replica_bucket: BucketName | None = Field(default=None, description="Default: '<bucket>-replica'.")
+    lock_table: TableName
+    failover: StrictBool = False
+
+    @property
+    def replica_bucket_name(self) -> str:
+        return self.replica_bucket or f"{self.bucket}-replica"
+
+    @property
+    def active_bucket(self) -> str:
+        return self.replica_bucket_name if self.failover else self.bucket
+
+    @property
+    def active_region(self) -> str:
+        return self.replica_region if self.failover else self.region
+
+
+class DeploymentConfig(_Model):
+    """The whole deployment: shared settings, the state backend and both architectures."""
+
+    project: ProjectName
+    environment: EnvironmentName
+    account_id: AccountId
+    tags: Annotated[dict[StrictStr, StrictStr], AfterValidator(_tag_map)] = Field(default_factory=dict)
+    state: StateSettings
+    active_active: ActiveActive | None = None
+    warm_standby: WarmStandby | None = None
+
+    @property
+    def name_prefix(self) -> str:
+        return f"{self.project}-{self.environment}"
+
+    def enabled_architectures(self) -> Iterator[tuple[str, ActiveActive | WarmStandby]]:
+        for key in ("active_active", "warm_standby"):
+            arch = getattr(self, key)
+            if arch is not None and arch.enabled:
+                yield key, arch
+
+
+# --- whole-file rules that span fields ---
+
+
+def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    if cfg.state.region == cfg.state.replica_region:
+        problems.append(
+            Problem("state.replica_region", cfg.state.replica_region, f"expected a region other than state.region ({cfg.state.region})")
+        )
+    if cfg.state.replica_bucket == cfg.state.bucket:
+        problems.append(Problem("state.replica_bucket", cfg.state.replica_bucket, "expected a name other than state.bucket"))
+
+    archs = list(cfg.enabled_architectures())
+    if not archs:
+        problems.append(
+            Problem("active_active.enabled", MISSING, "expected at least one architecture (active_active or warm_standby) to be enabled")
+        )
+
+    vpcs: list[tuple[str, ipaddress.IPv4Network]] = []
+    for key, arch in archs:
+        first, second = arch.regions
+        second_name = "secondary" if key == "active_active" else "standby"
+        if first.region == second.region:
+            problems.append(
+                Problem(f"{key}.{second_name}.region", second.region, f"expected a region other than {key}.primary.region ({first.region})")
+            )
+        for role, settings in (("primary", first), (second_name, second)):
+            path = f"{key}.{role}"
+            vpcs.append((f"{path}.vpc_cidr", ipaddress.IPv4Network(settings.vpc_cidr)))
+            zones = settings.availability_zones
+            if zones is not None:
+                if len(zones) != settings.az_count or len(set(zones)) != len(zones):
+                    problems.append(
+                        Problem(f"{path}.availability_zones", list(zones), f"expected {settings.az_count} distinct zones (az_count)")
+                    )
+                for zone in zones:
+                    if not re.fullmatch(rf"{re.escape(settings.region)}[a-z]", zone):
+                        problems.append(
+                            Problem(f"{path}.availability_zones", zone, f"expected a zone of {settings.region}, such as {settings.region}a")
+                        )
+        if key == "warm_standby":
+            for tier in ("web", "app"):
+                primary_size, standby_size = getattr(arch.primary, tier), getattr(arch.standby, tier)
+                if standby_size.max_size > primary_size.max_size:
+                    problems.append(
+                        Problem(
+                            f"warm_standby.standby.{tier}.max_size",
+                            standby_size.max_size,
+                            f"expected at most warm_standby.primary.{tier}.max_size ({primary_size.max_size}): the standby is scaled down",
+                        )
+                    )
+            for role, settings in (("primary", arch.primary), ("standby", arch.standby)):
+                if settings.nat_gateways > settings.az_count:
+                    problems.append(
+                        Problem(
+                            f"warm_standby.{role}.nat_gateways",
+                            settings.nat_gateways,
+                            f"expected at most az_count ({settings.az_count}) NAT gateways",
+                        )
+                    )
+
+    for index, (path, network) in enumerate(vpcs):
+        for other_path, other in vpcs[:index]:
+            if network.overlaps(other):
+                problems.append(Problem(path, str(network), f"expected a range that does not overlap {other_path} ({other})"))
+    return problems
+
+
+# --- loading ---
+
+
+def _loc_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif isinstance(item, str) and not item.startswith("function-after"):
+            parts.append(("." if parts else "") + item)
+    return "".join(parts)
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at the parent of loc, walking the model tree."""
+    current: Any = model
+    for item in loc[:-1]:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or not isinstance(item, str):
+            return []
+        field = current.model_fields.get(item)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _problem_from(error: dict[str, Any]) -> Problem:
+    path = _loc_path(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(DeploymentConfig, error["loc"])
+        return Problem(path, error["input"], f"unknown key; allowed keys here: {', '.join(allowed)}")
+    if kind == "missing":
+        return Problem(path, MISSING, "this key is required")
+    message = error["msg"]
+    for prefix in ("Value error, ", "Input should be "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+            message = message if prefix == "Value error, " else f"expected {message}"
+    if not message.startswith("expected"):
+        message = f"expected a valid value: {message[0].lower()}{message[1:]}"
+    return Problem(path, error.get("input", MISSING), message)
+
+
+def parse_config(data: Any, *, source: str | None = None) -> DeploymentConfig:
+    """Validate already-parsed YAML data; raises InputError listing every problem."""
+    if not isinstance(data, dict):
+        raise InputError(Problem("", data, "expected a mapping of settings at the top level"), source=source)
+    try:
+        cfg = DeploymentConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [_problem_from(error) for error in exc.errors(include_url=False)]
+        raise InputError(problems, source=source) from None
+    problems = _cross_field_problems(cfg)
+    if problems:
+        raise InputError(problems, source=source)
+    return cfg
+
+
+def load_config(path: str | Path) -> DeploymentConfig:
+    """Read and validate one deployment file; raises InputError naming the file on any problem."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem("", source, f"expected a readable YAML file ({exc.strerror})"), source=source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise InputError(Problem("", f"<YAML syntax error at {where}>", "expected valid YAML"), source=source) from None
+    return parse_config(data, source=source)

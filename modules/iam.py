@@ -1,0 +1,64 @@
+"""IAM role for an AWS service with inline least-privilege statements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from modules.base import RegionalStack, assume_role_policy, policy_json
+from modules.errors import InputError
+
+
+class ServiceRole(Construct):
+    """A role that one AWS service assumes, only from our account.
+
+    Default: no permissions beyond `statements`; AWS managed policies only when named in `managed_policy_arns`.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        service: str,
+        statements: Sequence[Mapping[str, Any]] = (),
+        managed_policy_arns: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, id)
+        for index, statement in enumerate(statements):
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else list(actions)
+            resources = statement.get("Resource", [])
+            resources = [resources] if isinstance(resources, str) else list(resources)
+            if "*" in actions or (any(a.endswith(":*") for a in actions) and "*" in resources):
+                raise InputError.single(
+                    f"{self.node.path}.statements[{index}]",
+                    {"Action": actions, "Resource": resources},
+                    "expected named actions; a wildcard action on all resources is not least privilege",
+                )
+        env = RegionalStack.of(self).env
+        self.role = IamRole(
+            self,
+            "role",
+            name=name,
+            assume_role_policy=assume_role_policy(service, source_account=env.account_id),
+            tags={"Name": name},
+        )
+        if statements:
+            IamRolePolicy(self, "policy", name=f"{name}-inline", role=self.role.id, policy=policy_json(statements))
+        for index, arn in enumerate(managed_policy_arns):
+            IamRolePolicyAttachment(self, f"managed-{index}", role=self.role.name, policy_arn=arn)
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn
+
+    @property
+    def role_name(self) -> str:
+        return self.role.name

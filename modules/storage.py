@@ -1,0 +1,221 @@
+"""S3 bucket with the safeguards on: versioned, KMS-encrypted, private, TLS only, replicable to another region."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_replication_configuration import (
+    S3BucketReplicationConfigurationA,
+    S3BucketReplicationConfigurationRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
+from constructs import Construct
+
+from modules.base import RegionalStack, policy_json
+from modules.errors import InputError
+from modules.iam import ServiceRole
+from modules.kms import EncryptionKey
+
+
+class SecureBucket(Construct):
+    """A versioned bucket encrypted with `key` (bucket key on), all public access blocked, ACLs disabled.
+
+    Default: requests without TLS 1.2+ are denied; old versions expire after 90 days and incomplete uploads after 7;
+    `force_destroy=False`, so Terraform never deletes a bucket that still holds objects.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        key: EncryptionKey,
+        noncurrent_version_expiration_days: int = 90,
+        force_destroy: bool = False,
+        provider: AwsProvider | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        if noncurrent_version_expiration_days < 1:
+            raise InputError.single(
+                f"{self.node.path}.noncurrent_version_expiration_days", noncurrent_version_expiration_days, "expected at least 1 day"
+            )
+        self.env = RegionalStack.of(self).env_for(provider)
+        self.key = key
+        self.provider = provider
+        self.bucket = S3Bucket(
+            self, "bucket", bucket=bucket_name, force_destroy=force_destroy, tags={"Name": bucket_name}, provider=provider
+        )
+        self.versioning = S3BucketVersioningA(
+            self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, provider=provider
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms", "kms_master_key_id": key.key_arn},
+                    bucket_key_enabled=True,
+                )
+            ],
+            provider=provider,
+        )
+        S3BucketPublicAccessBlock(
+            self,
+            "public-access-block",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            provider=provider,
+        )
+        S3BucketOwnershipControls(
+            self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, provider=provider
+        )
+        S3BucketPolicy(
+            self,
+            "policy",
+            bucket=self.bucket.id,
+            policy=policy_json(
+                [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "DenyTlsBelow12",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
+                        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                    },
+                ]
+            ),
+            provider=provider,
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-old-versions-and-abandoned-uploads",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_version_expiration_days)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+            depends_on=[self.versioning],
+            provider=provider,
+        )
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.arn
+
+    def replicate_to(self, id: str, destination: SecureBucket, *, role_name: str, replication_time_minutes: int | None = 15) -> None:
+        """Replicate every object (and delete markers) to `destination`, re-encrypted with its key.
+
+        Default: Replication Time Control on, 15 minutes, with replication metrics; None turns RTC off.
+        """
+        if destination.env.region == self.env.region:
+            raise InputError.single(
+                f"{self.node.path}.replicate_to", destination.env.region, f"expected a bucket outside {self.env.region}"
+            )
+        if replication_time_minutes not in (None, 15):
+            raise InputError.single(f"{self.node.path}.replication_time_minutes", replication_time_minutes, "expected 15 or None")
+        role = ServiceRole(
+            self,
+            f"{id}-role",
+            name=role_name,
+            service="s3.amazonaws.com",
+            statements=[
+                {
+                    "Sid": "ReadSourceConfiguration",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+                    "Resource": [self.bucket.arn],
+                },
+                {
+                    "Sid": "ReadSourceVersions",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+                    "Resource": [f"{self.bucket.arn}/*"],
+                },
+                {
+                    "Sid": "WriteReplicas",
+                    "Effect": "Allow",
+                    "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+                    "Resource": [f"{destination.bucket.arn}/*"],
+                },
+                {
+                    "Sid": "DecryptWithSourceKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": [self.key.key_arn],
+                },
+                {
+                    "Sid": "EncryptWithDestinationKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+                    "Resource": [destination.key.key_arn],
+                },
+            ],
+        )
+        destination_config: dict[str, object] = {
+            "bucket": destination.bucket.arn,
+            "storage_class": "STANDARD",
+            "encryption_configuration": {"replica_kms_key_id": destination.key.key_arn},
+        }
+        if replication_time_minutes is not None:
+            destination_config["replication_time"] = {"status": "Enabled", "time": {"minutes": replication_time_minutes}}
+            destination_config["metrics"] = {"status": "Enabled", "event_threshold": {"minutes": replication_time_minutes}}
+        S3BucketReplicationConfigurationA(
+            self,
+            id,
+            bucket=self.bucket.id,
+            role=role.role_arn,
+            rule=[
+                S3BucketReplicationConfigurationRule(
+                    id=f"replicate-all-to-{destination.env.region}",
+                    status="Enabled",
+                    priority=1,
+                    filter={},
+                    delete_marker_replication={"status": "Enabled"},
+                    source_selection_criteria={"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                    destination=destination_config,
+                )
+            ],
+            depends_on=[self.versioning, destination.versioning],
+            provider=self.provider,
+        )

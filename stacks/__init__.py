@@ -1,0 +1,1 @@
+"""The deployable stacks: compositions of `modules/` for each architecture."""

@@ -1,0 +1,79 @@
+"""Build every stack of a deployment and synthesize it atomically into the output directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cdktf import App
+from constructs import Construct
+
+from modules.config import DeploymentConfig
+from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
+from stacks.foundation import (
+    ACTIVE_ACTIVE,
+    WARM_STANDBY,
+    GlobalFoundationStack,
+    RegionalFoundationStack,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
+BOOTSTRAP_STATE_DIR = PROJECT_ROOT / ".state"
+
+
+def bootstrap_state_file(config: DeploymentConfig) -> Path:
+    return BOOTSTRAP_STATE_DIR / f"{config.name_prefix}-{STATE_BOOTSTRAP_STACK}.tfstate"
+
+
+def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> list[str]:
+    """Add every stack of `config` to `app`; returns the stack names in deploy order."""
+    bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
+    StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config), bootstrap_dir))
+    names = [STATE_BOOTSTRAP_STACK]
+    for key, arch in config.enabled_architectures():
+        architecture = ACTIVE_ACTIVE if key == "active_active" else WARM_STANDBY
+        first, second = arch.regions
+        regional = [
+            RegionalFoundationStack(app, config=config, architecture=architecture, arch=arch, settings=settings, peer_region=peer.region)
+            for settings, peer in ((first, second), (second, first))
+        ]
+        global_stack = GlobalFoundationStack(app, config=config, architecture=architecture, arch=arch)
+        for stack in regional:
+            global_stack.add_dependency(stack)
+        names += [stack.stack_name for stack in regional] + [global_stack.stack_name]
+    return names
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    outdir: Path
+    stack_names: list[str]
+
+
+def synthesize(config: DeploymentConfig, outdir: Path | str) -> SynthResult:
+    """Synthesize into a temporary sibling of `outdir`, then swap it into place.
+
+    On any failure the temporary directory is removed and `outdir` is left exactly as it was.
+    """
+    final = Path(outdir).resolve()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=final.parent))
+    try:
+        app = App(outdir=str(staging))
+        names = build_stacks(app, config, outdir=final)
+        app.synth()
+        retired = None
+        if final.exists():
+            retired = final.parent / f".{final.name}.retired-{os.getpid()}"
+            final.rename(retired)
+        staging.rename(final)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return SynthResult(final, names)

@@ -1,0 +1,191 @@
+"""Foundation stacks of both architectures, composed from the shared modules.
+
+Each region gets a stack of its own and a global stack (us-east-1) holds what Route 53 and CloudFront need.
+A regional stack reads nothing from the other region: cross-region references (the peer's backup vault, the
+regional host names that health checks probe) are deterministic names built from the configuration, so the
+surviving region can be planned and applied while the other one is down.
+"""
+
+from __future__ import annotations
+
+from cdktf import TerraformOutput
+from constructs import Construct
+
+from modules.alarms import AlarmTopic
+from modules.backup import BackupPlan, backup_vault_arn
+from modules.base import RegionalStack
+from modules.config import ActiveActive, DeploymentConfig, RegionSettings, WarmStandby, WarmStandbyRegion
+from modules.health_check import HealthCheck, RecordEndpoint, RoutedRecords
+from modules.kms import EncryptionKey
+from modules.network import PRIVATE_ONLY, THREE_TIER, DnsFirewall, Network
+from modules.waf import SERVERLESS_API_RULE_GROUPS, WEB_APP_RULE_GROUPS, WebAcl
+
+GLOBAL_REGION = "us-east-1"
+ACTIVE_ACTIVE = "active-active"
+WARM_STANDBY = "warm-standby"
+#: Interface endpoints the private Lambda functions and their operations need (seed 000).
+SERVERLESS_ENDPOINTS = ("logs", "monitoring", "sqs", "sns", "kms", "xray", "ssm")
+#: Interface endpoints of the three-tier app: Session Manager and Secrets Manager (seed 001).
+THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager")
+
+
+def regional_stack_name(architecture: str, region: str) -> str:
+    return f"{architecture}-{region}"
+
+
+def global_stack_name(architecture: str) -> str:
+    return f"{architecture}-global"
+
+
+def regional_host(region: str, domain_name: str) -> str:
+    """The per-region host name health checks probe, e.g. eu-west-1.api.example.com."""
+    return f"{region}.{domain_name}"
+
+
+def vault_name(config: DeploymentConfig, architecture: str, region: str) -> str:
+    return f"{config.name_prefix}-{architecture}-{region}"
+
+
+class RegionalFoundationStack(RegionalStack):
+    """Key, network, alarm topic and backup plan of one region of one architecture."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        *,
+        config: DeploymentConfig,
+        architecture: str,
+        arch: ActiveActive | WarmStandby,
+        settings: RegionSettings,
+        peer_region: str,
+    ) -> None:
+        region = settings.region
+        super().__init__(
+            scope,
+            regional_stack_name(architecture, region),
+            config=config,
+            region=region,
+            extra_tags={"Architecture": architecture},
+        )
+        name = f"{config.name_prefix}-{architecture}-{region}"
+        self.key = EncryptionKey(
+            self,
+            "key",
+            alias=name,
+            description=f"{name}: logs, alarms, backups",
+            allow_cloudwatch_logs=True,
+            service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
+        )
+        if isinstance(settings, WarmStandbyRegion):
+            self.network = Network(
+                self,
+                "network",
+                name=name,
+                cidr=settings.vpc_cidr,
+                az_count=settings.az_count,
+                availability_zones=settings.availability_zones,
+                tiers=THREE_TIER,
+                nat_gateways=settings.nat_gateways,
+                log_key=self.key,
+                flow_log_retention_days=arch.log_retention_days,
+                gateway_endpoints=("s3",),
+                interface_endpoints=THREE_TIER_ENDPOINTS,
+                endpoint_tier="app",
+            )
+        else:
+            self.network = Network(
+                self,
+                "network",
+                name=name,
+                cidr=settings.vpc_cidr,
+                az_count=settings.az_count,
+                availability_zones=settings.availability_zones,
+                tiers=PRIVATE_ONLY,
+                log_key=self.key,
+                flow_log_retention_days=arch.log_retention_days,
+                interface_endpoints=SERVERLESS_ENDPOINTS,
+                dns_firewall=DnsFirewall(),
+            )
+            self.web_acl = WebAcl(self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=SERVERLESS_API_RULE_GROUPS)
+            TerraformOutput(self, "web_acl_arn", value=self.web_acl.web_acl_arn)
+        self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
+        self.backup = BackupPlan(
+            self,
+            "backup",
+            name=vault_name(config, architecture, region),
+            key=self.key,
+            copy_to_vault_arn=backup_vault_arn(self.env, peer_region, vault_name(config, architecture, peer_region)),
+        )
+        TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
+        for tier in self.network.subnets:
+            TerraformOutput(self, f"{tier}_subnet_ids", value=self.network.subnet_ids(tier))
+        TerraformOutput(self, "kms_key_arn", value=self.key.key_arn)
+        TerraformOutput(self, "alarm_topic_arn", value=self.alarms.topic_arn)
+        TerraformOutput(self, "backup_vault_arn", value=self.backup.vault_arn)
+
+
+class GlobalFoundationStack(RegionalStack):
+    """Health checks of each region (with alarms) and, per architecture, its global entry point pieces."""
+
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, architecture: str, arch: ActiveActive | WarmStandby) -> None:
+        super().__init__(
+            scope,
+            global_stack_name(architecture),
+            config=config,
+            region=GLOBAL_REGION,
+            extra_tags={"Architecture": architecture},
+        )
+        name = f"{config.name_prefix}-{architecture}-global"
+        self.key = EncryptionKey(
+            self,
+            "key",
+            alias=name,
+            description=f"{name}: logs and alarms",
+            allow_cloudwatch_logs=True,
+            service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
+        )
+        self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
+        self.health_checks: dict[str, HealthCheck] = {}
+        for settings in arch.regions:
+            self.health_checks[settings.region] = HealthCheck(
+                self,
+                f"health-{settings.region}",
+                name=f"{config.name_prefix}-{architecture}-{settings.region}",
+                fqdn=regional_host(settings.region, arch.domain_name),
+                alarm_topic_arn=self.alarms.topic_arn,
+                resource_path=arch.health_check.path,
+                request_interval_seconds=arch.health_check.request_interval_seconds,
+                failure_threshold=arch.health_check.failure_threshold,
+            )
+            TerraformOutput(
+                self, f"health_check_id_{settings.region.replace('-', '_')}", value=self.health_checks[settings.region].health_check_id
+            )
+        if isinstance(arch, ActiveActive):
+            # Equal weights: both regions serve; a region whose health check fails drops out of the answers.
+            RoutedRecords(
+                self,
+                "api-records",
+                zone_id=arch.hosted_zone_id,
+                name=arch.domain_name,
+                routing="weighted",
+                endpoints=[
+                    RecordEndpoint(
+                        set_identifier=settings.region,
+                        health_check_id=self.health_checks[settings.region].health_check_id,
+                        cname=regional_host(settings.region, arch.domain_name),
+                        weight=100,
+                    )
+                    for settings in arch.regions
+                ],
+            )
+        else:
+            self.web_acl = WebAcl(
+                self,
+                "waf",
+                name=f"{name}-edge",
+                log_key=self.key,
+                managed_rule_groups=WEB_APP_RULE_GROUPS,
+                waf_scope="CLOUDFRONT",
+            )
+            TerraformOutput(self, "cloudfront_web_acl_arn", value=self.web_acl.web_acl_arn)
+        TerraformOutput(self, "alarm_topic_arn", value=self.alarms.topic_arn)

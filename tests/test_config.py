@@ -1,0 +1,284 @@
+"""Configuration rules: each bad file gets its exact message, exit code 2, and an untouched output directory."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from modules.config import COMMERCIAL_REGIONS, load_config, parse_config
+from modules.errors import InputError
+from tests.conftest import EXAMPLE_CONFIG, ROOT
+
+
+def tree_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@pytest.fixture
+def previous_output(tmp_path: Path) -> Path:
+    """An output directory holding an earlier synth, which a failed run must leave byte for byte."""
+    outdir = tmp_path / "cdktf.out"
+    (outdir / "stacks" / "old").mkdir(parents=True)
+    (outdir / "manifest.json").write_text('{"version": "earlier"}')
+    (outdir / "stacks" / "old" / "cdk.tf.json").write_text('{"resource": {}}')
+    return outdir
+
+
+def edit(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for key in parents:
+        data = data[key]
+    if value is DELETE:
+        del data[last]
+    else:
+        data[last] = value
+
+
+DELETE = object()
+
+# (rule, edits applied to the example, the exact line main.py must print)
+RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
+    (
+        "unknown key",
+        [("warm_standby.database.engine", "mysql")],
+        "warm_standby.database.engine: got 'mysql'; unknown key; allowed keys here: "
+        "engine_version, instance_class, allocated_storage_gb, backup_retention_days",
+    ),
+    (
+        "unknown top-level key",
+        [("regions", ["eu-west-1"])],
+        "regions: got ['eu-west-1']; unknown key; allowed keys here: "
+        "project, environment, account_id, tags, state, active_active, warm_standby",
+    ),
+    (
+        "region not commercial",
+        [("active_active.secondary.region", "us-gov-west-1")],
+        f"active_active.secondary.region: got 'us-gov-west-1'; expected an AWS commercial region, one of: {', '.join(COMMERCIAL_REGIONS)}",
+    ),
+    (
+        "primary equals secondary",
+        [("warm_standby.standby.region", "us-east-1")],
+        "warm_standby.standby.region: got 'us-east-1'; expected a region other than warm_standby.primary.region (us-east-1)",
+    ),
+    (
+        "state replica equals state region",
+        [("state.replica_region", "us-east-2")],
+        "state.replica_region: got 'us-east-2'; expected a region other than state.region (us-east-2)",
+    ),
+    (
+        "CIDR not a network",
+        [("active_active.primary.vpc_cidr", "10.1.0.300/16")],
+        "active_active.primary.vpc_cidr: got '10.1.0.300/16'; expected an IPv4 network in CIDR notation such as 10.1.0.0/16 "
+        "(Octet 300 (> 255) not permitted in '10.1.0.300')",
+    ),
+    (
+        "CIDR larger than /16",
+        [("active_active.primary.vpc_cidr", "10.0.0.0/8")],
+        "active_active.primary.vpc_cidr: got '10.0.0.0/8'; expected a prefix length from /16 to /24",
+    ),
+    (
+        "CIDR smaller than /24",
+        [("warm_standby.standby.vpc_cidr", "10.20.0.0/25")],
+        "warm_standby.standby.vpc_cidr: got '10.20.0.0/25'; expected a prefix length from /16 to /24",
+    ),
+    (
+        "CIDR public range",
+        [("warm_standby.standby.vpc_cidr", "52.20.0.0/16")],
+        "warm_standby.standby.vpc_cidr: got '52.20.0.0/16'; "
+        "expected a private (RFC 1918) range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+    ),
+    (
+        "CIDRs overlap across architectures",
+        [("warm_standby.primary.vpc_cidr", "10.1.128.0/20")],
+        "warm_standby.primary.vpc_cidr: got '10.1.128.0/20'; expected a range that does not overlap "
+        "active_active.primary.vpc_cidr (10.1.0.0/16)",
+    ),
+    (
+        "AZ count outside 2..3",
+        [("active_active.primary.az_count", 4)],
+        "active_active.primary.az_count: got 4; expected 2 or 3",
+    ),
+    (
+        "domain malformed",
+        [("active_active.domain_name", "api..example.com")],
+        "active_active.domain_name: got 'api..example.com'; expected a lower-case fully qualified domain name such as "
+        "api.example.com (labels of a-z, 0-9 and '-', at most 63 characters, no trailing dot)",
+    ),
+    (
+        "RTO zero",
+        [("active_active.resilience_policy.region.rto_seconds", 0)],
+        "active_active.resilience_policy.region.rto_seconds: got 0; expected a positive whole number of seconds",
+    ),
+    (
+        "RPO not an integer",
+        [("warm_standby.resilience_policy.software.rpo_seconds", 1.5)],
+        "warm_standby.resilience_policy.software.rpo_seconds: got 1.5; expected a valid integer",
+    ),
+    (
+        "RPO given as text",
+        [("active_active.resilience_policy.az.rpo_seconds", "1")],
+        "active_active.resilience_policy.az.rpo_seconds: got '1'; expected a valid integer",
+    ),
+    (
+        "required key missing",
+        [("state.lock_table", DELETE)],
+        "state.lock_table: got <missing>; this key is required",
+    ),
+    (
+        "standby larger than primary",
+        [("warm_standby.standby.app.max_size", 12)],
+        "warm_standby.standby.app.max_size: got 12; expected at most warm_standby.primary.app.max_size (6): the standby is scaled down",
+    ),
+    (
+        "account id unquoted",
+        [("account_id", 123456789012)],
+        "account_id: got 123456789012; expected a valid string",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "edits", "expected"), RULES, ids=[rule for rule, _, _ in RULES])
+def test_bad_config_is_rejected_with_exact_message_exit_2_and_output_untouched(
+    rule: str, edits: list[tuple[str, Any]], expected: str, example_data: dict[str, Any], tmp_path: Path, previous_output: Path
+) -> None:
+    # GIVEN the example with one rule broken, and an earlier synth in the output directory
+    data = copy.deepcopy(example_data)
+    for dotted, value in edits:
+        edit(data, dotted, value)
+    config_file = tmp_path / "bad.yaml"
+    config_file.write_text(yaml.safe_dump(data))
+    before = tree_digest(previous_output)
+    # WHEN main.py runs on it
+    result = run_main("--config", str(config_file), "--outdir", str(previous_output))
+    # THEN it exits 2, prints exactly that problem, and writes nothing
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert f"{config_file}: {expected}" in lines, result.stderr
+    assert lines[-1] == "[synth] 1 problem(s) in the configuration; nothing was written"
+    assert tree_digest(previous_output) == before
+    assert sorted(p.name for p in previous_output.parent.iterdir()) == ["bad.yaml", "cdktf.out"]
+
+
+def test_every_problem_is_reported_one_line_each(example_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(example_data)
+    edit(data, "active_active.primary.az_count", 5)
+    edit(data, "active_active.alarm_email", "not-an-address")
+    edit(data, "state.bucket", "Bad_Bucket")
+    with pytest.raises(InputError) as caught:
+        parse_config(data, source="x.yaml")
+    assert [problem.path for problem in caught.value.problems] == [
+        "state.bucket",
+        "active_active.alarm_email",
+        "active_active.primary.az_count",
+    ]
+    assert len(str(caught.value).splitlines()) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("project: [unclosed\n", "<root>: got '<YAML syntax error at line 2, column 1>'; expected valid YAML"),
+        ("- just\n- a list\n", "<root>: got ['just', 'a list']; expected a mapping of settings at the top level"),
+    ],
+    ids=["yaml syntax", "not a mapping"],
+)
+def test_unreadable_yaml_is_rejected(content: str, expected: str, tmp_path: Path, previous_output: Path) -> None:
+    config_file = tmp_path / "bad.yaml"
+    config_file.write_text(content)
+    before = tree_digest(previous_output)
+    result = run_main("--config", str(config_file), "--outdir", str(previous_output))
+    assert result.returncode == 2
+    assert f"{config_file}: {expected}" in result.stderr.splitlines()
+    assert tree_digest(previous_output) == before
+
+
+def test_missing_file_is_rejected(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = run_main("--config", str(missing), "--check")
+    assert result.returncode == 2
+    assert f"{missing}: <root>: got '{missing}'; expected a readable YAML file (No such file or directory)" in result.stderr
+
+
+def test_config_path_comes_from_env_and_the_flag_wins(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("project: x\n")
+    from_env = run_main("--check", env={"HADR_CONFIG": str(broken)})
+    assert from_env.returncode == 2 and str(broken) in from_env.stderr
+    flag_wins = run_main("--check", "--config", str(EXAMPLE_CONFIG), env={"HADR_CONFIG": str(broken)})
+    assert flag_wins.returncode == 0, flag_wins.stderr
+    assert "is valid: hadr-prod" in flag_wins.stderr
+
+
+def test_bad_cli_flag_exits_2() -> None:
+    result = run_main("--no-such-flag")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --no-such-flag" in result.stderr
+
+
+def test_example_reproduces_the_seeds() -> None:
+    cfg = load_config(EXAMPLE_CONFIG)
+    aa, ws = cfg.active_active, cfg.warm_standby
+    assert aa is not None and ws is not None
+    assert [(r.region, r.vpc_cidr, r.az_count) for r in aa.regions] == [("eu-west-1", "10.1.0.0/16", 3), ("eu-central-1", "10.5.0.0/16", 3)]
+    policy = aa.resilience_policy
+    assert policy.tier == "MissionCritical"
+    assert (policy.region.rto_seconds, policy.region.rpo_seconds) == (3600, 5)
+    assert (policy.az.rto_seconds, policy.az.rpo_seconds) == (1, 1)
+    assert (policy.hardware.rto_seconds, policy.hardware.rpo_seconds) == (1, 1)
+    assert (policy.software.rto_seconds, policy.software.rpo_seconds) == (5400, 300)
+    assert (ws.primary.region, ws.standby.region) == ("us-east-1", "us-west-1")
+    assert ws.standby.web.desired_capacity < ws.primary.web.desired_capacity
+
+
+def test_state_failover_switches_bucket_and_region(example_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(example_data)
+    assert (parse_config(data).state.active_bucket, parse_config(data).state.active_region) == (
+        "hadr-prod-tfstate-123456789012",
+        "us-east-2",
+    )
+    edit(data, "state.failover", True)
+    state = parse_config(data).state
+    assert (state.active_bucket, state.active_region) == ("hadr-prod-tfstate-123456789012-replica", "us-west-2")
+
+
+def test_disabling_both_architectures_is_rejected(example_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(example_data)
+    edit(data, "active_active.enabled", False)
+    edit(data, "warm_standby.enabled", False)
+    with pytest.raises(InputError, match="expected at least one architecture"):
+        parse_config(data)
+
+
+def test_disabled_architecture_is_not_synthesized(example_data: dict[str, Any]) -> None:
+    data = copy.deepcopy(example_data)
+    edit(data, "warm_standby.enabled", False)
+    edit(data, "warm_standby.primary.vpc_cidr", "10.1.0.0/16")  # would overlap, but it is not deployed
+    assert [key for key, _ in parse_config(data).enabled_architectures()] == ["active_active"]
+
+
+EditFn = Callable[[dict[str, Any]], None]

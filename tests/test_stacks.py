@@ -1,0 +1,134 @@
+"""The app as a whole: stack list and order, tags, regional independence, atomic output, terraform validate."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, Synthesized
+from tools.terraform import StackResult, provider_schema, validate_all
+
+#: The stacks of the example configuration, in deploy order.
+EXAMPLE_STACKS = [
+    "state-bootstrap",
+    "active-active-eu-west-1",
+    "active-active-eu-central-1",
+    "active-active-global",
+    "warm-standby-us-east-1",
+    "warm-standby-us-west-1",
+    "warm-standby-global",
+]
+REGIONAL = {
+    "active-active-eu-west-1": "eu-west-1",
+    "active-active-eu-central-1": "eu-central-1",
+    "warm-standby-us-east-1": "us-east-1",
+    "warm-standby-us-west-1": "us-west-1",
+}
+
+
+def test_example_synthesizes_every_stack_in_deploy_order(synthesized: Synthesized) -> None:
+    assert synthesized.stack_names == EXAMPLE_STACKS
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())["stacks"]
+    assert set(manifest) == set(EXAMPLE_STACKS)
+    assert manifest["active-active-global"]["dependencies"] == ["active-active-eu-west-1", "active-active-eu-central-1"]
+    assert manifest["warm-standby-global"]["dependencies"] == ["warm-standby-us-east-1", "warm-standby-us-west-1"]
+    for regional in REGIONAL:
+        assert manifest[regional]["dependencies"] == [], "regional stacks must deploy alone while the other region is down"
+
+
+def test_every_provider_tags_everything_and_pins_the_account(synthesized: Synthesized) -> None:
+    for name, stack in synthesized.stacks.items():
+        assert stack["terraform"]["required_providers"]["aws"] == {"source": "aws", "version": "5.100.0"}
+        for provider in stack["provider"]["aws"]:
+            assert provider["allowed_account_ids"] == ["123456789012"]
+            (default_tags,) = provider["default_tags"]
+            assert default_tags["tags"] == {
+                "Project": "hadr",
+                "Environment": "prod",
+                "ManagedBy": "cdktf",
+                "Stack": name,
+                "owner": "platform-team",
+                "cost-center": "4711",
+                "data-classification": "internal",
+                **(
+                    {"Architecture": name.rsplit("-", 1)[0] if name.endswith("global") else _arch(name)}
+                    if name != "state-bootstrap"
+                    else {}
+                ),
+            }
+
+
+def _arch(name: str) -> str:
+    return "active-active" if name.startswith("active-active") else "warm-standby"
+
+
+@pytest.mark.parametrize(("stack", "region"), sorted(REGIONAL.items()))
+def test_regional_stack_touches_only_its_own_region(synthesized: Synthesized, stack: str, region: str) -> None:
+    body = synthesized.stacks[stack]
+    assert [p["region"] for p in body["provider"]["aws"]] == [region]
+    assert "terraform_remote_state" not in body.get("data", {})
+    others = {r for r in REGIONAL.values() if r != region}
+    text = json.dumps(body["resource"])
+    # The only reference to another region is the deterministic ARN of the peer's backup vault.
+    peer_vaults = re.findall(r"arn:aws:backup:[a-z0-9-]+:123456789012:backup-vault:[a-z0-9-]+", text)
+    assert len(peer_vaults) == 2  # the daily and the weekly rule's copy action
+    remainder = text.replace(peer_vaults[0], "")
+    assert [other for other in others if other in remainder] == []
+
+
+def test_failed_synth_leaves_the_previous_output_and_no_staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from modules.config import load_config
+    from stacks import app as app_module
+
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "manifest.json").write_text("previous")
+
+    def half_built(app: Any, config: Any, *, outdir: Path) -> list[str]:
+        real_build(app, config, outdir=outdir)
+        raise RuntimeError("construct failed half way")
+
+    real_build = app_module.build_stacks
+    monkeypatch.setattr(app_module, "build_stacks", half_built)
+    with pytest.raises(RuntimeError, match="half way"):
+        app_module.synthesize(load_config(ROOT / "config" / "example.yaml"), outdir)
+    assert [p.name for p in tmp_path.iterdir()] == ["cdktf.out"]
+    assert [p.name for p in outdir.iterdir()] == ["manifest.json"]
+    assert (outdir / "manifest.json").read_text() == "previous"
+
+
+@pytest.fixture(scope="session")
+def validation(synthesized: Synthesized) -> dict[str, StackResult]:
+    return {result.stack: result for result in validate_all(synthesized.outdir, jobs=2)}
+
+
+@pytest.mark.terraform
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+def test_terraform_validate(validation: dict[str, StackResult], stack: str) -> None:
+    result = validation[stack]
+    assert result.ok, result.output
+
+
+@pytest.fixture(scope="session")
+def taggable_types(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """Resource types whose provider schema has a `tags` argument."""
+    resources = provider_schema(tmp_path_factory.mktemp("schema"))["resource_schemas"]
+    return {name for name, body in resources.items() if "tags" in body["block"].get("attributes", {})}
+
+
+@pytest.mark.terraform
+def test_every_taggable_resource_has_a_name_tag(synthesized: Synthesized, taggable_types: set[str]) -> None:
+    assert "aws_vpc" in taggable_types and "aws_route" not in taggable_types
+    missing = [
+        f"{stack}: {rtype}.{key}"
+        for stack, body in synthesized.stacks.items()
+        for rtype, items in body.get("resource", {}).items()
+        if rtype in taggable_types
+        for key, resource in items.items()
+        if "Name" not in resource.get("tags", {})
+    ]
+    assert missing == []

@@ -1,0 +1,1 @@
+"""Command-line helpers around the synthesized stacks (Terraform runs, reports)."""

@@ -1,0 +1,170 @@
+"""Run Terraform on synthesized stacks, offline when a provider mirror is on disk.
+
+    python -m tools.terraform validate [--outdir cdktf.out] [--jobs 2]
+
+The provider comes from the filesystem mirror in $TF_PLUGIN_MIRROR (default /opt/tf-plugins) when that folder
+exists, and from the public registry otherwise; downloads are cached in .terraform.d/plugin-cache either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MIRROR = Path("/opt/tf-plugins")
+CLI_CONFIG = ROOT / ".terraform.d" / "cli.tfrc"
+PLUGIN_CACHE = ROOT / ".terraform.d" / "plugin-cache"
+COMMAND_TIMEOUT_SECONDS = 600
+
+
+def provider_mirror() -> Path | None:
+    """The local provider mirror to use, or None to use the registry."""
+    mirror = Path(os.environ.get("TF_PLUGIN_MIRROR", DEFAULT_MIRROR))
+    return mirror if (mirror / "registry.terraform.io").is_dir() else None
+
+
+def write_cli_config() -> Path:
+    """Write the Terraform CLI configuration (mirror if present, registry otherwise) and return its path."""
+    PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+    lines = [f'plugin_cache_dir = "{PLUGIN_CACHE}"']
+    mirror = provider_mirror()
+    if mirror is not None:
+        lines += [
+            "provider_installation {",
+            "  filesystem_mirror {",
+            f'    path    = "{mirror}"',
+            '    include = ["registry.terraform.io/hashicorp/*"]',
+            "  }",
+            "  direct {",
+            '    exclude = ["registry.terraform.io/hashicorp/*"]',
+            "  }",
+            "}",
+        ]
+    CLI_CONFIG.write_text("\n".join(lines) + "\n")
+    return CLI_CONFIG
+
+
+def terraform_env() -> dict[str, str]:
+    """Environment for every Terraform call: our CLI config, no update checks, automation mode."""
+    return {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(write_cli_config()),
+        "CHECKPOINT_DISABLE": "1",
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+    }
+
+
+def terraform_binary() -> str:
+    found = shutil.which("terraform")
+    if found is None:
+        raise SystemExit("terraform not found on PATH: install Terraform 1.11 or newer (https://developer.hashicorp.com/terraform/install)")
+    return found
+
+
+@dataclass(frozen=True)
+class StackResult:
+    stack: str
+    ok: bool
+    seconds: float
+    output: str
+
+
+def run(stack_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [terraform_binary(), *args, "-no-color"],
+        cwd=stack_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def validate_stack(stack_dir: Path, env: dict[str, str] | None = None) -> StackResult:
+    """`terraform init -backend=false` then `terraform validate` in one synthesized stack."""
+    env = env or terraform_env()
+    started = time.monotonic()
+    init = run(stack_dir, "init", "-backend=false", "-input=false", env=env)
+    if init.returncode != 0:
+        return StackResult(stack_dir.name, False, time.monotonic() - started, init.stdout + init.stderr)
+    result = run(stack_dir, "validate", env=env)
+    return StackResult(stack_dir.name, result.returncode == 0, time.monotonic() - started, result.stdout + result.stderr)
+
+
+def provider_schema(workdir: Path, provider_version: str = "5.100.0") -> dict:
+    """The AWS provider's schema (`terraform providers schema -json`) from a scratch configuration in `workdir`."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = {"terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": provider_version}}}}
+    (workdir / "main.tf.json").write_text(json.dumps(config))
+    env = terraform_env()
+    init = run(workdir, "init", "-input=false", env=env)
+    if init.returncode != 0:
+        raise RuntimeError(f"terraform init failed in {workdir}:\n{init.stdout}{init.stderr}")
+    schema = subprocess.run(
+        [terraform_binary(), "providers", "schema", "-json"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        timeout=COMMAND_TIMEOUT_SECONDS,
+        check=True,
+    )
+    return json.loads(schema.stdout)["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+
+
+def stack_dirs(outdir: Path) -> list[Path]:
+    stacks = sorted(path for path in (outdir / "stacks").glob("*") if (path / "cdk.tf.json").is_file())
+    if not stacks:
+        raise SystemExit(f"no synthesized stacks under {outdir}/stacks: run `make synth` first")
+    return stacks
+
+
+def validate_all(outdir: Path, *, jobs: int = 2, report=None) -> list[StackResult]:
+    """Validate every stack, `jobs` at a time; `report(result)` is called as each one finishes."""
+    env = terraform_env()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(validate_stack, path, env) for path in stack_dirs(outdir)]
+        results = []
+        for future in futures:
+            result = future.result()
+            if report is not None:
+                report(result)
+            results.append(result)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.terraform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["validate"])
+    parser.add_argument("--outdir", default=str(ROOT / "cdktf.out"))
+    parser.add_argument("--jobs", type=int, default=2, choices=range(1, 9), metavar="1-8")
+    args = parser.parse_args(argv)
+    mirror = provider_mirror()
+    print(f"[validate] providers from {mirror or 'the public registry'}", file=sys.stderr, flush=True)
+
+    def report(result: StackResult) -> None:
+        status = "valid" if result.ok else "INVALID"
+        print(f"[validate]   {result.stack:<32} {status} ({result.seconds:.1f} s)", file=sys.stderr, flush=True)
+        if not result.ok:
+            print(result.output, file=sys.stderr)
+
+    results = validate_all(Path(args.outdir), jobs=args.jobs, report=report)
+    failed = [result.stack for result in results if not result.ok]
+    print(f"[validate] {len(results) - len(failed)} of {len(results)} stacks valid", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
