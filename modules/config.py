@@ -214,19 +214,27 @@ class LambdaSettings(_Model):
     reserved_concurrency: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
 
 
-class ActiveActive(_Model):
-    """Active/active serverless architecture (seed 000)."""
+LogRetentionDays = Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
+class _Architecture(_Model):
+    """Settings every architecture has: switch, DNS, alarms, log retention, health check, resilience policy."""
 
     enabled: StrictBool = True
     domain_name: DomainName
     hosted_zone_id: HostedZoneId
     alarm_email: Email
-    primary: RegionSettings
-    secondary: RegionSettings
-    log_retention_days: Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
-    lambda_function: LambdaSettings = LambdaSettings()
+    log_retention_days: LogRetentionDays = 365
     health_check: HealthCheckSettings = HealthCheckSettings()
     resilience_policy: ResiliencePolicy
+
+
+class ActiveActive(_Architecture):
+    """Active/active serverless architecture (seed 000)."""
+
+    primary: RegionSettings
+    secondary: RegionSettings
+    lambda_function: LambdaSettings = LambdaSettings()
 
     @property
     def regions(self) -> tuple[RegionSettings, RegionSettings]:
@@ -274,20 +282,13 @@ class CloudFrontOrigin(_Model):
     read_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=60)] = 30
 
 
-class WarmStandby(_Model):
+class WarmStandby(_Architecture):
     """Warm-standby three-tier architecture (seeds 001, 002, 003)."""
 
-    enabled: StrictBool = True
-    domain_name: DomainName
-    hosted_zone_id: HostedZoneId
-    alarm_email: Email
     primary: WarmStandbyRegion
     standby: WarmStandbyRegion
-    log_retention_days: Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
     database: DatabaseSettings = DatabaseSettings()
     cloudfront: CloudFrontOrigin = CloudFrontOrigin()
-    health_check: HealthCheckSettings = HealthCheckSettings()
-    resilience_policy: ResiliencePolicy
 
     @property
     def regions(self) -> tuple[WarmStandbyRegion, WarmStandbyRegion]:

@@ -46,6 +46,18 @@ def vault_name(config: DeploymentConfig, architecture: str, region: str) -> str:
     return f"{config.name_prefix}-{architecture}-{region}"
 
 
+def observability_key(stack: RegionalStack, name: str) -> EncryptionKey:
+    """The stack's key for log groups, the alarm topic (SNS, CloudWatch) and backups."""
+    return EncryptionKey(
+        stack,
+        "key",
+        alias=name,
+        description=f"{name}: logs, alarms, backups",
+        allow_cloudwatch_logs=True,
+        service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
+    )
+
+
 class RegionalFoundationStack(RegionalStack):
     """Key, network, alarm topic and backup plan of one region of one architecture."""
 
@@ -68,14 +80,7 @@ class RegionalFoundationStack(RegionalStack):
             extra_tags={"Architecture": architecture},
         )
         name = f"{config.name_prefix}-{architecture}-{region}"
-        self.key = EncryptionKey(
-            self,
-            "key",
-            alias=name,
-            description=f"{name}: logs, alarms, backups",
-            allow_cloudwatch_logs=True,
-            service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
-        )
+        self.key = observability_key(self, name)
         if isinstance(settings, WarmStandbyRegion):
             self.network = Network(
                 self,
@@ -136,14 +141,7 @@ class GlobalFoundationStack(RegionalStack):
             extra_tags={"Architecture": architecture},
         )
         name = f"{config.name_prefix}-{architecture}-global"
-        self.key = EncryptionKey(
-            self,
-            "key",
-            alias=name,
-            description=f"{name}: logs and alarms",
-            allow_cloudwatch_logs=True,
-            service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
-        )
+        self.key = observability_key(self, name)
         self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
         self.health_checks: dict[str, HealthCheck] = {}
         for settings in arch.regions:
