@@ -202,7 +202,7 @@ class RegionSettings(_Model):
     az_count: Literal[2, 3] = 3
     availability_zones: tuple[StrictStr, ...] | None = Field(
         default=None,
-        description="Default: the first az_count available zones of the region, looked up at plan time.",
+        description="Default: the first az_count available zones named <region>a to <region>f, looked up at plan time.",
     )
 
 

@@ -45,6 +45,7 @@ from modules.kms import EncryptionKey
 TierKind = Literal["public", "private", "isolated"]
 ANYWHERE = "0.0.0.0/0"
 EPHEMERAL = (1024, 65535)
+RDP = 3389
 #: Each tier gets a block of 4 subnet slots (one per AZ, one spare), so adding an AZ never renumbers a subnet.
 _SLOTS_PER_TIER = 4
 _SUBNET_PREFIX_DELTA = 4
@@ -54,10 +55,10 @@ _SUBNET_PREFIX_DELTA = 4
 class SubnetTier:
     """A row of subnets, one per AZ.
 
-    kind "public": routes to an internet gateway (load balancers, NAT gateways).
+    kind "public": routes to an internet gateway (load balancers, NAT gateways); `ingress_ports` open to anywhere.
     kind "private": reaches the internet only through NAT gateways, when the network has any.
-    kind "isolated": no route out of the VPC; its NACL admits only `ingress_ports` (and replies) from the VPC.
-    Default: ingress_ports (443,), used by isolated tiers only.
+    kind "isolated": no route out of the VPC.
+    Private and isolated tiers admit `ingress_ports` from the VPC only. Default: ingress_ports (443,).
     """
 
     name: str
@@ -93,37 +94,40 @@ class NaclEntry:
 
 
 PRIVATE_ONLY = (SubnetTier("private", "isolated"),)
-THREE_TIER = (SubnetTier("public", "public"), SubnetTier("app", "private"), SubnetTier("data", "isolated", (5432,)))
+#: Seed 001's tiers: ALB listeners and web instances in public subnets, the internal ALB (80/443) and app
+#: instances (8080) in private subnets, PostgreSQL in isolated subnets.
+THREE_TIER = (
+    SubnetTier("public", "public", (443, 80)),
+    SubnetTier("app", "private", (443, 80, 8080)),
+    SubnetTier("data", "isolated", (5432,)),
+)
 
 
 def nacl_entries(kind: TierKind, vpc_cidr: str, ingress_ports: Sequence[int] = (443,)) -> list[NaclEntry]:
     """The NACL rules of a tier kind: RDP denied everywhere, traffic to the internet limited to HTTPS.
 
-    Isolated tiers have no route out, but S3 and DynamoDB gateway endpoints answer from public addresses, so
-    HTTPS out and replies in are allowed from anywhere; routing, not the NACL, keeps that traffic on the endpoints.
+    Ingress is explicit per port: `ingress_ports` from the VPC (from anywhere for a public tier) and replies on
+    the ephemeral range, which skips 3389 so no allow rule ever covers RDP, whatever the rule order. Isolated
+    tiers have no route out, but S3 and DynamoDB gateway endpoints answer from public addresses, so HTTPS out and
+    replies in are allowed from anywhere; routing, not the NACL, keeps that traffic on the endpoints.
     """
-    rules: list[NaclEntry] = []
-    for egress in (False, True):
-        rules.append(NaclEntry(100, egress, "deny", ANYWHERE, "tcp", 3389, 3389))
-        if kind == "isolated":
-            if egress:
-                rules.append(NaclEntry(200, egress, "allow", ANYWHERE, "tcp", 443, 443))
-                rules.append(NaclEntry(300, egress, "allow", vpc_cidr, "tcp", *EPHEMERAL))
-            else:
-                for offset, port in enumerate(dict.fromkeys(ingress_ports)):
-                    rules.append(NaclEntry(200 + 10 * offset, egress, "allow", vpc_cidr, "tcp", port, port))
-                rules.append(NaclEntry(300, egress, "allow", ANYWHERE, "tcp", *EPHEMERAL))
-            continue
-        rules.append(NaclEntry(200, egress, "allow", vpc_cidr, "-1"))
-        if kind == "public":
-            rules.append(NaclEntry(110, egress, "deny", ANYWHERE, "tcp", 22, 22))
-            rules.append(NaclEntry(300, egress, "allow", ANYWHERE, "tcp", 443, 443))
-            rules.append(NaclEntry(310, egress, "allow", ANYWHERE, "tcp", 80, 80))
-            rules.append(NaclEntry(400, egress, "allow", ANYWHERE, "tcp", *EPHEMERAL))
-        elif egress:  # private: out to the internet (through NAT) on HTTPS only
-            rules.append(NaclEntry(300, egress, "allow", ANYWHERE, "tcp", 443, 443))
-        else:  # private: replies to those connections
-            rules.append(NaclEntry(400, egress, "allow", ANYWHERE, "tcp", *EPHEMERAL))
+    source = ANYWHERE if kind == "public" else vpc_cidr
+    rules = [NaclEntry(100, False, "deny", ANYWHERE, "tcp", 3389, 3389), NaclEntry(100, True, "deny", ANYWHERE, "tcp", 3389, 3389)]
+    if kind == "public":
+        rules.append(NaclEntry(110, False, "deny", ANYWHERE, "tcp", 22, 22))
+    for offset, port in enumerate(dict.fromkeys(ingress_ports)):
+        rules.append(NaclEntry(200 + 10 * offset, False, "allow", source, "tcp", port, port))
+    rules.append(NaclEntry(300, False, "allow", ANYWHERE, "tcp", EPHEMERAL[0], RDP - 1))
+    rules.append(NaclEntry(310, False, "allow", ANYWHERE, "tcp", RDP + 1, EPHEMERAL[1]))
+    if kind == "isolated":
+        rules.append(NaclEntry(200, True, "allow", ANYWHERE, "tcp", 443, 443))
+        rules.append(NaclEntry(300, True, "allow", vpc_cidr, "tcp", *EPHEMERAL))
+        return rules
+    rules.append(NaclEntry(200, True, "allow", vpc_cidr, "-1"))
+    rules.append(NaclEntry(300, True, "allow", ANYWHERE, "tcp", 443, 443))
+    if kind == "public":
+        rules.append(NaclEntry(310, True, "allow", ANYWHERE, "tcp", 80, 80))
+        rules.append(NaclEntry(400, True, "allow", ANYWHERE, "tcp", *EPHEMERAL))
     return rules
 
 
@@ -194,7 +198,11 @@ class Network(Construct):
                 self,
                 "zones",
                 state="available",
-                filter=[DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"])],
+                filter=[
+                    DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"]),
+                    # A closed set of names: a zone AWS adds later never shifts which zones the subnets use.
+                    DataAwsAvailabilityZonesFilter(name="zone-name", values=[f"{env.region}{letter}" for letter in "abcdef"]),
+                ],
             )
             self.availability_zones = [Fn.element(zones_lookup.names, index) for index in range(az_count)]
         else:

@@ -31,7 +31,9 @@ def test_private_only_vpc_has_three_isolated_subnets_and_no_way_out(synthesized:
     subnets = synthesized.resources(AA, "aws_subnet")
     assert sorted(s["cidr_block"] for s in subnets.values()) == ["10.1.0.0/20", "10.1.16.0/20", "10.1.32.0/20"]
     assert all(s["map_public_ip_on_launch"] is False for s in subnets.values())
-    (zones_key,) = synthesized.stacks[AA]["data"]["aws_availability_zones"]
+    ((zones_key, zones),) = synthesized.stacks[AA]["data"]["aws_availability_zones"].items()
+    assert zones["state"] == "available"
+    assert {"name": "zone-name", "values": [f"eu-west-1{letter}" for letter in "abcdef"]} in zones["filter"]
     assert sorted(s["availability_zone"] for s in subnets.values()) == [
         f"${{element(data.aws_availability_zones.{zones_key}.names, {index})}}" for index in range(3)
     ]
@@ -46,28 +48,48 @@ def test_isolated_tier_nacl_denies_rdp_and_allows_only_https_out(synthesized: Sy
     assert nacl_rules(synthesized, AA, "private") == [
         (False, 100, "deny", "tcp", anywhere, 3389, 3389),
         (False, 200, "allow", "tcp", vpc, 443, 443),
-        (False, 300, "allow", "tcp", anywhere, 1024, 65535),
+        (False, 300, "allow", "tcp", anywhere, 1024, 3388),
+        (False, 310, "allow", "tcp", anywhere, 3390, 65535),
         (True, 100, "deny", "tcp", anywhere, 3389, 3389),
         (True, 200, "allow", "tcp", anywhere, 443, 443),
         (True, 300, "allow", "tcp", vpc, 1024, 65535),
     ]
 
 
+def test_no_nacl_allow_rule_admits_rdp_or_every_port(synthesized: Synthesized) -> None:
+    for stack in (AA, WS_PRIMARY, WS_STANDBY):
+        for rule in synthesized.resources(stack, "aws_network_acl_rule").values():
+            if rule["egress"] or rule["rule_action"] != "allow":
+                continue
+            assert rule["protocol"] == "tcp" and rule["from_port"] > 0, rule
+            assert not rule["from_port"] <= 3389 <= rule["to_port"], rule
+
+
 def test_three_tier_nacls_per_tier(synthesized: Synthesized) -> None:
     anywhere, vpc = "0.0.0.0/0", "10.10.0.0/16"
-    public = nacl_rules(synthesized, WS_PRIMARY, "public")
-    assert (False, 100, "deny", "tcp", anywhere, 3389, 3389) in public
-    assert (False, 110, "deny", "tcp", anywhere, 22, 22) in public
-    assert (False, 300, "allow", "tcp", anywhere, 443, 443) in public
-    data = nacl_rules(synthesized, WS_PRIMARY, "data")
-    assert (False, 200, "allow", "tcp", vpc, 5432, 5432) in data
-    assert not [rule for rule in data if rule[0] is False and rule[2] == "allow" and rule[5] in (22, 80, 443)]
-    app_out = [rule for rule in nacl_rules(synthesized, WS_PRIMARY, "app") if rule[0] is True]
-    assert app_out == [
+    public_in = [rule for rule in nacl_rules(synthesized, WS_PRIMARY, "public") if rule[0] is False]
+    assert public_in == [
+        (False, 100, "deny", "tcp", anywhere, 3389, 3389),
+        (False, 110, "deny", "tcp", anywhere, 22, 22),
+        (False, 200, "allow", "tcp", anywhere, 443, 443),
+        (False, 210, "allow", "tcp", anywhere, 80, 80),
+        (False, 300, "allow", "tcp", anywhere, 1024, 3388),
+        (False, 310, "allow", "tcp", anywhere, 3390, 65535),
+    ]
+    app = nacl_rules(synthesized, WS_PRIMARY, "app")
+    assert [rule for rule in app if rule[0] is False and rule[1] < 300] == [
+        (False, 100, "deny", "tcp", anywhere, 3389, 3389),
+        (False, 200, "allow", "tcp", vpc, 443, 443),
+        (False, 210, "allow", "tcp", vpc, 80, 80),
+        (False, 220, "allow", "tcp", vpc, 8080, 8080),
+    ]
+    assert [rule for rule in app if rule[0] is True] == [
         (True, 100, "deny", "tcp", anywhere, 3389, 3389),
         (True, 200, "allow", "-1", vpc, 0, 0),
         (True, 300, "allow", "tcp", anywhere, 443, 443),
     ]
+    data_in = [rule for rule in nacl_rules(synthesized, WS_PRIMARY, "data") if rule[0] is False and rule[1] < 300]
+    assert data_in == [(False, 100, "deny", "tcp", anywhere, 3389, 3389), (False, 200, "allow", "tcp", vpc, 5432, 5432)]
 
 
 def test_three_tier_routing_public_via_igw_app_via_nat_per_az_data_isolated(synthesized: Synthesized) -> None:

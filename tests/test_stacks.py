@@ -132,3 +132,18 @@ def test_every_taggable_resource_has_a_name_tag(synthesized: Synthesized, taggab
         if "Name" not in resource.get("tags", {})
     ]
     assert missing == []
+
+
+def test_terraform_uses_the_local_mirror_when_present_and_the_registry_otherwise(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tools.terraform import PLUGIN_CACHE, write_cli_config
+
+    mirror = tmp_path / "mirror"
+    (mirror / "registry.terraform.io").mkdir(parents=True)
+    monkeypatch.setenv("TF_PLUGIN_MIRROR", str(mirror))
+    offline = write_cli_config().read_text()
+    assert f'path    = "{mirror}"' in offline and "plugin_cache_dir" not in offline
+    assert 'exclude = ["registry.terraform.io/hashicorp/*"]' in offline
+
+    monkeypatch.setenv("TF_PLUGIN_MIRROR", str(tmp_path / "absent"))
+    online = write_cli_config().read_text()
+    assert online == f'plugin_cache_dir = "{PLUGIN_CACHE}"\n'

@@ -3,7 +3,7 @@
     python -m tools.terraform validate [--outdir cdktf.out] [--jobs 2]
 
 The provider comes from the filesystem mirror in $TF_PLUGIN_MIRROR (default /opt/tf-plugins) when that folder
-exists, and from the public registry otherwise; downloads are cached in .terraform.d/plugin-cache either way.
+exists, and from the public registry otherwise, with downloads cached in .terraform.d/plugin-cache.
 """
 
 from __future__ import annotations
@@ -34,10 +34,14 @@ def provider_mirror() -> Path | None:
 
 def write_cli_config() -> Path:
     """Write the Terraform CLI configuration (mirror if present, registry otherwise) and return its path."""
-    PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
-    lines = [f'plugin_cache_dir = "{PLUGIN_CACHE}"']
+    CLI_CONFIG.parent.mkdir(parents=True, exist_ok=True)
     mirror = provider_mirror()
-    if mirror is not None:
+    lines: list[str] = []
+    if mirror is None:
+        # Downloads are cached; the cache is not safe for concurrent installs, so validate_all warms it first.
+        PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+        lines.append(f'plugin_cache_dir = "{PLUGIN_CACHE}"')
+    else:
         lines += [
             "provider_installation {",
             "  filesystem_mirror {",
@@ -132,11 +136,12 @@ def stack_dirs(outdir: Path) -> list[Path]:
 def validate_all(outdir: Path, *, jobs: int = 2, report=None) -> list[StackResult]:
     """Validate every stack, `jobs` at a time; `report(result)` is called as each one finishes."""
     env = terraform_env()
+    first, *rest = stack_dirs(outdir)
+    results = [validate_stack(first, env)]  # alone: it fills the provider cache the others then only read
+    if report is not None:
+        report(results[0])
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(validate_stack, path, env) for path in stack_dirs(outdir)]
-        results = []
-        for future in futures:
-            result = future.result()
+        for result in pool.map(lambda path: validate_stack(path, env), rest):
             if report is not None:
                 report(result)
             results.append(result)
