@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         return 0
 
+    venv_bin = Path(sys.executable).parent
+    if (venv_bin / "node").exists():  # jsii runs `node`: prefer the virtualenv's Node 24 over an older system one
+        os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
     _progress("loading the AWS provider bindings (about 10 s)...")
     from stacks.app import synthesize  # imported late: the bindings cost seconds and hundreds of MB
 

@@ -1,7 +1,8 @@
-"""Encrypted SNS topic that CloudWatch alarms publish to, with an e-mail subscription."""
+"""Encrypted SNS topic that CloudWatch alarms publish to, with an e-mail subscription, and alarms on metrics."""
 
 from __future__ import annotations
 
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
@@ -53,3 +54,48 @@ class AlarmTopic(Construct):
     @property
     def topic_arn(self) -> str:
         return self.topic.arn
+
+
+def metric_alarm(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: dict[str, str],
+    threshold: float,
+    topic_arn: str,
+    statistic: str | None = "Sum",
+    extended_statistic: str | None = None,
+    comparison_operator: str = "GreaterThanThreshold",
+    period_seconds: int = 60,
+    evaluation_periods: int = 5,
+    datapoints_to_alarm: int | None = None,
+    treat_missing_data: str = "notBreaching",
+) -> CloudwatchMetricAlarm:
+    """A CloudWatch alarm that notifies `topic_arn` on ALARM and on OK.
+
+    Default: Sum over 1-minute periods, 5 periods evaluated, missing data counts as fine.
+    """
+    return CloudwatchMetricAlarm(
+        scope,
+        id,
+        alarm_name=name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dimensions,
+        statistic=None if extended_statistic else statistic,
+        extended_statistic=extended_statistic,
+        threshold=threshold,
+        comparison_operator=comparison_operator,
+        period=period_seconds,
+        evaluation_periods=evaluation_periods,
+        datapoints_to_alarm=datapoints_to_alarm,
+        treat_missing_data=treat_missing_data,
+        alarm_actions=[topic_arn],
+        ok_actions=[topic_arn],
+        tags={"Name": name},
+    )

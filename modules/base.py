@@ -113,6 +113,11 @@ class RegionalStack(TerraformStack):
         return replace(self.env, region=self._provider_regions[provider.node.id])
 
     @staticmethod
+    def env_of(config: DeploymentConfig, region: str) -> AwsEnv:
+        """The AwsEnv a stack for `region` will have, before the stack exists."""
+        return AwsEnv(config.account_id, region)
+
+    @staticmethod
     def of(construct: Construct) -> RegionalStack:
         """The RegionalStack a construct belongs to; raises if it was built outside one."""
         stack = TerraformStack.of(construct)

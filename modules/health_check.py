@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
+from modules.alarms import metric_alarm
 from modules.base import RegionalStack
 from modules.errors import InputError, Problem
 
@@ -65,23 +65,20 @@ class HealthCheck(Construct):
             enable_sni=True,
             tags={"Name": name},
         )
-        self.alarm = CloudwatchMetricAlarm(
+        self.alarm = metric_alarm(
             self,
             "alarm",
-            alarm_name=f"{name}-unhealthy",
-            alarm_description=f"Route 53 health check of https://{fqdn}{resource_path} is failing",
+            name=f"{name}-unhealthy",
+            description=f"Route 53 health check of https://{fqdn}{resource_path} is failing",
             namespace="AWS/Route53",
             metric_name="HealthCheckStatus",
             dimensions={"HealthCheckId": self.health_check.id},
             statistic="Minimum",
-            period=60,
-            evaluation_periods=1,
             threshold=1,
             comparison_operator="LessThanThreshold",
+            evaluation_periods=1,
             treat_missing_data="breaching",
-            alarm_actions=[alarm_topic_arn],
-            ok_actions=[alarm_topic_arn],
-            tags={"Name": f"{name}-unhealthy"},
+            topic_arn=alarm_topic_arn,
         )
 
     @property

@@ -11,14 +11,11 @@ from pathlib import Path
 from cdktf import App
 from constructs import Construct
 
-from modules.config import DeploymentConfig
+from modules.base import RegionalStack
+from modules.config import ActiveActive, DeploymentConfig
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
-from stacks.foundation import (
-    ACTIVE_ACTIVE,
-    WARM_STANDBY,
-    GlobalFoundationStack,
-    RegionalFoundationStack,
-)
+from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
+from stacks.foundation import WARM_STANDBY, GlobalFoundationStack, RegionalFoundationStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
@@ -34,14 +31,24 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
     bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
     StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config), bootstrap_dir))
     names = [STATE_BOOTSTRAP_STACK]
-    for key, arch in config.enabled_architectures():
-        architecture = ACTIVE_ACTIVE if key == "active_active" else WARM_STANDBY
+    for _key, arch in config.enabled_architectures():
         first, second = arch.regions
-        regional = [
-            RegionalFoundationStack(app, config=config, architecture=architecture, arch=arch, settings=settings, peer_region=peer.region)
-            for settings, peer in ((first, second), (second, first))
-        ]
-        global_stack = GlobalFoundationStack(app, config=config, architecture=architecture, arch=arch)
+        pairs = ((first, second), (second, first))
+        if isinstance(arch, ActiveActive):
+            names.append(ActiveActiveDataStack(app, config=config, arch=arch).stack_name)
+            regional = [
+                ActiveActiveRegionStack(app, config=config, arch=arch, settings=settings, peer_region=peer.region)
+                for settings, peer in pairs
+            ]
+            global_stack: RegionalStack = ActiveActiveGlobalStack(app, config=config, arch=arch)
+        else:
+            regional = [
+                RegionalFoundationStack(
+                    app, config=config, architecture=WARM_STANDBY, arch=arch, settings=settings, peer_region=peer.region
+                )
+                for settings, peer in pairs
+            ]
+            global_stack = GlobalFoundationStack(app, config=config, architecture=WARM_STANDBY, arch=arch)
         for stack in regional:
             global_stack.add_dependency(stack)
         names += [stack.stack_name for stack in regional] + [global_stack.stack_name]

@@ -8,6 +8,8 @@ surviving region can be planned and applied while the other one is down.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf import TerraformOutput
 from constructs import Construct
 
@@ -70,6 +72,7 @@ class RegionalFoundationStack(RegionalStack):
         arch: ActiveActive | WarmStandby,
         settings: RegionSettings,
         peer_region: str,
+        backup_resource_arns: Sequence[str] = (),
     ) -> None:
         region = settings.region
         super().__init__(
@@ -79,7 +82,8 @@ class RegionalFoundationStack(RegionalStack):
             region=region,
             extra_tags={"Architecture": architecture},
         )
-        name = f"{config.name_prefix}-{architecture}-{region}"
+        name = self.resource_prefix = f"{config.name_prefix}-{architecture}-{region}"
+        self.peer_region = peer_region
         self.key = observability_key(self, name)
         if isinstance(settings, WarmStandbyRegion):
             self.network = Network(
@@ -120,6 +124,7 @@ class RegionalFoundationStack(RegionalStack):
             name=vault_name(config, architecture, region),
             key=self.key,
             copy_to_vault_arn=backup_vault_arn(self.env, peer_region, vault_name(config, architecture, peer_region)),
+            resource_arns=backup_resource_arns,
         )
         TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
         for tier in self.network.subnets:

@@ -163,7 +163,11 @@ def test_backup_daily_and_weekly_with_cold_storage_and_copy_to_the_peer_region(s
         assert copy_action["destination_vault_arn"] == f"arn:aws:backup:{peer}:123456789012:backup-vault:hadr-prod-{architecture}-{peer}"
         assert copy_action["lifecycle"] == rule["lifecycle"]
     (selection,) = synthesized.resources(stack, "aws_backup_selection").values()
-    assert selection["selection_tag"] == [{"type": "STRINGEQUALS", "key": "BackupPlan", "value": vault["name"]}]
+    if architecture == "active-active":  # the table's replica in this region, by its deterministic ARN
+        assert selection["resources"] == [f"arn:aws:dynamodb:{region}:123456789012:table/hadr-prod-items"]
+        assert "selection_tag" not in selection
+    else:
+        assert selection["selection_tag"] == [{"type": "STRINGEQUALS", "key": "BackupPlan", "value": vault["name"]}]
 
 
 def test_backup_selection_by_arns_and_lifecycle_rule_checks(scratch_stack) -> None:

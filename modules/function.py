@@ -1,0 +1,223 @@
+"""Lambda function in private subnets: traced, with a KMS-encrypted dead-letter queue and log group."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+
+from modules.base import RegionalStack
+from modules.errors import InputError, Problem
+from modules.iam import ServiceRole
+from modules.kms import EncryptionKey
+from modules.network import Network
+
+#: Packaged files get this modification time (2020-01-01), so the archive's hash depends on content only.
+FIXED_MTIME = 1_577_836_800
+#: What goes into a deployment package: sources and their requirements, never caches or tests.
+PACKAGE_SUFFIXES = (".py", ".txt", ".json")
+
+
+def package_source(source_dir: Path) -> Path:
+    """Copy the deployable files of `source_dir` to a scratch folder (removed at exit) for a stable asset hash."""
+    if not source_dir.is_dir():
+        raise InputError.single("source_dir", str(source_dir), "expected a folder holding the function's handler")
+    staging = Path(tempfile.mkdtemp(prefix=f"lambda-{source_dir.name}-"))
+    atexit.register(shutil.rmtree, staging, True)
+    for file in sorted(source_dir.rglob("*")):
+        relative = file.relative_to(source_dir)
+        if (
+            file.is_file()
+            and file.suffix in PACKAGE_SUFFIXES
+            and "__pycache__" not in relative.parts
+            and not relative.name.startswith("test")
+        ):
+            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, staging / relative)
+            os.utime(staging / relative, (FIXED_MTIME, FIXED_MTIME))  # same bytes -> same zip -> no redeploy
+    return staging
+
+
+class PrivateFunction(Construct):
+    """A Python Lambda function attached to a network's private subnets.
+
+    Default: python3.12, X-Ray active tracing, failed async events to an SQS dead-letter queue (14 days, KMS),
+    logs to a KMS log group kept 365 days, environment encrypted with `key`. Its security group allows no ingress
+    and egress only on HTTPS to the network's interface endpoints and S3/DynamoDB gateway endpoints. The role
+    may write its own logs and traces, manage its ENIs, use the queue, and do what `statements` grant.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function_name: str,
+        source_dir: Path,
+        handler: str,
+        network: Network,
+        subnet_tier: str,
+        key: EncryptionKey,
+        memory_mb: int = 256,
+        timeout_seconds: int = 10,
+        reserved_concurrency: int = 10,
+        environment: Mapping[str, str] | None = None,
+        statements: Sequence[Mapping[str, Any]] = (),
+        log_retention_days: int = 365,
+        runtime: str = "python3.12",
+    ) -> None:
+        super().__init__(scope, id)
+        problems: list[Problem] = []
+        path = self.node.path
+        if not 128 <= memory_mb <= 10240:
+            problems.append(Problem(f"{path}.memory_mb", memory_mb, "expected 128 to 10240"))
+        if not 1 <= timeout_seconds <= 900:
+            problems.append(Problem(f"{path}.timeout_seconds", timeout_seconds, "expected 1 to 900"))
+        if reserved_concurrency < 1:
+            problems.append(Problem(f"{path}.reserved_concurrency", reserved_concurrency, "expected at least 1"))
+        if network.endpoint_security_group is None:
+            problems.append(
+                Problem(f"{path}.network", network.name, "expected a network with interface endpoints (the function has no other way out)")
+            )
+        if problems:
+            raise InputError(problems)
+        env = RegionalStack.of(self).env
+        self.function_name = function_name
+
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=log_retention_days,
+            kms_key_id=key.key_arn,
+            tags={"Name": f"/aws/lambda/{function_name}"},
+        )
+        self.dead_letter_queue = SqsQueue(
+            self,
+            "dlq",
+            name=f"{function_name}-dlq",
+            message_retention_seconds=14 * 24 * 3600,
+            kms_master_key_id=key.key_arn,
+            kms_data_key_reuse_period_seconds=300,
+            tags={"Name": f"{function_name}-dlq"},
+        )
+        self.security_group = SecurityGroup(
+            self,
+            "sg",
+            name=f"{function_name}-function",
+            description=f"{function_name}: HTTPS to the VPC endpoints only",
+            vpc_id=network.vpc_id,
+            tags={"Name": f"{function_name}-function"},
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "egress-endpoints",
+            security_group_id=self.security_group.id,
+            description="HTTPS to the interface endpoints",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            referenced_security_group_id=network.endpoint_security_group_id,
+            tags={"Name": f"{function_name}-to-endpoints"},
+        )
+        for service in network.gateway_endpoints:
+            VpcSecurityGroupEgressRule(
+                self,
+                f"egress-{service}",
+                security_group_id=self.security_group.id,
+                description=f"HTTPS to the {service} gateway endpoint",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                prefix_list_id=network.gateway_prefix_list_id(service),
+                tags={"Name": f"{function_name}-to-{service}"},
+            )
+
+        log_arn = env.arn("logs", f"log-group:/aws/lambda/{function_name}")
+        self.role = ServiceRole(
+            self,
+            "role",
+            name=f"{function_name}-function",
+            service="lambda.amazonaws.com",
+            statements=[
+                {
+                    "Sid": "OwnLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": [f"{log_arn}:*"],
+                },
+                {
+                    "Sid": "Traces",
+                    "Effect": "Allow",
+                    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    "Resource": "*",  # X-Ray has no resource-level permissions for these actions
+                },
+                {
+                    "Sid": "NetworkInterfacesInThisVpc",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    "Resource": "*",  # ENI ARNs are unknown until created; restricted to this VPC below
+                    "Condition": {"ArnEqualsIfExists": {"ec2:Vpc": env.arn("ec2", f"vpc/{network.vpc_id}")}},
+                },
+                {"Sid": "DescribeNetworkInterfaces", "Effect": "Allow", "Action": ["ec2:DescribeNetworkInterfaces"], "Resource": "*"},
+                {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]},
+                {
+                    "Sid": "EncryptDeadLettersAndLogs",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": [key.key_arn],
+                },
+                *statements,
+            ],
+        )
+        asset = TerraformAsset(self, "code", path=str(package_source(source_dir)), type=AssetType.ARCHIVE)
+        self.function = LambdaFunction(
+            self,
+            "function",
+            function_name=function_name,
+            role=self.role.role_arn,
+            runtime=runtime,
+            handler=handler,
+            filename=asset.path,
+            source_code_hash=Fn.filebase64sha256(asset.path),
+            memory_size=memory_mb,
+            timeout=timeout_seconds,
+            reserved_concurrent_executions=reserved_concurrency,
+            kms_key_arn=key.key_arn,
+            environment={"variables": dict(environment or {})},
+            tracing_config={"mode": "Active"},
+            dead_letter_config={"target_arn": self.dead_letter_queue.arn},
+            vpc_config={"subnet_ids": network.subnet_ids(subnet_tier), "security_group_ids": [self.security_group.id]},
+            logging_config={"log_format": "JSON", "log_group": self.log_group.name},
+            tags={"Name": function_name},
+            depends_on=[self.log_group],
+        )
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.arn
+
+    @property
+    def invoke_arn(self) -> str:
+        return self.function.invoke_arn
+
+    @property
+    def role_name(self) -> str:
+        return self.role.role_name

@@ -1,0 +1,79 @@
+"""DynamoDB global table: on-demand, PITR, streams, a customer-managed key per region, deletion protection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute, DynamodbTableReplica
+from constructs import Construct
+
+from modules.base import AwsEnv, RegionalStack
+from modules.errors import InputError
+from modules.kms import EncryptionKey
+
+
+@dataclass(frozen=True)
+class Replica:
+    """A replica region and the key (of that region) that encrypts it."""
+
+    region: str
+    key: EncryptionKey
+
+
+def table_arn(env: AwsEnv, region: str, table_name: str) -> str:
+    """Deterministic ARN of the table's replica in `region` (the same name in every region)."""
+    return env.arn("dynamodb", f"table/{table_name}", region=region)
+
+
+class GlobalTable(Construct):
+    """A table in the stack's region with `replicas` in other regions (version 2019.11.21 global table).
+
+    Default: partition key `id` (string), PAY_PER_REQUEST, point-in-time recovery everywhere, stream of new and
+    old images, deletion protection on; each replica encrypted with its own region's key.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table_name: str,
+        key: EncryptionKey,
+        replicas: Sequence[Replica],
+        partition_key: str = "id",
+        deletion_protection: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        env = RegionalStack.of(self).env
+        regions = [replica.region for replica in replicas]
+        if not replicas or env.region in regions or len(set(regions)) != len(regions):
+            raise InputError.single(f"{self.node.path}.replicas", regions, f"expected one or more distinct regions other than {env.region}")
+        self.table_name = table_name
+        self.regions = [env.region, *regions]
+        self.table = DynamodbTable(
+            self,
+            "table",
+            name=table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=partition_key,
+            attribute=[DynamodbTableAttribute(name=partition_key, type="S")],
+            point_in_time_recovery={"enabled": True},
+            stream_enabled=True,
+            stream_view_type="NEW_AND_OLD_IMAGES",
+            server_side_encryption={"enabled": True, "kms_key_arn": key.key_arn},
+            deletion_protection_enabled=deletion_protection,
+            replica=[
+                DynamodbTableReplica(
+                    region_name=replica.region, kms_key_arn=replica.key.key_arn, point_in_time_recovery=True, propagate_tags=True
+                )
+                for replica in replicas
+            ],
+            tags={"Name": table_name},
+        )
+
+    def arn_in(self, region: str) -> str:
+        """The replica's ARN in `region`; raises naming the regions the table lives in."""
+        if region not in self.regions:
+            raise InputError.single(f"{self.node.path}.arn_in", region, f"expected one of: {', '.join(self.regions)}")
+        return table_arn(RegionalStack.of(self).env, region, self.table_name)
