@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Literal
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_domain_name import ApiGatewayDomainName
@@ -22,8 +24,10 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
+from modules.base import RegionalStack
 from modules.errors import InputError, Problem
 from modules.function import PrivateFunction
+from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
 
 #: One JSON line per request in the access log.
@@ -43,12 +47,32 @@ ACCESS_LOG_FORMAT = json.dumps(
 )
 
 
+class ApiGatewayLogging(Construct):
+    """The region's API Gateway account setting: the role that lets API Gateway write execution logs.
+
+    One per account and region: create it in exactly one stack of each region that has REST APIs.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, role_name: str) -> None:
+        super().__init__(scope, id)
+        env = RegionalStack.of(self).env
+        self.role = ServiceRole(
+            self,
+            "role",
+            name=role_name,
+            service="apigateway.amazonaws.com",
+            managed_policy_arns=[f"arn:{env.partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+        )
+        self.account = ApiGatewayAccount(self, "account", cloudwatch_role_arn=self.role.role_arn)
+
+
 class RegionalRestApi(Construct):
     """A REGIONAL REST API proxying every path to `function`, served on `domain_names` over TLS 1.2.
 
-    Default: stage "live" with X-Ray tracing, JSON access logs to a KMS log group (365 days), metrics, and
-    throttling of 100 requests/s with bursts of 200. One ACM certificate covers all domain names and is validated
-    with DNS records in `hosted_zone_id`; each name gets a base path mapping to the stage.
+    Default: stage "live" with X-Ray tracing, JSON access logs to a KMS log group (365 days), metrics, execution
+    logs of errors (written once `logging`, the region's `ApiGatewayLogging`, exists), and throttling of 100 requests/s with bursts of 200.
+    One ACM certificate covers all domain names and is validated with DNS records in `hosted_zone_id`; each name
+    gets a base path mapping to the stage.
     `alias_records` (a subset of the domain names) get A records aliasing the first domain's regional endpoint.
     """
 
@@ -67,6 +91,8 @@ class RegionalRestApi(Construct):
         throttling_rate_limit: float = 100,
         throttling_burst_limit: int = 200,
         log_retention_days: int = 365,
+        execution_logging_level: Literal["OFF", "ERROR", "INFO"] = "ERROR",
+        logging: ApiGatewayLogging | None = None,
     ) -> None:
         super().__init__(scope, id)
         problems: list[Problem] = []
@@ -95,6 +121,7 @@ class RegionalRestApi(Construct):
             description=f"{name}: proxy to {function.function_name}",
             endpoint_configuration={"types": ["REGIONAL"]},
             disable_execute_api_endpoint=True,  # only the custom domains (TLS 1.2, WAF) reach the API
+            lifecycle={"create_before_destroy": True},
             tags={"Name": name},
         )
         proxy = ApiGatewayResource(
@@ -151,6 +178,7 @@ class RegionalRestApi(Construct):
             xray_tracing_enabled=True,
             access_log_settings={"destination_arn": self.access_logs.arn, "format": ACCESS_LOG_FORMAT},
             tags={"Name": f"{name}-{stage_name}"},
+            depends_on=[logging.account] if logging else None,
         )
         ApiGatewayMethodSettings(
             self,
@@ -160,6 +188,8 @@ class RegionalRestApi(Construct):
             method_path="*/*",
             settings={
                 "metrics_enabled": True,
+                "logging_level": execution_logging_level,
+                "data_trace_enabled": False,  # never log request or response bodies
                 "throttling_rate_limit": throttling_rate_limit,
                 "throttling_burst_limit": throttling_burst_limit,
             },

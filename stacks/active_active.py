@@ -14,7 +14,7 @@ from cdktf_cdktf_provider_aws.resiliencehub_resiliency_policy import Resilienceh
 from constructs import Construct
 
 from modules.alarms import metric_alarm
-from modules.api import RegionalRestApi
+from modules.api import ApiGatewayLogging, RegionalRestApi
 from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig, RecoveryObjective, RegionSettings
 from modules.function import PrivateFunction
@@ -115,6 +115,7 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
                 },
             ],
         )
+        self.api_logging = ApiGatewayLogging(self, "api-logging", role_name=f"{name}-apigateway-logs")
         self.api = RegionalRestApi(
             self,
             "api",
@@ -125,6 +126,7 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             hosted_zone_id=arch.hosted_zone_id,
             log_key=self.key,
             log_retention_days=arch.log_retention_days,
+            logging=self.api_logging,
         )
         self.web_acl.associate("api-waf", self.api.stage_arn)
         self._alarms(name, config, peer_region)

@@ -127,7 +127,18 @@ def test_rest_api_regional_with_access_logs_tracing_throttling_and_tls12_custom_
     assert stage["access_log_settings"]["destination_arn"] == ref("aws_cloudwatch_log_group", access_group, "arn")
     assert json.loads(stage["access_log_settings"]["format"])["status"] == "$context.status"
     (settings,) = synthesized.resources(EU_WEST, "aws_api_gateway_method_settings").values()
-    assert settings["settings"] == {"metrics_enabled": True, "throttling_rate_limit": 100, "throttling_burst_limit": 200}
+    assert settings["settings"] == {
+        "metrics_enabled": True,
+        "logging_level": "ERROR",
+        "data_trace_enabled": False,
+        "throttling_rate_limit": 100,
+        "throttling_burst_limit": 200,
+    }
+    (account,) = synthesized.resources(EU_WEST, "aws_api_gateway_account").values()
+    account_role = synthesized.one(EU_WEST, "aws_iam_role", "api-logging/role/role")
+    assert account["cloudwatch_role_arn"] == ref("aws_iam_role", account_role, "arn")
+    assert f"aws_api_gateway_account.{account['//']['metadata']['uniqueId']}" in stage["depends_on"]
+    assert api["lifecycle"] == {"create_before_destroy": True}
     domains = {d["domain_name"]: d for d in synthesized.resources(EU_WEST, "aws_api_gateway_domain_name").values()}
     assert set(domains) == {"api.example.com", "eu-west-1.api.example.com"}
     for domain in domains.values():
