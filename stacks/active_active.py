@@ -20,6 +20,7 @@ from modules.config import ActiveActive, DeploymentConfig, RecoveryObjective, Re
 from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
 from modules.kms import EncryptionKey
+from stacks.active_active_drills import ActiveActiveDrills
 from stacks.foundation import ACTIVE_ACTIVE, GlobalFoundationStack, RegionalFoundationStack, regional_host
 
 API_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "api"
@@ -198,7 +199,7 @@ def _objective(objective: RecoveryObjective) -> dict[str, str]:
 
 
 class ActiveActiveGlobalStack(GlobalFoundationStack):
-    """Health checks and weighted records (from the foundation) plus the Resilience Hub policy."""
+    """Health checks and weighted records (from the foundation), the Resilience Hub policy, and the DR drills."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: ActiveActive) -> None:
         super().__init__(scope, config=config, architecture=ACTIVE_ACTIVE, arch=arch)
@@ -219,3 +220,12 @@ class ActiveActiveGlobalStack(GlobalFoundationStack):
             tags={"Name": f"{config.name_prefix}-{ACTIVE_ACTIVE}"},
         )
         TerraformOutput(self, "resiliency_policy_arn", value=self.resiliency_policy.arn)
+        self.drills = ActiveActiveDrills(
+            self,
+            "drills",
+            config=config,
+            arch=arch,
+            health_checks=self.health_checks,
+            table_name=table_name(config),
+            table_key_alias=table_key_alias(config),
+        )

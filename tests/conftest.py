@@ -33,6 +33,18 @@ class Synthesized:
         return found[0]
 
 
+@pytest.fixture
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Credentials and region for boto3 against moto, so no test can reach a real account."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture(scope="session")
 def example_data() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE_CONFIG.read_text())

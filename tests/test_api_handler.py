@@ -27,11 +27,8 @@ def load_handler() -> ModuleType:
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+def api(monkeypatch: pytest.MonkeyPatch, fake_aws: None) -> Iterator[ModuleType]:
     monkeypatch.setenv("AWS_REGION", REGION)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("TABLE_NAME", TABLE)
     with mock_aws():
         boto3.client("dynamodb", region_name=REGION).create_table(
