@@ -17,10 +17,10 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth test validate lint bench clean
+.PHONY: help install synth test validate lint bench clean register-resilience-app
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
 install: $(PY_STAMP) $(NPM_STAMP) ## create .venv and node_modules (idempotent)
 
@@ -53,6 +53,9 @@ lint: $(PY_STAMP) ## ruff lint and format check
 
 bench: $(PY_STAMP) ## print synth wall time and peak memory next to the cost of importing the bindings
 	@$(PY) -m tools.bench --config $(CONFIG)
+
+register-resilience-app: $(PY_STAMP) ## register the active/active app in Resilience Hub from the S3 state (ARGS=--dry-run|--assess)
+	@$(PY) -m tools.resiliencehub register --config $(CONFIG) $(ARGS)
 
 clean: ## remove build outputs (keeps .venv, node_modules and .state/)
 	rm -rf $(OUTDIR) .$(OUTDIR).staging-* .$(OUTDIR).retired-* .terraform.d .pytest_cache .ruff_cache

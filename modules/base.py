@@ -43,11 +43,6 @@ def common_tags(config: DeploymentConfig, stack_name: str) -> dict[str, str]:
     }
 
 
-def state_key(config: DeploymentConfig, stack_name: str) -> str:
-    """One state object per stack: '<project>/<environment>/<stack>.tfstate'."""
-    return f"{config.project}/{config.environment}/{stack_name}.tfstate"
-
-
 def state_kms_alias_arn(config: DeploymentConfig, region: str) -> str:
     """The state key's alias in a region; the bootstrap stack creates it under this name in both regions."""
     return AwsEnv(config.account_id, region).arn("kms", f"alias/{config.name_prefix}-tfstate")
@@ -59,7 +54,7 @@ def configure_s3_backend(stack: TerraformStack, config: DeploymentConfig, stack_
     return S3Backend(
         stack,
         bucket=state.active_bucket,
-        key=state_key(config, stack_name),
+        key=config.state_key(stack_name),
         region=state.active_region,
         dynamodb_table=state.lock_table,
         encrypt=True,

@@ -337,6 +337,10 @@ class DeploymentConfig(_Model):
     def name_prefix(self) -> str:
         return f"{self.project}-{self.environment}"
 
+    def state_key(self, stack_name: str) -> str:
+        """One state object per stack: '<project>/<environment>/<stack>.tfstate'."""
+        return f"{self.project}/{self.environment}/{stack_name}.tfstate"
+
     def enabled_architectures(self) -> Iterator[tuple[str, ActiveActive | WarmStandby]]:
         for key in ("active_active", "warm_standby"):
             arch = getattr(self, key)

@@ -21,22 +21,13 @@ from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
 from modules.kms import EncryptionKey
 from stacks.active_active_drills import ActiveActiveDrills
-from stacks.foundation import ACTIVE_ACTIVE, GlobalFoundationStack, RegionalFoundationStack, regional_host
+from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
+from stacks.naming import ACTIVE_ACTIVE, DATA_STACK, regional_host, table_key_alias, table_name
 
 API_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "api"
-DATA_STACK = f"{ACTIVE_ACTIVE}-data"
 #: Alarm thresholds: any error or throttle in 5 minutes; p99 API latency over 2 s; replication over 1 minute.
 API_P99_LATENCY_MS = 2000
 REPLICATION_LATENCY_MS = 60_000
-
-
-def table_name(config: DeploymentConfig) -> str:
-    return f"{config.name_prefix}-items"
-
-
-def table_key_alias(config: DeploymentConfig) -> str:
-    """The alias of the table's key; the same name in each region, so IAM can match it in either."""
-    return f"{config.name_prefix}-{ACTIVE_ACTIVE}-table"
 
 
 class ActiveActiveDataStack(RegionalStack):

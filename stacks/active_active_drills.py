@@ -26,7 +26,7 @@ from modules.config import ActiveActive, DeploymentConfig
 from modules.health_check import HealthCheck
 from modules.iam import ServiceRole
 from stacks import runbooks
-from stacks.foundation import ACTIVE_ACTIVE, vault_name
+from stacks.naming import ACTIVE_ACTIVE, vault_name
 
 #: How long an injected fault lasts before the document reverts it (ISO 8601 duration).
 DEFAULT_FAULT_DURATION = "PT10M"

@@ -15,7 +15,8 @@ from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
-from stacks.foundation import WARM_STANDBY, GlobalFoundationStack, RegionalFoundationStack
+from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
+from stacks.naming import WARM_STANDBY
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.

@@ -21,31 +21,13 @@ from modules.health_check import HealthCheck, RecordEndpoint, RoutedRecords
 from modules.kms import EncryptionKey
 from modules.network import PRIVATE_ONLY, THREE_TIER, DnsFirewall, Network
 from modules.waf import SERVERLESS_API_RULE_GROUPS, WEB_APP_RULE_GROUPS, WebAcl
+from stacks.naming import global_stack_name, regional_host, regional_stack_name, vault_name
 
 GLOBAL_REGION = "us-east-1"
-ACTIVE_ACTIVE = "active-active"
-WARM_STANDBY = "warm-standby"
 #: Interface endpoints the private Lambda functions and their operations need (seed 000).
 SERVERLESS_ENDPOINTS = ("logs", "monitoring", "sqs", "sns", "kms", "xray", "ssm")
 #: Interface endpoints of the three-tier app: Session Manager and Secrets Manager (seed 001).
 THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager")
-
-
-def regional_stack_name(architecture: str, region: str) -> str:
-    return f"{architecture}-{region}"
-
-
-def global_stack_name(architecture: str) -> str:
-    return f"{architecture}-global"
-
-
-def regional_host(region: str, domain_name: str) -> str:
-    """The per-region host name health checks probe, e.g. eu-west-1.api.example.com."""
-    return f"{region}.{domain_name}"
-
-
-def vault_name(config: DeploymentConfig, architecture: str, region: str) -> str:
-    return f"{config.name_prefix}-{architecture}-{region}"
 
 
 def observability_key(stack: RegionalStack, name: str) -> EncryptionKey:

@@ -1,0 +1,40 @@
+"""Deterministic names shared by the stacks and the tools; imports no provider bindings, so tools stay fast."""
+
+from __future__ import annotations
+
+from modules.config import ActiveActive, DeploymentConfig
+
+ACTIVE_ACTIVE = "active-active"
+WARM_STANDBY = "warm-standby"
+DATA_STACK = f"{ACTIVE_ACTIVE}-data"
+
+
+def regional_stack_name(architecture: str, region: str) -> str:
+    return f"{architecture}-{region}"
+
+
+def global_stack_name(architecture: str) -> str:
+    return f"{architecture}-global"
+
+
+def regional_host(region: str, domain_name: str) -> str:
+    """The per-region host name health checks probe, e.g. eu-west-1.api.example.com."""
+    return f"{region}.{domain_name}"
+
+
+def vault_name(config: DeploymentConfig, architecture: str, region: str) -> str:
+    return f"{config.name_prefix}-{architecture}-{region}"
+
+
+def table_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-items"
+
+
+def table_key_alias(config: DeploymentConfig) -> str:
+    """The alias of the table's key; the same name in each region, so IAM can match it in either."""
+    return f"{config.name_prefix}-{ACTIVE_ACTIVE}-table"
+
+
+def active_active_stacks(arch: ActiveActive) -> list[str]:
+    """The active/active stacks in deploy order."""
+    return [DATA_STACK, *(regional_stack_name(ACTIVE_ACTIVE, r.region) for r in arch.regions), global_stack_name(ACTIVE_ACTIVE)]
