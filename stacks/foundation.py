@@ -24,8 +24,8 @@ from modules.waf import SERVERLESS_API_RULE_GROUPS, WEB_APP_RULE_GROUPS, WebAcl
 from stacks.naming import global_stack_name, regional_host, regional_stack_name, vault_name
 
 GLOBAL_REGION = "us-east-1"
-#: Interface endpoints the private Lambda functions and their operations need (seed 000).
-SERVERLESS_ENDPOINTS = ("logs", "monitoring", "sqs", "sns", "kms", "xray", "ssm")
+#: Interface endpoints the private Lambda functions and their operations need, plus EC2 as seed 000 lists it.
+SERVERLESS_ENDPOINTS = ("logs", "monitoring", "sqs", "sns", "kms", "xray", "ssm", "ec2")
 #: Interface endpoints of the three-tier app: Session Manager and Secrets Manager (seed 001).
 THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager")
 

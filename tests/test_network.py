@@ -151,7 +151,7 @@ def test_endpoints_gateway_on_every_route_table_and_interface_with_private_dns(s
     assert s3_policy["Action"] == "s3:*"
     assert s3_policy["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
     interfaces = sorted(e["service_name"].rsplit(".", 1)[1] for e in endpoints.values() if e["vpc_endpoint_type"] == "Interface")
-    assert interfaces == ["kms", "logs", "monitoring", "sns", "sqs", "ssm", "xray"]
+    assert interfaces == ["ec2", "kms", "logs", "monitoring", "sns", "sqs", "ssm", "xray"]
     assert all(e["private_dns_enabled"] for e in endpoints.values() if e["vpc_endpoint_type"] == "Interface")
     (https_in,) = synthesized.resources(AA, "aws_vpc_security_group_ingress_rule").values()
     assert (https_in["from_port"], https_in["to_port"], https_in["ip_protocol"], https_in["cidr_ipv4"]) == (443, 443, "tcp", "10.1.0.0/16")
