@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -31,6 +34,16 @@ class Synthesized:
         found = [body for body in self.resources(stack, resource_type).values() if body["//"]["metadata"]["path"].endswith(path_suffix)]
         assert len(found) == 1, f"{resource_type} ending in {path_suffix!r} in {stack}: {len(found)} found"
         return found[0]
+
+
+def load_lambda(function: str) -> ModuleType:
+    """Import lambda/<function>/handler.py as a module (the folder name `lambda` is not importable)."""
+    name = f"lambda_{function}_handler"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "lambda" / function / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import logging
 from collections.abc import Iterator
@@ -13,17 +12,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import ROOT
+from tests.conftest import load_lambda
 
 REGION = "eu-west-1"
 TABLE = "hadr-prod-items"
-
-
-def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("api_handler", ROOT / "lambda" / "api" / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -37,7 +29,7 @@ def api(monkeypatch: pytest.MonkeyPatch, fake_aws: None) -> Iterator[ModuleType]
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        yield load_handler()
+        yield load_lambda("api")
 
 
 def call(api: ModuleType, method: str, path: str, body: Any = None, *, raw: str | None = None, **extra: Any) -> tuple[int, Any, dict]:
