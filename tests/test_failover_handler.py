@@ -111,6 +111,7 @@ def test_dry_run_reports_the_plan_and_changes_nothing(world: dict[str, Any]) -> 
     assert [(s["name"], s["status"]) for s in report["steps"]] == [
         ("promote_replica", "planned"),
         ("wait_available", "planned"),
+        ("take_over_credentials", "planned"),
         ("repoint_application", "planned"),
         ("scale_standby", "planned"),
         ("route_storage", "unchanged"),
@@ -125,11 +126,14 @@ def test_failover_promotes_repoints_scales_and_notifies_then_a_second_run_is_a_n
     after = state(world)
     assert after["replica_of"] is None, "the replica is a standalone primary now"
     assert after["parameter"]["writable"] is True and after["parameter"]["port"] == 5432
+    secret = world["rds"].describe_db_instances(DBInstanceIdentifier="hadr-prod-db-replica")["DBInstances"][0]["MasterUserSecret"]
+    assert after["parameter"]["secret_arn"] == secret["SecretArn"] and ":us-west-1:" in secret["SecretArn"]
     assert after["groups"] == {name: (2, 2, 6) for name in GROUPS}
     statuses = {s["name"]: s["status"] for s in report["steps"]}
     assert statuses == {
         "promote_replica": "changed",
         "wait_available": "unchanged",
+        "take_over_credentials": "changed",
         "repoint_application": "changed",
         "scale_standby": "changed",
         "route_storage": "unchanged",

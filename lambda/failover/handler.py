@@ -3,10 +3,12 @@
 Runs in the standby region. Steps, each reported with its duration:
   1. promote the cross-region read replica (skipped when it already is a primary);
   2. wait until it is available as a standalone writer;
-  3. repoint the application: the SSM parameter the app tier reads gets the writer's host and writable=true;
-  4. scale the standby Auto Scaling groups up to the primary's capacity;
-  5. route the S3 Multi-Region Access Point to the standby bucket (100 %) and away from the primary (0 %);
-  6. notify the SNS topic (only when something changed).
+  3. take over the credentials: the promoted instance gets an RDS-managed master secret in this region (the
+     primary's secret lives in the failed region), which also rotates the password;
+  4. repoint the application: the SSM parameter the app tier reads gets the writer's host, its secret, writable;
+  5. scale the standby Auto Scaling groups up to the primary's capacity;
+  6. route the S3 Multi-Region Access Point to the standby bucket (100 %) and away from the primary (0 %);
+  7. notify the SNS topic (only when something changed).
 
 Accepted events: a manual {"action": "failover", "dry_run": bool, "reason": str}, a CloudWatch alarm state
 change of the primary's health-check alarm into ALARM, or an AWS Health issue in the primary region.
@@ -44,6 +46,7 @@ class Settings:
     capacity: dict[str, dict[str, int]]
     primary_region: str
     topic_arn: str | None = None
+    secret_kms_key_id: str | None = None
     mrap_arn: str | None = None
     account_id: str | None = None
     standby_bucket: str | None = None
@@ -74,6 +77,7 @@ class Settings:
             capacity=capacity,
             primary_region=env["PRIMARY_REGION"],
             topic_arn=env.get("TOPIC_ARN") or None,
+            secret_kms_key_id=env.get("SECRET_KMS_KEY_ID") or None,
             mrap_arn=env.get("MRAP_ARN") or None,
             account_id=env.get("ACCOUNT_ID") or None,
             standby_bucket=env.get("STANDBY_BUCKET") or None,
@@ -180,10 +184,30 @@ class Failover:
                 )
             time.sleep(self.settings.poll_seconds)
 
+    def take_over_credentials(self) -> tuple[str, str]:
+        db = self._db()
+        if db.get("MasterUserSecret", {}).get("SecretArn"):
+            return "unchanged", f"credentials in {db['MasterUserSecret']['SecretArn']}"
+        if self.dry_run:
+            return "planned", "would let RDS manage (and rotate) the master password in a secret of this region"
+        request: dict[str, Any] = {
+            "DBInstanceIdentifier": self.settings.replica_id,
+            "ManageMasterUserPassword": True,
+            "ApplyImmediately": True,
+        }
+        if self.settings.secret_kms_key_id:
+            request["MasterUserSecretKmsKeyId"] = self.settings.secret_kms_key_id
+        secret = self.rds.modify_db_instance(**request)["DBInstance"].get("MasterUserSecret", {}).get("SecretArn", "pending")
+        return "changed", f"master password now managed in {secret}"
+
     def repoint(self) -> tuple[str, str]:
         ssm = self.client("ssm")
         db = self._db()
-        wanted = json.dumps({"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": True}, sort_keys=True)
+        endpoint = {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": True}
+        if self.dry_run and db.get("ReadReplicaSourceDBInstanceIdentifier"):
+            return "planned", f"would set {self.settings.parameter_name} to {endpoint} with the new secret"
+        endpoint["secret_arn"] = db.get("MasterUserSecret", {}).get("SecretArn")
+        wanted = json.dumps(endpoint, sort_keys=True)
         current = ssm.get_parameter(Name=self.settings.parameter_name)["Parameter"]["Value"]
         if _same_json(current, wanted):
             return "unchanged", f"{self.settings.parameter_name} already points the app at the writer"
@@ -255,6 +279,7 @@ class Failover:
         for name, action in (
             ("promote_replica", self.promote),
             ("wait_available", self.wait_available),
+            ("take_over_credentials", self.take_over_credentials),
             ("repoint_application", self.repoint),
             ("scale_standby", self.scale),
             ("route_storage", self.route_storage),
