@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from typing import Literal
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
-from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
@@ -25,6 +23,7 @@ from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
 
 from modules.base import RegionalStack
+from modules.certificate import DnsValidatedCertificate
 from modules.errors import InputError, Problem
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
@@ -195,46 +194,14 @@ class RegionalRestApi(Construct):
             },
         )
 
-        self.certificate = AcmCertificate(
-            self,
-            "certificate",
-            domain_name=domain_names[0],
-            subject_alternative_names=list(domain_names[1:]) or None,
-            validation_method="DNS",
-            key_algorithm="EC_prime256v1",
-            lifecycle={"create_before_destroy": True},
-            tags={"Name": domain_names[0]},
-        )
-        # One record per name, keyed statically: for_each over the options would have keys unknown at plan time.
-        validation_records = []
-        for index, domain in enumerate(domain_names):
-
-            def option(attribute: str, domain: str = domain) -> str:
-                options = f"{self.certificate.fqn}.domain_validation_options"
-                return f'${{[for o in {options} : o.{attribute} if o.domain_name == "{domain}"][0]}}'
-
-            validation_records.append(
-                Route53Record(
-                    self,
-                    f"validation-{index}",
-                    zone_id=hosted_zone_id,
-                    name=option("resource_record_name"),
-                    type=option("resource_record_type"),
-                    records=[option("resource_record_value")],
-                    ttl=60,
-                    allow_overwrite=True,  # both regions validate the shared name with the same record
-                )
-            )
-        validation = AcmCertificateValidation(
-            self, "certificate-validation", certificate_arn=self.certificate.arn, depends_on=validation_records
-        )
+        self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=domain_names, hosted_zone_id=hosted_zone_id)
         self.domains: dict[str, ApiGatewayDomainName] = {}
         for index, domain in enumerate(domain_names):
             self.domains[domain] = ApiGatewayDomainName(
                 self,
                 f"domain-{index}",
                 domain_name=domain,
-                regional_certificate_arn=validation.certificate_arn,
+                regional_certificate_arn=self.certificate.certificate_arn,
                 endpoint_configuration={"types": ["REGIONAL"]},
                 security_policy="TLS_1_2",
                 tags={"Name": domain},

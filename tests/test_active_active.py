@@ -154,7 +154,7 @@ def test_rest_api_regional_with_access_logs_tracing_throttling_and_tls12_custom_
         "DNS",
     )
     records = synthesized.resources(EU_WEST, "aws_route53_record")
-    validation = [r for r in records.values() if "/api/validation-" in r["//"]["metadata"]["path"]]
+    validation = [r for r in records.values() if "/api/certificate/validation-" in r["//"]["metadata"]["path"]]
     assert len(validation) == 2 and all(r["zone_id"] == "Z0123456789ABCDEFGHIJ" and r["allow_overwrite"] for r in validation)
     (alias,) = [r for r in records.values() if "/api/alias-" in r["//"]["metadata"]["path"]]
     entry = domains["api.example.com"]
