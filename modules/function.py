@@ -1,4 +1,4 @@
-"""Lambda function in private subnets: traced, with a KMS-encrypted dead-letter queue and log group."""
+"""Lambda function (in private subnets by default): traced, with a KMS-encrypted dead-letter queue and log group."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def package_source(source_dir: Path) -> Path:
 class PrivateFunction(Construct):
     """A Python Lambda function attached to a network's private subnets.
 
-    Default: python3.12, X-Ray active tracing, failed async events to an SQS dead-letter queue (14 days, KMS),
+    Without a `network` the function runs outside any VPC (for control-plane work that must not depend on the
+    network it repairs). Default: python3.12, X-Ray active tracing, failed async events to an SQS dead-letter queue (14 days, KMS),
     logs to a KMS log group kept 365 days, environment encrypted with `key`. Its security group allows no ingress
     and egress only on HTTPS to the network's interface endpoints and S3/DynamoDB gateway endpoints. The role
     may write its own logs and traces, manage its ENIs, use the queue, and do what `statements` grant.
@@ -67,9 +68,9 @@ class PrivateFunction(Construct):
         function_name: str,
         source_dir: Path,
         handler: str,
-        network: Network,
-        subnet_tier: str,
+        network: Network | None,
         key: EncryptionKey,
+        subnet_tier: str | None = None,
         memory_mb: int = 256,
         timeout_seconds: int = 10,
         reserved_concurrency: int = 10,
@@ -87,7 +88,11 @@ class PrivateFunction(Construct):
             problems.append(Problem(f"{path}.timeout_seconds", timeout_seconds, "expected 1 to 900"))
         if reserved_concurrency < 1:
             problems.append(Problem(f"{path}.reserved_concurrency", reserved_concurrency, "expected at least 1"))
-        if network.endpoint_security_group is None:
+        if network is not None and subnet_tier is None:
+            problems.append(
+                Problem(f"{path}.subnet_tier", None, f"expected one of the tiers of {network.name}: {', '.join(network.subnets)}")
+            )
+        if network is not None and network.endpoint_security_group is None:
             problems.append(
                 Problem(f"{path}.network", network.name, "expected a network with interface endpoints (the function has no other way out)")
             )
@@ -113,39 +118,27 @@ class PrivateFunction(Construct):
             kms_data_key_reuse_period_seconds=300,
             tags={"Name": f"{function_name}-dlq"},
         )
-        self.security_group = SecurityGroup(
-            self,
-            "sg",
-            name=f"{function_name}-function",
-            description=f"{function_name}: HTTPS to the VPC endpoints only",
-            vpc_id=network.vpc_id,
-            tags={"Name": f"{function_name}-function"},
-        )
-        VpcSecurityGroupEgressRule(
-            self,
-            "egress-endpoints",
-            security_group_id=self.security_group.id,
-            description="HTTPS to the interface endpoints",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            referenced_security_group_id=network.endpoint_security_group_id,
-            tags={"Name": f"{function_name}-to-endpoints"},
-        )
-        for service in network.gateway_endpoints:
-            VpcSecurityGroupEgressRule(
-                self,
-                f"egress-{service}",
-                security_group_id=self.security_group.id,
-                description=f"HTTPS to the {service} gateway endpoint",
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                prefix_list_id=network.gateway_prefix_list_id(service),
-                tags={"Name": f"{function_name}-to-{service}"},
-            )
-
+        self.security_group = None if network is None else self._security_group(function_name, network)
         log_arn = env.arn("logs", f"log-group:/aws/lambda/{function_name}")
+        network_statements = (
+            []
+            if network is None
+            else [
+                {
+                    "Sid": "NetworkInterfacesInThisVpc",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    "Resource": "*",  # ENI ARNs are unknown until created; restricted to this VPC below
+                    "Condition": {"ArnEqualsIfExists": {"ec2:Vpc": env.arn("ec2", f"vpc/{network.vpc_id}")}},
+                },
+                {"Sid": "DescribeNetworkInterfaces", "Effect": "Allow", "Action": ["ec2:DescribeNetworkInterfaces"], "Resource": "*"},
+            ]
+        )
         self.role = ServiceRole(
             self,
             "role",
@@ -164,19 +157,7 @@ class PrivateFunction(Construct):
                     "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
                     "Resource": "*",  # X-Ray has no resource-level permissions for these actions
                 },
-                {
-                    "Sid": "NetworkInterfacesInThisVpc",
-                    "Effect": "Allow",
-                    "Action": [
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    "Resource": "*",  # ENI ARNs are unknown until created; restricted to this VPC below
-                    "Condition": {"ArnEqualsIfExists": {"ec2:Vpc": env.arn("ec2", f"vpc/{network.vpc_id}")}},
-                },
-                {"Sid": "DescribeNetworkInterfaces", "Effect": "Allow", "Action": ["ec2:DescribeNetworkInterfaces"], "Resource": "*"},
+                *network_statements,
                 {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]},
                 {
                     "Sid": "EncryptDeadLettersAndLogs",
@@ -188,6 +169,11 @@ class PrivateFunction(Construct):
             ],
         )
         asset = TerraformAsset(self, "code", path=str(package_source(source_dir)), type=AssetType.ARCHIVE)
+        vpc_config = (
+            None
+            if network is None or self.security_group is None
+            else {"subnet_ids": network.subnet_ids(subnet_tier or ""), "security_group_ids": [self.security_group.id]}
+        )
         self.function = LambdaFunction(
             self,
             "function",
@@ -204,11 +190,47 @@ class PrivateFunction(Construct):
             environment={"variables": dict(environment or {})},
             tracing_config={"mode": "Active"},
             dead_letter_config={"target_arn": self.dead_letter_queue.arn},
-            vpc_config={"subnet_ids": network.subnet_ids(subnet_tier), "security_group_ids": [self.security_group.id]},
+            vpc_config=vpc_config,
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
             tags={"Name": function_name},
             depends_on=[self.log_group],
         )
+
+    def _security_group(self, function_name: str, network: Network) -> SecurityGroup:
+        """No ingress; HTTPS out to the interface endpoints and the gateway endpoints only."""
+        group = SecurityGroup(
+            self,
+            "sg",
+            name=f"{function_name}-function",
+            description=f"{function_name}: HTTPS to the VPC endpoints only",
+            vpc_id=network.vpc_id,
+            tags={"Name": f"{function_name}-function"},
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "egress-endpoints",
+            security_group_id=group.id,
+            description="HTTPS to the interface endpoints",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            referenced_security_group_id=network.endpoint_security_group_id,
+            tags={"Name": f"{function_name}-to-endpoints"},
+        )
+        for service in network.gateway_endpoints:
+            VpcSecurityGroupEgressRule(
+                self,
+                f"egress-{service}",
+                security_group_id=group.id,
+                description=f"HTTPS to the {service} gateway endpoint",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                prefix_list_id=network.gateway_prefix_list_id(service),
+                tags={"Name": f"{function_name}-to-{service}"},
+            )
+
+        return group
 
     @property
     def function_arn(self) -> str:

@@ -1,0 +1,303 @@
+"""An Application Load Balancer in front of an Auto Scaling group, built from a hardened launch template."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupTag
+from cdktf_cdktf_provider_aws.autoscaling_policy import AutoscalingPolicy
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate, LaunchTemplateBlockDeviceMappings, LaunchTemplateTagSpecifications
+from cdktf_cdktf_provider_aws.lb import Lb
+from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
+from cdktf_cdktf_provider_aws.lb_listener_rule import LbListenerRule, LbListenerRuleAction, LbListenerRuleCondition
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from constructs import Construct
+
+from modules.base import RegionalStack
+from modules.errors import InputError, Problem
+from modules.iam import ServiceRole
+from modules.kms import EncryptionKey
+from modules.network import Network
+
+#: Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter (no lookup at plan time).
+AL2023_AMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+@dataclass(frozen=True)
+class TierSize:
+    """Instance type and group bounds."""
+
+    instance_type: str
+    min_size: int
+    desired_capacity: int
+    max_size: int
+
+
+@dataclass(frozen=True)
+class OriginVerification:
+    """A header only the CDN sends: requests without it get 403 from the listener."""
+
+    header_name: str
+    header_value: str
+
+
+def health_server_user_data(port: int, path: str) -> str:
+    """A minimal service answering `path` on `port`, so ELB health checks pass until the app is deployed."""
+    script = f"""#!/bin/bash
+set -euo pipefail
+cat > /usr/local/bin/health-server.py <<'PY'
+import http.server
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.path == "{path}"
+        self.send_response(200 if ok else 404)
+        self.end_headers()
+        self.wfile.write(b"ok" if ok else b"not found")
+http.server.ThreadingHTTPServer(("0.0.0.0", {port}), Handler).serve_forever()
+PY
+cat > /etc/systemd/system/health-server.service <<'UNIT'
+[Unit]
+Description=placeholder health endpoint
+[Service]
+ExecStart=/usr/bin/python3 /usr/local/bin/health-server.py
+Restart=always
+DynamicUser=yes
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl enable --now health-server.service
+"""
+    return base64.b64encode(script.encode()).decode()
+
+
+class LoadBalancedTier(Construct):
+    """ALB (HTTPS, TLS 1.2+) -> target group -> Auto Scaling group of hardened instances.
+
+    Default: instances from Amazon Linux 2023 with IMDSv2 required (hop limit 1), encrypted gp3 root volume with
+    `key`, no SSH key (Session Manager only), detailed monitoring; ELB health checks on `health_check_path`;
+    target tracking on 70 % CPU and on 1000 requests per target; deletion protection on the ALB; invalid headers
+    dropped. An internet-facing ALB also redirects HTTP to HTTPS. With `origin_verification`, only requests that
+    carry the header are forwarded; everything else gets 403.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        network: Network,
+        alb_tier: str,
+        instance_tier: str,
+        internet_facing: bool,
+        certificate_arn: str,
+        alb_security_group_id: str,
+        instance_security_group_id: str,
+        size: TierSize,
+        key: EncryptionKey,
+        instance_role: ServiceRole,
+        instance_port: int = 8080,
+        health_check_path: str = "/health",
+        origin_verification: OriginVerification | None = None,
+        cpu_target_percent: float = 70,
+        requests_per_target: int = 1000,
+        user_data: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        problems: list[Problem] = []
+        if not 0 <= size.min_size <= size.desired_capacity <= size.max_size:
+            problems.append(Problem(f"{self.node.path}.size", size, "expected 0 <= min_size <= desired_capacity <= max_size"))
+        if len(network.subnet_ids(instance_tier)) < 2:
+            problems.append(Problem(f"{self.node.path}.instance_tier", instance_tier, "expected a tier with subnets in at least 2 AZs"))
+        if not 0 < cpu_target_percent <= 100:
+            problems.append(Problem(f"{self.node.path}.cpu_target_percent", cpu_target_percent, "expected more than 0, at most 100"))
+        if problems:
+            raise InputError(problems)
+        env = RegionalStack.of(self).env
+        self.name = name
+
+        self.load_balancer = Lb(
+            self,
+            "alb",
+            name=name[:32],
+            load_balancer_type="application",
+            internal=not internet_facing,
+            subnets=network.subnet_ids(alb_tier),
+            security_groups=[alb_security_group_id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=True,
+            desync_mitigation_mode="strictest",
+            tags={"Name": name},
+        )
+        self.target_group = LbTargetGroup(
+            self,
+            "targets",
+            name=name[:32],
+            port=instance_port,
+            protocol="HTTP",
+            vpc_id=network.vpc_id,
+            deregistration_delay="30",
+            health_check={
+                "enabled": True,
+                "path": health_check_path,
+                "port": "traffic-port",
+                "protocol": "HTTP",
+                "matcher": "200",
+                "interval": 30,
+                "timeout": 10,
+                "healthy_threshold": 3,
+                "unhealthy_threshold": 3,
+            },
+            tags={"Name": name},
+        )
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
+        deny = LbListenerDefaultAction(
+            type="fixed-response", fixed_response={"content_type": "text/plain", "message_body": "Forbidden", "status_code": "403"}
+        )
+        self.https_listener = LbListener(
+            self,
+            "https",
+            load_balancer_arn=self.load_balancer.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=TLS_POLICY,
+            certificate_arn=certificate_arn,
+            default_action=[deny if origin_verification else forward],
+            tags={"Name": f"{name}-https"},
+        )
+        if origin_verification is not None:
+            LbListenerRule(
+                self,
+                "from-cdn-only",
+                listener_arn=self.https_listener.arn,
+                priority=10,
+                action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
+                condition=[
+                    LbListenerRuleCondition(
+                        http_header={"http_header_name": origin_verification.header_name, "values": [origin_verification.header_value]}
+                    )
+                ],
+                tags={"Name": f"{name}-from-cdn-only"},
+            )
+        if internet_facing:
+            LbListener(
+                self,
+                "http-redirect",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_action=[
+                    LbListenerDefaultAction(type="redirect", redirect={"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"})
+                ],
+                tags={"Name": f"{name}-http-redirect"},
+            )
+
+        profile = IamInstanceProfile(self, "profile", name=name, role=instance_role.role_name, tags={"Name": name})
+        self.launch_template = LaunchTemplate(
+            self,
+            "template",
+            name=name,
+            image_id=AL2023_AMI,
+            instance_type=size.instance_type,
+            update_default_version=True,
+            iam_instance_profile={"arn": profile.arn},
+            vpc_security_group_ids=[instance_security_group_id],
+            metadata_options={
+                "http_endpoint": "enabled",
+                "http_tokens": "required",
+                "http_put_response_hop_limit": 1,
+                "instance_metadata_tags": "enabled",
+            },
+            monitoring={"enabled": True},
+            ebs_optimized="true",
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name="/dev/xvda",
+                    ebs={
+                        "volume_size": 20,
+                        "volume_type": "gp3",
+                        "encrypted": "true",
+                        "kms_key_id": key.key_arn,
+                        "delete_on_termination": "true",
+                    },
+                )
+            ],
+            user_data=user_data or health_server_user_data(instance_port, health_check_path),
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": name})
+                for kind in ("instance", "volume", "network-interface")
+            ],
+            tags={"Name": name},
+        )
+        self.group = AutoscalingGroup(
+            self,
+            "group",
+            name=name,
+            vpc_zone_identifier=network.subnet_ids(instance_tier),
+            min_size=size.min_size,
+            desired_capacity=size.desired_capacity,
+            max_size=size.max_size,
+            health_check_type="ELB",
+            health_check_grace_period=300,
+            target_group_arns=[self.target_group.arn],
+            launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version},
+            enabled_metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"],
+            tag=[AutoscalingGroupTag(key="Name", value=name, propagate_at_launch=True)],
+            # Scaling (and a failover) move the desired capacity; Terraform must not pull it back.
+            lifecycle={"ignore_changes": ["desired_capacity"]},
+        )
+        AutoscalingPolicy(
+            self,
+            "cpu-target",
+            name=f"{name}-cpu-{int(cpu_target_percent)}",
+            autoscaling_group_name=self.group.name,
+            policy_type="TargetTrackingScaling",
+            target_tracking_configuration={
+                "predefined_metric_specification": {"predefined_metric_type": "ASGAverageCPUUtilization"},
+                "target_value": cpu_target_percent,
+            },
+        )
+        AutoscalingPolicy(
+            self,
+            "requests-target",
+            name=f"{name}-requests-{requests_per_target}",
+            autoscaling_group_name=self.group.name,
+            policy_type="TargetTrackingScaling",
+            target_tracking_configuration={
+                "predefined_metric_specification": {
+                    "predefined_metric_type": "ALBRequestCountPerTarget",
+                    "resource_label": f"{self.load_balancer.arn_suffix}/{self.target_group.arn_suffix}",
+                },
+                "target_value": requests_per_target,
+            },
+        )
+        self.region = env.region
+
+    @property
+    def alb_dns_name(self) -> str:
+        return self.load_balancer.dns_name
+
+    @property
+    def alb_zone_id(self) -> str:
+        return self.load_balancer.zone_id
+
+    @property
+    def group_name(self) -> str:
+        return self.group.name
+
+
+def instance_role(scope: Construct, id: str, *, name: str, statements: Sequence[dict] = ()) -> ServiceRole:
+    """EC2 role: Session Manager (the only way in) plus what the app needs."""
+    env = RegionalStack.of(scope).env
+    return ServiceRole(
+        scope,
+        id,
+        name=name,
+        service="ec2.amazonaws.com",
+        statements=statements,
+        managed_policy_arns=[f"arn:{env.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"],
+    )
