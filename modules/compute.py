@@ -244,7 +244,7 @@ class LoadBalancedTier(Construct):
             health_check_type="ELB",
             health_check_grace_period=300,
             target_group_arns=[self.target_group.arn],
-            launch_template={"id": self.launch_template.id, "version": self.launch_template.latest_version},
+            launch_template={"id": self.launch_template.id, "version": "$Latest"},
             enabled_metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"],
             tag=[AutoscalingGroupTag(key="Name", value=name, propagate_at_launch=True)],
             # Scaling (and a failover) move the desired capacity; Terraform must not pull it back.

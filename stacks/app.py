@@ -15,8 +15,9 @@ from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
-from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
+from stacks.foundation import GlobalFoundationStack
 from stacks.naming import WARM_STANDBY
+from stacks.warm_standby import WarmStandbyRegionStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
@@ -44,9 +45,7 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
             global_stack: RegionalStack = ActiveActiveGlobalStack(app, config=config, arch=arch)
         else:
             regional = [
-                RegionalFoundationStack(
-                    app, config=config, architecture=WARM_STANDBY, arch=arch, settings=settings, peer_region=peer.region
-                )
+                WarmStandbyRegionStack(app, config=config, arch=arch, settings=settings, peer_region=peer.region)
                 for settings, peer in pairs
             ]
             global_stack = GlobalFoundationStack(app, config=config, architecture=WARM_STANDBY, arch=arch)

@@ -21,7 +21,7 @@ from modules.health_check import HealthCheck, RecordEndpoint, RoutedRecords
 from modules.kms import EncryptionKey
 from modules.network import PRIVATE_ONLY, THREE_TIER, DnsFirewall, Network
 from modules.waf import SERVERLESS_API_RULE_GROUPS, WEB_APP_RULE_GROUPS, WebAcl
-from stacks.naming import global_stack_name, regional_host, regional_stack_name, vault_name
+from stacks.naming import global_stack_name, origin_host, regional_host, regional_stack_name, vault_name
 
 GLOBAL_REGION = "us-east-1"
 #: Interface endpoints the private Lambda functions and their operations need, plus EC2 as seed 000 lists it.
@@ -136,7 +136,7 @@ class GlobalFoundationStack(RegionalStack):
                 self,
                 f"health-{settings.region}",
                 name=f"{config.name_prefix}-{architecture}-{settings.region}",
-                fqdn=regional_host(settings.region, arch.domain_name),
+                fqdn=(regional_host if isinstance(arch, ActiveActive) else origin_host)(settings.region, arch.domain_name),
                 alarm_topic_arn=self.alarms.topic_arn,
                 resource_path=arch.health_check.path,
                 request_interval_seconds=arch.health_check.request_interval_seconds,

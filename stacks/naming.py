@@ -22,6 +22,16 @@ def regional_host(region: str, domain_name: str) -> str:
     return f"{region}.{domain_name}"
 
 
+def origin_host(region: str, domain_name: str) -> str:
+    """The warm standby's web ALB name in `region`: CloudFront's origin and the health checks' target."""
+    return f"origin-{region}.{domain_name}"
+
+
+def app_host(region: str, domain_name: str) -> str:
+    """The warm standby's internal ALB name in `region`."""
+    return f"app-{region}.{domain_name}"
+
+
 def vault_name(config: DeploymentConfig, architecture: str, region: str) -> str:
     return f"{config.name_prefix}-{architecture}-{region}"
 

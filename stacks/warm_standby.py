@@ -1,0 +1,453 @@
+"""Warm-standby three-tier architecture (seed 001, with seeds 002 and 003): the regional stacks.
+
+Deploy order: state-bootstrap, warm-standby-<primary>, warm-standby-<standby>, warm-standby-global. The standby
+names the primary database by its deterministic ARN, so it plans and applies while the primary region is down.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cdktf import Fn, TerraformOutput, TerraformVariable, TerraformVariableValidationConfig
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
+from cdktf_cdktf_provider_aws.db_instance import DbInstance
+from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
+from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.ec2_instance_state import Ec2InstanceState
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.instance import Instance
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.route53_record import Route53Record
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from modules.certificate import DnsValidatedCertificate
+from modules.compute import AL2023_AMI, LoadBalancedTier, OriginVerification, TierSize, instance_role
+from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
+from modules.function import PrivateFunction
+from modules.iam import ServiceRole
+from stacks.foundation import RegionalFoundationStack
+from stacks.naming import WARM_STANDBY, app_host, origin_host
+
+FAILOVER_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "failover"
+ORIGIN_HEADER = "X-Origin-Verify"
+ORIGIN_SECRET_VARIABLE = "origin_verify_secret"  # noqa: S105 - the variable name, not its value
+APP_PORT = 8080
+DB_PORT = 5432
+
+
+def database_identifier(config: DeploymentConfig, *, replica: bool) -> str:
+    return f"{config.name_prefix}-{WARM_STANDBY}-db" + ("-replica" if replica else "")
+
+
+def database_parameter(config: DeploymentConfig) -> str:
+    """SSM parameter the app tier reads to find its writer (host, port, secret, writable)."""
+    return f"/{config.name_prefix}/{WARM_STANDBY}/database"
+
+
+def group_name(config: DeploymentConfig, region: str, tier: str) -> str:
+    return f"{config.name_prefix}-ws-{region}-{tier}"
+
+
+def origin_secret(scope: Construct) -> TerraformVariable:
+    """The shared secret CloudFront sends to the origins; supplied at deploy time (TF_VAR_origin_verify_secret)."""
+    return TerraformVariable(
+        scope,
+        ORIGIN_SECRET_VARIABLE,
+        type="string",
+        sensitive=True,
+        nullable=False,
+        description=f"Value of the {ORIGIN_HEADER} header CloudFront adds and the web ALBs require (32+ characters)",
+        validation=[
+            TerraformVariableValidationConfig(
+                condition=f"${{length(var.{ORIGIN_SECRET_VARIABLE}) >= 32}}",
+                error_message=f"{ORIGIN_SECRET_VARIABLE}: expected at least 32 characters",
+            )
+        ],
+    )
+
+
+def _size(size: ScalingSize) -> TierSize:
+    return TierSize(size.instance_type, size.min_size, size.desired_capacity, size.max_size)
+
+
+class WarmStandbyRegionStack(RegionalFoundationStack):
+    """One region: the security-group chain, web and app tiers, the database, break-glass access; in the standby
+    also the failover function and what triggers it."""
+
+    def __init__(
+        self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby, settings: WarmStandbyRegion, peer_region: str
+    ) -> None:
+        super().__init__(scope, config=config, architecture=WARM_STANDBY, arch=arch, settings=settings, peer_region=peer_region)
+        region = settings.region
+        self.is_primary = settings is arch.primary
+        name = self.resource_prefix
+        short = f"{config.name_prefix}-ws-{region}"
+        self.certificate = DnsValidatedCertificate(
+            self,
+            "certificate",
+            domain_names=[origin_host(region, arch.domain_name), app_host(region, arch.domain_name)],
+            hosted_zone_id=arch.hosted_zone_id,
+        )
+        self._security_groups(name)
+        self._database(config, arch, peer_region)
+        role = instance_role(
+            self,
+            "instance-role",
+            name=f"{name}-instance",
+            statements=[
+                {"Sid": "FindTheWriter", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": [self.parameter.arn]},
+                {
+                    "Sid": "ReadDatabaseCredentials",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": [self.env.arn("secretsmanager", "secret:rds!db-*")],  # RDS-managed secrets of this region
+                },
+                {"Sid": "DecryptCredentials", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [self.key.key_arn]},
+            ],
+        )
+        secret = origin_secret(self)
+        self.web = LoadBalancedTier(
+            self,
+            "web",
+            name=f"{short}-web",
+            network=self.network,
+            alb_tier="public",
+            instance_tier="public",
+            internet_facing=True,
+            certificate_arn=self.certificate.certificate_arn,
+            alb_security_group_id=self.groups["web-alb"].id,
+            instance_security_group_id=self.groups["web"].id,
+            size=_size(settings.web),
+            key=self.key,
+            instance_role=role,
+            instance_port=APP_PORT,
+            health_check_path=arch.health_check.path,
+            origin_verification=OriginVerification(ORIGIN_HEADER, secret.string_value),
+        )
+        self.app = LoadBalancedTier(
+            self,
+            "app",
+            name=f"{short}-app",
+            network=self.network,
+            alb_tier="app",
+            instance_tier="app",
+            internet_facing=False,
+            certificate_arn=self.certificate.certificate_arn,
+            alb_security_group_id=self.groups["app-alb"].id,
+            instance_security_group_id=self.groups["app"].id,
+            size=_size(settings.app),
+            key=self.key,
+            instance_role=role,
+            instance_port=APP_PORT,
+            health_check_path=arch.health_check.path,
+        )
+        for tier, host in ((self.web, origin_host(region, arch.domain_name)), (self.app, app_host(region, arch.domain_name))):
+            Route53Record(
+                self,
+                f"{tier.node.id}-alias",
+                zone_id=arch.hosted_zone_id,
+                name=host,
+                type="A",
+                alias={"name": tier.alb_dns_name, "zone_id": tier.alb_zone_id, "evaluate_target_health": True},
+            )
+        self._break_glass(name, role)
+        if not self.is_primary:
+            self._failover(config, arch)
+        TerraformOutput(self, "web_alb_dns_name", value=self.web.alb_dns_name)
+        TerraformOutput(self, "origin_host", value=origin_host(region, arch.domain_name))
+        TerraformOutput(self, "database_parameter", value=self.parameter.name)
+        TerraformOutput(self, "auto_scaling_groups", value=[self.web.group_name, self.app.group_name])
+
+    # --- parts ---
+
+    def _security_groups(self, name: str) -> None:
+        """CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass -> SSH to web and app."""
+        self.groups = {
+            role: SecurityGroup(
+                self,
+                f"sg-{role}",
+                name=f"{name}-{role}",
+                description=f"{name}: {role} (chain member)",
+                vpc_id=self.network.vpc_id,
+                tags={"Name": f"{name}-{role}"},
+            )
+            for role in ("web-alb", "web", "app-alb", "app", "db", "break-glass")
+        }
+        cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront-origin-facing", name="com.amazonaws.global.cloudfront.origin-facing")
+        endpoints = self.network.endpoint_security_group_id
+        s3 = self.network.gateway_prefix_list_id("s3")
+        # (source, destination, port); a destination given as ("prefix", id) / ("sg", id) for outside the chain
+        chain = [
+            (("prefix", cloudfront.id), "web-alb", 443),
+            ("web-alb", "web", APP_PORT),
+            ("web", "app-alb", 443),
+            ("app-alb", "app", APP_PORT),
+            ("app", "db", DB_PORT),
+            ("break-glass", "web", 22),
+            ("break-glass", "app", 22),
+        ]
+        for source, destination, port in chain:
+            if isinstance(source, tuple):
+                VpcSecurityGroupIngressRule(
+                    self, f"in-{destination}-from-cloudfront", security_group_id=self.groups[destination].id,
+                    description="HTTPS from CloudFront origin-facing addresses", ip_protocol="tcp", from_port=port, to_port=port,
+                    prefix_list_id=source[1], tags={"Name": f"{name}-{destination}-from-cloudfront"},
+                )  # fmt: skip
+                continue
+            VpcSecurityGroupIngressRule(
+                self, f"in-{destination}-from-{source}", security_group_id=self.groups[destination].id,
+                description=f"{port}/tcp from {source}", ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=self.groups[source].id, tags={"Name": f"{name}-{destination}-from-{source}"},
+            )  # fmt: skip
+            VpcSecurityGroupEgressRule(
+                self, f"out-{source}-to-{destination}", security_group_id=self.groups[source].id,
+                description=f"{port}/tcp to {destination}", ip_protocol="tcp", from_port=port, to_port=port,
+                referenced_security_group_id=self.groups[destination].id, tags={"Name": f"{name}-{source}-to-{destination}"},
+            )  # fmt: skip
+        for role in ("web", "app", "break-glass"):  # instances: Session Manager and package repositories over HTTPS
+            for target, kind, value in (("endpoints", "referenced_security_group_id", endpoints), ("s3", "prefix_list_id", s3)):
+                VpcSecurityGroupEgressRule(
+                    self, f"out-{role}-to-{target}", security_group_id=self.groups[role].id,
+                    description=f"HTTPS to the {target} endpoints", ip_protocol="tcp", from_port=443, to_port=443,
+                    tags={"Name": f"{name}-{role}-to-{target}"}, **{kind: value},
+                )  # fmt: skip
+
+    def _database(self, config: DeploymentConfig, arch: WarmStandby, peer_region: str) -> None:
+        database = arch.database
+        family = f"postgres{database.engine_version.split('.')[0]}"
+        # The same subnet group name in both regions: a cross-region replica names it, and so does a re-seed.
+        subnet_group = DbSubnetGroup(
+            self,
+            "db-subnets",
+            name=f"{config.name_prefix}-{WARM_STANDBY}-db",
+            subnet_ids=self.network.subnet_ids("data"),
+            description="Isolated data subnets",
+            tags={"Name": f"{config.name_prefix}-{WARM_STANDBY}-db"},
+        )
+        parameters = DbParameterGroup(
+            self,
+            "db-parameters",
+            name=f"{config.name_prefix}-{WARM_STANDBY}-{family}",
+            family=family,
+            parameter=[
+                DbParameterGroupParameter(name="rds.force_ssl", value="1"),
+                DbParameterGroupParameter(name="log_connections", value="1"),
+                DbParameterGroupParameter(name="log_min_duration_statement", value="1000"),
+            ],
+            tags={"Name": f"{config.name_prefix}-{WARM_STANDBY}-{family}"},
+        )
+        monitoring = ServiceRole(
+            self,
+            "db-monitoring-role",
+            name=f"{self.resource_prefix}-rds-monitoring",
+            service="monitoring.rds.amazonaws.com",
+            managed_policy_arns=[f"arn:{self.env.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"],
+        )
+        common = {
+            "instance_class": database.instance_class,
+            "multi_az": True,
+            "storage_encrypted": True,
+            "kms_key_id": self.key.key_arn,
+            "db_subnet_group_name": subnet_group.name,
+            "parameter_group_name": parameters.name,
+            "vpc_security_group_ids": [self.groups["db"].id],
+            "publicly_accessible": False,
+            "backup_retention_period": database.backup_retention_days,
+            "deletion_protection": True,
+            "auto_minor_version_upgrade": True,
+            "copy_tags_to_snapshot": True,
+            "iam_database_authentication_enabled": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": self.key.key_arn,
+            "performance_insights_retention_period": 7,
+            "monitoring_interval": 60,
+            "monitoring_role_arn": monitoring.role_arn,
+            "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
+            "skip_final_snapshot": False,
+        }
+        if self.is_primary:
+            identifier = database_identifier(config, replica=False)
+            self.database = DbInstance(
+                self,
+                "db",
+                identifier=identifier,
+                engine="postgres",
+                engine_version=database.engine_version,
+                allocated_storage=database.allocated_storage_gb,
+                max_allocated_storage=database.allocated_storage_gb * 4,
+                storage_type="gp3",
+                username="app_admin",
+                manage_master_user_password=True,
+                master_user_secret_kms_key_id=self.key.key_arn,
+                backup_window="03:00-04:00",
+                maintenance_window="sun:04:30-sun:05:30",
+                final_snapshot_identifier=f"{identifier}-final",
+                tags={"Name": identifier},
+                **common,
+            )
+            value = Fn.jsonencode(
+                {
+                    "host": self.database.address,
+                    "port": self.database.port,
+                    "writable": True,
+                    "secret_arn": f"${{{self.database.fqn}.master_user_secret[0].secret_arn}}",
+                }
+            )
+        else:
+            identifier = database_identifier(config, replica=True)
+            source = self.env.arn("rds", f"db:{database_identifier(config, replica=False)}", region=peer_region)
+            self.database = DbInstance(
+                self,
+                "db",
+                identifier=identifier,
+                replicate_source_db=source,
+                final_snapshot_identifier=f"{identifier}-final",
+                tags={"Name": identifier},
+                **common,
+            )
+            value = Fn.jsonencode({"host": self.database.address, "port": self.database.port, "writable": False, "secret_arn": None})
+        self.parameter = SsmParameter(
+            self,
+            "db-parameter",
+            name=database_parameter(config),
+            type="String",
+            value=value,
+            description="Where the app tier finds its database writer; the failover function rewrites it",
+            # The failover function owns the value once it has run; Terraform must not point the app back.
+            lifecycle={"ignore_changes": ["value"]},
+            tags={"Name": database_parameter(config)},
+        )
+
+    def _break_glass(self, name: str, role: ServiceRole) -> None:
+        """The only SSH path, reached through Session Manager; created stopped (start it for an incident)."""
+        profile = IamInstanceProfile(
+            self, "break-glass-profile", name=f"{name}-break-glass", role=role.role_name, tags={"Name": f"{name}-break-glass"}
+        )
+        self.break_glass = Instance(
+            self,
+            "break-glass",
+            ami=AL2023_AMI,
+            instance_type="t3.micro",
+            subnet_id=self.network.subnet_ids("app")[0],
+            vpc_security_group_ids=[self.groups["break-glass"].id],
+            iam_instance_profile=profile.name,
+            associate_public_ip_address=False,
+            monitoring=True,
+            ebs_optimized=True,
+            metadata_options={"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1},
+            root_block_device={"encrypted": True, "kms_key_id": self.key.key_arn, "volume_type": "gp3", "volume_size": 20},
+            tags={"Name": f"{name}-break-glass"},
+        )
+        Ec2InstanceState(self, "break-glass-stopped", instance_id=self.break_glass.id, state="stopped")
+
+    def _failover(self, config: DeploymentConfig, arch: WarmStandby) -> None:
+        primary_region = arch.primary.region
+        capacity = {
+            self.web.group_name: {
+                "min": arch.primary.web.min_size,
+                "desired": arch.primary.web.desired_capacity,
+                "max": arch.primary.web.max_size,
+            },
+            self.app.group_name: {
+                "min": arch.primary.app.min_size,
+                "desired": arch.primary.app.desired_capacity,
+                "max": arch.primary.app.max_size,
+            },
+        }
+        groups = [
+            self.env.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{tier.group_name}") for tier in (self.web, self.app)
+        ]
+        self.failover = PrivateFunction(
+            self,
+            "failover-function",
+            function_name=f"{self.resource_prefix}-failover",
+            source_dir=FAILOVER_SOURCE,
+            handler="handler.handler",
+            network=None,  # the control plane must not depend on the network it may be repairing
+            key=self.key,
+            memory_mb=256,
+            timeout_seconds=900,
+            reserved_concurrency=1,  # one failover at a time
+            log_retention_days=arch.log_retention_days,
+            environment={
+                "REPLICA_ID": database_identifier(config, replica=True),
+                "PARAMETER_NAME": database_parameter(config),
+                "ASG_CAPACITY": json.dumps(capacity, sort_keys=True),
+                "PRIMARY_REGION": primary_region,
+                "TOPIC_ARN": self.alarms.topic_arn,
+                "SECRET_KMS_KEY_ID": self.key.key_arn,
+            },
+            statements=[
+                {
+                    "Sid": "PromoteTheReplica",
+                    "Effect": "Allow",
+                    "Action": ["rds:DescribeDBInstances", "rds:PromoteReadReplica", "rds:ModifyDBInstance"],
+                    "Resource": [self.database.arn],
+                },
+                {
+                    "Sid": "LetRdsCreateTheSecret",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+                    "Resource": [self.env.arn("secretsmanager", "secret:rds!db-*")],
+                },
+                {
+                    "Sid": "RepointTheApp",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+                    "Resource": [self.parameter.arn],
+                },
+                {"Sid": "ScaleTheStandby", "Effect": "Allow", "Action": ["autoscaling:UpdateAutoScalingGroup"], "Resource": groups},
+                {
+                    "Sid": "DescribeGroups",
+                    "Effect": "Allow",
+                    "Action": ["autoscaling:DescribeAutoScalingGroups"],
+                    "Resource": "*",  # no resource-level permissions for Describe
+                },
+                {"Sid": "Announce", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [self.alarms.topic_arn]},
+            ],
+        )
+        rule = CloudwatchEventRule(
+            self,
+            "failover-trigger",
+            name=f"{self.resource_prefix}-failover-trigger",
+            description=f"Primary health-check alarm (forwarded from us-east-1) or an AWS Health issue in {primary_region}",
+            event_pattern=json.dumps(
+                {
+                    "$or": [
+                        {
+                            "source": ["aws.cloudwatch"],
+                            "detail-type": ["CloudWatch Alarm State Change"],
+                            "detail": {
+                                "alarmName": [f"{config.name_prefix}-{WARM_STANDBY}-{primary_region}-unhealthy"],
+                                "state": {"value": ["ALARM"]},
+                            },
+                        },
+                        {
+                            "source": ["aws.health"],
+                            "detail-type": ["AWS Health Event"],
+                            "detail": {"eventTypeCategory": ["issue"]},
+                            "region": [primary_region],
+                        },
+                    ]
+                }
+            ),
+            tags={"Name": f"{self.resource_prefix}-failover-trigger"},
+        )
+        CloudwatchEventTarget(self, "failover-target", rule=rule.name, arn=self.failover.function_arn, target_id="failover")
+        LambdaPermission(
+            self,
+            "failover-invoke",
+            statement_id="AllowEventBridge",
+            action="lambda:InvokeFunction",
+            function_name=self.failover.function.function_name,
+            principal="events.amazonaws.com",
+            source_arn=rule.arn,
+        )
+        TerraformOutput(self, "failover_function_name", value=self.failover.function.function_name)
