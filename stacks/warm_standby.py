@@ -297,7 +297,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                     "host": self.database.address,
                     "port": self.database.port,
                     "writable": True,
-                    "secret_arn": f"${{{self.database.fqn}.master_user_secret[0].secret_arn}}",
+                    "secret_arn": self.database.master_user_secret.get(0).secret_arn,
                 }
             )
         else:
@@ -350,20 +350,10 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
     def _failover(self, config: DeploymentConfig, arch: WarmStandby) -> None:
         primary_region = arch.primary.region
         capacity = {
-            self.web.group_name: {
-                "min": arch.primary.web.min_size,
-                "desired": arch.primary.web.desired_capacity,
-                "max": arch.primary.web.max_size,
-            },
-            self.app.group_name: {
-                "min": arch.primary.app.min_size,
-                "desired": arch.primary.app.desired_capacity,
-                "max": arch.primary.app.max_size,
-            },
+            tier.name: {"min": size.min_size, "desired": size.desired_capacity, "max": size.max_size}
+            for tier, size in ((self.web, arch.primary.web), (self.app, arch.primary.app))
         }
-        groups = [
-            self.env.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{tier.group_name}") for tier in (self.web, self.app)
-        ]
+        groups = [self.env.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{tier.name}") for tier in (self.web, self.app)]
         self.failover = PrivateFunction(
             self,
             "failover-function",

@@ -1,0 +1,182 @@
+"""Warm-standby three-tier architecture (seed 001) as synthesized from the example configuration."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synthesized
+
+PRIMARY = "warm-standby-us-east-1"
+STANDBY = "warm-standby-us-west-1"
+
+
+def ref(resource_type: str, body: dict[str, Any], attribute: str = "id") -> str:
+    return f"${{{resource_type}.{body['//']['metadata']['uniqueId']}.{attribute}}}"
+
+
+def groups_by_role(synthesized: Synthesized, stack: str) -> dict[str, str]:
+    """Security group reference -> chain role (web-alb, web, app-alb, app, db, break-glass)."""
+    return {
+        ref("aws_security_group", sg): sg["name"].rsplit("-", 1)[-1]
+        if not sg["name"].endswith(("-alb", "-glass"))
+        else "-".join(sg["name"].split("-")[-2:])
+        for sg in synthesized.resources(stack, "aws_security_group").values()
+        if "/sg-" in sg["//"]["metadata"]["path"]
+    }
+
+
+@pytest.mark.parametrize("stack", [PRIMARY, STANDBY])
+def test_security_groups_form_a_chain_and_nothing_else_is_open(synthesized: Synthesized, stack: str) -> None:
+    roles = groups_by_role(synthesized, stack)
+    assert sorted(roles.values()) == ["app", "app-alb", "break-glass", "db", "web", "web-alb"]
+    ingress = set()
+    for rule in synthesized.resources(stack, "aws_vpc_security_group_ingress_rule").values():
+        if rule["security_group_id"] not in roles:
+            continue  # the endpoint security group of the network module
+        source = roles.get(rule.get("referenced_security_group_id")) or (
+            "cloudfront" if rule.get("prefix_list_id") else rule.get("cidr_ipv4")
+        )
+        ingress.add((source, roles[rule["security_group_id"]], rule["from_port"]))
+    assert ingress == {
+        ("cloudfront", "web-alb", 443),
+        ("web-alb", "web", 8080),
+        ("web", "app-alb", 443),
+        ("app-alb", "app", 8080),
+        ("app", "db", 5432),
+        ("break-glass", "web", 22),
+        ("break-glass", "app", 22),
+    }
+    egress = [r for r in synthesized.resources(stack, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] in roles]
+    assert all("cidr_ipv4" not in rule for rule in egress), "no egress to an address range: only to chain members and endpoints"
+    assert not [r for r in egress if roles[r["security_group_id"]] == "db"], "the database starts no connections"
+    prefix_list = synthesized.stacks[stack]["data"]["aws_ec2_managed_prefix_list"]
+    assert [p["name"] for p in prefix_list.values()] == ["com.amazonaws.global.cloudfront.origin-facing"]
+
+
+def test_launch_templates_require_imdsv2_encrypt_volumes_and_have_no_ssh_key(synthesized: Synthesized) -> None:
+    for stack in (PRIMARY, STANDBY):
+        templates = synthesized.resources(stack, "aws_launch_template").values()
+        assert len(templates) == 2
+        for template in templates:
+            assert template["metadata_options"]["http_tokens"] == "required"
+            assert template["metadata_options"]["http_put_response_hop_limit"] == 1
+            (volume,) = template["block_device_mappings"]
+            assert volume["ebs"]["encrypted"] == "true" and volume["ebs"]["kms_key_id"].startswith("${aws_kms_key.")
+            assert "key_name" not in template
+            assert template["image_id"] == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+            assert b"ThreadingHTTPServer" in base64.b64decode(template["user_data"])
+        profile_roles = {p["role"] for p in synthesized.resources(stack, "aws_iam_instance_profile").values()}
+        attachments = synthesized.resources(stack, "aws_iam_role_policy_attachment").values()
+        assert any(a["policy_arn"].endswith("/AmazonSSMManagedInstanceCore") for a in attachments) and profile_roles
+
+
+def test_groups_use_elb_health_checks_scale_on_cpu_and_requests_and_standby_is_smaller(synthesized: Synthesized) -> None:
+    sizes = {}
+    for stack in (PRIMARY, STANDBY):
+        for group in synthesized.resources(stack, "aws_autoscaling_group").values():
+            assert (group["health_check_type"], group["health_check_grace_period"]) == ("ELB", 300)
+            assert len(group["vpc_zone_identifier"]) == 2
+            assert group["lifecycle"] == {"ignore_changes": ["desired_capacity"]}
+            sizes[group["name"]] = (group["min_size"], group["desired_capacity"], group["max_size"])
+        policies = synthesized.resources(stack, "aws_autoscaling_policy").values()
+        metrics = sorted(
+            (
+                p["target_tracking_configuration"]["predefined_metric_specification"]["predefined_metric_type"],
+                p["target_tracking_configuration"]["target_value"],
+            )
+            for p in policies
+        )
+        assert metrics == [
+            ("ALBRequestCountPerTarget", 1000),
+            ("ALBRequestCountPerTarget", 1000),
+            ("ASGAverageCPUUtilization", 70),
+            ("ASGAverageCPUUtilization", 70),
+        ]
+    assert sizes["hadr-prod-ws-us-east-1-web"] == (2, 2, 6) and sizes["hadr-prod-ws-us-west-1-web"] == (1, 1, 6)
+    assert sizes["hadr-prod-ws-us-west-1-app"][1] < sizes["hadr-prod-ws-us-east-1-app"][1]
+
+
+def test_web_alb_is_https_only_redirects_http_and_forwards_only_with_the_origin_header(synthesized: Synthesized) -> None:
+    albs = {alb["name"]: alb for alb in synthesized.resources(PRIMARY, "aws_lb").values()}
+    assert albs["hadr-prod-ws-us-east-1-web"]["internal"] is False and albs["hadr-prod-ws-us-east-1-app"]["internal"] is True
+    assert all(alb["drop_invalid_header_fields"] and alb["enable_deletion_protection"] for alb in albs.values())
+    listeners = list(synthesized.resources(PRIMARY, "aws_lb_listener").values())
+    https = [listener for listener in listeners if listener["protocol"] == "HTTPS"]
+    assert len(https) == 2 and {listener["ssl_policy"] for listener in https} == {"ELBSecurityPolicy-TLS13-1-2-2021-06"}
+    (redirect,) = [listener for listener in listeners if listener["protocol"] == "HTTP"]
+    assert redirect["default_action"][0]["redirect"] == {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
+    web_https = next(listener for listener in https if "/web/" in listener["//"]["metadata"]["path"])
+    assert web_https["default_action"][0]["fixed_response"]["status_code"] == "403"
+    (rule,) = synthesized.resources(PRIMARY, "aws_lb_listener_rule").values()
+    assert rule["condition"][0]["http_header"] == {"http_header_name": "X-Origin-Verify", "values": ["${var.origin_verify_secret}"]}
+    variable = synthesized.stacks[PRIMARY]["variable"]["origin_verify_secret"]
+    assert variable["sensitive"] is True and variable["validation"][0]["condition"] == "${length(var.origin_verify_secret) >= 32}"
+
+
+def test_primary_database_is_multi_az_encrypted_managed_secret_and_protected(synthesized: Synthesized) -> None:
+    (db,) = synthesized.resources(PRIMARY, "aws_db_instance").values()
+    assert (db["identifier"], db["engine"], db["engine_version"], db["instance_class"]) == (
+        "hadr-prod-warm-standby-db",
+        "postgres",
+        "16.4",
+        "db.t3.medium",
+    )
+    assert db["multi_az"] is True and db["storage_encrypted"] is True and db["kms_key_id"].startswith("${aws_kms_key.")
+    assert db["manage_master_user_password"] is True and "password" not in db
+    assert db["backup_retention_period"] >= 7 and db["deletion_protection"] is True and db["publicly_accessible"] is False
+    assert db["performance_insights_enabled"] is True and db["monitoring_interval"] == 60
+    (parameters,) = synthesized.resources(PRIMARY, "aws_db_parameter_group").values()
+    assert {"name": "rds.force_ssl", "value": "1"} in parameters["parameter"] and parameters["family"] == "postgres16"
+
+
+def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(synthesized: Synthesized) -> None:
+    (replica,) = synthesized.resources(STANDBY, "aws_db_instance").values()
+    assert replica["replicate_source_db"] == "arn:aws:rds:us-east-1:123456789012:db:hadr-prod-warm-standby-db"
+    assert replica["multi_az"] is True and replica["storage_encrypted"] is True
+    (standby_key,) = [k for k in synthesized.resources(STANDBY, "aws_kms_key").values() if k["//"]["metadata"]["path"].endswith("/key/key")]
+    assert replica["kms_key_id"] == ref("aws_kms_key", standby_key, "arn")
+    assert "username" not in replica and "engine" not in replica
+    subnet_groups = {
+        stack: next(iter(synthesized.resources(stack, "aws_db_subnet_group").values()))["name"] for stack in (PRIMARY, STANDBY)
+    }
+    assert subnet_groups[PRIMARY] == subnet_groups[STANDBY]
+    (parameter,) = synthesized.resources(STANDBY, "aws_ssm_parameter").values()
+    assert parameter["name"] == "/hadr-prod/warm-standby/database" and parameter["lifecycle"] == {"ignore_changes": ["value"]}
+    assert (
+        parameter["value"] == '${jsonencode({"host" = aws_db_instance.db.address, "port" = aws_db_instance.db.port, "writable" = false})}'
+    )
+
+
+def test_break_glass_instance_is_stopped_hardened_and_ssm_only(synthesized: Synthesized) -> None:
+    (instance,) = synthesized.resources(PRIMARY, "aws_instance").values()
+    assert instance["metadata_options"]["http_tokens"] == "required" and instance["root_block_device"]["encrypted"] is True
+    assert instance["associate_public_ip_address"] is False and "key_name" not in instance
+    (state,) = synthesized.resources(PRIMARY, "aws_ec2_instance_state").values()
+    assert state["state"] == "stopped" and state["instance_id"] == ref("aws_instance", instance)
+
+
+def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(synthesized: Synthesized) -> None:
+    assert synthesized.resources(PRIMARY, "aws_lambda_function") == {}
+    (function,) = synthesized.resources(STANDBY, "aws_lambda_function").values()
+    assert "vpc_config" not in function and function["reserved_concurrent_executions"] == 1 and function["timeout"] == 900
+    variables = function["environment"]["variables"]
+    assert variables["REPLICA_ID"] == "hadr-prod-warm-standby-db-replica" and variables["PRIMARY_REGION"] == "us-east-1"
+    assert json.loads(variables["ASG_CAPACITY"]) == {
+        "hadr-prod-ws-us-west-1-app": {"desired": 2, "max": 6, "min": 2},
+        "hadr-prod-ws-us-west-1-web": {"desired": 2, "max": 6, "min": 2},
+    }
+    (rule,) = synthesized.resources(STANDBY, "aws_cloudwatch_event_rule").values()
+    alarm, health = json.loads(rule["event_pattern"])["$or"]
+    assert alarm["detail"] == {"alarmName": ["hadr-prod-warm-standby-us-east-1-unhealthy"], "state": {"value": ["ALARM"]}}
+    assert health["region"] == ["us-east-1"] and health["detail"] == {"eventTypeCategory": ["issue"]}
+    (target,) = synthesized.resources(STANDBY, "aws_cloudwatch_event_target").values()
+    assert target["arn"] == ref("aws_lambda_function", function, "arn")
+    policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    (db,) = synthesized.resources(STANDBY, "aws_db_instance").values()
+    assert statements["PromoteTheReplica"]["Resource"] == [ref("aws_db_instance", db, "arn")]
+    assert all(":autoScalingGroupName/hadr-prod-ws-us-west-1-" in arn for arn in statements["ScaleTheStandby"]["Resource"])
