@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
@@ -92,26 +93,7 @@ class SecureBucket(Construct):
             self,
             "policy",
             bucket=self.bucket.id,
-            policy=policy_json(
-                [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                    {
-                        "Sid": "DenyTlsBelow12",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [self.bucket.arn, f"{self.bucket.arn}/*"],
-                        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-                    },
-                ]
-            ),
+            policy=policy_json(tls_only_statements(self.bucket.arn)),
             provider=provider,
         )
         S3BucketLifecycleConfiguration(
@@ -219,3 +201,78 @@ class SecureBucket(Construct):
             depends_on=[self.versioning, destination.versioning],
             provider=self.provider,
         )
+
+
+class LogDeliveryBucket(Construct):
+    """A private bucket for services that deliver logs with ACLs (CloudFront standard logging).
+
+    Such delivery needs object ACLs (ownership BucketOwnerPreferred) and SSE-S3; everything else is locked down:
+    public access blocked, TLS 1.2+ only, versioned, objects expire after `retention_days` (Default: 365).
+    """
+
+    def __init__(self, scope: Construct, id: str, *, bucket_name: str, retention_days: int = 365) -> None:
+        super().__init__(scope, id)
+        self.bucket = S3Bucket(self, "bucket", bucket=bucket_name, tags={"Name": bucket_name})
+        versioning = S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=self.bucket.id,
+            rule=[S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})],
+        )
+        S3BucketPublicAccessBlock(
+            self,
+            "public-access-block",
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerPreferred"})
+        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(tls_only_statements(self.bucket.arn)))
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=self.bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-logs",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=retention_days)],
+                    noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                    ],
+                )
+            ],
+            depends_on=[versioning],
+        )
+
+    @property
+    def regional_domain_name(self) -> str:
+        return self.bucket.bucket_regional_domain_name
+
+
+def tls_only_statements(bucket_arn: str) -> list[dict[str, object]]:
+    """Bucket policy statements that refuse plain HTTP and TLS below 1.2."""
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    return [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyTlsBelow12",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    ]

@@ -15,9 +15,7 @@ from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
-from stacks.foundation import GlobalFoundationStack
-from stacks.naming import WARM_STANDBY
-from stacks.warm_standby import WarmStandbyRegionStack
+from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
@@ -48,7 +46,7 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
                 WarmStandbyRegionStack(app, config=config, arch=arch, settings=settings, peer_region=peer.region)
                 for settings, peer in pairs
             ]
-            global_stack = GlobalFoundationStack(app, config=config, architecture=WARM_STANDBY, arch=arch)
+            global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch)
         for stack in regional:
             global_stack.add_dependency(stack)
         names += [stack.stack_name for stack in regional] + [global_stack.stack_name]

@@ -10,6 +10,14 @@ import json
 from pathlib import Path
 
 from cdktf import Fn, TerraformOutput, TerraformVariable, TerraformVariableValidationConfig
+from cdktf_cdktf_provider_aws.cloudfront_distribution import (
+    CloudfrontDistribution,
+    CloudfrontDistributionOrderedCacheBehavior,
+    CloudfrontDistributionOrigin,
+    CloudfrontDistributionOriginCustomHeader,
+    CloudfrontDistributionOriginGroup,
+    CloudfrontDistributionOriginGroupMember,
+)
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.data_aws_ec2_managed_prefix_list import DataAwsEc2ManagedPrefixList
@@ -32,7 +40,8 @@ from modules.compute import AL2023_AMI, LoadBalancedTier, OriginVerification, Ti
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
-from stacks.foundation import RegionalFoundationStack
+from modules.storage import LogDeliveryBucket
+from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import WARM_STANDBY, app_host, origin_host
 
 FAILOVER_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "failover"
@@ -441,3 +450,129 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             source_arn=rule.arn,
         )
         TerraformOutput(self, "failover_function_name", value=self.failover.function.function_name)
+
+
+#: AWS managed CloudFront policies (IDs are global constants).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+FAILOVER_STATUS_CODES = [500, 502, 503, 504]
+#: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group.
+WRITE_PATH = "/api/*"
+
+
+class WarmStandbyGlobalStack(GlobalFoundationStack):
+    """CloudFront with origin failover (primary ALB -> standby ALB), its certificate and logs, the DNS name,
+    and the forwarding of the primary's health alarm to the standby's failover trigger."""
+
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby) -> None:
+        super().__init__(scope, config=config, architecture=WARM_STANDBY, arch=arch)
+        prefix = f"{config.name_prefix}-{WARM_STANDBY}"
+        primary, standby = arch.primary.region, arch.standby.region
+        self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=[arch.domain_name], hosted_zone_id=arch.hosted_zone_id)
+        self.logs = LogDeliveryBucket(self, "cdn-logs", bucket_name=f"{prefix}-cdn-logs-{config.account_id}")
+        secret = origin_secret(self)
+        edge = arch.cloudfront
+
+        def origin(region: str) -> CloudfrontDistributionOrigin:
+            return CloudfrontDistributionOrigin(
+                origin_id=region,
+                domain_name=origin_host(region, arch.domain_name),
+                connection_attempts=edge.connection_attempts,
+                connection_timeout=edge.connection_timeout_seconds,
+                custom_header=[CloudfrontDistributionOriginCustomHeader(name=ORIGIN_HEADER, value=secret.string_value)],
+                custom_origin_config={
+                    "http_port": 80,
+                    "https_port": 443,
+                    "origin_protocol_policy": "https-only",
+                    "origin_ssl_protocols": ["TLSv1.2"],
+                    "origin_read_timeout": edge.read_timeout_seconds,
+                    "origin_keepalive_timeout": 5,
+                },
+            )
+
+        behavior = {
+            "viewer_protocol_policy": "https-only",
+            "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": CACHING_DISABLED,
+            "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
+            "response_headers_policy_id": SECURITY_HEADERS,
+            "compress": True,
+        }
+        self.distribution = CloudfrontDistribution(
+            self,
+            "distribution",
+            enabled=True,
+            comment=f"{prefix}: {primary} with failover to {standby}",
+            aliases=[arch.domain_name],
+            origin=[origin(primary), origin(standby)],
+            origin_group=[
+                CloudfrontDistributionOriginGroup(
+                    origin_id="failover",
+                    failover_criteria={"status_codes": FAILOVER_STATUS_CODES},
+                    member=[
+                        CloudfrontDistributionOriginGroupMember(origin_id=primary),
+                        CloudfrontDistributionOriginGroupMember(origin_id=standby),
+                    ],
+                )
+            ],
+            default_cache_behavior={"target_origin_id": "failover", "allowed_methods": ["GET", "HEAD", "OPTIONS"], **behavior},
+            ordered_cache_behavior=[
+                CloudfrontDistributionOrderedCacheBehavior(
+                    path_pattern=WRITE_PATH,
+                    target_origin_id=primary,
+                    allowed_methods=["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
+                    **behavior,
+                )
+            ],
+            viewer_certificate={
+                "acm_certificate_arn": self.certificate.certificate_arn,
+                "ssl_support_method": "sni-only",
+                "minimum_protocol_version": "TLSv1.2_2021",
+            },
+            web_acl_id=self.web_acl.web_acl_arn,
+            logging_config={"bucket": self.logs.bucket.bucket_domain_name, "include_cookies": False, "prefix": "cloudfront/"},
+            restrictions={"geo_restriction": {"restriction_type": "none"}},
+            http_version="http2and3",
+            is_ipv6_enabled=True,
+            price_class="PriceClass_All",
+            tags={"Name": prefix},
+        )
+        for record_type in ("A", "AAAA"):
+            Route53Record(
+                self,
+                f"alias-{record_type.lower()}",
+                zone_id=arch.hosted_zone_id,
+                name=arch.domain_name,
+                type=record_type,
+                alias={"name": self.distribution.domain_name, "zone_id": self.distribution.hosted_zone_id, "evaluate_target_health": False},
+            )
+        self._forward_primary_alarm(prefix, primary, standby)
+        TerraformOutput(self, "distribution_domain_name", value=self.distribution.domain_name)
+        TerraformOutput(self, "url", value=f"https://{arch.domain_name}")
+
+    def _forward_primary_alarm(self, prefix: str, primary: str, standby: str) -> None:
+        """Route 53 health alarms live in us-east-1; the standby's failover trigger listens on its own bus."""
+        bus = self.env.arn("events", "event-bus/default", region=standby)
+        role = ServiceRole(
+            self,
+            "forward-role",
+            name=f"{prefix}-forward-to-{standby}",
+            service="events.amazonaws.com",
+            statements=[{"Sid": "PutOnTheStandbyBus", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus]}],
+        )
+        rule = CloudwatchEventRule(
+            self,
+            "forward-primary-alarm",
+            name=f"{prefix}-primary-alarm-to-{standby}",
+            description="The primary's health-check alarm, to the standby region's failover trigger",
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.cloudwatch"],
+                    "detail-type": ["CloudWatch Alarm State Change"],
+                    "detail": {"alarmName": [f"{prefix}-{primary}-unhealthy"], "state": {"value": ["ALARM"]}},
+                }
+            ),
+            tags={"Name": f"{prefix}-primary-alarm-to-{standby}"},
+        )
+        CloudwatchEventTarget(self, "forward-target", rule=rule.name, arn=bus, role_arn=role.role_arn, target_id="standby-bus")

@@ -180,3 +180,51 @@ def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(
     (db,) = synthesized.resources(STANDBY, "aws_db_instance").values()
     assert statements["PromoteTheReplica"]["Resource"] == [ref("aws_db_instance", db, "arn")]
     assert all(":autoScalingGroupName/hadr-prod-ws-us-west-1-" in arn for arn in statements["ScaleTheStandby"]["Resource"])
+
+
+GLOBAL = "warm-standby-global"
+
+
+def test_cloudfront_fails_over_from_primary_to_standby_on_5xx_https_only(synthesized: Synthesized) -> None:
+    (distribution,) = synthesized.resources(GLOBAL, "aws_cloudfront_distribution").values()
+    origins = {o["origin_id"]: o for o in distribution["origin"]}
+    assert {k: o["domain_name"] for k, o in origins.items()} == {
+        "us-east-1": "origin-us-east-1.www.example.com",
+        "us-west-1": "origin-us-west-1.www.example.com",
+    }
+    for origin in origins.values():
+        assert (origin["connection_attempts"], origin["connection_timeout"]) == (3, 10)
+        assert origin["custom_origin_config"]["origin_protocol_policy"] == "https-only"
+        assert origin["custom_origin_config"]["origin_ssl_protocols"] == ["TLSv1.2"]
+        assert origin["custom_origin_config"]["origin_read_timeout"] == 30
+        assert origin["custom_header"] == [{"name": "X-Origin-Verify", "value": "${var.origin_verify_secret}"}]
+    (group,) = distribution["origin_group"]
+    assert group["failover_criteria"] == {"status_codes": [500, 502, 503, 504]}
+    assert [m["origin_id"] for m in group["member"]] == ["us-east-1", "us-west-1"]
+    assert distribution["default_cache_behavior"]["target_origin_id"] == "failover"
+    assert distribution["default_cache_behavior"]["viewer_protocol_policy"] == "https-only"
+    (writes,) = distribution["ordered_cache_behavior"]
+    assert (writes["path_pattern"], writes["target_origin_id"], writes["viewer_protocol_policy"]) == ("/api/*", "us-east-1", "https-only")
+    assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
+    (acl,) = synthesized.resources(GLOBAL, "aws_wafv2_web_acl").values()
+    assert distribution["web_acl_id"] == ref("aws_wafv2_web_acl", acl, "arn")
+    assert distribution["logging_config"]["bucket"].startswith("${aws_s3_bucket.") and distribution["aliases"] == ["www.example.com"]
+    records = {r["type"]: r for r in synthesized.resources(GLOBAL, "aws_route53_record").values() if r["name"] == "www.example.com"}
+    assert set(records) == {"A", "AAAA"}
+    assert records["A"]["alias"]["name"] == ref("aws_cloudfront_distribution", distribution, "domain_name")
+
+
+def test_health_checks_probe_each_regions_alb_as_seed_003(synthesized: Synthesized) -> None:
+    checks = {c["fqdn"]: c for c in synthesized.resources(GLOBAL, "aws_route53_health_check").values()}
+    assert set(checks) == {"origin-us-east-1.www.example.com", "origin-us-west-1.www.example.com"}
+    for check in checks.values():
+        assert (check["type"], check["resource_path"], check["request_interval"], check["failure_threshold"]) == ("HTTPS", "/health", 30, 3)
+
+
+def test_primary_alarm_is_forwarded_to_the_standby_bus(synthesized: Synthesized) -> None:
+    (rule,) = synthesized.resources(GLOBAL, "aws_cloudwatch_event_rule").values()
+    assert json.loads(rule["event_pattern"])["detail"]["alarmName"] == ["hadr-prod-warm-standby-us-east-1-unhealthy"]
+    (target,) = synthesized.resources(GLOBAL, "aws_cloudwatch_event_target").values()
+    assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
+    alarm_names = {a["alarm_name"] for a in synthesized.resources(GLOBAL, "aws_cloudwatch_metric_alarm").values()}
+    assert "hadr-prod-warm-standby-us-east-1-unhealthy" in alarm_names
