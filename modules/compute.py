@@ -81,7 +81,8 @@ class LoadBalancedTier(Construct):
     `key`, no SSH key (Session Manager only), detailed monitoring; ELB health checks on `health_check_path`;
     target tracking on 70 % CPU and on 1000 requests per target; deletion protection on the ALB; invalid headers
     dropped. An internet-facing ALB also redirects HTTP to HTTPS. With `origin_verification`, only requests that
-    carry the header are forwarded; everything else gets 403.
+    carry the header are forwarded, plus GET of the health path (health checkers cannot add headers); everything
+    else gets 403.
     """
 
     def __init__(
@@ -95,7 +96,7 @@ class LoadBalancedTier(Construct):
         instance_tier: str,
         internet_facing: bool,
         certificate_arn: str,
-        alb_security_group_id: str,
+        alb_security_group_ids: Sequence[str],
         instance_security_group_id: str,
         size: TierSize,
         key: EncryptionKey,
@@ -127,7 +128,7 @@ class LoadBalancedTier(Construct):
             load_balancer_type="application",
             internal=not internet_facing,
             subnets=network.subnet_ids(alb_tier),
-            security_groups=[alb_security_group_id],
+            security_groups=list(alb_security_group_ids),
             drop_invalid_header_fields=True,
             enable_deletion_protection=True,
             desync_mitigation_mode="strictest",
@@ -170,6 +171,19 @@ class LoadBalancedTier(Construct):
             tags={"Name": f"{name}-https"},
         )
         if origin_verification is not None:
+            # Route 53 health checkers cannot send the header: they may GET the health path, and nothing else.
+            LbListenerRule(
+                self,
+                "health-checks",
+                listener_arn=self.https_listener.arn,
+                priority=5,
+                action=[LbListenerRuleAction(type="forward", target_group_arn=self.target_group.arn)],
+                condition=[
+                    LbListenerRuleCondition(path_pattern={"values": [health_check_path]}),
+                    LbListenerRuleCondition(http_request_method={"values": ["GET"]}),
+                ],
+                tags={"Name": f"{name}-health-checks"},
+            )
             LbListenerRule(
                 self,
                 "from-cdn-only",

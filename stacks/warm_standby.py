@@ -131,7 +131,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             instance_tier="public",
             internet_facing=True,
             certificate_arn=self.certificate.certificate_arn,
-            alb_security_group_id=self.groups["web-alb"].id,
+            alb_security_group_ids=[self.groups["web-alb"].id, self.groups["web-alb-health"].id],
             instance_security_group_id=self.groups["web"].id,
             size=_size(settings.web),
             key=self.key,
@@ -149,7 +149,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             instance_tier="app",
             internet_facing=False,
             certificate_arn=self.certificate.certificate_arn,
-            alb_security_group_id=self.groups["app-alb"].id,
+            alb_security_group_ids=[self.groups["app-alb"].id],
             instance_security_group_id=self.groups["app"].id,
             size=_size(settings.app),
             key=self.key,
@@ -177,7 +177,10 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
     # --- parts ---
 
     def _security_groups(self, name: str) -> None:
-        """CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass -> SSH to web and app."""
+        """CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass -> SSH to web and app.
+
+        Route 53 health checkers reach the web ALB too (its second group), for the health path only.
+        """
         self.groups = {
             role: SecurityGroup(
                 self,
@@ -187,14 +190,19 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 vpc_id=self.network.vpc_id,
                 tags={"Name": f"{name}-{role}"},
             )
-            for role in ("web-alb", "web", "app-alb", "app", "db", "break-glass")
+            for role in ("web-alb", "web-alb-health", "web", "app-alb", "app", "db", "break-glass")
         }
         cloudfront = DataAwsEc2ManagedPrefixList(self, "cloudfront-origin-facing", name="com.amazonaws.global.cloudfront.origin-facing")
+        # A group of its own: the two lists' weights (55 + 25) exceed the 60 rules one group may hold.
+        health_checkers = DataAwsEc2ManagedPrefixList(
+            self, "route53-health-checkers", name=f"com.amazonaws.{self.env.region}.route53-healthchecks"
+        )
         endpoints = self.network.endpoint_security_group_id
         s3 = self.network.gateway_prefix_list_id("s3")
         # (source, destination, port); a destination given as ("prefix", id) / ("sg", id) for outside the chain
         chain = [
-            (("prefix", cloudfront.id), "web-alb", 443),
+            (("prefix", cloudfront.id, "cloudfront"), "web-alb", 443),
+            (("prefix", health_checkers.id, "route53-health-checkers"), "web-alb-health", 443),
             ("web-alb", "web", APP_PORT),
             ("web", "app-alb", 443),
             ("app-alb", "app", APP_PORT),
@@ -204,10 +212,11 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         ]
         for source, destination, port in chain:
             if isinstance(source, tuple):
+                _, prefix_list, label = source
                 VpcSecurityGroupIngressRule(
-                    self, f"in-{destination}-from-cloudfront", security_group_id=self.groups[destination].id,
-                    description="HTTPS from CloudFront origin-facing addresses", ip_protocol="tcp", from_port=port, to_port=port,
-                    prefix_list_id=source[1], tags={"Name": f"{name}-{destination}-from-cloudfront"},
+                    self, f"in-{destination}-from-{label}", security_group_id=self.groups[destination].id,
+                    description=f"HTTPS from {label} addresses", ip_protocol="tcp", from_port=port, to_port=port,
+                    prefix_list_id=prefix_list, tags={"Name": f"{name}-{destination}-from-{label}"},
                 )  # fmt: skip
                 continue
             VpcSecurityGroupIngressRule(

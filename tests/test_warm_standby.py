@@ -19,11 +19,9 @@ def ref(resource_type: str, body: dict[str, Any], attribute: str = "id") -> str:
 
 
 def groups_by_role(synthesized: Synthesized, stack: str) -> dict[str, str]:
-    """Security group reference -> chain role (web-alb, web, app-alb, app, db, break-glass)."""
+    """Security group reference -> chain role (web-alb, web-alb-health, web, app-alb, app, db, break-glass)."""
     return {
-        ref("aws_security_group", sg): sg["name"].rsplit("-", 1)[-1]
-        if not sg["name"].endswith(("-alb", "-glass"))
-        else "-".join(sg["name"].split("-")[-2:])
+        ref("aws_security_group", sg): sg["//"]["metadata"]["path"].rsplit("/sg-", 1)[1]
         for sg in synthesized.resources(stack, "aws_security_group").values()
         if "/sg-" in sg["//"]["metadata"]["path"]
     }
@@ -32,17 +30,17 @@ def groups_by_role(synthesized: Synthesized, stack: str) -> dict[str, str]:
 @pytest.mark.parametrize("stack", [PRIMARY, STANDBY])
 def test_security_groups_form_a_chain_and_nothing_else_is_open(synthesized: Synthesized, stack: str) -> None:
     roles = groups_by_role(synthesized, stack)
-    assert sorted(roles.values()) == ["app", "app-alb", "break-glass", "db", "web", "web-alb"]
+    assert sorted(roles.values()) == ["app", "app-alb", "break-glass", "db", "web", "web-alb", "web-alb-health"]
     ingress = set()
     for rule in synthesized.resources(stack, "aws_vpc_security_group_ingress_rule").values():
         if rule["security_group_id"] not in roles:
             continue  # the endpoint security group of the network module
-        source = roles.get(rule.get("referenced_security_group_id")) or (
-            "cloudfront" if rule.get("prefix_list_id") else rule.get("cidr_ipv4")
-        )
+        source = roles.get(rule.get("referenced_security_group_id")) or rule["//"]["metadata"]["path"].rsplit("-from-", 1)[1]
+        assert "cidr_ipv4" not in rule, rule
         ingress.add((source, roles[rule["security_group_id"]], rule["from_port"]))
     assert ingress == {
         ("cloudfront", "web-alb", 443),
+        ("route53-health-checkers", "web-alb-health", 443),
         ("web-alb", "web", 8080),
         ("web", "app-alb", 443),
         ("app-alb", "app", 8080),
@@ -53,8 +51,11 @@ def test_security_groups_form_a_chain_and_nothing_else_is_open(synthesized: Synt
     egress = [r for r in synthesized.resources(stack, "aws_vpc_security_group_egress_rule").values() if r["security_group_id"] in roles]
     assert all("cidr_ipv4" not in rule for rule in egress), "no egress to an address range: only to chain members and endpoints"
     assert not [r for r in egress if roles[r["security_group_id"]] == "db"], "the database starts no connections"
-    prefix_list = synthesized.stacks[stack]["data"]["aws_ec2_managed_prefix_list"]
-    assert [p["name"] for p in prefix_list.values()] == ["com.amazonaws.global.cloudfront.origin-facing"]
+    prefix_lists = synthesized.stacks[stack]["data"]["aws_ec2_managed_prefix_list"]
+    assert sorted(p["name"] for p in prefix_lists.values()) == [
+        "com.amazonaws.global.cloudfront.origin-facing",
+        f"com.amazonaws.{stack.removeprefix('warm-standby-')}.route53-healthchecks",
+    ]
 
 
 def test_launch_templates_require_imdsv2_encrypt_volumes_and_have_no_ssh_key(synthesized: Synthesized) -> None:
@@ -111,8 +112,9 @@ def test_web_alb_is_https_only_redirects_http_and_forwards_only_with_the_origin_
     assert redirect["default_action"][0]["redirect"] == {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
     web_https = next(listener for listener in https if "/web/" in listener["//"]["metadata"]["path"])
     assert web_https["default_action"][0]["fixed_response"]["status_code"] == "403"
-    (rule,) = synthesized.resources(PRIMARY, "aws_lb_listener_rule").values()
-    assert rule["condition"][0]["http_header"] == {"http_header_name": "X-Origin-Verify", "values": ["${var.origin_verify_secret}"]}
+    rules = {r["priority"]: r for r in synthesized.resources(PRIMARY, "aws_lb_listener_rule").values()}
+    assert rules[10]["condition"][0]["http_header"] == {"http_header_name": "X-Origin-Verify", "values": ["${var.origin_verify_secret}"]}
+    assert rules[5]["condition"] == [{"path_pattern": {"values": ["/health"]}}, {"http_request_method": {"values": ["GET"]}}]
     variable = synthesized.stacks[PRIMARY]["variable"]["origin_verify_secret"]
     assert variable["sensitive"] is True and variable["validation"][0]["condition"] == "${length(var.origin_verify_secret) >= 32}"
 
