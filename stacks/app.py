@@ -15,7 +15,7 @@ from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
-from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack
+from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack, WarmStandbyStorageStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
@@ -47,6 +47,7 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
                 for settings, peer in pairs
             ]
             global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch)
+            names.append(WarmStandbyStorageStack(app, config=config, arch=arch).stack_name)
         for stack in regional:
             global_stack.add_dependency(stack)
         names += [stack.stack_name for stack in regional] + [global_stack.stack_name]

@@ -29,21 +29,30 @@ from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.instance import Instance
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
+from cdktf_cdktf_provider_aws.s3_control_multi_region_access_point import (
+    S3ControlMultiRegionAccessPoint,
+    S3ControlMultiRegionAccessPointDetails,
+    S3ControlMultiRegionAccessPointDetailsRegion,
+)
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.alarms import metric_alarm
+from modules.base import RegionalStack
 from modules.certificate import DnsValidatedCertificate
 from modules.compute import AL2023_AMI, LoadBalancedTier, OriginVerification, TierSize, instance_role
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
-from modules.storage import LogDeliveryBucket
+from modules.kms import EncryptionKey
+from modules.storage import LogDeliveryBucket, SecureBucket
 from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import WARM_STANDBY, app_host, origin_host
 
+STORAGE_STACK = f"{WARM_STANDBY}-storage"
 FAILOVER_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "failover"
 ORIGIN_HEADER = "X-Origin-Verify"
 ORIGIN_SECRET_VARIABLE = "origin_verify_secret"  # noqa: S105 - the variable name, not its value
@@ -93,9 +102,19 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
     def __init__(
         self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby, settings: WarmStandbyRegion, peer_region: str
     ) -> None:
-        super().__init__(scope, config=config, architecture=WARM_STANDBY, arch=arch, settings=settings, peer_region=peer_region)
+        is_primary = settings is arch.primary
+        database_arn = RegionalStack.env_of(config, settings.region).arn("rds", f"db:{database_identifier(config, replica=not is_primary)}")
+        super().__init__(
+            scope,
+            config=config,
+            architecture=WARM_STANDBY,
+            arch=arch,
+            settings=settings,
+            peer_region=peer_region,
+            backup_resource_arns=[database_arn],
+        )
         region = settings.region
-        self.is_primary = settings is arch.primary
+        self.is_primary = is_primary
         name = self.resource_prefix
         short = f"{config.name_prefix}-ws-{region}"
         self.certificate = DnsValidatedCertificate(
@@ -167,6 +186,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 alias={"name": tier.alb_dns_name, "zone_id": tier.alb_zone_id, "evaluate_target_health": True},
             )
         self._break_glass(name, role)
+        self._alarms(name)
         if not self.is_primary:
             self._failover(config, arch)
         TerraformOutput(self, "web_alb_dns_name", value=self.web.alb_dns_name)
@@ -343,6 +363,33 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             tags={"Name": database_parameter(config)},
         )
 
+    def _alarms(self, name: str) -> None:
+        """Edge errors at the web ALB, and the database's health (replica lag in the standby: the RPO)."""
+        topic = self.alarms.topic_arn
+        metric_alarm(
+            self, "alarm-web-5xx", name=f"{name}-web-5xx", description="Web ALB answered more than 10 5xx in 5 minutes",
+            namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count",
+            dimensions={"LoadBalancer": self.web.load_balancer.arn_suffix}, threshold=10, evaluation_periods=1, period_seconds=300,
+            topic_arn=topic,
+        )  # fmt: skip
+        database = {"DBInstanceIdentifier": self.database.identifier}
+        metric_alarm(
+            self, "alarm-db-cpu", name=f"{name}-db-cpu", description="Database CPU above 80 % for 15 minutes",
+            namespace="AWS/RDS", metric_name="CPUUtilization", dimensions=database, statistic="Average", threshold=80,
+            evaluation_periods=3, period_seconds=300, topic_arn=topic,
+        )  # fmt: skip
+        metric_alarm(
+            self, "alarm-db-storage", name=f"{name}-db-free-storage", description="Database free storage below 5 GiB",
+            namespace="AWS/RDS", metric_name="FreeStorageSpace", dimensions=database, statistic="Minimum",
+            threshold=5 * 1024**3, comparison_operator="LessThanThreshold", evaluation_periods=1, period_seconds=300, topic_arn=topic,
+        )  # fmt: skip
+        if not self.is_primary:
+            metric_alarm(
+                self, "alarm-replica-lag", name=f"{name}-db-replica-lag", description="Replica more than 300 s behind (the RPO)",
+                namespace="AWS/RDS", metric_name="ReplicaLag", dimensions=database, statistic="Maximum", threshold=300,
+                evaluation_periods=3, period_seconds=60, topic_arn=topic,
+            )  # fmt: skip
+
     def _break_glass(self, name: str, role: ServiceRole) -> None:
         """The only SSH path, reached through Session Manager; created stopped (start it for an incident)."""
         profile = IamInstanceProfile(
@@ -391,6 +438,10 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 "PRIMARY_REGION": primary_region,
                 "TOPIC_ARN": self.alarms.topic_arn,
                 "SECRET_KMS_KEY_ID": self.key.key_arn,
+                "ACCOUNT_ID": config.account_id,
+                "MRAP_NAME": access_point_name(config),
+                "STANDBY_BUCKET": assets_bucket(config, self.env.region),
+                "PRIMARY_BUCKET": assets_bucket(config, primary_region),
             },
             statements=[
                 {
@@ -419,6 +470,16 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                     "Resource": "*",  # no resource-level permissions for Describe
                 },
                 {"Sid": "Announce", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [self.alarms.topic_arn]},
+                {
+                    "Sid": "RouteTheAccessPoint",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetMultiRegionAccessPoint",
+                        "s3:GetMultiRegionAccessPointRoutes",
+                        "s3:SubmitMultiRegionAccessPointRoutes",
+                    ],
+                    "Resource": [f"arn:{self.env.partition}:s3::{config.account_id}:accesspoint/*"],
+                },
             ],
         )
         rule = CloudwatchEventRule(
@@ -585,3 +646,52 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
             tags={"Name": f"{prefix}-primary-alarm-to-{standby}"},
         )
         CloudwatchEventTarget(self, "forward-target", rule=rule.name, arn=bus, role_arn=role.role_arn, target_id="standby-bus")
+
+
+def assets_bucket(config: DeploymentConfig, region: str) -> str:
+    return f"{config.name_prefix}-ws-assets-{region}-{config.account_id}"
+
+
+def access_point_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-ws-assets"
+
+
+class WarmStandbyStorageStack(RegionalStack):
+    """The assets buckets of both regions, replicating to each other within 15 minutes (RTC), behind one
+    S3 Multi-Region Access Point. Like a global table, this spans both regions by nature; no regional stack
+    depends on it, and the failover function moves the access point's routing with the S3 Control API."""
+
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby) -> None:
+        primary, standby = arch.primary.region, arch.standby.region
+        super().__init__(scope, STORAGE_STACK, config=config, region=primary, extra_tags={"Architecture": WARM_STANDBY})
+        standby_provider = self.aws_provider(standby, alias="standby")
+        alias = f"{config.name_prefix}-ws-assets"
+        keys = {
+            primary: EncryptionKey(self, "key-primary", alias=alias, description=f"assets in {primary}"),
+            standby: EncryptionKey(self, "key-standby", alias=alias, description=f"assets in {standby}", provider=standby_provider),
+        }
+        self.buckets = {
+            primary: SecureBucket(self, "bucket-primary", bucket_name=assets_bucket(config, primary), key=keys[primary]),
+            standby: SecureBucket(
+                self, "bucket-standby", bucket_name=assets_bucket(config, standby), key=keys[standby], provider=standby_provider
+            ),
+        }
+        self.buckets[primary].replicate_to("to-standby", self.buckets[standby], role_name=f"{config.name_prefix}-ws-assets-to-{standby}")
+        self.buckets[standby].replicate_to("to-primary", self.buckets[primary], role_name=f"{config.name_prefix}-ws-assets-to-{primary}")
+        self.access_point = S3ControlMultiRegionAccessPoint(
+            self,
+            "access-point",
+            details=S3ControlMultiRegionAccessPointDetails(
+                name=access_point_name(config),
+                region=[S3ControlMultiRegionAccessPointDetailsRegion(bucket=bucket.bucket.bucket) for bucket in self.buckets.values()],
+                public_access_block={
+                    "block_public_acls": True,
+                    "block_public_policy": True,
+                    "ignore_public_acls": True,
+                    "restrict_public_buckets": True,
+                },
+            ),
+        )
+        TerraformOutput(self, "access_point_alias", value=self.access_point.alias)
+        TerraformOutput(self, "access_point_arn", value=self.access_point.arn)
+        TerraformOutput(self, "buckets", value={region: bucket.bucket_name for region, bucket in self.buckets.items()})

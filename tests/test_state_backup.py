@@ -163,11 +163,12 @@ def test_backup_daily_and_weekly_with_cold_storage_and_copy_to_the_peer_region(s
         assert copy_action["destination_vault_arn"] == f"arn:aws:backup:{peer}:123456789012:backup-vault:hadr-prod-{architecture}-{peer}"
         assert copy_action["lifecycle"] == rule["lifecycle"]
     (selection,) = synthesized.resources(stack, "aws_backup_selection").values()
-    if architecture == "active-active":  # the table's replica in this region, by its deterministic ARN
-        assert selection["resources"] == [f"arn:aws:dynamodb:{region}:123456789012:table/hadr-prod-items"]
-        assert "selection_tag" not in selection
-    else:
-        assert selection["selection_tag"] == [{"type": "STRINGEQUALS", "key": "BackupPlan", "value": vault["name"]}]
+    # What each region protects, by deterministic ARN: the table's replica, or the database (primary or replica).
+    protected = {
+        "active-active": f"arn:aws:dynamodb:{region}:123456789012:table/hadr-prod-items",
+        "warm-standby": f"arn:aws:rds:{region}:123456789012:db:hadr-prod-warm-standby-db" + ("-replica" if region == "us-west-1" else ""),
+    }
+    assert selection["resources"] == [protected[architecture]] and "selection_tag" not in selection
 
 
 def test_backup_selection_by_arns_and_lifecycle_rule_checks(scratch_stack) -> None:

@@ -230,3 +230,48 @@ def test_primary_alarm_is_forwarded_to_the_standby_bus(synthesized: Synthesized)
     assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
     alarm_names = {a["alarm_name"] for a in synthesized.resources(GLOBAL, "aws_cloudwatch_metric_alarm").values()}
     assert "hadr-prod-warm-standby-us-east-1-unhealthy" in alarm_names
+
+
+STORAGE = "warm-standby-storage"
+
+
+def test_assets_buckets_replicate_both_ways_with_rtc_behind_one_multi_region_access_point(synthesized: Synthesized) -> None:
+    buckets = {b["bucket"]: b for b in synthesized.resources(STORAGE, "aws_s3_bucket").values()}
+    assert set(buckets) == {"hadr-prod-ws-assets-us-east-1-123456789012", "hadr-prod-ws-assets-us-west-1-123456789012"}
+    replications = list(synthesized.resources(STORAGE, "aws_s3_bucket_replication_configuration").values())
+    assert len(replications) == 2
+    for replication in replications:
+        (rule,) = replication["rule"]
+        assert rule["destination"]["replication_time"] == {"status": "Enabled", "time": {"minutes": 15}}
+    blocks = synthesized.resources(STORAGE, "aws_s3_bucket_public_access_block").values()
+    assert len(blocks) == 2 and all(b["restrict_public_buckets"] for b in blocks)
+    (access_point,) = synthesized.resources(STORAGE, "aws_s3control_multi_region_access_point").values()
+    details = access_point["details"]
+    assert details["name"] == "hadr-prod-ws-assets"
+    assert sorted(r["bucket"] for r in details["region"]) == sorted(ref("aws_s3_bucket", b, "bucket") for b in buckets.values())
+    assert all(details["public_access_block"].values())
+
+
+def test_failover_knows_the_access_point_and_may_only_route_it(synthesized: Synthesized) -> None:
+    (function,) = synthesized.resources(STANDBY, "aws_lambda_function").values()
+    variables = function["environment"]["variables"]
+    assert (variables["MRAP_NAME"], variables["ACCOUNT_ID"]) == ("hadr-prod-ws-assets", "123456789012")
+    assert (variables["STANDBY_BUCKET"], variables["PRIMARY_BUCKET"]) == (
+        "hadr-prod-ws-assets-us-west-1-123456789012",
+        "hadr-prod-ws-assets-us-east-1-123456789012",
+    )
+    policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
+    route = {s["Sid"]: s for s in policy["Statement"]}["RouteTheAccessPoint"]
+    assert route["Resource"] == ["arn:aws:s3::123456789012:accesspoint/*"]
+
+
+@pytest.mark.parametrize(("stack", "identifier"), [(PRIMARY, "hadr-prod-warm-standby-db"), (STANDBY, "hadr-prod-warm-standby-db-replica")])
+def test_backups_take_the_database_and_alarms_watch_it(synthesized: Synthesized, stack: str, identifier: str) -> None:
+    region = stack.removeprefix("warm-standby-")
+    (selection,) = synthesized.resources(stack, "aws_backup_selection").values()
+    assert selection["resources"] == [f"arn:aws:rds:{region}:123456789012:db:{identifier}"]
+    alarms = {a["metric_name"]: a for a in synthesized.resources(stack, "aws_cloudwatch_metric_alarm").values()}
+    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "FreeStorageSpace"} | ({"ReplicaLag"} if stack == STANDBY else set())
+    assert set(alarms) == expected
+    if stack == STANDBY:
+        assert (alarms["ReplicaLag"]["threshold"], alarms["ReplicaLag"]["statistic"]) == (300, "Maximum")

@@ -48,6 +48,7 @@ class Settings:
     topic_arn: str | None = None
     secret_kms_key_id: str | None = None
     mrap_arn: str | None = None
+    mrap_name: str | None = None
     account_id: str | None = None
     standby_bucket: str | None = None
     primary_bucket: str | None = None
@@ -79,6 +80,7 @@ class Settings:
             topic_arn=env.get("TOPIC_ARN") or None,
             secret_kms_key_id=env.get("SECRET_KMS_KEY_ID") or None,
             mrap_arn=env.get("MRAP_ARN") or None,
+            mrap_name=env.get("MRAP_NAME") or None,
             account_id=env.get("ACCOUNT_ID") or None,
             standby_bucket=env.get("STANDBY_BUCKET") or None,
             primary_bucket=env.get("PRIMARY_BUCKET") or None,
@@ -127,6 +129,12 @@ def mrap_route_updates(routes: list[dict[str, Any]], standby_bucket: str, primar
         for bucket, dial in wanted.items()
         if bucket in dials and dials[bucket] != dial
     ]
+
+
+def mrap_arn(control: Any, account_id: str, name: str) -> str:
+    """The access point's ARN from its name (the ARN holds a generated alias, unknown until it exists)."""
+    alias = control.get_multi_region_access_point(AccountId=account_id, Name=name)["AccessPoint"]["Alias"]
+    return f"arn:aws:s3::{account_id}:accesspoint/{alias}"
 
 
 class Failover:
@@ -243,13 +251,14 @@ class Failover:
 
     def route_storage(self) -> tuple[str, str]:
         s = self.settings
-        if not (s.mrap_arn and s.account_id and s.standby_bucket and s.primary_bucket):
+        if not ((s.mrap_arn or s.mrap_name) and s.account_id and s.standby_bucket and s.primary_bucket):
             return "unchanged", "no Multi-Region Access Point configured"
         errors = []
         for region in s.mrap_control_regions:  # the routing API answers in a few regions; use one that is up
             control = self.client("s3control", region_name=region)
             try:
-                routes = control.get_multi_region_access_point_routes(AccountId=s.account_id, Mrap=s.mrap_arn)["Routes"]
+                mrap = s.mrap_arn or mrap_arn(control, s.account_id, s.mrap_name or "")
+                routes = control.get_multi_region_access_point_routes(AccountId=s.account_id, Mrap=mrap)["Routes"]
             except Exception as exc:  # any failure there: try the next control region
                 errors.append(f"{region}: {type(exc).__name__}")
                 continue
@@ -258,7 +267,7 @@ class Failover:
                 return "unchanged", f"all traffic already goes to {s.standby_bucket}"
             if self.dry_run:
                 return "planned", f"would set {updates}"
-            control.submit_multi_region_access_point_routes(AccountId=s.account_id, Mrap=s.mrap_arn, RouteUpdates=updates)
+            control.submit_multi_region_access_point_routes(AccountId=s.account_id, Mrap=mrap, RouteUpdates=updates)
             return "changed", f"routes {updates} (via {region})"
         raise RuntimeError(f"no S3 Control region answered: {', '.join(errors)}")
 
