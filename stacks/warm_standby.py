@@ -187,7 +187,11 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             )
         self._break_glass(name, role)
         self._alarms(name)
-        if not self.is_primary:
+        if self.is_primary:
+            # AWS Health issues of this region arrive on this region's bus; the failover listens in the standby.
+            health_issue = {"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": {"eventTypeCategory": ["issue"]}}
+            forward_events(self, "forward-health", name=f"{name}-health-to-{peer_region}", pattern=health_issue, target_region=peer_region)
+        else:
             self._failover(config, arch)
         TerraformOutput(self, "web_alb_dns_name", value=self.web.alb_dns_name)
         TerraformOutput(self, "origin_host", value=origin_host(region, arch.domain_name))
@@ -623,29 +627,29 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
 
     def _forward_primary_alarm(self, prefix: str, primary: str, standby: str) -> None:
         """Route 53 health alarms live in us-east-1; the standby's failover trigger listens on its own bus."""
-        bus = self.env.arn("events", "event-bus/default", region=standby)
-        role = ServiceRole(
-            self,
-            "forward-role",
-            name=f"{prefix}-forward-to-{standby}",
-            service="events.amazonaws.com",
-            statements=[{"Sid": "PutOnTheStandbyBus", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus]}],
-        )
-        rule = CloudwatchEventRule(
-            self,
-            "forward-primary-alarm",
-            name=f"{prefix}-primary-alarm-to-{standby}",
-            description="The primary's health-check alarm, to the standby region's failover trigger",
-            event_pattern=json.dumps(
-                {
-                    "source": ["aws.cloudwatch"],
-                    "detail-type": ["CloudWatch Alarm State Change"],
-                    "detail": {"alarmName": [f"{prefix}-{primary}-unhealthy"], "state": {"value": ["ALARM"]}},
-                }
-            ),
-            tags={"Name": f"{prefix}-primary-alarm-to-{standby}"},
-        )
-        CloudwatchEventTarget(self, "forward-target", rule=rule.name, arn=bus, role_arn=role.role_arn, target_id="standby-bus")
+        alarm = {
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": {"alarmName": [f"{prefix}-{primary}-unhealthy"], "state": {"value": ["ALARM"]}},
+        }
+        forward_events(self, "forward-primary-alarm", name=f"{prefix}-primary-alarm-to-{standby}", pattern=alarm, target_region=standby)
+
+
+def forward_events(stack: RegionalStack, id: str, *, name: str, pattern: dict, target_region: str) -> CloudwatchEventRule:
+    """Send the events matching `pattern` on this region's default bus to the default bus of `target_region`."""
+    bus = stack.env.arn("events", "event-bus/default", region=target_region)
+    role = ServiceRole(
+        stack,
+        f"{id}-role",
+        name=name[:64],
+        service="events.amazonaws.com",
+        statements=[{"Sid": "PutOnTheTargetBus", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus]}],
+    )
+    rule = CloudwatchEventRule(
+        stack, id, name=name, description=f"Forward to {target_region}", event_pattern=json.dumps(pattern), tags={"Name": name}
+    )
+    CloudwatchEventTarget(stack, f"{id}-target", rule=rule.name, arn=bus, role_arn=role.role_arn, target_id="target-bus")
+    return rule
 
 
 def assets_bucket(config: DeploymentConfig, region: str) -> str:

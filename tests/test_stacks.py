@@ -76,12 +76,17 @@ def test_regional_stack_touches_only_its_own_region(synthesized: Synthesized, st
     assert "terraform_remote_state" not in body.get("data", {})
     others = {r for r in REGIONAL.values() if r != region}
     resources = copy.deepcopy(body["resource"])
-    # Names of the peer region that make no call there: the replication-latency alarm's dimension, and the
-    # standby's failover trigger and function, which listen for events about the primary region.
+    # Names of the peer region that make no call there: the replication-latency alarm's dimension, the
+    # standby's failover trigger and function (they listen for events about the primary region), and the
+    # primary's forwarding of its AWS Health events to the standby's bus.
     alarms = resources.get("aws_cloudwatch_metric_alarm", {})
     for key in [k for k, alarm in alarms.items() if alarm["metric_name"] == "ReplicationLatency"]:
         del alarms[key]
     resources.pop("aws_cloudwatch_event_rule", None)
+    resources.pop("aws_cloudwatch_event_target", None)  # EventBridge forwards at run time; Terraform calls nothing there
+    for kind in ("aws_iam_role", "aws_iam_role_policy"):
+        for key in [k for k, r in resources.get(kind, {}).items() if "/forward-" in r["//"]["metadata"]["path"]]:
+            del resources[kind][key]
     for function in resources.get("aws_lambda_function", {}).values():
         for name in ("PRIMARY_REGION", "PRIMARY_BUCKET"):  # what the failover routes away from
             function["environment"]["variables"].pop(name, None)

@@ -275,3 +275,16 @@ def test_backups_take_the_database_and_alarms_watch_it(synthesized: Synthesized,
     assert set(alarms) == expected
     if stack == STANDBY:
         assert (alarms["ReplicaLag"]["threshold"], alarms["ReplicaLag"]["statistic"]) == (300, "Maximum")
+
+
+def test_primary_health_issues_are_forwarded_to_the_standby_bus(synthesized: Synthesized) -> None:
+    (rule,) = synthesized.resources(PRIMARY, "aws_cloudwatch_event_rule").values()
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.health"],
+        "detail-type": ["AWS Health Event"],
+        "detail": {"eventTypeCategory": ["issue"]},
+    }
+    (target,) = synthesized.resources(PRIMARY, "aws_cloudwatch_event_target").values()
+    assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
+    policy = json.loads(synthesized.one(PRIMARY, "aws_iam_role_policy", "forward-health-role/policy")["policy"])
+    assert policy["Statement"][0]["Action"] == ["events:PutEvents"] and policy["Statement"][0]["Resource"] == [target["arn"]]
