@@ -17,7 +17,6 @@ from cdktf_cdktf_provider_aws.api_gateway_method_settings import ApiGatewayMetho
 from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
 from cdktf_cdktf_provider_aws.api_gateway_rest_api import ApiGatewayRestApi
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
@@ -27,7 +26,7 @@ from modules.certificate import DnsValidatedCertificate
 from modules.errors import InputError, Problem
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
-from modules.kms import EncryptionKey
+from modules.kms import EncryptionKey, encrypted_log_group
 
 #: One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -160,13 +159,8 @@ class RegionalRestApi(Construct):
             lifecycle={"create_before_destroy": True},
             depends_on=methods,
         )
-        self.access_logs = CloudwatchLogGroup(
-            self,
-            "access-logs",
-            name=f"/aws/apigateway/{name}/access",
-            retention_in_days=log_retention_days,
-            kms_key_id=log_key.key_arn,
-            tags={"Name": f"/aws/apigateway/{name}/access"},
+        self.access_logs = encrypted_log_group(
+            self, "access-logs", name=f"/aws/apigateway/{name}/access", key=log_key, retention_days=log_retention_days
         )
         self.stage = ApiGatewayStage(
             self,

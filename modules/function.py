@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from cdktf import AssetType, Fn, TerraformAsset
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
@@ -21,7 +20,7 @@ from constructs import Construct
 from modules.base import RegionalStack
 from modules.errors import InputError, Problem
 from modules.iam import ServiceRole
-from modules.kms import EncryptionKey
+from modules.kms import EncryptionKey, encrypted_log_group
 from modules.network import Network
 
 #: Packaged files get this modification time (2020-01-01), so the archive's hash depends on content only.
@@ -101,14 +100,7 @@ class PrivateFunction(Construct):
         env = RegionalStack.of(self).env
         self.function_name = function_name
 
-        self.log_group = CloudwatchLogGroup(
-            self,
-            "logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=log_retention_days,
-            kms_key_id=key.key_arn,
-            tags={"Name": f"/aws/lambda/{function_name}"},
-        )
+        self.log_group = encrypted_log_group(self, "logs", name=f"/aws/lambda/{function_name}", key=key, retention_days=log_retention_days)
         self.dead_letter_queue = SqsQueue(
             self,
             "dlq",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.provider import AwsProvider
@@ -94,3 +95,8 @@ class EncryptionKey(Construct):
     @property
     def key_id(self) -> str:
         return self.key.key_id
+
+
+def encrypted_log_group(scope: Construct, id: str, *, name: str, key: EncryptionKey, retention_days: int) -> CloudwatchLogGroup:
+    """A CloudWatch log group encrypted with `key` (which must allow CloudWatch Logs) and kept `retention_days`."""
+    return CloudwatchLogGroup(scope, id, name=name, retention_in_days=retention_days, kms_key_id=key.key_arn, tags={"Name": name})

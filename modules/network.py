@@ -40,7 +40,7 @@ from constructs import Construct
 from modules.base import RegionalStack, policy_json
 from modules.errors import InputError, Problem
 from modules.iam import ServiceRole
-from modules.kms import EncryptionKey
+from modules.kms import EncryptionKey, encrypted_log_group
 
 TierKind = Literal["public", "private", "isolated"]
 ANYWHERE = "0.0.0.0/0"
@@ -434,14 +434,7 @@ class Network(Construct):
     def _flow_logs(self, log_key: EncryptionKey, retention_days: int) -> CloudwatchLogGroup:
         env = RegionalStack.of(self).env
         group_name = f"/vpc/flow-logs/{self.name}"
-        group = CloudwatchLogGroup(
-            self,
-            "flow-log-group",
-            name=group_name,
-            retention_in_days=retention_days,
-            kms_key_id=log_key.key_arn,
-            tags={"Name": group_name},
-        )
+        group = encrypted_log_group(self, "flow-log-group", name=group_name, key=log_key, retention_days=retention_days)
         role = ServiceRole(
             self,
             "flow-log-role",

@@ -76,16 +76,7 @@ class SecureBucket(Construct):
             ],
             provider=provider,
         )
-        S3BucketPublicAccessBlock(
-            self,
-            "public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            provider=provider,
-        )
+        block_public_access(self, self.bucket, provider)
         S3BucketOwnershipControls(
             self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, provider=provider
         )
@@ -220,15 +211,7 @@ class LogDeliveryBucket(Construct):
             bucket=self.bucket.id,
             rule=[S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})],
         )
-        S3BucketPublicAccessBlock(
-            self,
-            "public-access-block",
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
+        block_public_access(self, self.bucket)
         S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerPreferred"})
         S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(tls_only_statements(self.bucket.arn)))
         S3BucketLifecycleConfiguration(
@@ -253,6 +236,20 @@ class LogDeliveryBucket(Construct):
     @property
     def regional_domain_name(self) -> str:
         return self.bucket.bucket_regional_domain_name
+
+
+def block_public_access(scope: Construct, bucket: S3Bucket, provider: AwsProvider | None = None) -> S3BucketPublicAccessBlock:
+    """All four public-access blocks on."""
+    return S3BucketPublicAccessBlock(
+        scope,
+        "public-access-block",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        provider=provider,
+    )
 
 
 def tls_only_statements(bucket_arn: str) -> list[dict[str, object]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.wafv2_web_acl import Wafv2WebAcl, Wafv2WebAclRule
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
@@ -13,7 +12,7 @@ from constructs import Construct
 
 from modules.base import RegionalStack
 from modules.errors import InputError, Problem
-from modules.kms import EncryptionKey
+from modules.kms import EncryptionKey, encrypted_log_group
 
 WafScope = Literal["REGIONAL", "CLOUDFRONT"]
 
@@ -115,14 +114,7 @@ class WebAcl(Construct):
             tags={"Name": name},
         )
         # WAF only delivers logs to log groups whose names start with 'aws-waf-logs-'.
-        self.log_group = CloudwatchLogGroup(
-            self,
-            "log-group",
-            name=f"aws-waf-logs-{name}",
-            retention_in_days=log_retention_days,
-            kms_key_id=log_key.key_arn,
-            tags={"Name": f"aws-waf-logs-{name}"},
-        )
+        self.log_group = encrypted_log_group(self, "log-group", name=f"aws-waf-logs-{name}", key=log_key, retention_days=log_retention_days)
         Wafv2WebAclLoggingConfiguration(self, "logging", resource_arn=self.web_acl.arn, log_destination_configs=[self.log_group.arn])
 
     @property
