@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import ROOT
 from tests.test_config import tree_digest
 
@@ -24,8 +22,8 @@ def test_cdktf_json_runs_main_py_with_the_project_virtualenv() -> None:
     assert settings["terraformProviders"] == [] and settings["terraformModules"] == []
 
 
-@pytest.mark.skipif(not CDKTF.exists(), reason="cdktf CLI not installed: run `make install` (make test does)")
 def test_cdktf_synth_reports_config_problems_and_writes_nothing(tmp_path: Path) -> None:
+    assert CDKTF.exists(), "the cdktf CLI is not installed: run `make install` (make test does)"
     bad = tmp_path / "bad.yaml"
     bad.write_text((ROOT / "config" / "example.yaml").read_text().replace("az_count: 3", "az_count: 5", 1))
     outdir = tmp_path / "out"
