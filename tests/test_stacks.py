@@ -159,10 +159,10 @@ def test_terraform_uses_the_local_mirror_when_present_and_the_registry_otherwise
     mirror = tmp_path / "mirror"
     (mirror / "registry.terraform.io").mkdir(parents=True)
     monkeypatch.setenv("TF_PLUGIN_MIRROR", str(mirror))
-    offline = write_cli_config().read_text()
+    offline = write_cli_config(tmp_path / "offline.tfrc").read_text()
     assert f'path    = "{mirror}"' in offline and "plugin_cache_dir" not in offline
     assert 'exclude = ["registry.terraform.io/hashicorp/*"]' in offline
 
     monkeypatch.setenv("TF_PLUGIN_MIRROR", str(tmp_path / "absent"))
-    online = write_cli_config().read_text()
+    online = write_cli_config(tmp_path / "online.tfrc").read_text()
     assert online == f'plugin_cache_dir = "{PLUGIN_CACHE}"\n'

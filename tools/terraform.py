@@ -32,9 +32,9 @@ def provider_mirror() -> Path | None:
     return mirror if (mirror / "registry.terraform.io").is_dir() else None
 
 
-def write_cli_config() -> Path:
-    """Write the Terraform CLI configuration (mirror if present, registry otherwise) and return its path."""
-    CLI_CONFIG.parent.mkdir(parents=True, exist_ok=True)
+def write_cli_config(path: Path = CLI_CONFIG) -> Path:
+    """Write the Terraform CLI configuration (mirror if present, registry otherwise) to `path` and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     mirror = provider_mirror()
     lines: list[str] = []
     if mirror is None:
@@ -53,8 +53,8 @@ def write_cli_config() -> Path:
             "  }",
             "}",
         ]
-    CLI_CONFIG.write_text("\n".join(lines) + "\n")
-    return CLI_CONFIG
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def terraform_env() -> dict[str, str]:
