@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     venv_bin = Path(sys.executable).parent
     if (venv_bin / "node").exists():  # jsii runs `node`: prefer the virtualenv's Node 24 over an older system one
         os.environ["PATH"] = f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    # jsii's Node prints a deprecation warning of its own in the middle of our progress lines; silence only that.
+    if "--no-deprecation" not in os.environ.get("NODE_OPTIONS", ""):
+        os.environ["NODE_OPTIONS"] = f"{os.environ.get('NODE_OPTIONS', '')} --no-deprecation".strip()
     _progress("loading the AWS provider bindings (about 10 s)...")
     from stacks.app import synthesize  # imported late: the bindings cost seconds and hundreds of MB
 
