@@ -211,41 +211,15 @@ class LoadBalancedTier(Construct):
             )
 
         profile = IamInstanceProfile(self, "profile", name=name, role=instance_role.role_name, tags={"Name": name})
-        self.launch_template = LaunchTemplate(
+        self.launch_template = hardened_launch_template(
             self,
             "template",
             name=name,
-            image_id=AL2023_AMI,
             instance_type=size.instance_type,
-            update_default_version=True,
-            iam_instance_profile={"arn": profile.arn},
-            vpc_security_group_ids=[instance_security_group_id],
-            metadata_options={
-                "http_endpoint": "enabled",
-                "http_tokens": "required",
-                "http_put_response_hop_limit": 1,
-                "instance_metadata_tags": "enabled",
-            },
-            monitoring={"enabled": True},
-            ebs_optimized="true",
-            block_device_mappings=[
-                LaunchTemplateBlockDeviceMappings(
-                    device_name="/dev/xvda",
-                    ebs={
-                        "volume_size": 20,
-                        "volume_type": "gp3",
-                        "encrypted": "true",
-                        "kms_key_id": key.key_arn,
-                        "delete_on_termination": "true",
-                    },
-                )
-            ],
+            instance_profile_arn=profile.arn,
+            security_group_id=instance_security_group_id,
+            key=key,
             user_data=user_data or health_server_user_data(instance_port, health_check_path),
-            tag_specifications=[
-                LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": name})
-                for kind in ("instance", "volume", "network-interface")
-            ],
-            tags={"Name": name},
         )
         self.group = AutoscalingGroup(
             self,
@@ -302,6 +276,56 @@ class LoadBalancedTier(Construct):
     @property
     def group_name(self) -> str:
         return self.group.name
+
+
+def hardened_launch_template(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    instance_type: str,
+    instance_profile_arn: str,
+    security_group_id: str,
+    key: EncryptionKey,
+    user_data: str | None = None,
+) -> LaunchTemplate:
+    """Amazon Linux 2023 (resolved at launch), IMDSv2 only with hop limit 1, encrypted gp3 root, no SSH key,
+    detailed monitoring; instances, volumes and interfaces tagged with `name`."""
+    return LaunchTemplate(
+        scope,
+        id,
+        name=name,
+        image_id=AL2023_AMI,
+        instance_type=instance_type,
+        update_default_version=True,
+        iam_instance_profile={"arn": instance_profile_arn},
+        vpc_security_group_ids=[security_group_id],
+        metadata_options={
+            "http_endpoint": "enabled",
+            "http_tokens": "required",
+            "http_put_response_hop_limit": 1,
+            "instance_metadata_tags": "enabled",
+        },
+        monitoring={"enabled": True},
+        ebs_optimized="true",
+        block_device_mappings=[
+            LaunchTemplateBlockDeviceMappings(
+                device_name="/dev/xvda",
+                ebs={
+                    "volume_size": 20,
+                    "volume_type": "gp3",
+                    "encrypted": "true",
+                    "kms_key_id": key.key_arn,
+                    "delete_on_termination": "true",
+                },
+            )
+        ],
+        user_data=user_data,
+        tag_specifications=[
+            LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": name}) for kind in ("instance", "volume", "network-interface")
+        ],
+        tags={"Name": name},
+    )
 
 
 def instance_role(scope: Construct, id: str, *, name: str, statements: Sequence[dict] = ()) -> ServiceRole:

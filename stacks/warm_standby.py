@@ -43,7 +43,7 @@ from constructs import Construct
 from modules.alarms import metric_alarm
 from modules.base import RegionalStack
 from modules.certificate import DnsValidatedCertificate
-from modules.compute import AL2023_AMI, LoadBalancedTier, OriginVerification, TierSize, instance_role
+from modules.compute import LoadBalancedTier, OriginVerification, TierSize, hardened_launch_template, instance_role
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
@@ -399,19 +399,23 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         profile = IamInstanceProfile(
             self, "break-glass-profile", name=f"{name}-break-glass", role=role.role_name, tags={"Name": f"{name}-break-glass"}
         )
+        template = hardened_launch_template(
+            self,
+            "break-glass-template",
+            name=f"{name}-break-glass",
+            instance_type="t3.micro",
+            instance_profile_arn=profile.arn,
+            security_group_id=self.groups["break-glass"].id,
+            key=self.key,
+        )
+        # From the template, not an `ami` argument: EC2 resolves the SSM parameter, and Terraform would otherwise
+        # see the resolved AMI as drift and replace the instance on every apply.
         self.break_glass = Instance(
             self,
             "break-glass",
-            ami=AL2023_AMI,
-            instance_type="t3.micro",
+            launch_template={"id": template.id, "version": "$Latest"},
             subnet_id=self.network.subnet_ids("app")[0],
-            vpc_security_group_ids=[self.groups["break-glass"].id],
-            iam_instance_profile=profile.name,
             associate_public_ip_address=False,
-            monitoring=True,
-            ebs_optimized=True,
-            metadata_options={"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1},
-            root_block_device={"encrypted": True, "kms_key_id": self.key.key_arn, "volume_type": "gp3", "volume_size": 20},
             tags={"Name": f"{name}-break-glass"},
         )
         Ec2InstanceState(self, "break-glass-stopped", instance_id=self.break_glass.id, state="stopped")

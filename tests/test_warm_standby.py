@@ -60,7 +60,7 @@ def test_security_groups_form_a_chain_and_nothing_else_is_open(synthesized: Synt
 
 def test_launch_templates_require_imdsv2_encrypt_volumes_and_have_no_ssh_key(synthesized: Synthesized) -> None:
     for stack in (PRIMARY, STANDBY):
-        templates = synthesized.resources(stack, "aws_launch_template").values()
+        templates = [t for t in synthesized.resources(stack, "aws_launch_template").values() if "/template" in t["//"]["metadata"]["path"]]
         assert len(templates) == 2
         for template in templates:
             assert template["metadata_options"]["http_tokens"] == "required"
@@ -155,8 +155,11 @@ def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(syn
 
 def test_break_glass_instance_is_stopped_hardened_and_ssm_only(synthesized: Synthesized) -> None:
     (instance,) = synthesized.resources(PRIMARY, "aws_instance").values()
-    assert instance["metadata_options"]["http_tokens"] == "required" and instance["root_block_device"]["encrypted"] is True
-    assert instance["associate_public_ip_address"] is False and "key_name" not in instance
+    template = synthesized.one(PRIMARY, "aws_launch_template", "/break-glass-template")
+    assert instance["launch_template"] == {"id": ref("aws_launch_template", template), "version": "$Latest"} and "ami" not in instance
+    assert template["metadata_options"]["http_tokens"] == "required" and template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
+    assert instance["associate_public_ip_address"] is False and "key_name" not in instance and "key_name" not in template
+    assert "user_data" not in template
     (state,) = synthesized.resources(PRIMARY, "aws_ec2_instance_state").values()
     assert state["state"] == "stopped" and state["instance_id"] == ref("aws_instance", instance)
 
