@@ -459,6 +459,12 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                     "Resource": [self.database.arn],
                 },
                 {
+                    "Sid": "EncryptTheNewSecret",
+                    "Effect": "Allow",
+                    "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": [self.key.key_arn],
+                },
+                {
                     "Sid": "LetRdsCreateTheSecret",
                     "Effect": "Allow",
                     "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
