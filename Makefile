@@ -17,7 +17,7 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth test validate lint bench clean register-resilience-app
+.PHONY: help install synth test validate scan lint bench clean register-resilience-app
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ synth: $(PY_STAMP) ## synthesize every stack of $(CONFIG) into $(OUTDIR)
 
 validate: synth ## terraform init + validate every synthesized stack (offline when /opt/tf-plugins exists)
 	@$(PY) -m tools.terraform validate --outdir $(OUTDIR)
+
+scan: synth ## checkov over every stack (offline) with per-resource suppressions; summary and SARIF
+	@$(PY) -m tools.scan --outdir $(OUTDIR)
 
 test: install ## run the test suite (one synth, terraform validate on every stack)
 	@$(PY) -m pytest

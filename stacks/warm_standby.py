@@ -416,6 +416,12 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             launch_template={"id": template.id, "version": "$Latest"},
             subnet_id=self.network.subnet_ids("app")[0],
             associate_public_ip_address=False,
+            # Repeated from the template so the hardening is visible on the instance itself (and to scanners).
+            iam_instance_profile=profile.name,
+            monitoring=True,
+            ebs_optimized=True,
+            metadata_options={"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1},
+            root_block_device={"encrypted": True, "kms_key_id": self.key.key_arn, "volume_type": "gp3", "volume_size": 20},
             tags={"Name": f"{name}-break-glass"},
         )
         Ec2InstanceState(self, "break-glass-stopped", instance_id=self.break_glass.id, state="stopped")

@@ -1,0 +1,158 @@
+"""Security scan of the synthesized stacks: checkov, per-resource suppressions, a summary and SARIF.
+
+    python -m tools.scan [--outdir cdktf.out] [--sarif cdktf.out/checkov.sarif]
+
+Runs checkov offline over every stack (`--framework terraform_json --skip-download`), then applies the
+suppressions recorded at the resources (see modules/suppressions.py). Exit 1 when a check fails, a suppression
+matches no failed check, or its reason is shorter than 10 characters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_REASON_LENGTH = 10
+
+
+@dataclass
+class StackReport:
+    passed: int = 0
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def recorded_suppressions(stack_file: Path) -> dict[tuple[str, str], str]:
+    """(resource address, check ID) -> reason, from a stack's `//` metadata."""
+    found: dict[tuple[str, str], str] = {}
+    for resource_type, items in json.loads(stack_file.read_text()).get("resource", {}).items():
+        for name, body in items.items():
+            for entry in body.get("//", {}).get("checkov", {}).get("skip", []):
+                found[(f"{resource_type}.{name}", entry["id"])] = entry.get("reason", "")
+    return found
+
+
+def apply(results: list[dict[str, Any]], outdir: Path) -> tuple[dict[str, StackReport], list[str]]:
+    """Split checkov's results per stack, moving suppressed failures to skipped; returns reports and errors."""
+    reports: dict[str, StackReport] = {}
+    errors: list[str] = []
+    suppressions: dict[str, dict[tuple[str, str], str]] = {}
+    for stack_file in sorted((outdir / "stacks").glob("*/cdk.tf.json")):
+        stack = stack_file.parent.name
+        reports[stack] = StackReport()
+        suppressions[stack] = recorded_suppressions(stack_file)
+    used: set[tuple[str, str, str]] = set()
+    for report in results:
+        checks = report.get("results", {})
+        for check in checks.get("passed_checks", []):
+            reports.setdefault(_stack_of(check), StackReport()).passed += 1
+        for check in checks.get("failed_checks", []):
+            stack = _stack_of(check)
+            key = (_address(check["resource"], suppressions.get(stack, {})), check["check_id"])
+            reason = suppressions.get(stack, {}).get(key)
+            if reason is None:
+                reports.setdefault(stack, StackReport()).failed.append(check)
+                continue
+            used.add((stack, *key))
+            reports[stack].skipped.append({**check, "suppress_reason": reason})
+    for stack, entries in suppressions.items():
+        for (resource, check_id), reason in entries.items():
+            if len(reason.strip()) < MIN_REASON_LENGTH:
+                errors.append(f"{stack}: {resource}: suppression of {check_id} has a reason shorter than {MIN_REASON_LENGTH} characters")
+            if (stack, resource, check_id) not in used:
+                errors.append(f"{stack}: {resource}: suppression of {check_id} matches no failed check; remove it")
+    return reports, errors
+
+
+def _address(resource: str, known: dict[tuple[str, str], str]) -> str:
+    """checkov names some resources 'resource.<name>'; map those to the one recorded 'type.<name>'."""
+    if not resource.startswith("resource."):
+        return resource
+    name = resource.removeprefix("resource.")
+    matches = {address for address, _ in known if address.split(".", 1)[1] == name}
+    return matches.pop() if len(matches) == 1 else resource
+
+
+def _stack_of(check: dict[str, Any]) -> str:
+    parts = Path(check["file_path"]).parts
+    return parts[parts.index("stacks") + 1] if "stacks" in parts else parts[-2]
+
+
+def sarif(reports: dict[str, StackReport]) -> dict[str, Any]:
+    """SARIF 2.1.0 for GitHub code scanning: one result per unsuppressed failure."""
+    results, rules = [], {}
+    for stack, report in reports.items():
+        for check in report.failed:
+            rules[check["check_id"]] = {
+                "id": check["check_id"],
+                "name": check["check_id"],
+                "shortDescription": {"text": check["check_name"]},
+                "helpUri": check.get("guideline") or "https://www.checkov.io/",
+            }
+            results.append(
+                {
+                    "ruleId": check["check_id"],
+                    "level": "error",
+                    "message": {"text": f"{check['check_name']} ({check['resource']})"},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": f"cdktf.out/stacks/{stack}/cdk.tf.json"},
+                                "region": {"startLine": max(1, (check.get("file_line_range") or [1])[0])},
+                            }
+                        }
+                    ],
+                }
+            )
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "checkov", "rules": list(rules.values())}}, "results": results}],
+    }
+
+
+def run_checkov(outdir: Path) -> list[dict[str, Any]]:
+    command = [sys.executable, "-m", "checkov.main", "-d", str(outdir), "--framework", "terraform_json", "--skip-download", "-o", "json"]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    if completed.returncode not in (0, 1):
+        raise SystemExit(f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}")
+    parsed = json.loads(completed.stdout)
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.scan", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--outdir", default=str(ROOT / "cdktf.out"))
+    parser.add_argument("--sarif", default=None, help="SARIF file to write (default: <outdir>/checkov.sarif)")
+    args = parser.parse_args(argv)
+    outdir = Path(args.outdir)
+    if not list((outdir / "stacks").glob("*/cdk.tf.json")):
+        print(f"[scan] no synthesized stacks under {outdir}: run `make synth` first", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    print("[scan] checkov over every stack (offline) ...", file=sys.stderr, flush=True)
+    reports, errors = apply(run_checkov(outdir), outdir)
+    Path(args.sarif or outdir / "checkov.sarif").write_text(json.dumps(sarif(reports), indent=1))
+    print(f"{'stack':<32} {'passed':>6} {'failed':>6} {'skipped':>7}")
+    for stack, report in sorted(reports.items()):
+        print(f"{stack:<32} {report.passed:>6} {len(report.failed):>6} {len(report.skipped):>7}")
+        for check in report.failed:
+            print(f"  FAILED  {check['check_id']} {check['resource']}: {check['check_name']}")
+        for check in report.skipped:
+            print(f"  skipped {check['check_id']} {check['resource']}: {check['suppress_reason']}")
+    for error in errors:
+        print(f"  ERROR   {error}")
+    failed = sum(len(report.failed) for report in reports.values())
+    print(f"[scan] {failed} failed, {len(errors)} suppression errors, {time.monotonic() - started:.1f} s", file=sys.stderr)
+    return 1 if failed or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
