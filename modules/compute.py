@@ -21,6 +21,7 @@ from modules.errors import InputError, Problem
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
 from modules.network import Network
+from modules.storage import LogDeliveryBucket
 
 #: Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter (no lookup at plan time).
 AL2023_AMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -80,9 +81,9 @@ class LoadBalancedTier(Construct):
     Default: instances from Amazon Linux 2023 with IMDSv2 required (hop limit 1), encrypted gp3 root volume with
     `key`, no SSH key (Session Manager only), detailed monitoring; ELB health checks on `health_check_path`;
     target tracking on 70 % CPU and on 1000 requests per target; deletion protection on the ALB; invalid headers
-    dropped. An internet-facing ALB also redirects HTTP to HTTPS. With `origin_verification`, only requests that
-    carry the header are forwarded, plus GET of the health path (health checkers cannot add headers); everything
-    else gets 403.
+    dropped; access logs to `access_logs` when given. An internet-facing ALB also redirects HTTP to HTTPS.
+    With `origin_verification`, only requests that carry the header are forwarded, plus GET of the health path
+    (health checkers cannot add headers); everything else gets 403.
     """
 
     def __init__(
@@ -107,6 +108,7 @@ class LoadBalancedTier(Construct):
         cpu_target_percent: float = 70,
         requests_per_target: int = 1000,
         user_data: str | None = None,
+        access_logs: LogDeliveryBucket | None = None,
     ) -> None:
         super().__init__(scope, id)
         problems: list[Problem] = []
@@ -132,7 +134,10 @@ class LoadBalancedTier(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=True,
             desync_mitigation_mode="strictest",
+            access_logs={"bucket": access_logs.bucket.bucket, "prefix": name, "enabled": True} if access_logs else None,
             tags={"Name": name},
+            # The ALB checks at creation that it may write its logs: the bucket policy must exist first.
+            depends_on=[access_logs.policy] if access_logs else None,
         )
         self.target_group = LbTargetGroup(
             self,

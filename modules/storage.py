@@ -194,14 +194,68 @@ class SecureBucket(Construct):
         )
 
 
-class LogDeliveryBucket(Construct):
-    """A private bucket for services that deliver logs with ACLs (CloudFront standard logging).
+#: Elastic Load Balancing's log-delivery accounts in regions older than August 2022; newer regions use the
+#: service principal logdelivery.elasticloadbalancing.amazonaws.com.
+ELB_LOG_ACCOUNTS = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-south-1": "718504428378",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-north-1": "897822967062",
+    "eu-south-1": "635631232127",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}
 
-    Such delivery needs object ACLs (ownership BucketOwnerPreferred) and SSE-S3; everything else is locked down:
-    public access blocked, TLS 1.2+ only, versioned, objects expire after `retention_days` (Default: 365).
+
+def load_balancer_log_statement(bucket_arn: str, region: str, account_id: str) -> dict[str, object]:
+    """Let Elastic Load Balancing of `region` write this account's access logs under AWSLogs/."""
+    principal = (
+        {"AWS": f"arn:aws:iam::{ELB_LOG_ACCOUNTS[region]}:root"}
+        if region in ELB_LOG_ACCOUNTS
+        else {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    )
+    return {
+        "Sid": "LoadBalancerAccessLogs",
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/AWSLogs/{account_id}/*",
+    }
+
+
+class LogDeliveryBucket(Construct):
+    """A private bucket that AWS services deliver logs to, with SSE-S3 (the only encryption those deliveries take).
+
+    Default: ACLs disabled; `acl_delivery=True` enables object ACLs (BucketOwnerPreferred), which CloudFront
+    standard logging needs. `load_balancer_logs_from` (region, account) lets that region's load balancers write.
+    Everything else is locked down: public access blocked, TLS 1.2+ only, versioned, objects expire after
+    `retention_days` (Default: 365).
     """
 
-    def __init__(self, scope: Construct, id: str, *, bucket_name: str, retention_days: int = 365) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket_name: str,
+        retention_days: int = 365,
+        acl_delivery: bool = False,
+        load_balancer_logs_from: tuple[str, str] | None = None,
+    ) -> None:
         super().__init__(scope, id)
         self.bucket = S3Bucket(self, "bucket", bucket=bucket_name, tags={"Name": bucket_name})
         versioning = S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
@@ -212,8 +266,16 @@ class LogDeliveryBucket(Construct):
             rule=[S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})],
         )
         block_public_access(self, self.bucket)
-        S3BucketOwnershipControls(self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerPreferred"})
-        S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(tls_only_statements(self.bucket.arn)))
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=self.bucket.id,
+            rule={"object_ownership": "BucketOwnerPreferred" if acl_delivery else "BucketOwnerEnforced"},
+        )
+        statements = tls_only_statements(self.bucket.arn)
+        if load_balancer_logs_from is not None:
+            statements.append(load_balancer_log_statement(self.bucket.arn, *load_balancer_logs_from))
+        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(statements))
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",

@@ -141,6 +141,9 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             ],
         )
         secret = origin_secret(self)
+        self.alb_logs = LogDeliveryBucket(
+            self, "alb-logs", bucket_name=f"{short}-alb-logs-{config.account_id}", load_balancer_logs_from=(region, config.account_id)
+        )
         self.web = LoadBalancedTier(
             self,
             "web",
@@ -158,6 +161,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             instance_port=APP_PORT,
             health_check_path=arch.health_check.path,
             origin_verification=OriginVerification(ORIGIN_HEADER, secret.string_value),
+            access_logs=self.alb_logs,
         )
         self.app = LoadBalancedTier(
             self,
@@ -175,6 +179,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             instance_role=role,
             instance_port=APP_PORT,
             health_check_path=arch.health_check.path,
+            access_logs=self.alb_logs,
         )
         for tier, host in ((self.web, origin_host(region, arch.domain_name)), (self.app, app_host(region, arch.domain_name))):
             Route53Record(
@@ -560,7 +565,7 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
         prefix = f"{config.name_prefix}-{WARM_STANDBY}"
         primary, standby = arch.primary.region, arch.standby.region
         self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=[arch.domain_name], hosted_zone_id=arch.hosted_zone_id)
-        self.logs = LogDeliveryBucket(self, "cdn-logs", bucket_name=f"{prefix}-cdn-logs-{config.account_id}")
+        self.logs = LogDeliveryBucket(self, "cdn-logs", bucket_name=f"{prefix}-cdn-logs-{config.account_id}", acl_delivery=True)
         secret = origin_secret(self)
         edge = arch.cloudfront
 

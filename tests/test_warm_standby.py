@@ -291,3 +291,22 @@ def test_primary_health_issues_are_forwarded_to_the_standby_bus(synthesized: Syn
     assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
     policy = json.loads(synthesized.one(PRIMARY, "aws_iam_role_policy", "forward-health-role/policy")["policy"])
     assert policy["Statement"][0]["Action"] == ["events:PutEvents"] and policy["Statement"][0]["Resource"] == [target["arn"]]
+
+
+@pytest.mark.parametrize(("stack", "elb_account"), [(PRIMARY, "127311923021"), (STANDBY, "027434742980")])
+def test_load_balancers_log_to_their_regions_bucket_which_only_elb_may_write(
+    synthesized: Synthesized, stack: str, elb_account: str
+) -> None:
+    bucket = synthesized.one(stack, "aws_s3_bucket", "alb-logs/bucket")
+    policy_resource = synthesized.one(stack, "aws_s3_bucket_policy", "alb-logs/policy")
+    for alb in synthesized.resources(stack, "aws_lb").values():
+        assert alb["access_logs"] == {"bucket": ref("aws_s3_bucket", bucket, "bucket"), "prefix": alb["name"], "enabled": True}
+        assert f"aws_s3_bucket_policy.{policy_resource['//']['metadata']['uniqueId']}" in alb["depends_on"]
+    statements = {s["Sid"]: s for s in json.loads(policy_resource["policy"])["Statement"]}
+    assert statements["LoadBalancerAccessLogs"]["Principal"] == {"AWS": f"arn:aws:iam::{elb_account}:root"}
+    assert statements["LoadBalancerAccessLogs"]["Resource"].endswith("/AWSLogs/123456789012/*")
+    assert "DenyInsecureTransport" in statements
+    ownership = synthesized.one(stack, "aws_s3_bucket_ownership_controls", "alb-logs/ownership")
+    assert ownership["rule"] == {"object_ownership": "BucketOwnerEnforced"}
+    cdn = synthesized.one(GLOBAL, "aws_s3_bucket_ownership_controls", "cdn-logs/ownership")
+    assert cdn["rule"] == {"object_ownership": "BucketOwnerPreferred"}, "CloudFront standard logging needs ACLs"
