@@ -87,24 +87,12 @@ class SecureBucket(Construct):
             policy=policy_json(tls_only_statements(self.bucket.arn)),
             provider=provider,
         )
-        S3BucketLifecycleConfiguration(
+        expire_with_lifecycle(
             self,
-            "lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-old-versions-and-abandoned-uploads",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter()],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_version_expiration_days)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            depends_on=[self.versioning],
+            self.bucket,
+            rule_id="expire-old-versions-and-abandoned-uploads",
+            noncurrent_days=noncurrent_version_expiration_days,
+            after=self.versioning,
             provider=provider,
         )
 
@@ -276,28 +264,46 @@ class LogDeliveryBucket(Construct):
         if load_balancer_logs_from is not None:
             statements.append(load_balancer_log_statement(self.bucket.arn, *load_balancer_logs_from))
         self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(statements))
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-logs",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter()],
-                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=retention_days)],
-                    noncurrent_version_expiration=[S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
-                    ],
-                )
-            ],
-            depends_on=[versioning],
-        )
+        expire_with_lifecycle(self, self.bucket, rule_id="expire-logs", noncurrent_days=30, current_days=retention_days, after=versioning)
 
     @property
     def regional_domain_name(self) -> str:
         return self.bucket.bucket_regional_domain_name
+
+
+def expire_with_lifecycle(
+    scope: Construct,
+    bucket: S3Bucket,
+    *,
+    rule_id: str,
+    noncurrent_days: int,
+    after: S3BucketVersioningA,
+    current_days: int | None = None,
+    provider: AwsProvider | None = None,
+) -> S3BucketLifecycleConfiguration:
+    """One lifecycle rule for the whole bucket: old versions expire, incomplete uploads are aborted after 7 days,
+    and current objects expire too when `current_days` is given. Created after versioning is on."""
+    return S3BucketLifecycleConfiguration(
+        scope,
+        "lifecycle",
+        bucket=bucket.id,
+        rule=[
+            S3BucketLifecycleConfigurationRule(
+                id=rule_id,
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter()],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=current_days)] if current_days else None,
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=noncurrent_days)
+                ],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=7)
+                ],
+            )
+        ],
+        depends_on=[after],
+        provider=provider,
+    )
 
 
 def block_public_access(scope: Construct, bucket: S3Bucket, provider: AwsProvider | None = None) -> S3BucketPublicAccessBlock:
