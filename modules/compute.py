@@ -120,7 +120,6 @@ class LoadBalancedTier(Construct):
             problems.append(Problem(f"{self.node.path}.cpu_target_percent", cpu_target_percent, "expected more than 0, at most 100"))
         if problems:
             raise InputError(problems)
-        env = RegionalStack.of(self).env
         self.name = name
 
         self.load_balancer = Lb(
@@ -268,7 +267,6 @@ class LoadBalancedTier(Construct):
                 "target_value": requests_per_target,
             },
         )
-        self.region = env.region
 
     @property
     def alb_dns_name(self) -> str:

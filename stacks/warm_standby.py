@@ -69,10 +69,6 @@ def database_parameter(config: DeploymentConfig) -> str:
     return f"/{config.name_prefix}/{WARM_STANDBY}/database"
 
 
-def group_name(config: DeploymentConfig, region: str, tier: str) -> str:
-    return f"{config.name_prefix}-ws-{region}-{tier}"
-
-
 def origin_secret(scope: Construct) -> TerraformVariable:
     """The shared secret CloudFront sends to the origins; supplied at deploy time (TF_VAR_origin_verify_secret)."""
     return TerraformVariable(
