@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.api_gateway_domain_name import ApiGatewayDomainNam
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
 from cdktf_cdktf_provider_aws.api_gateway_method_settings import ApiGatewayMethodSettings
+from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
 from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
 from cdktf_cdktf_provider_aws.api_gateway_rest_api import ApiGatewayRestApi
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
@@ -27,6 +28,9 @@ from modules.errors import InputError, Problem
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey, encrypted_log_group
+from modules.suppressions import suppress
+
+Authorization = Literal["AWS_IAM", "NONE"]
 
 #: One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -43,6 +47,10 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     separators=(",", ":"),
 )
+
+
+#: Why the stage has no response cache: every response reads or writes the regional DynamoDB replica.
+NO_CACHE_REASON = "dynamic read/write API; a stage cache would serve items stale after writes in the other region"
 
 
 class ApiGatewayLogging(Construct):
@@ -67,7 +75,9 @@ class ApiGatewayLogging(Construct):
 class RegionalRestApi(Construct):
     """A REGIONAL REST API proxying every path to `function`, served on `domain_names` over TLS 1.2.
 
-    Default: stage "live" with X-Ray tracing, JSON access logs to a KMS log group (365 days), metrics, execution
+    Default: every method requires SigV4-signed requests (`authorization="AWS_IAM"`) except GET on `public_paths`
+    (the health check path, which Route 53 health checkers call unsigned); request parameters are validated.
+    Stage "live" with X-Ray tracing, JSON access logs to a KMS log group (365 days), metrics, execution
     logs of errors (written once `logging`, the region's `ApiGatewayLogging`, exists), and throttling of 100 requests/s with bursts of 200.
     One ACM certificate covers all domain names and is validated with DNS records in `hosted_zone_id`; each name
     gets a base path mapping to the stage.
@@ -85,6 +95,8 @@ class RegionalRestApi(Construct):
         hosted_zone_id: str,
         log_key: EncryptionKey,
         alias_records: Sequence[str] = (),
+        authorization: Authorization = "AWS_IAM",
+        public_paths: Sequence[str] = ("/health",),
         stage_name: str = "live",
         throttling_rate_limit: float = 100,
         throttling_burst_limit: int = 200,
@@ -100,6 +112,11 @@ class RegionalRestApi(Construct):
             if record not in domain_names:
                 problems.append(
                     Problem(f"{self.node.path}.alias_records", record, f"expected one of domain_names: {', '.join(domain_names)}")
+                )
+        for public_path in public_paths:
+            if not public_path.startswith("/") or public_path == "/" or "{" in public_path or "//" in public_path:
+                problems.append(
+                    Problem(f"{self.node.path}.public_paths", public_path, "expected a literal path below the root, such as /health")
                 )
         if throttling_rate_limit <= 0 or throttling_burst_limit <= 0:
             problems.append(
@@ -122,14 +139,32 @@ class RegionalRestApi(Construct):
             lifecycle={"create_before_destroy": True},
             tags={"Name": name},
         )
+        validator = ApiGatewayRequestValidator(
+            self, "validator", rest_api_id=self.rest_api.id, name=f"{name}-parameters", validate_request_parameters=True
+        )
         proxy = ApiGatewayResource(
             self, "proxy", rest_api_id=self.rest_api.id, parent_id=self.rest_api.root_resource_id, path_part="{proxy+}"
         )
+        routes = [("root", self.rest_api.root_resource_id, "ANY", authorization), ("proxy", proxy.id, "ANY", authorization)]
+        routes += [(label, resource_id, "GET", "NONE") for label, resource_id in self._public_resources(public_paths)]
         methods = []
-        for label, resource_id in (("root", self.rest_api.root_resource_id), ("proxy", proxy.id)):
+        for label, resource_id, http_method, method_authorization in routes:
             method = ApiGatewayMethod(
-                self, f"{label}-any", rest_api_id=self.rest_api.id, resource_id=resource_id, http_method="ANY", authorization="NONE"
+                self,
+                f"{label}-{http_method.lower()}",
+                rest_api_id=self.rest_api.id,
+                resource_id=resource_id,
+                http_method=http_method,
+                authorization=method_authorization,
+                request_validator_id=validator.id,
             )
+            if method_authorization == "NONE":
+                reason = (
+                    "Route 53 health checkers call this path unsigned; it answers only status and region"
+                    if http_method == "GET"
+                    else "public API by choice: the configuration sets authorization NONE (WAF and throttling still apply)"
+                )
+                suppress(method, "CKV_AWS_59", reason)
             integration = ApiGatewayIntegration(
                 self,
                 f"{label}-lambda",
@@ -173,7 +208,13 @@ class RegionalRestApi(Construct):
             tags={"Name": f"{name}-{stage_name}"},
             depends_on=[logging.account] if logging else None,
         )
-        ApiGatewayMethodSettings(
+        suppress(self.stage, "CKV_AWS_120", NO_CACHE_REASON)
+        suppress(
+            self.stage,
+            "CKV2_AWS_51",
+            "a stage client certificate authenticates API Gateway to HTTP backends; the only backend is Lambda, invoked via IAM",
+        )
+        settings = ApiGatewayMethodSettings(
             self,
             "settings",
             rest_api_id=self.rest_api.id,
@@ -187,6 +228,7 @@ class RegionalRestApi(Construct):
                 "throttling_burst_limit": throttling_burst_limit,
             },
         )
+        suppress(settings, "CKV_AWS_225", NO_CACHE_REASON)
 
         self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=domain_names, hosted_zone_id=hosted_zone_id)
         self.domains: dict[str, ApiGatewayDomainName] = {}
@@ -217,6 +259,21 @@ class RegionalRestApi(Construct):
                 type="A",
                 alias={"name": entry.regional_domain_name, "zone_id": entry.regional_zone_id, "evaluate_target_health": True},
             )
+
+    def _public_resources(self, public_paths: Sequence[str]) -> list[tuple[str, str]]:
+        """(label, resource id) of the last segment of each public path; shared parents are created once."""
+        created: dict[str, ApiGatewayResource] = {}
+        leaves = []
+        for public_path in public_paths:
+            parent_id, so_far = self.rest_api.root_resource_id, ""
+            for segment in public_path.strip("/").split("/"):
+                so_far += f"/{segment}"
+                if so_far not in created:
+                    label = "path" + so_far.replace("/", "-")
+                    created[so_far] = ApiGatewayResource(self, label, rest_api_id=self.rest_api.id, parent_id=parent_id, path_part=segment)
+                parent_id = created[so_far].id
+            leaves.append(("path" + so_far.replace("/", "-"), parent_id))
+        return leaves
 
     @property
     def stage_arn(self) -> str:

@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_listener_rule import LbListenerRule, LbListenerRuleAction, LbListenerRuleCondition
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
 from modules.base import RegionalStack
@@ -22,6 +23,7 @@ from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
 from modules.network import Network
 from modules.storage import LogDeliveryBucket
+from modules.suppressions import suppress
 
 #: Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter (no lookup at plan time).
 AL2023_AMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -83,7 +85,8 @@ class LoadBalancedTier(Construct):
     target tracking on 70 % CPU and on 1000 requests per target; deletion protection on the ALB; invalid headers
     dropped; access logs to `access_logs` when given. An internet-facing ALB also redirects HTTP to HTTPS.
     With `origin_verification`, only requests that carry the header are forwarded, plus GET of the health path
-    (health checkers cannot add headers); everything else gets 403.
+    (health checkers cannot add headers); everything else gets 403. An internet-facing ALB needs `web_acl_arn`
+    (associated here) or `origin_verification` (the web ACL then guards the CDN in front of it).
     """
 
     def __init__(
@@ -109,6 +112,7 @@ class LoadBalancedTier(Construct):
         requests_per_target: int = 1000,
         user_data: str | None = None,
         access_logs: LogDeliveryBucket | None = None,
+        web_acl_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         problems: list[Problem] = []
@@ -118,6 +122,10 @@ class LoadBalancedTier(Construct):
             problems.append(Problem(f"{self.node.path}.instance_tier", instance_tier, "expected a tier with subnets in at least 2 AZs"))
         if not 0 < cpu_target_percent <= 100:
             problems.append(Problem(f"{self.node.path}.cpu_target_percent", cpu_target_percent, "expected more than 0, at most 100"))
+        if internet_facing and web_acl_arn is None and origin_verification is None:
+            problems.append(
+                Problem(f"{self.node.path}.web_acl_arn", None, "expected a web ACL, or origin_verification behind a CDN with one")
+            )
         if problems:
             raise InputError(problems)
         self.name = name
@@ -138,6 +146,14 @@ class LoadBalancedTier(Construct):
             # The ALB checks at creation that it may write its logs: the bucket policy must exist first.
             depends_on=[access_logs.policy] if access_logs else None,
         )
+        if web_acl_arn is not None:
+            Wafv2WebAclAssociation(self, "waf", resource_arn=self.load_balancer.arn, web_acl_arn=web_acl_arn)
+        elif internet_facing:
+            suppress(
+                self.load_balancer,
+                "CKV2_AWS_28",
+                "WAF runs on the CDN in front: this ALB forwards only requests with its origin-verify header (else 403)",
+            )
         self.target_group = LbTargetGroup(
             self,
             "targets",
@@ -159,6 +175,12 @@ class LoadBalancedTier(Construct):
             },
             tags={"Name": name},
         )
+        if internet_facing:
+            suppress(
+                self.target_group,
+                "CKV_AWS_378",
+                "TLS 1.2+ ends at the ALB; targets in private subnets take HTTP from the ALB's security group only",
+            )
         forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
         deny = LbListenerDefaultAction(
             type="fixed-response", fixed_response={"content_type": "text/plain", "message_body": "Forbidden", "status_code": "403"}

@@ -214,6 +214,13 @@ class LambdaSettings(_Model):
     reserved_concurrency: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
 
 
+class ApiSettings(_Model):
+    """Who may call the REST API. Default: AWS_IAM (SigV4-signed requests); NONE makes it public, and the scan
+    reports that choice as a suppression. The health check path is always public: Route 53 cannot sign."""
+
+    authorization: Literal["AWS_IAM", "NONE"] = "AWS_IAM"
+
+
 LogRetentionDays = Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
@@ -235,6 +242,7 @@ class ActiveActive(_Architecture):
     primary: RegionSettings
     secondary: RegionSettings
     lambda_function: LambdaSettings = LambdaSettings()
+    api: ApiSettings = ApiSettings()
 
     @property
     def regions(self) -> tuple[RegionSettings, RegionSettings]:
@@ -274,12 +282,23 @@ class DatabaseSettings(_Model):
     backup_retention_days: Annotated[StrictInt, Field(ge=7, le=35)] = 7
 
 
+class GeoRestriction(_Model):
+    """Countries (ISO 3166-1 alpha-2 codes) CloudFront serves (whitelist) or refuses (blacklist)."""
+
+    restriction_type: Literal["whitelist", "blacklist"]
+    locations: Annotated[tuple[Annotated[StrictStr, Field(pattern=r"^[A-Z]{2}$")], ...], Field(min_length=1)]
+
+
 class CloudFrontOrigin(_Model):
-    """How CloudFront talks to each regional origin before failing over."""
+    """CloudFront: how it talks to each regional origin before failing over, and where it serves.
+
+    Default: no geo restriction (a worldwide audience); the scan records that as a suppression of CKV_AWS_374.
+    """
 
     connection_attempts: Annotated[StrictInt, Field(ge=1, le=3)] = 3
     connection_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=10)] = 10
     read_timeout_seconds: Annotated[StrictInt, Field(ge=1, le=60)] = 30
+    geo_restriction: GeoRestriction | None = None
 
 
 class WarmStandby(_Architecture):

@@ -22,6 +22,7 @@ from modules.errors import InputError, Problem
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey, encrypted_log_group
 from modules.network import Network
+from modules.suppressions import suppress
 
 #: Packaged files get this modification time (2020-01-01), so the archive's hash depends on content only.
 FIXED_MTIME = 1_577_836_800
@@ -49,6 +50,13 @@ def package_source(source_dir: Path) -> Path:
     return staging
 
 
+#: Why a package built here may go unsigned: its hash pins it, and signing needs an artifact pipeline.
+UNSIGNED_REASON = (
+    "package built from this repository and pinned by source_code_hash; AWS Signer needs a signed S3 artifact "
+    "from a release pipeline: pass code_signing_config_arn to enforce it"
+)
+
+
 class PrivateFunction(Construct):
     """A Python Lambda function attached to a network's private subnets.
 
@@ -57,6 +65,8 @@ class PrivateFunction(Construct):
     logs to a KMS log group kept 365 days, environment encrypted with `key`. Its security group allows no ingress
     and egress only on HTTPS to the network's interface endpoints and S3/DynamoDB gateway endpoints. The role
     may write its own logs and traces, manage its ENIs, use the queue, and do what `statements` grant.
+    `code_signing_config_arn` enforces AWS Signer profiles; without it the scan records why signing is off.
+    `outside_vpc_reason` must say why a function without a `network` needs no VPC.
     """
 
     def __init__(
@@ -77,6 +87,8 @@ class PrivateFunction(Construct):
         statements: Sequence[Mapping[str, Any]] = (),
         log_retention_days: int = 365,
         runtime: str = "python3.12",
+        code_signing_config_arn: str | None = None,
+        outside_vpc_reason: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         problems: list[Problem] = []
@@ -94,6 +106,10 @@ class PrivateFunction(Construct):
         if network is not None and network.endpoint_security_group is None:
             problems.append(
                 Problem(f"{path}.network", network.name, "expected a network with interface endpoints (the function has no other way out)")
+            )
+        if network is None and not outside_vpc_reason:
+            problems.append(
+                Problem(f"{path}.outside_vpc_reason", outside_vpc_reason, "expected why a function without a network needs no VPC")
             )
         if problems:
             raise InputError(problems)
@@ -184,9 +200,14 @@ class PrivateFunction(Construct):
             dead_letter_config={"target_arn": self.dead_letter_queue.arn},
             vpc_config=vpc_config,
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
+            code_signing_config_arn=code_signing_config_arn,
             tags={"Name": function_name},
             depends_on=[self.log_group],
         )
+        if code_signing_config_arn is None:
+            suppress(self.function, "CKV_AWS_272", UNSIGNED_REASON)
+        if network is None:
+            suppress(self.function, "CKV_AWS_117", outside_vpc_reason or "")
 
     def _security_group(self, function_name: str, network: Network) -> SecurityGroup:
         """No ingress; HTTPS out to the interface endpoints and the gateway endpoints only."""

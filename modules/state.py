@@ -14,7 +14,7 @@ from constructs import Construct
 from modules.base import RegionalStack
 from modules.config import DeploymentConfig
 from modules.kms import EncryptionKey
-from modules.storage import SecureBucket
+from modules.storage import LogDeliveryBucket, SecureBucket
 
 STATE_BOOTSTRAP_STACK = "state-bootstrap"
 
@@ -63,9 +63,28 @@ class StateBootstrapStack(RegionalStack):
             )
 
         primary_key, replica_key = key("primary-key", None), key("replica-key", replica_provider)
-        self.primary_bucket = SecureBucket(self, "primary-bucket", bucket_name=state.bucket, key=primary_key)
+
+        def logs(id: str, region: str, provider: AwsProvider | None) -> LogDeliveryBucket:
+            return LogDeliveryBucket(
+                self,
+                id,
+                bucket_name=f"{prefix}-tfstate-logs-{region}-{config.account_id}",
+                server_access_logs=True,
+                provider=provider,
+            )
+
+        self.primary_logs, self.replica_logs = (
+            logs("primary-logs", state.region, None),
+            logs("replica-logs", state.replica_region, replica_provider),
+        )
+        self.primary_bucket = SecureBucket(self, "primary-bucket", bucket_name=state.bucket, key=primary_key, access_logs=self.primary_logs)
         self.replica_bucket = SecureBucket(
-            self, "replica-bucket", bucket_name=state.replica_bucket_name, key=replica_key, provider=replica_provider
+            self,
+            "replica-bucket",
+            bucket_name=state.replica_bucket_name,
+            key=replica_key,
+            access_logs=self.replica_logs,
+            provider=replica_provider,
         )
         self.primary_bucket.replicate_to("to-replica", self.replica_bucket, role_name=f"{prefix}-tfstate-to-{state.replica_region}")
         self.replica_bucket.replicate_to("to-primary", self.primary_bucket, role_name=f"{prefix}-tfstate-to-{state.region}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -12,6 +14,8 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls
 from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
 from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
@@ -30,10 +34,12 @@ from modules.base import RegionalStack, policy_json
 from modules.errors import InputError
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
+from modules.suppressions import suppress
 
 
 class SecureBucket(Construct):
-    """A versioned bucket encrypted with `key` (bucket key on), all public access blocked, ACLs disabled.
+    """A versioned bucket encrypted with `key` (bucket key on), all public access blocked, ACLs disabled, its
+    server access logs written to `access_logs` and its object events published to EventBridge.
 
     Default: requests without TLS 1.2+ are denied; old versions expire after 90 days and incomplete uploads after 7;
     `force_destroy=False`, so Terraform never deletes a bucket that still holds objects.
@@ -46,6 +52,7 @@ class SecureBucket(Construct):
         *,
         bucket_name: str,
         key: EncryptionKey,
+        access_logs: LogDeliveryBucket,
         noncurrent_version_expiration_days: int = 90,
         force_destroy: bool = False,
         provider: AwsProvider | None = None,
@@ -56,6 +63,13 @@ class SecureBucket(Construct):
                 f"{self.node.path}.noncurrent_version_expiration_days", noncurrent_version_expiration_days, "expected at least 1 day"
             )
         self.env = RegionalStack.of(self).env_for(provider)
+        check_bucket_name(self, bucket_name)
+        if access_logs.env.region != self.env.region or not access_logs.server_access_logs:
+            raise InputError.single(
+                f"{self.node.path}.access_logs",
+                access_logs.node.path,
+                f"expected a LogDeliveryBucket in {self.env.region} created with server_access_logs=True",
+            )
         self.key = key
         self.provider = provider
         self.bucket = S3Bucket(
@@ -77,6 +91,15 @@ class SecureBucket(Construct):
             provider=provider,
         )
         block_public_access(self, self.bucket, provider)
+        publish_events(self, self.bucket, provider)
+        S3BucketLoggingA(
+            self,
+            "access-logs",
+            bucket=self.bucket.id,
+            target_bucket=access_logs.bucket.id,
+            target_prefix=f"{SERVER_ACCESS_LOG_PREFIX}{bucket_name}/",
+            provider=provider,
+        )
         S3BucketOwnershipControls(
             self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, provider=provider
         )
@@ -230,8 +253,10 @@ class LogDeliveryBucket(Construct):
 
     Default: ACLs disabled; `acl_delivery=True` enables object ACLs (BucketOwnerPreferred), which CloudFront
     standard logging needs. `load_balancer_logs_from` (region, account) lets that region's load balancers write.
+    `server_access_logs=True` accepts S3 server access logs of this account's buckets under `s3/`.
     Everything else is locked down: public access blocked, TLS 1.2+ only, versioned, objects expire after
-    `retention_days` (Default: 365).
+    `retention_days` (Default: 365), object events go to EventBridge. The checks a log bucket cannot meet
+    (its own access log, replication, SSE-KMS) are suppressed here with their reasons.
     """
 
     def __init__(
@@ -243,32 +268,99 @@ class LogDeliveryBucket(Construct):
         retention_days: int = 365,
         acl_delivery: bool = False,
         load_balancer_logs_from: tuple[str, str] | None = None,
+        server_access_logs: bool = False,
+        provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
-        self.bucket = S3Bucket(self, "bucket", bucket=bucket_name, tags={"Name": bucket_name})
-        versioning = S3BucketVersioningA(self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"})
+        self.env = RegionalStack.of(self).env_for(provider)
+        self.server_access_logs = server_access_logs
+        check_bucket_name(self, bucket_name)
+        self.bucket = S3Bucket(self, "bucket", bucket=bucket_name, tags={"Name": bucket_name}, provider=provider)
+        if not server_access_logs:  # checkov counts a bucket that receives server access logs as logged
+            suppress(self.bucket, "CKV_AWS_18", "this bucket is a log destination; logging it elsewhere only moves the question")
+        suppress(self.bucket, "CKV_AWS_144", "logs stay in the region that wrote them: each region has its own log bucket")
+        writers = [
+            "S3 server access logging" if server_access_logs else "",
+            "ELB access logging" if load_balancer_logs_from else "",
+            "CloudFront standard logging (cross-account, through the ACL)" if acl_delivery else "",
+        ]
+        suppress(
+            self.bucket, "CKV_AWS_145", f"written by {', '.join(filter(None, writers)) or 'AWS log delivery'}, which takes SSE-S3 only"
+        )
+        versioning = S3BucketVersioningA(
+            self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, provider=provider
+        )
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
             bucket=self.bucket.id,
             rule=[S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})],
+            provider=provider,
         )
-        block_public_access(self, self.bucket)
-        S3BucketOwnershipControls(
+        block_public_access(self, self.bucket, provider)
+        publish_events(self, self.bucket, provider)
+        ownership = S3BucketOwnershipControls(
             self,
             "ownership",
             bucket=self.bucket.id,
             rule={"object_ownership": "BucketOwnerPreferred" if acl_delivery else "BucketOwnerEnforced"},
+            provider=provider,
         )
+        if acl_delivery:
+            suppress(ownership, "CKV2_AWS_65", "CloudFront standard logging delivers through object ACLs, so ACLs stay enabled")
         statements = tls_only_statements(self.bucket.arn)
+        if server_access_logs:
+            statements.append(server_access_log_statement(self.bucket.arn, self.env.account_id))
         if load_balancer_logs_from is not None:
             statements.append(load_balancer_log_statement(self.bucket.arn, *load_balancer_logs_from))
-        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(statements))
-        expire_with_lifecycle(self, self.bucket, rule_id="expire-logs", noncurrent_days=30, current_days=retention_days, after=versioning)
+        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(statements), provider=provider)
+        expire_with_lifecycle(
+            self,
+            self.bucket,
+            rule_id="expire-logs",
+            noncurrent_days=30,
+            current_days=retention_days,
+            after=versioning,
+            provider=provider,
+        )
 
     @property
     def regional_domain_name(self) -> str:
         return self.bucket.bucket_regional_domain_name
+
+
+#: Key prefix under which a LogDeliveryBucket receives S3 server access logs (then the source bucket's name).
+SERVER_ACCESS_LOG_PREFIX = "s3/"
+
+
+def server_access_log_statement(bucket_arn: str, account_id: str) -> dict[str, object]:
+    """Let the S3 logging service write server access logs of `account_id`'s buckets under s3/."""
+    return {
+        "Sid": "S3ServerAccessLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/{SERVER_ACCESS_LOG_PREFIX}*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def check_bucket_name(scope: Construct, bucket_name: str) -> None:
+    """Refuse a name S3 would refuse at apply time (derived names can outgrow 63 characters)."""
+    if not BUCKET_NAME.match(bucket_name):
+        raise InputError.single(
+            f"{scope.node.path}.bucket_name",
+            bucket_name,
+            "expected 3-63 characters of a-z, 0-9, '.' and '-' (shorten project or environment)",
+        )
+
+
+def publish_events(scope: Construct, bucket: S3Bucket, provider: AwsProvider | None = None) -> S3BucketNotification:
+    """Send the bucket's object events to EventBridge, where rules can alert on deletes or replication failures."""
+    return S3BucketNotification(scope, "events", bucket=bucket.id, eventbridge=True, provider=provider)
 
 
 def expire_with_lifecycle(

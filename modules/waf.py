@@ -25,9 +25,10 @@ SERVERLESS_API_RULE_GROUPS = (
     "AWSManagedRulesLinuxRuleSet",
     "AWSManagedRulesUnixRuleSet",
 )
-#: The groups of seed 001's CloudFront ACL (plus known bad inputs, which also covers Log4Shell).
+#: The groups of seed 001's CloudFront ACL, plus anonymous IPs and known bad inputs (which covers Log4Shell).
 WEB_APP_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
     "AWSManagedRulesCommonRuleSet",
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesSQLiRuleSet",

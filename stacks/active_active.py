@@ -116,6 +116,8 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             domain_names=[arch.domain_name, regional_host(region, arch.domain_name)],
             alias_records=[regional_host(region, arch.domain_name)],
             hosted_zone_id=arch.hosted_zone_id,
+            authorization=arch.api.authorization,
+            public_paths=[arch.health_check.path],
             log_key=self.key,
             log_retention_days=arch.log_retention_days,
             logging=self.api_logging,

@@ -58,7 +58,7 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, promotion_clears_the_
         )["DBInstance"]
         ssm = boto3.client("ssm", region_name=STANDBY)
         ssm.put_parameter(
-            Name=PARAMETER, Type="String", Value=json.dumps({"host": replica["Endpoint"]["Address"], "port": 5432, "writable": False})
+            Name=PARAMETER, Type="SecureString", Value=json.dumps({"host": replica["Endpoint"]["Address"], "port": 5432, "writable": False})
         )
         autoscaling = boto3.client("autoscaling", region_name=STANDBY)
         autoscaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678", InstanceType="t3.small")
@@ -94,7 +94,8 @@ def state(world: dict[str, Any]) -> dict[str, Any]:
     groups = world["autoscaling"].describe_auto_scaling_groups(AutoScalingGroupNames=list(GROUPS))["AutoScalingGroups"]
     return {
         "replica_of": db.get("ReadReplicaSourceDBInstanceIdentifier"),
-        "parameter": json.loads(world["ssm"].get_parameter(Name=PARAMETER)["Parameter"]["Value"]),
+        "parameter": json.loads(world["ssm"].get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"]),
+        "parameter_type": world["ssm"].get_parameter(Name=PARAMETER)["Parameter"]["Type"],
         "groups": {g["AutoScalingGroupName"]: (g["MinSize"], g["DesiredCapacity"], g["MaxSize"]) for g in groups},
     }
 
@@ -126,6 +127,7 @@ def test_failover_promotes_repoints_scales_and_notifies_then_a_second_run_is_a_n
     after = state(world)
     assert after["replica_of"] is None, "the replica is a standalone primary now"
     assert after["parameter"]["writable"] is True and after["parameter"]["port"] == 5432
+    assert after["parameter_type"] == "SecureString"
     secret = world["rds"].describe_db_instances(DBInstanceIdentifier="hadr-prod-db-replica")["DBInstances"][0]["MasterUserSecret"]
     assert after["parameter"]["secret_arn"] == secret["SecretArn"] and ":us-west-1:" in secret["SecretArn"]
     assert after["groups"] == {name: (2, 2, 6) for name in GROUPS}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +74,15 @@ def synth_as_string(stack: Any) -> str:
 
 
 def test_bootstrap_buckets_are_versioned_encrypted_private_tls_only(synthesized: Synthesized) -> None:
-    buckets = {b["bucket"]: b for b in synthesized.resources(BOOTSTRAP, "aws_s3_bucket").values()}
+    all_buckets = {b["bucket"]: b for b in synthesized.resources(BOOTSTRAP, "aws_s3_bucket").values()}
+    buckets = {name: b for name, b in all_buckets.items() if "-logs-" not in name}
     assert set(buckets) == {"hadr-prod-tfstate-123456789012", "hadr-prod-tfstate-123456789012-replica"}
     assert all(b["force_destroy"] is False for b in buckets.values())
     assert [b.get("provider") for b in buckets.values()] == [None, "aws.replica"]
     for versioning in synthesized.resources(BOOTSTRAP, "aws_s3_bucket_versioning").values():
         assert versioning["versioning_configuration"] == {"status": "Enabled"}
-    for encryption in synthesized.resources(BOOTSTRAP, "aws_s3_bucket_server_side_encryption_configuration").values():
+    encryptions = synthesized.resources(BOOTSTRAP, "aws_s3_bucket_server_side_encryption_configuration").values()
+    for encryption in [e for e in encryptions if "-logs" not in e["//"]["metadata"]["path"]]:
         (rule,) = encryption["rule"]
         assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
         assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith("${aws_kms_key.")
@@ -93,6 +96,47 @@ def test_bootstrap_buckets_are_versioned_encrypted_private_tls_only(synthesized:
         assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
         assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
         assert statements["DenyTlsBelow12"]["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
+
+
+def test_state_buckets_log_access_to_a_log_bucket_of_their_region_that_only_s3_logging_of_this_account_may_write(
+    synthesized: Synthesized,
+) -> None:
+    names = {key: body["bucket"] for key, body in synthesized.resources(BOOTSTRAP, "aws_s3_bucket").items()}
+    logging = {names[r["bucket"].split(".")[1]]: r for r in synthesized.resources(BOOTSTRAP, "aws_s3_bucket_logging").values()}
+    assert {source: (names[r["target_bucket"].split(".")[1]], r["target_prefix"], r.get("provider")) for source, r in logging.items()} == {
+        "hadr-prod-tfstate-123456789012": ("hadr-prod-tfstate-logs-us-east-2-123456789012", "s3/hadr-prod-tfstate-123456789012/", None),
+        "hadr-prod-tfstate-123456789012-replica": (
+            "hadr-prod-tfstate-logs-us-west-2-123456789012",
+            "s3/hadr-prod-tfstate-123456789012-replica/",
+            "aws.replica",
+        ),
+    }
+    log_policies = [p for p in synthesized.resources(BOOTSTRAP, "aws_s3_bucket_policy").values() if "-logs" in p["//"]["metadata"]["path"]]
+    assert len(log_policies) == 2
+    for policy in log_policies:
+        statement = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}["S3ServerAccessLogs"]
+        assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"} and statement["Action"] == "s3:PutObject"
+        assert statement["Resource"].endswith("/s3/*")
+        assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    notifications = synthesized.resources(BOOTSTRAP, "aws_s3_bucket_notification").values()
+    assert len(notifications) == 4 and all(n["eventbridge"] is True for n in notifications)
+
+
+def test_a_bucket_refuses_a_log_bucket_that_does_not_take_server_access_logs(scratch_stack: Callable[..., Any]) -> None:
+    from modules.storage import LogDeliveryBucket, SecureBucket
+
+    stack = scratch_stack("us-east-1")
+    logs = LogDeliveryBucket(stack, "alb-logs", bucket_name="alb-logs-bucket")
+    with pytest.raises(InputError) as caught:
+        SecureBucket(
+            stack, "data", bucket_name="data-bucket", key=EncryptionKey(stack, "key", alias="k", description="k"), access_logs=logs
+        )
+    assert str(caught.value) == (
+        f"{stack.node.path}/data.access_logs: got '{stack.node.path}/alb-logs'; "
+        "expected a LogDeliveryBucket in us-east-1 created with server_access_logs=True"
+    )
+    with pytest.raises(InputError, match=r"bucket_name: got 'x{70}'; expected 3-63 characters"):
+        LogDeliveryBucket(stack, "long", bucket_name="x" * 70)
 
 
 def test_state_buckets_replicate_both_ways_with_rtc_reencrypting_with_the_destination_key(synthesized: Synthesized) -> None:

@@ -239,15 +239,19 @@ STORAGE = "warm-standby-storage"
 
 
 def test_assets_buckets_replicate_both_ways_with_rtc_behind_one_multi_region_access_point(synthesized: Synthesized) -> None:
-    buckets = {b["bucket"]: b for b in synthesized.resources(STORAGE, "aws_s3_bucket").values()}
-    assert set(buckets) == {"hadr-prod-ws-assets-us-east-1-123456789012", "hadr-prod-ws-assets-us-west-1-123456789012"}
+    every_bucket = {b["bucket"]: b for b in synthesized.resources(STORAGE, "aws_s3_bucket").values()}
+    assert set(every_bucket) == {
+        f"hadr-prod-ws-assets-{kind}{region}-123456789012" for kind in ("", "logs-") for region in ("us-east-1", "us-west-1")
+    }
+    buckets = {name: b for name, b in every_bucket.items() if "-logs-" not in name}
+    assert len(synthesized.resources(STORAGE, "aws_s3_bucket_logging")) == 2
     replications = list(synthesized.resources(STORAGE, "aws_s3_bucket_replication_configuration").values())
     assert len(replications) == 2
     for replication in replications:
         (rule,) = replication["rule"]
         assert rule["destination"]["replication_time"] == {"status": "Enabled", "time": {"minutes": 15}}
     blocks = synthesized.resources(STORAGE, "aws_s3_bucket_public_access_block").values()
-    assert len(blocks) == 2 and all(b["restrict_public_buckets"] for b in blocks)
+    assert len(blocks) == 4 and all(b["restrict_public_buckets"] for b in blocks)
     (access_point,) = synthesized.resources(STORAGE, "aws_s3control_multi_region_access_point").values()
     details = access_point["details"]
     assert details["name"] == "hadr-prod-ws-assets"

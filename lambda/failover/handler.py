@@ -216,12 +216,13 @@ class Failover:
             return "planned", f"would set {self.settings.parameter_name} to {endpoint} with the new secret"
         endpoint["secret_arn"] = db.get("MasterUserSecret", {}).get("SecretArn")
         wanted = json.dumps(endpoint, sort_keys=True)
-        current = ssm.get_parameter(Name=self.settings.parameter_name)["Parameter"]["Value"]
+        current = ssm.get_parameter(Name=self.settings.parameter_name, WithDecryption=True)["Parameter"]["Value"]
         if _same_json(current, wanted):
             return "unchanged", f"{self.settings.parameter_name} already points the app at the writer"
         if self.dry_run:
             return "planned", f"would set {self.settings.parameter_name} to {wanted}"
-        ssm.put_parameter(Name=self.settings.parameter_name, Value=wanted, Type="String", Overwrite=True)
+        parameter = {"Type": "SecureString", **({"KeyId": self.settings.secret_kms_key_id} if self.settings.secret_kms_key_id else {})}
+        ssm.put_parameter(Name=self.settings.parameter_name, Value=wanted, Overwrite=True, **parameter)
         return "changed", f"{self.settings.parameter_name} = {wanted}"
 
     def scale(self) -> tuple[str, str]:
