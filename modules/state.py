@@ -15,6 +15,7 @@ from modules.base import RegionalStack
 from modules.config import DeploymentConfig
 from modules.kms import EncryptionKey
 from modules.storage import LogDeliveryBucket, SecureBucket
+from modules.suppressions import suppress
 
 STATE_BOOTSTRAP_STACK = "state-bootstrap"
 
@@ -36,6 +37,11 @@ class LockTable(Construct):
             deletion_protection_enabled=True,
             tags={"Name": name},
             provider=provider,
+        )
+        suppress(
+            self.table,
+            "CKV_HADR_1",
+            "Terraform locks belong to one region: state.failover switches every backend to the replica region's own table",
         )
 
 

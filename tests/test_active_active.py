@@ -162,6 +162,41 @@ def test_rest_api_regional_with_access_logs_tracing_throttling_and_tls12_custom_
     assert alias["alias"]["name"] == ref("aws_api_gateway_domain_name", entry, "regional_domain_name")
 
 
+def test_api_requires_signed_requests_except_get_on_the_health_path(synthesized: Synthesized) -> None:
+    methods = {m["//"]["metadata"]["path"].split("/api/")[1]: m for m in synthesized.resources(EU_WEST, "aws_api_gateway_method").values()}
+    assert {name: (m["http_method"], m["authorization"]) for name, m in methods.items()} == {
+        "root-any": ("ANY", "AWS_IAM"),
+        "proxy-any": ("ANY", "AWS_IAM"),
+        "path-health-get": ("GET", "NONE"),
+    }
+    (validator,) = synthesized.resources(EU_WEST, "aws_api_gateway_request_validator").values()
+    assert validator["validate_request_parameters"] is True
+    assert {m["request_validator_id"] for m in methods.values()} == {ref("aws_api_gateway_request_validator", validator, "id")}
+    (health,) = [r for r in synthesized.resources(EU_WEST, "aws_api_gateway_resource").values() if r["path_part"] == "health"]
+    assert methods["path-health-get"]["resource_id"] == ref("aws_api_gateway_resource", health, "id")
+    assert [s["id"] for s in methods["path-health-get"]["//"]["checkov"]["skip"]] == ["CKV_AWS_59"]
+    assert "checkov" not in methods["proxy-any"]["//"]
+
+
+def test_a_public_api_is_a_recorded_choice_and_public_paths_are_checked(scratch_stack) -> None:
+    from modules.api import RegionalRestApi
+
+    stack = scratch_stack("eu-west-1")
+    key = EncryptionKey(stack, "key", alias="k", description="k", allow_cloudwatch_logs=True)
+    function = PrivateFunction(
+        stack, "fn", function_name="f", source_dir=ROOT / "lambda" / "api", handler="handler.handler", network=None, key=key,
+        outside_vpc_reason="a test function that calls nothing",
+    )  # fmt: skip
+    common = {"name": "a", "function": function, "domain_names": ["a.example.com"], "hosted_zone_id": "Z1", "log_key": key}
+    RegionalRestApi(stack, "public", authorization="NONE", public_paths=["/status/live"], **common)
+    methods = stack.to_terraform()["resource"]["aws_api_gateway_method"]  # Testing.synth drops the "//" metadata
+    reasons = {name.rsplit("_", 1)[0]: m["//"]["checkov"]["skip"][0]["reason"] for name, m in methods.items()}
+    assert set(reasons) == {"public_root-any", "public_proxy-any", "public_path-status-live-get"}
+    assert "authorization NONE" in reasons["public_root-any"] and "Route 53" in reasons["public_path-status-live-get"]
+    with pytest.raises(InputError, match=r"public_paths: got '/'; expected a literal path below the root"):
+        RegionalRestApi(stack, "bad", public_paths=["/"], **common)
+
+
 def test_waf_protects_the_api_stage(synthesized: Synthesized) -> None:
     (association,) = synthesized.resources(EU_WEST, "aws_wafv2_web_acl_association").values()
     (stage,) = synthesized.resources(EU_WEST, "aws_api_gateway_stage").values()
@@ -215,6 +250,10 @@ def test_global_table_and_function_reject_bad_props(scratch_stack) -> None:
             subnet_tier="private", key=key, memory_mb=64, timeout_seconds=901, reserved_concurrency=0,
         )  # fmt: skip
     path = f"{stack.node.id}/fn"
+    with pytest.raises(InputError, match=r"fn2.outside_vpc_reason: got None; expected why a function without a network needs no VPC"):
+        PrivateFunction(
+            stack, "fn2", function_name="g", source_dir=ROOT / "lambda" / "api", handler="handler.handler", network=None, key=key
+        )
     assert str(caught.value).splitlines() == [
         f"{path}.memory_mb: got 64; expected 128 to 10240",
         f"{path}.timeout_seconds: got 901; expected 1 to 900",

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from modules.errors import InputError
-from tests.conftest import EXAMPLE_CONFIG
+from tests.conftest import EXAMPLE_CONFIG, Synthesized
 from tools.scan import apply, recorded_suppressions, sarif
 
 
@@ -96,3 +96,34 @@ def test_checkovs_bare_resource_names_match_the_recorded_type(tmp_path: Path) ->
     outdir = stack_with(tmp_path, "s", [{"id": "CKV_AWS_59", "reason": "public API guarded by WAF and throttling"}])
     reports, errors = apply([{"results": {"failed_checks": [failed("s", "resource.logs", "CKV_AWS_59")]}}], outdir)
     assert errors == [] and [c["check_id"] for c in reports["s"].skipped] == ["CKV_AWS_59"]
+
+
+def test_a_project_check_that_produced_no_result_fails_the_scan(tmp_path: Path) -> None:
+    outdir = stack_with(tmp_path, "s", [])
+    passed = [failed("s", "aws_s3_bucket.logs", "CKV_HADR_8")]
+    _, errors = apply([{"results": {"passed_checks": passed}}], outdir, ["CKV_HADR_8", "CKV_HADR_9"])
+    assert errors == ["CKV_HADR_9 produced no result on any stack: it did not load or matches no resource"]
+
+
+def test_the_example_scans_clean_with_every_skip_explained(
+    synthesized: Synthesized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make test` runs the scan: any failed check, stale suppression or silent CKV_HADR check fails here."""
+    from tools.scan import main, project_check_ids
+
+    step_summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
+    sarif_file = tmp_path / "checkov.sarif"
+    code = main(["--outdir", str(synthesized.outdir), "--sarif", str(sarif_file)])
+    output = capsys.readouterr()
+    assert code == 0, output.out + output.err
+    rows = {line.split()[0]: line.split()[1:] for line in output.out.splitlines() if line and not line.startswith((" ", "stack"))}
+    assert set(rows) == set(synthesized.stack_names)
+    assert all(int(passed) > 0 and failed == "0" for passed, failed, _ in rows.values())
+    skips = [line for line in output.out.splitlines() if line.startswith("  skipped")]
+    assert skips and all(len(line.split(": ", 1)[1]) >= 10 for line in skips)
+    document = json.loads(sarif_file.read_text())
+    assert document["runs"][0]["results"] == []
+    summary = step_summary.read_text()
+    assert "| stack | passed | failed | skipped |" in summary and "Suppressed at the resource, with reasons" in summary
+    assert len(project_check_ids()) == 12

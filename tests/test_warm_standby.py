@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from typing import Any
 
 import pytest
 
+from modules.errors import InputError
 from tests.conftest import Synthesized
 
 PRIMARY = "warm-standby-us-east-1"
@@ -213,10 +215,29 @@ def test_cloudfront_fails_over_from_primary_to_standby_on_5xx_https_only(synthes
     assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
     (acl,) = synthesized.resources(GLOBAL, "aws_wafv2_web_acl").values()
     assert distribution["web_acl_id"] == ref("aws_wafv2_web_acl", acl, "arn")
+    (headers,) = synthesized.resources(GLOBAL, "aws_cloudfront_response_headers_policy").values()
+    hsts = headers["security_headers_config"]["strict_transport_security"]
+    assert (hsts["access_control_max_age_sec"], hsts["include_subdomains"], hsts["preload"]) == (63072000, True, True)
+    assert headers["security_headers_config"]["frame_options"]["frame_option"] == "DENY"
+    for cache_behavior in (distribution["default_cache_behavior"], writes):
+        assert cache_behavior["response_headers_policy_id"] == ref("aws_cloudfront_response_headers_policy", headers, "id")
+    assert distribution["restrictions"] == {"geo_restriction": {"restriction_type": "none"}}
     assert distribution["logging_config"]["bucket"].startswith("${aws_s3_bucket.") and distribution["aliases"] == ["www.example.com"]
     records = {r["type"]: r for r in synthesized.resources(GLOBAL, "aws_route53_record").values() if r["name"] == "www.example.com"}
     assert set(records) == {"A", "AAAA"}
     assert records["A"]["alias"]["name"] == ref("aws_cloudfront_distribution", distribution, "domain_name")
+
+
+def test_geo_restriction_comes_from_the_config_and_is_validated(example_data: dict) -> None:
+    from modules.config import parse_config
+
+    data = copy.deepcopy(example_data)
+    data["warm_standby"]["cloudfront"]["geo_restriction"] = {"restriction_type": "whitelist", "locations": ["US", "ca"]}
+    with pytest.raises(InputError, match=r"warm_standby.cloudfront.geo_restriction.locations\[1\]: got 'ca'; expected a valid value"):
+        parse_config(data)
+    data["warm_standby"]["cloudfront"]["geo_restriction"]["locations"] = ["US", "CA"]
+    geo = parse_config(data).warm_standby.cloudfront.geo_restriction
+    assert (geo.restriction_type, geo.locations) == ("whitelist", ("US", "CA"))
 
 
 def test_health_checks_probe_each_regions_alb_as_seed_003(synthesized: Synthesized) -> None:
@@ -314,3 +335,29 @@ def test_load_balancers_log_to_their_regions_bucket_which_only_elb_may_write(
     assert ownership["rule"] == {"object_ownership": "BucketOwnerEnforced"}
     cdn = synthesized.one(GLOBAL, "aws_s3_bucket_ownership_controls", "cdn-logs/ownership")
     assert cdn["rule"] == {"object_ownership": "BucketOwnerPreferred"}, "CloudFront standard logging needs ACLs"
+
+
+def test_an_internet_facing_alb_needs_a_web_acl_or_a_cdn_with_one(scratch_stack) -> None:
+    from modules.compute import LoadBalancedTier, TierSize, instance_role
+    from modules.kms import EncryptionKey
+    from modules.network import THREE_TIER, Network
+
+    stack = scratch_stack("us-east-1")
+    key = EncryptionKey(stack, "key", alias="k", description="k", allow_cloudwatch_logs=True)
+    network = Network(
+        stack, "net", name="n", cidr="10.9.0.0/16", log_key=key, az_count=2, availability_zones=("us-east-1a", "us-east-1b"),
+        tiers=THREE_TIER, nat_gateways=1,
+    )  # fmt: skip
+    common = {
+        "network": network, "alb_tier": "public", "instance_tier": "app", "internet_facing": True, "certificate_arn": "arn:cert",
+        "alb_security_group_ids": ["sg-1"], "instance_security_group_id": "sg-2", "key": key,
+        "size": TierSize("t3.small", 1, 1, 2), "instance_role": instance_role(stack, "role", name="r"),
+    }  # fmt: skip
+    with pytest.raises(InputError, match=r"open.web_acl_arn: got None; expected a web ACL, or origin_verification behind a CDN with one"):
+        LoadBalancedTier(stack, "open", name="open", **common)
+    LoadBalancedTier(stack, "guarded", name="guarded", web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/a/1", **common)
+    terraform = stack.to_terraform()["resource"]
+    (association,) = terraform["aws_wafv2_web_acl_association"].values()
+    assert association["web_acl_arn"].endswith("webacl/a/1")
+    (alb,) = terraform["aws_lb"].values()
+    assert "checkov" not in alb["//"], "a load balancer with its own web ACL needs no CKV2_AWS_28 suppression"

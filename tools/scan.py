@@ -1,16 +1,20 @@
-"""Security scan of the synthesized stacks: checkov, per-resource suppressions, a summary and SARIF.
+"""Security and HA/DR scan of the synthesized stacks: checkov, per-resource suppressions, a summary and SARIF.
 
     python -m tools.scan [--outdir cdktf.out] [--sarif cdktf.out/checkov.sarif]
 
-Runs checkov offline over every stack (`--framework terraform_json --skip-download`), then applies the
-suppressions recorded at the resources (see modules/suppressions.py). Exit 1 when a check fails, a suppression
-matches no failed check, or its reason is shorter than 10 characters.
+Runs checkov offline over every stack (`--framework terraform_json --skip-download`) with its AWS checks and the
+project's CKV_HADR checks (policies/checkov), then applies the suppressions recorded at the resources (see
+modules/suppressions.py). Exit 1 when a check fails, a suppression matches no failed check or has a reason shorter
+than 10 characters, or a CKV_HADR check produced no result at all (it failed to load). The summary is also
+appended to $GITHUB_STEP_SUMMARY when that is set.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 import time
@@ -20,6 +24,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_REASON_LENGTH = 10
+POLICIES = ROOT / "policies" / "checkov"
+CHECKOV_DOCS = "https://www.checkov.io/"
+
+
+def project_check_ids(policies: Path = POLICIES) -> list[str]:
+    """The CKV_HADR check IDs declared in the policy folder, in numeric order."""
+    found = {m.group(1) for file in policies.glob("*.py") for m in re.finditer(r'check_id = "(CKV_HADR_\d+)"', file.read_text())}
+    return sorted(found, key=lambda check_id: int(check_id.rsplit("_", 1)[1]))
 
 
 @dataclass
@@ -39,8 +51,10 @@ def recorded_suppressions(stack_file: Path) -> dict[tuple[str, str], str]:
     return found
 
 
-def apply(results: list[dict[str, Any]], outdir: Path) -> tuple[dict[str, StackReport], list[str]]:
-    """Split checkov's results per stack, moving suppressed failures to skipped; returns reports and errors."""
+def apply(results: list[dict[str, Any]], outdir: Path, expected_checks: list[str] = ()) -> tuple[dict[str, StackReport], list[str]]:
+    """Split checkov's results per stack, moving suppressed failures to skipped; returns reports and errors.
+
+    Every ID in `expected_checks` must have produced at least one result (a check that fails to load is silent)."""
     reports: dict[str, StackReport] = {}
     errors: list[str] = []
     suppressions: dict[str, dict[tuple[str, str], str]] = {}
@@ -49,8 +63,10 @@ def apply(results: list[dict[str, Any]], outdir: Path) -> tuple[dict[str, StackR
         reports[stack] = StackReport()
         suppressions[stack] = recorded_suppressions(stack_file)
     used: set[tuple[str, str, str]] = set()
+    ran: set[str] = set()
     for report in results:
         checks = report.get("results", {})
+        ran.update(check["check_id"] for kind in ("passed_checks", "failed_checks") for check in checks.get(kind, []))
         for check in checks.get("passed_checks", []):
             reports.setdefault(_stack_of(check), StackReport()).passed += 1
         for check in checks.get("failed_checks", []):
@@ -68,6 +84,11 @@ def apply(results: list[dict[str, Any]], outdir: Path) -> tuple[dict[str, StackR
                 errors.append(f"{stack}: {resource}: suppression of {check_id} has a reason shorter than {MIN_REASON_LENGTH} characters")
             if (stack, resource, check_id) not in used:
                 errors.append(f"{stack}: {resource}: suppression of {check_id} matches no failed check; remove it")
+    errors += [
+        f"{check_id} produced no result on any stack: it did not load or matches no resource"
+        for check_id in expected_checks
+        if check_id not in ran
+    ]
     return reports, errors
 
 
@@ -94,7 +115,7 @@ def sarif(reports: dict[str, StackReport]) -> dict[str, Any]:
                 "id": check["check_id"],
                 "name": check["check_id"],
                 "shortDescription": {"text": check["check_name"]},
-                "helpUri": check.get("guideline") or "https://www.checkov.io/",
+                **_help(check.get("guideline")),
             }
             results.append(
                 {
@@ -118,8 +139,37 @@ def sarif(reports: dict[str, StackReport]) -> dict[str, Any]:
     }
 
 
-def run_checkov(outdir: Path) -> list[dict[str, Any]]:
-    command = [sys.executable, "-m", "checkov.main", "-d", str(outdir), "--framework", "terraform_json", "--skip-download", "-o", "json"]
+def _help(guideline: str | None) -> dict[str, Any]:
+    """SARIF help: a link for checkov's own checks, the repository document for the project's."""
+    if guideline and guideline.startswith("https://"):
+        return {"helpUri": guideline}
+    if guideline:
+        return {"helpUri": CHECKOV_DOCS, "help": {"text": f"See {guideline} in this repository."}}
+    return {"helpUri": CHECKOV_DOCS}
+
+
+def summary_markdown(reports: dict[str, StackReport], errors: list[str], seconds: float) -> str:
+    """The scan's result as Markdown for a CI job summary."""
+    lines = ["### checkov", "", "| stack | passed | failed | skipped |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {stack} | {r.passed} | {len(r.failed)} | {len(r.skipped)} |" for stack, r in sorted(reports.items())]
+    failures = [(stack, c) for stack, r in sorted(reports.items()) for c in r.failed]
+    if failures:
+        lines += ["", "**Failed:**", *[f"- `{c['check_id']}` {stack} `{c['resource']}`: {c['check_name']}" for stack, c in failures]]
+    if errors:
+        lines += ["", "**Suppression errors:**", *[f"- {error}" for error in errors]]
+    skips = [(stack, c) for stack, r in sorted(reports.items()) for c in r.skipped]
+    if skips:
+        lines += ["", "<details><summary>Suppressed at the resource, with reasons</summary>", ""]
+        lines += [f"- `{c['check_id']}` {stack} `{c['resource']}`: {c['suppress_reason']}" for stack, c in skips]
+        lines += ["", "</details>"]
+    lines += ["", f"Scan time: {seconds:.1f} s"]
+    return "\n".join(lines) + "\n"
+
+
+def run_checkov(target: Path, policies: Path = POLICIES) -> list[dict[str, Any]]:
+    """checkov's JSON reports for every Terraform JSON file under `target`, AWS checks plus the project's."""
+    command = [sys.executable, "-m", "checkov.main", "-d", str(target), "--framework", "terraform_json", "--skip-download"]
+    command += ["--external-checks-dir", str(policies), "-o", "json"]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     if completed.returncode not in (0, 1):
         raise SystemExit(f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}")
@@ -138,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     print("[scan] checkov over every stack (offline) ...", file=sys.stderr, flush=True)
-    reports, errors = apply(run_checkov(outdir), outdir)
+    reports, errors = apply(run_checkov(outdir), outdir, project_check_ids())
     Path(args.sarif or outdir / "checkov.sarif").write_text(json.dumps(sarif(reports), indent=1))
     print(f"{'stack':<32} {'passed':>6} {'failed':>6} {'skipped':>7}")
     for stack, report in sorted(reports.items()):
@@ -150,7 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     for error in errors:
         print(f"  ERROR   {error}")
     failed = sum(len(report.failed) for report in reports.values())
-    print(f"[scan] {failed} failed, {len(errors)} suppression errors, {time.monotonic() - started:.1f} s", file=sys.stderr)
+    seconds = time.monotonic() - started
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(summary_markdown(reports, errors, seconds))
+    print(f"[scan] {failed} failed, {len(errors)} errors, {seconds:.1f} s", file=sys.stderr)
     return 1 if failed or errors else 0
 
 

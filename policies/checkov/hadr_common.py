@@ -1,0 +1,64 @@
+"""Helpers for the CKV_HADR checks: read checkov's parsed resource configuration and declare a check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+#: Where the checks are documented, relative to the repository root (SARIF help).
+GUIDELINE = "policies/checkov/README.md"
+
+
+def attr(conf: dict[str, Any], name: str) -> Any:
+    """An attribute's value (unwrapped from checkov's one-item list), or None when it is not set."""
+    value = conf.get(name)
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def blocks(conf: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The nested blocks called `name` (an empty list when there are none)."""
+    value = conf.get(name) or []
+    found = value if isinstance(value, list) else [value]
+    return [block for block in found if isinstance(block, dict)]
+
+
+def block(conf: dict[str, Any], name: str) -> dict[str, Any]:
+    """The first nested block called `name`, or an empty dict."""
+    found = blocks(conf, name)
+    return found[0] if found else {}
+
+
+def as_int(value: Any) -> int | None:
+    """An integer attribute, or None when it is unset or an expression known only at apply time."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def result(ok: bool) -> CheckResult:
+    return CheckResult.PASSED if ok else CheckResult.FAILED
+
+
+class HadrCheck(BaseResourceCheck):
+    """A resource check of the HA/DR category; subclasses set the ID, name and resource types."""
+
+    check_id = ""
+    description = ""
+    resource_types: Iterable[str] = ()
+
+    def __init__(self) -> None:
+        super().__init__(
+            name=self.description,
+            id=self.check_id,
+            categories=[CheckCategories.BACKUP_AND_RECOVERY],
+            supported_resources=list(self.resource_types),
+            guideline=f"{GUIDELINE}#{self.check_id.lower()}",
+        )

@@ -1,0 +1,205 @@
+"""The project's CKV_HADR checkov checks: each passes a compliant resource and fails non-compliant ones, run by
+checkov itself (policies/checkov loaded with --external-checks-dir) on Terraform JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tools.scan import POLICIES, project_check_ids, run_checkov
+
+ARN_KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+DB = {"engine": "postgres", "instance_class": "db.t3.medium", "kms_key_id": ARN_KEY}
+TABLE = {"name": "items", "hash_key": "id", "billing_mode": "PAY_PER_REQUEST", "attribute": [{"name": "id", "type": "S"}]}
+RULE = {"rule_name": "daily", "target_vault_name": "vault", "schedule": "cron(0 5 * * ? *)"}
+COPY = {"copy_action": [{"destination_vault_arn": "arn:aws:backup:us-west-2:123456789012:backup-vault:copy"}]}
+REPLICATION = {"status": "Enabled", "delete_marker_replication": {"status": "Enabled"}}
+DESTINATION = {"bucket": "arn:aws:s3:::replica", "encryption_configuration": {"replica_kms_key_id": ARN_KEY}}
+FUNCTION = {"function_name": "f", "role": "arn:aws:iam::123456789012:role/f", "runtime": "python3.12", "handler": "h.h"}
+DLQ = {"dead_letter_config": {"target_arn": "arn:aws:sqs:us-west-2:123456789012:dlq"}}
+ORIGINS = [{"origin_id": region, "domain_name": f"{region}.example.com"} for region in ("primary", "standby")]
+ORIGIN_GROUP = {
+    "origin_id": "failover",
+    "failover_criteria": {"status_codes": [500, 502, 503, 504]},
+    "member": [{"origin_id": "primary"}, {"origin_id": "standby"}],
+}
+
+
+def behavior(target: str) -> dict[str, Any]:
+    return {"target_origin_id": target, "viewer_protocol_policy": "https-only", "allowed_methods": ["GET", "HEAD"]}
+
+
+#: check ID -> resource type -> {name: config}; names starting "good" must pass, "bad" must fail.
+CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "CKV_HADR_1": (
+        "aws_dynamodb_table",
+        {
+            "good_global_table": {**TABLE, "point_in_time_recovery": {"enabled": True}, "replica": [{"region_name": "eu-central-1"}]},
+            "bad_no_replica": {**TABLE, "point_in_time_recovery": {"enabled": True}},
+            "bad_no_pitr": {**TABLE, "replica": [{"region_name": "eu-central-1"}]},
+        },
+    ),
+    "CKV_HADR_2": (
+        "aws_db_instance",
+        {
+            "good_primary": {**DB, "multi_az": True, "backup_retention_period": 7},
+            "bad_single_az": {**DB, "multi_az": False, "backup_retention_period": 7},
+            "bad_short_retention": {**DB, "multi_az": True, "backup_retention_period": 1},
+        },
+    ),
+    "CKV_HADR_3": (
+        "aws_db_instance",
+        {
+            "good_replica": {**DB, "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:main", "backup_retention_period": 7},
+            "bad_same_region_replica": {**DB, "replicate_source_db": "main", "backup_retention_period": 7},
+            "bad_replica_without_backups": {**DB, "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:main"},
+        },
+    ),
+    "CKV_HADR_4": (
+        "aws_route53_record",
+        {
+            "good_weighted": {
+                "zone_id": "Z1",
+                "name": "api.example.com",
+                "type": "A",
+                "set_identifier": "eu-west-1",
+                "weighted_routing_policy": {"weight": 50},
+                "health_check_id": "hc-1",
+            },
+            "bad_failover_unchecked": {
+                "zone_id": "Z1",
+                "name": "www.example.com",
+                "type": "A",
+                "set_identifier": "primary",
+                "failover_routing_policy": {"type": "PRIMARY"},
+            },
+        },
+    ),
+    "CKV_HADR_5": (
+        "aws_autoscaling_group",
+        {
+            "good_two_subnets_elb": {
+                "min_size": 1,
+                "max_size": 2,
+                "vpc_zone_identifier": ["subnet-a", "subnet-b"],
+                "health_check_type": "ELB",
+            },
+            "bad_one_subnet": {"min_size": 1, "max_size": 2, "vpc_zone_identifier": ["subnet-a"], "health_check_type": "ELB"},
+            "bad_ec2_health": {"min_size": 1, "max_size": 2, "vpc_zone_identifier": ["subnet-a", "subnet-b"], "health_check_type": "EC2"},
+        },
+    ),
+    "CKV_HADR_6": (
+        "aws_backup_plan",
+        {
+            "good_every_rule_copies": {"name": "plan", "rule": [{**RULE, **COPY}]},
+            "bad_one_rule_stays": {"name": "plan", "rule": [{**RULE, **COPY}, {**RULE, "rule_name": "weekly"}]},
+        },
+    ),
+    "CKV_HADR_7": (
+        "aws_backup_vault",
+        {
+            "good_cmk": {"name": "vault", "kms_key_arn": ARN_KEY},
+            "bad_default_key": {"name": "vault"},
+            "bad_aws_managed_key": {"name": "vault", "kms_key_arn": "arn:aws:kms:us-west-2:123456789012:alias/aws/backup"},
+        },
+    ),
+    "CKV_HADR_8": (
+        "aws_s3_bucket_versioning",
+        {
+            "good_enabled": {"bucket": "b", "versioning_configuration": {"status": "Enabled"}},
+            "bad_suspended": {"bucket": "b", "versioning_configuration": {"status": "Suspended"}},
+        },
+    ),
+    "CKV_HADR_9": (
+        "aws_s3_bucket_replication_configuration",
+        {
+            "good_complete": {"bucket": "b", "role": "r", "rule": [{**REPLICATION, "destination": DESTINATION}]},
+            "bad_keeps_deleted": {
+                "bucket": "b",
+                "role": "r",
+                "rule": [{**REPLICATION, "delete_marker_replication": {"status": "Disabled"}, "destination": DESTINATION}],
+            },
+            "bad_not_reencrypted": {
+                "bucket": "b",
+                "role": "r",
+                "rule": [{**REPLICATION, "destination": {"bucket": "arn:aws:s3:::replica"}}],
+            },
+        },
+    ),
+    "CKV_HADR_10": (
+        "aws_cloudwatch_log_group",
+        {
+            "good_kept_and_encrypted": {"name": "/app", "retention_in_days": 365, "kms_key_id": ARN_KEY},
+            "bad_kept_forever": {"name": "/app", "kms_key_id": ARN_KEY},
+            "bad_unencrypted": {"name": "/app", "retention_in_days": 365},
+        },
+    ),
+    "CKV_HADR_11": (
+        "aws_lambda_function",
+        {
+            "good_resilient": {**FUNCTION, **DLQ, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
+            "bad_no_dead_letters": {**FUNCTION, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
+            "bad_unreserved": {**FUNCTION, **DLQ, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": -1},
+            "bad_untraced": {**FUNCTION, **DLQ, "tracing_config": {"mode": "PassThrough"}, "reserved_concurrent_executions": 10},
+        },
+    ),
+    "CKV_HADR_12": (
+        "aws_cloudfront_distribution",
+        {
+            "good_group_behind_default": {
+                "origin": ORIGINS,
+                "origin_group": [ORIGIN_GROUP],
+                "default_cache_behavior": behavior("failover"),
+            },
+            "good_group_behind_ordered": {
+                "origin": ORIGINS,
+                "origin_group": [ORIGIN_GROUP],
+                "default_cache_behavior": behavior("primary"),
+                "ordered_cache_behavior": [{**behavior("failover"), "path_pattern": "/static/*"}],
+            },
+            "bad_group_unused": {"origin": ORIGINS, "origin_group": [ORIGIN_GROUP], "default_cache_behavior": behavior("primary")},
+            "bad_single_origin": {"origin": ORIGINS[:1], "default_cache_behavior": behavior("primary")},
+        },
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], str]:
+    """(check ID, resource address) -> PASSED/FAILED, from one checkov run over every case."""
+    folder = tmp_path_factory.mktemp("policy-cases")
+    document: dict[str, dict[str, dict[str, Any]]] = {}
+    for check_id, (resource_type, cases) in CASES.items():
+        prefix = check_id.lower().replace("ckv_", "")
+        for name, body in cases.items():
+            document.setdefault(resource_type, {})[f"{prefix}_{name}"] = body
+    (folder / "cases.tf.json").write_text(json.dumps({"resource": document}, indent=1))
+    found: dict[tuple[str, str], str] = {}
+    for report in run_checkov(folder):
+        for kind, outcome in (("passed_checks", "PASSED"), ("failed_checks", "FAILED")):
+            for check in report.get("results", {}).get(kind, []):
+                if check["check_id"].startswith("CKV_HADR_"):
+                    found[(check["check_id"], check["resource"].split(".", 1)[1])] = outcome
+    return found
+
+
+def test_every_project_check_has_compliant_and_non_compliant_cases() -> None:
+    assert project_check_ids() == list(CASES)
+    for check_id, (_, cases) in CASES.items():
+        assert any(n.startswith("good") for n in cases) and any(n.startswith("bad") for n in cases), check_id
+
+
+@pytest.mark.parametrize("check_id", list(CASES))
+def test_check_passes_compliant_and_fails_non_compliant_resources(outcomes: dict[tuple[str, str], str], check_id: str) -> None:
+    prefix = check_id.lower().replace("ckv_", "")
+    expected = {f"{prefix}_{name}": "PASSED" if name.startswith("good") else "FAILED" for name in CASES[check_id][1]}
+    actual = {name: outcomes.get((check_id, name), "NOT RUN") for name in expected}
+    assert actual == expected
+
+
+def test_one_check_per_file() -> None:
+    for file in POLICIES.glob("*.py"):
+        declared = file.read_text().count('check_id = "CKV_HADR_')
+        assert declared == (0 if file.name in ("__init__.py", "hadr_common.py") else 1), file.name
