@@ -17,7 +17,7 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth test validate scan lint bench clean register-resilience-app
+.PHONY: help install synth test validate scan plan plan-report lint bench clean register-resilience-app
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -47,6 +47,13 @@ validate: synth ## terraform init + validate every synthesized stack (offline wh
 scan: synth ## checkov over every stack (offline) with per-resource suppressions; summary and SARIF
 	@$(PY) -m tools.scan --outdir $(OUTDIR)
 
+plan: synth ## terraform plan of every stack to $(OUTDIR)/plans/*.json (OFFLINE=1: no credentials, local backend)
+	@$(PY) -m tools.plan --outdir $(OUTDIR) $(if $(filter 1 true yes,$(OFFLINE)),--offline,) $(PLAN_ARGS)
+
+plan-report: $(PY_STAMP) ## Markdown report of the plans (plan-report.md, plan-comment.md); exit 3 on a stateful replacement
+	@$(PY) -m tools.plan_report --plans $(OUTDIR)/plans --output plan-report.md --comment plan-comment.md $(REPORT_ARGS)
+	@echo "[plan-report] wrote plan-report.md and plan-comment.md"
+
 test: install ## run the test suite (one synth, terraform validate on every stack)
 	@$(PY) -m pytest
 
@@ -61,4 +68,4 @@ register-resilience-app: $(PY_STAMP) ## register the active/active app in Resili
 	@$(PY) -m tools.resiliencehub register --config $(CONFIG) $(ARGS)
 
 clean: ## remove build outputs (keeps .venv, node_modules and .state/)
-	rm -rf $(OUTDIR) .$(OUTDIR).staging-* .$(OUTDIR).retired-* .terraform.d .pytest_cache .ruff_cache
+	rm -rf $(OUTDIR) plan-report.md plan-comment.md .$(OUTDIR).staging-* .$(OUTDIR).retired-* .terraform.d .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """cdktf app: synthesize every stack of one deployment configuration.
 
-    python main.py [--config FILE] [--outdir DIR] [--check]
+    python main.py [--config FILE] [--outdir DIR] [--check] [--emulator-endpoint http://127.0.0.1:PORT]
 
 The configuration is --config, else $HADR_CONFIG, else config/example.yaml. The output directory is --outdir,
 else $CDKTF_OUTDIR (set by `cdktf synth`), else cdktf.out. Exit codes: 0 done, 2 bad input (nothing written),
@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help=f"deployment YAML (default: ${CONFIG_ENV}, else {DEFAULT_CONFIG.relative_to(ROOT)})")
     parser.add_argument("--outdir", help="output directory (default: $CDKTF_OUTDIR, else cdktf.out)")
     parser.add_argument("--check", action="store_true", help="validate the configuration only; write nothing")
+    parser.add_argument(
+        "--emulator-endpoint",
+        metavar="URL",
+        help="synthesize for a local AWS emulator at URL (http://127.0.0.1:<port>); sets emulator.endpoint",
+    )
     return parser
 
 
@@ -43,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     outdir = Path(args.outdir or os.environ.get("CDKTF_OUTDIR") or ROOT / "cdktf.out")
     started = time.monotonic()
     try:
-        config = load_config(config_path)
+        config = load_config(config_path, emulator_endpoint=args.emulator_endpoint)
     except InputError as error:
         print(error.render(), file=sys.stderr)
         print(f"[synth] {len(error.problems)} problem(s) in the configuration; nothing was written", file=sys.stderr)

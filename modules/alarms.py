@@ -8,7 +8,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.base import RegionalStack, policy_json
+from modules.base import ANY_PRINCIPAL, RegionalStack, policy_json
 from modules.kms import EncryptionKey
 
 
@@ -40,7 +40,7 @@ class AlarmTopic(Construct):
                     {
                         "Sid": "DenyInsecureTransport",
                         "Effect": "Deny",
-                        "Principal": "*",
+                        "Principal": ANY_PRINCIPAL,
                         "Action": "sns:Publish",
                         "Resource": self.topic.arn,
                         "Condition": {"Bool": {"aws:SecureTransport": "false"}},

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cdktf import S3Backend, TerraformStack
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf import S3Backend, S3BackendEndpointConfig, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags, AwsProviderEndpoints
 from constructs import Construct
 
 from modules.config import DeploymentConfig, StateSettings
@@ -32,6 +32,30 @@ class AwsEnv:
         return f"arn:{self.partition}:iam::{self.account_id}:root"
 
 
+#: Provider endpoint keys sent to the emulator in emulator mode: every service the stacks call.
+EMULATED_SERVICES = (
+    "acm", "apigateway", "autoscaling", "backup", "cloudfront", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "fis",
+    "iam", "kms", "lambda", "logs", "rds", "resiliencehub", "route53", "route53resolver", "s3", "s3control",
+    "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2",
+)  # fmt: skip
+#: Emulators answer 500 for calls they do not implement; the default retries would look like a hang.
+EMULATOR_MAX_RETRIES = 2
+
+
+def emulator_provider_settings(endpoint: str) -> dict[str, Any]:
+    """AwsProvider arguments that send every call to the emulator at `endpoint`."""
+    endpoints = {("lambda_" if service == "lambda" else service): endpoint for service in EMULATED_SERVICES}
+    endpoints["s3_control"] = endpoints.pop("s3control")
+    endpoints["route53_resolver"] = endpoints.pop("route53resolver")
+    return {
+        "endpoints": [AwsProviderEndpoints(**endpoints)],
+        "s3_use_path_style": True,
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": "true",
+        "max_retries": EMULATOR_MAX_RETRIES,
+    }
+
+
 def common_tags(config: DeploymentConfig, stack_name: str) -> dict[str, str]:
     """Tags every resource gets through the provider's default_tags; the config's own tags win."""
     return {
@@ -51,6 +75,16 @@ def state_kms_alias_arn(config: DeploymentConfig, region: str) -> str:
 def configure_s3_backend(stack: TerraformStack, config: DeploymentConfig, stack_name: str) -> S3Backend:
     """Point a stack at the shared remote state (the replica bucket when state.failover is true)."""
     state: StateSettings = config.state
+    emulator: dict[str, Any] = {}
+    if config.emulator is not None:
+        url = config.emulator.endpoint
+        emulator = {
+            "endpoints": S3BackendEndpointConfig(s3=url, dynamodb=url, sts=url, iam=url),
+            "use_path_style": True,
+            "skip_credentials_validation": True,
+            "skip_metadata_api_check": True,
+            "max_retries": EMULATOR_MAX_RETRIES,
+        }
     return S3Backend(
         stack,
         bucket=state.active_bucket,
@@ -59,13 +93,15 @@ def configure_s3_backend(stack: TerraformStack, config: DeploymentConfig, stack_
         dynamodb_table=state.lock_table,
         encrypt=True,
         kms_key_id=state_kms_alias_arn(config, state.active_region),
+        **emulator,
     )
 
 
 class RegionalStack(TerraformStack):
     """A stack pinned to one region with its own provider; everything it creates is tagged.
 
-    Default: remote S3 state from the config; pass `remote_state=False` for the bootstrap stack only.
+    Default: remote S3 state from the config; pass `remote_state=False` for the bootstrap stack only. With
+    `config.emulator`, the providers and the backend call the emulator instead of AWS.
     """
 
     def __init__(
@@ -90,6 +126,7 @@ class RegionalStack(TerraformStack):
 
     def aws_provider(self, region: str, *, alias: str | None = None) -> AwsProvider:
         """The stack's provider for `region`; an alias is needed only for a second region in one stack."""
+        emulator = self.config.emulator
         provider = AwsProvider(
             self,
             f"aws-{alias}" if alias else "aws",
@@ -97,6 +134,7 @@ class RegionalStack(TerraformStack):
             alias=alias,
             allowed_account_ids=[self.config.account_id],
             default_tags=[AwsProviderDefaultTags(tags=self.tags)],
+            **(emulator_provider_settings(emulator.endpoint) if emulator else {}),
         )
         self._provider_regions[provider.node.id] = region
         return provider
@@ -119,6 +157,10 @@ class RegionalStack(TerraformStack):
         if not isinstance(stack, RegionalStack):
             raise TypeError(f"{construct.node.path} must be created inside a RegionalStack, not {type(stack).__name__}")
         return stack
+
+
+#: Every principal, written as IAM documents it equivalently to "*" (some IAM parsers, moto's among them, expect a map).
+ANY_PRINCIPAL = {"AWS": "*"}
 
 
 def policy_json(statements: Sequence[Mapping[str, Any]]) -> str:

@@ -74,6 +74,7 @@ _ENV_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
 _ZONE_ID_RE = re.compile(r"^Z[A-Z0-9]{4,31}$")
+_LOOPBACK_URL_RE = re.compile(r"^http://(127\.0\.0\.1|localhost):([1-9][0-9]{0,4})$")
 
 
 # --- single-value rules (each raises ValueError("expected ...") naming what is allowed) ---
@@ -150,6 +151,9 @@ TableName = Annotated[
 ]
 Email = Annotated[StrictStr, AfterValidator(_pattern(_EMAIL_RE, "an e-mail address such as oncall@example.com"))]
 HostedZoneId = Annotated[StrictStr, AfterValidator(_pattern(_ZONE_ID_RE, "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"))]
+LoopbackUrl = Annotated[
+    StrictStr, AfterValidator(_pattern(_LOOPBACK_URL_RE, "http://127.0.0.1:<port> or http://localhost:<port> (loopback only)"))
+]
 AccountId = Annotated[StrictStr, AfterValidator(_pattern(re.compile(r"^\d{12}$"), "a 12-digit AWS account ID, quoted as a string"))]
 
 
@@ -341,6 +345,18 @@ class StateSettings(_Model):
         return self.replica_region if self.failover else self.region
 
 
+class EmulatorSettings(_Model):
+    """Deploy into a local AWS emulator (moto server) instead of AWS.
+
+    Every provider and the S3 backend call `endpoint`, and what the emulator cannot create is left out: Route 53
+    Resolver DNS Firewall, DynamoDB global-table replicas (one table per region instead), backup selections, the
+    Resilience Hub policy and the S3 Multi-Region Access Point. Nothing else changes, so the stacks, their order
+    and the state backend are exercised as in AWS.
+    """
+
+    endpoint: LoopbackUrl
+
+
 class DeploymentConfig(_Model):
     """The whole deployment: shared settings, the state backend and both architectures."""
 
@@ -351,6 +367,12 @@ class DeploymentConfig(_Model):
     state: StateSettings
     active_active: ActiveActive | None = None
     warm_standby: WarmStandby | None = None
+    emulator: EmulatorSettings | None = Field(default=None, description="Default: deploy to AWS. Usually set by --emulator-endpoint.")
+
+    @property
+    def emulated(self) -> bool:
+        """True when stacks target a local emulator and leave out what it cannot create."""
+        return self.emulator is not None
 
     @property
     def name_prefix(self) -> str:
@@ -506,8 +528,10 @@ def parse_config(data: Any, *, source: str | None = None) -> DeploymentConfig:
     return cfg
 
 
-def load_config(path: str | Path) -> DeploymentConfig:
-    """Read and validate one deployment file; raises InputError naming the file on any problem."""
+def load_config(path: str | Path, *, emulator_endpoint: str | None = None) -> DeploymentConfig:
+    """Read and validate one deployment file; raises InputError naming the file on any problem.
+
+    `emulator_endpoint` sets `emulator.endpoint` (validated like the file's own settings)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -519,4 +543,6 @@ def load_config(path: str | Path) -> DeploymentConfig:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         raise InputError(Problem("", f"<YAML syntax error at {where}>", "expected valid YAML"), source=source) from None
+    if emulator_endpoint is not None and isinstance(data, dict):
+        data = {**data, "emulator": {"endpoint": emulator_endpoint}}
     return parse_config(data, source=source)

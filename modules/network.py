@@ -37,7 +37,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.base import RegionalStack, policy_json
+from modules.base import ANY_PRINCIPAL, RegionalStack, policy_json
 from modules.errors import InputError, Problem
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey, encrypted_log_group
@@ -285,7 +285,7 @@ class Network(Construct):
                         {
                             "Sid": "OnlyThisAccountsPrincipals",
                             "Effect": "Allow",
-                            "Principal": "*",
+                            "Principal": ANY_PRINCIPAL,
                             "Action": f"{service}:*",
                             "Resource": "*",
                             "Condition": {"StringEquals": {"aws:PrincipalAccount": env.account_id}},

@@ -30,7 +30,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
-from modules.base import RegionalStack, policy_json
+from modules.base import ANY_PRINCIPAL, RegionalStack, policy_json
 from modules.errors import InputError
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
@@ -99,6 +99,7 @@ class SecureBucket(Construct):
             target_bucket=access_logs.bucket.id,
             target_prefix=f"{SERVER_ACCESS_LOG_PREFIX}{bucket_name}/",
             provider=provider,
+            depends_on=[access_logs.policy],  # S3 checks the target's policy grants log delivery
         )
         S3BucketOwnershipControls(
             self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, provider=provider
@@ -334,13 +335,13 @@ SERVER_ACCESS_LOG_PREFIX = "s3/"
 
 
 def server_access_log_statement(bucket_arn: str, account_id: str) -> dict[str, object]:
-    """Let the S3 logging service write server access logs of `account_id`'s buckets under s3/."""
+    """Let the S3 logging service write server access logs of `account_id`'s buckets (they write under s3/)."""
     return {
         "Sid": "S3ServerAccessLogs",
         "Effect": "Allow",
         "Principal": {"Service": "logging.s3.amazonaws.com"},
         "Action": "s3:PutObject",
-        "Resource": f"{bucket_arn}/{SERVER_ACCESS_LOG_PREFIX}*",
+        "Resource": f"{bucket_arn}/*",  # a log bucket holds only logs; prefixes are set by each source bucket
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
 
@@ -419,7 +420,7 @@ def tls_only_statements(bucket_arn: str) -> list[dict[str, object]]:
         {
             "Sid": "DenyInsecureTransport",
             "Effect": "Deny",
-            "Principal": "*",
+            "Principal": ANY_PRINCIPAL,
             "Action": "s3:*",
             "Resource": resources,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
@@ -427,7 +428,7 @@ def tls_only_statements(bucket_arn: str) -> list[dict[str, object]]:
         {
             "Sid": "DenyTlsBelow12",
             "Effect": "Deny",
-            "Principal": "*",
+            "Principal": ANY_PRINCIPAL,
             "Action": "s3:*",
             "Resource": resources,
             "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},

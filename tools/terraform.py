@@ -15,15 +15,18 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MIRROR = Path("/opt/tf-plugins")
 CLI_CONFIG = ROOT / ".terraform.d" / "cli.tfrc"
 PLUGIN_CACHE = ROOT / ".terraform.d" / "plugin-cache"
 COMMAND_TIMEOUT_SECONDS = 600
+T = TypeVar("T")
 
 
 def provider_mirror() -> Path | None:
@@ -133,19 +136,28 @@ def stack_dirs(outdir: Path) -> list[Path]:
     return stacks
 
 
-def validate_all(outdir: Path, *, jobs: int = 2, report=None) -> list[StackResult]:
-    """Validate every stack, `jobs` at a time; `report(result)` is called as each one finishes."""
-    env = terraform_env()
-    first, *rest = stack_dirs(outdir)
-    results = [validate_stack(first, env)]  # alone: it fills the provider cache the others then only read
+def for_each_stack(stacks: Sequence[Path], work: Callable[[Path], T], *, jobs: int, report: Callable[[T], None] | None = None) -> list[T]:
+    """`work` on every stack, `jobs` at a time after the first; `report(result)` is called as each one finishes.
+
+    The first runs alone: its `terraform init` fills the provider cache the others then only read."""
+    if not stacks:
+        return []
+    first, *rest = stacks
+    results = [work(first)]
     if report is not None:
         report(results[0])
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for result in pool.map(lambda path: validate_stack(path, env), rest):
+        for result in pool.map(work, rest):
             if report is not None:
                 report(result)
             results.append(result)
     return results
+
+
+def validate_all(outdir: Path, *, jobs: int = 2, report: Callable[[StackResult], None] | None = None) -> list[StackResult]:
+    """Validate every stack, `jobs` at a time; `report(result)` is called as each one finishes."""
+    env = terraform_env()
+    return for_each_stack(stack_dirs(outdir), lambda path: validate_stack(path, env), jobs=jobs, report=report)
 
 
 def main(argv: list[str] | None = None) -> int:

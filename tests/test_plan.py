@@ -1,0 +1,189 @@
+"""Plan review: offline plans of every example stack, the Markdown report, the stateful-change guard, blocked
+stacks, the comment size limit, and a real replacement planned against a deployed emulator."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Synthesized
+from tools.plan import OFFLINE_VARIABLE_VALUE, plan_all
+from tools.plan_report import GITHUB_COMMENT_LIMIT
+from tools.plan_report import main as report_main
+
+
+@pytest.fixture(scope="module")
+def offline_plans(synthesized: Synthesized) -> Path:
+    results = plan_all(synthesized.outdir, offline=True, jobs=2)
+    assert {r.stack: (r.status, r.reason) for r in results} == {name: ("planned", "") for name in synthesized.stack_names}
+    return synthesized.outdir / "plans"
+
+
+def actions(plan: dict[str, Any]) -> dict[str, list[str]]:
+    return {change["address"]: change["change"]["actions"] for change in plan["resource_changes"]}
+
+
+@pytest.mark.terraform
+def test_every_example_stack_plans_offline_as_new_resources_with_data_read_at_apply(offline_plans: Path, synthesized: Synthesized) -> None:
+    for name in synthesized.stack_names:
+        plan = json.loads((offline_plans / f"{name}.json").read_text())
+        planned = actions(plan)
+        resources = {f"{kind}.{key}" for kind, items in synthesized.stacks[name].get("resource", {}).items() for key in items}
+        data = {f"data.{kind}.{key}" for kind, items in synthesized.stacks[name].get("data", {}).items() for key in items}
+        assert {address for address, action in planned.items() if action == ["create"]} == resources, name
+        assert {address for address, action in planned.items() if action != ["create"]} == data, name
+        assert all(planned[address] == ["read"] for address in data)
+        if "variable" in synthesized.stacks[name]:
+            assert plan["variables"]["origin_verify_secret"]["value"] == OFFLINE_VARIABLE_VALUE
+    # the synthesized stacks themselves are untouched: their backends are still S3
+    for name in synthesized.stack_names:
+        on_disk = json.loads((synthesized.outdir / "stacks" / name / "cdk.tf.json").read_text())
+        assert on_disk == synthesized.stacks[name]
+
+
+@pytest.mark.terraform
+def test_report_of_a_first_deploy_has_a_line_per_stack_and_no_stateful_warning(
+    offline_plans: Path, synthesized: Synthesized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "step-summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    full, comment = tmp_path / "report.md", tmp_path / "comment.md"
+    assert report_main(["--plans", str(offline_plans), "--output", str(full), "--comment", str(comment)]) == 0
+    text = full.read_text()
+    assert text.startswith("## Terraform plan\n\nNo stateful resource")
+    for name in synthesized.stack_names:
+        count = sum(len(items) for items in synthesized.stacks[name]["resource"].values())
+        assert f"| `{name}` | {count} | 0 | 0 | 0 |" in text
+        assert f"### `{name}`: {count} to add, 0 to change, 0 to replace, 0 to destroy" in text
+    assert comment.read_text() == text and len(text) < GITHUB_COMMENT_LIMIT
+    assert summary.read_text() == text
+
+
+def test_a_stack_that_reads_another_stacks_state_is_reported_blocked_not_failed(tmp_path: Path) -> None:
+    stack = {
+        "terraform": {"backend": {"s3": {"bucket": "b", "key": "reader.tfstate", "region": "us-east-1"}}},
+        "data": {"terraform_remote_state": {"network": {"backend": "s3", "config": {"bucket": "b", "key": "network.tfstate"}}}},
+        "resource": {"aws_sqs_queue": {"q": {"name": "q"}}},
+    }
+    (tmp_path / "stacks" / "reader").mkdir(parents=True)
+    (tmp_path / "stacks" / "reader" / "cdk.tf.json").write_text(json.dumps(stack))
+    (result,) = plan_all(tmp_path, offline=True)
+    assert (result.status, result.reason) == ("blocked", "reads the state of network.tfstate: plan it once that stack is deployed")
+    report = tmp_path / "report.md"
+    assert report_main(["--plans", str(tmp_path / "plans"), "--output", str(report)]) == 0
+    text = report.read_text()
+    assert "| `reader` | blocked: reads the state of network.tfstate: plan it once that stack is deployed | | | |" in text
+    assert "- `reader` was not planned (blocked)" in text
+
+
+def updated(address: str, index: int) -> dict[str, Any]:
+    before = {"tags": {"Name": f"n-{index}"}, "description": "old " * 20}
+    after = {"tags": {"Name": f"n-{index}"}, "description": "new " * 20}
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": "aws_sqs_queue",
+        "change": {
+            "actions": ["update"],
+            "before": before,
+            "after": after,
+            "after_unknown": {},
+            "before_sensitive": {},
+            "after_sensitive": {},
+        },
+    }
+
+
+def test_a_report_too_long_for_a_comment_is_cut_at_a_section_with_a_note(tmp_path: Path) -> None:
+    plan = {"resource_changes": [updated(f"aws_sqs_queue.q{index}", index) for index in range(1500)]}
+    (tmp_path / "big.json").write_text(json.dumps(plan))
+    (tmp_path / "summary.json").write_text(json.dumps({"stacks": [{"stack": "big", "status": "planned", "plan_file": "big.json"}]}))
+    full, comment = tmp_path / "report.md", tmp_path / "comment.md"
+    assert report_main(["--plans", str(tmp_path), "--output", str(full), "--comment", str(comment)]) == 0
+    text, cut = full.read_text(), comment.read_text()
+    assert len(text) > GITHUB_COMMENT_LIMIT and len(cut) <= 60_000
+    assert text.count("<details>") == 1500 and "aws_sqs_queue.q1499" in text
+    assert cut.startswith(text[:200]) and "| `big` | 0 | 1500 | 0 | 0 |" in cut
+    kept = cut.count("<details>")
+    assert 0 < kept < 1500
+    assert cut.rstrip().endswith(
+        f"**Truncated:** {1500 - kept} more section(s) did not fit in a comment. "
+        "The full report is in this run's job summary and in the `plan-report` artifact."
+    )
+    assert "| `description` | `old old" in text
+
+
+def test_secrets_and_unknown_values_are_masked_in_attribute_diffs(tmp_path: Path) -> None:
+    change = updated("aws_ssm_parameter.p", 0)
+    change["type"] = "aws_ssm_parameter"
+    change["change"].update(
+        before={"value": "old-secret", "version": 1},
+        after={"value": "new-secret"},
+        after_unknown={"version": True},
+        before_sensitive={"value": True},
+        after_sensitive={"value": True},
+    )
+    (tmp_path / "p.json").write_text(json.dumps({"resource_changes": [change]}))
+    (tmp_path / "summary.json").write_text(json.dumps({"stacks": [{"stack": "p", "status": "planned", "plan_file": "p.json"}]}))
+    full = tmp_path / "report.md"
+    assert report_main(["--plans", str(tmp_path), "--output", str(full)]) == 0
+    text = full.read_text()
+    assert "old-secret" not in text and "new-secret" not in text
+    assert "| `value` | `(sensitive)` | `(sensitive)` |" in text and "| `version` | `1` | `(known after apply)` |" in text
+
+
+def test_report_without_plans_says_what_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert report_main(["--plans", str(tmp_path)]) == 2
+    assert "no plan summary; run `make plan`" in capsys.readouterr().err
+
+
+@pytest.mark.emulator
+def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_check_unless_allowed(
+    tmp_path: Path, example_data: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Deploy the state bootstrap into moto, change a config value that forces a new table, plan it for real."""
+    from cdktf import App
+
+    from modules.config import parse_config
+    from modules.state import StateBootstrapStack
+    from tools.emulator import Emulator
+    from tools.terraform import run, terraform_env
+
+    state_file = tmp_path / "bootstrap.tfstate"
+    with Emulator(account_id=example_data["account_id"]) as emulator:
+
+        def synth(data: dict[str, Any], outdir: Path) -> Path:
+            config = parse_config({**data, "emulator": {"endpoint": emulator.endpoint}})
+            app = App(outdir=str(outdir))
+            StateBootstrapStack(app, config=config, local_state_path=str(state_file))
+            app.synth()
+            return outdir
+
+        env = {**terraform_env(), **emulator.environment()}
+        deployed = synth(example_data, tmp_path / "before") / "stacks" / "state-bootstrap"
+        for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+            result = run(deployed, *args, env=env)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        renamed = copy.deepcopy(example_data)
+        renamed["state"]["lock_table"] = "hadr-prod-tflock-v2"
+        changed = synth(renamed, tmp_path / "after")
+        (outcome,) = plan_all(changed, offline=False, extra_env=emulator.environment())
+    assert (outcome.status, outcome.reason) == ("planned", "")
+    plan = json.loads((changed / "plans" / "state-bootstrap.json").read_text())
+    replaced = {address for address, action in actions(plan).items() if set(action) == {"create", "delete"}}
+    assert replaced == {"aws_dynamodb_table.primary-lock_table_CE09A57F", "aws_dynamodb_table.replica-lock_table_15A3810F"}
+    report = tmp_path / "report.md"
+    assert report_main(["--plans", str(changed / "plans"), "--output", str(report)]) == 3
+    assert "2 stateful resource(s) would be replaced or destroyed" in capsys.readouterr().err
+    text = report.read_text()
+    assert text.index("[!CAUTION]") < text.index("| stack |")
+    assert "- **replace** `aws_dynamodb_table.primary-lock_table_CE09A57F` in `state-bootstrap` (forced by `name`)" in text
+    assert (
+        "| `state-bootstrap` :warning: | 0 | " in text
+        and "| `name` **(forces replacement)** | `hadr-prod-tflock` | `hadr-prod-tflock-v2` |" in text
+    )
+    assert report_main(["--plans", str(changed / "plans"), "--output", str(report), "--allow-stateful-changes"]) == 0

@@ -1,0 +1,113 @@
+"""A local AWS emulator (moto server) on a free loopback port, stopped when the block ends, also on failure.
+
+    with Emulator(account_id="123456789012") as emulator:
+        emulator.endpoint        # http://127.0.0.1:<port>
+        emulator.client("ec2", "us-east-1")
+
+Started with MOTO_IAM_LOAD_MANAGED_POLICIES=true (stacks attach AWS managed policies) and MOTO_ACCOUNT_ID set to
+the deployment's account, so the providers' allowed_account_ids check passes. Every boto3 client it hands out
+talks to 127.0.0.1 only, has timeouts, and never prefixes the account ID to the host (S3 Control would otherwise
+send a DNS query off the machine).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+import boto3
+from botocore.config import Config
+
+#: Credentials the emulator accepts; never real ones.
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 15
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Emulator:
+    """moto server as a context manager; `log_file` receives its output (default: discarded)."""
+
+    def __init__(self, *, account_id: str = "123456789012", log_file: Path | None = None) -> None:
+        self.account_id = account_id
+        self.log_file = log_file
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """Variables to add to an environment for Terraform and boto3 against the emulator: fake credentials, no
+        proxies for loopback, no instance metadata."""
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+
+    def __enter__(self) -> Emulator:
+        self.port = free_port()
+        self._log = open(self.log_file, "ab") if self.log_file else None
+        env = {**os.environ, **self.environment(), "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACCOUNT_ID": self.account_id}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=self._log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"moto server exited with {self.process.returncode} while starting")
+            try:
+                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):  # noqa: S310 - loopback URL
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"moto server did not answer on {self.endpoint} within {START_TIMEOUT_SECONDS} s")
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def client(self, service: str, region: str) -> Any:
+        """A boto3 client bound to the emulator, with timeouts and no host prefix (stays on loopback)."""
+        config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"}, inject_host_prefix=False)
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+            config=config,
+        )
