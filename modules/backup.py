@@ -105,14 +105,20 @@ class BackupPlan(Construct):
         )
         tags = dict(selection_tags) if selection_tags is not None else ({} if resource_arns else {"BackupPlan": name})
         self.selection_tags = tags
-        self.selection = BackupSelection(
-            self,
-            "selection",
-            name=f"{name}-selection",
-            plan_id=self.plan.id,
-            iam_role_arn=self.role.role_arn,
-            resources=list(resource_arns) or None,
-            selection_tag=[BackupSelectionSelectionTag(type="STRINGEQUALS", key=key_, value=value) for key_, value in tags.items()] or None,
+        # The emulator implements no backup selections; everything else of the plan deploys there.
+        self.selection = (
+            None
+            if RegionalStack.of(self).emulated
+            else BackupSelection(
+                self,
+                "selection",
+                name=f"{name}-selection",
+                plan_id=self.plan.id,
+                iam_role_arn=self.role.role_arn,
+                resources=list(resource_arns) or None,
+                selection_tag=[BackupSelectionSelectionTag(type="STRINGEQUALS", key=key_, value=value) for key_, value in tags.items()]
+                or None,
+            )
         )
 
     @property

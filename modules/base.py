@@ -124,6 +124,11 @@ class RegionalStack(TerraformStack):
         if remote_state:
             configure_s3_backend(self, config, stack_name)
 
+    @property
+    def emulated(self) -> bool:
+        """Deploying into a local emulator: constructs leave out what it cannot create (see EmulatorSettings)."""
+        return self.config.emulated
+
     def aws_provider(self, region: str, *, alias: str | None = None) -> AwsProvider:
         """The stack's provider for `region`; an alias is needed only for a second region in one stack."""
         emulator = self.config.emulator

@@ -144,7 +144,7 @@ class LoadBalancedTier(Construct):
             access_logs={"bucket": access_logs.bucket.bucket, "prefix": name, "enabled": True} if access_logs else None,
             tags={"Name": name},
             # The ALB checks at creation that it may write its logs: the bucket policy must exist first.
-            depends_on=[access_logs.policy] if access_logs else None,
+            depends_on=[access_logs.policy] if access_logs and access_logs.policy else None,
         )
         if web_acl_arn is not None:
             Wafv2WebAclAssociation(self, "waf", resource_arn=self.load_balancer.arn, web_acl_arn=web_acl_arn)

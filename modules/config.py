@@ -73,7 +73,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 _ENV_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 _EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}$")
-_ZONE_ID_RE = re.compile(r"^Z[A-Z0-9]{4,31}$")
+_ZONE_ID_RE = re.compile(r"^[A-Z0-9]{5,32}$")  # AWS's start with Z; an emulator's need not
 _LOOPBACK_URL_RE = re.compile(r"^http://(127\.0\.0\.1|localhost):([1-9][0-9]{0,4})$")
 
 
@@ -323,6 +323,7 @@ class StateSettings(_Model):
 
     Default: failover is false, every backend uses the bucket and lock table in `region`; set it to true when
     that region is down to switch every backend to `replica_bucket` and the lock table in `replica_region`.
+    `bootstrap_state: s3` keeps the bootstrap stack's own state in the bucket too (after `-migrate-state`).
     """
 
     bucket: BucketName
@@ -331,6 +332,11 @@ class StateSettings(_Model):
     replica_bucket: BucketName | None = Field(default=None, description="Default: '<bucket>-replica'.")
     lock_table: TableName
     failover: StrictBool = False
+    bootstrap_state: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where state-bootstrap keeps its own state. Default: a local file (the bucket does not exist yet); "
+        "s3 once it has been migrated into the bucket, so CI can deploy it like the other stacks.",
+    )
 
     @property
     def replica_bucket_name(self) -> str:
@@ -350,7 +356,9 @@ class EmulatorSettings(_Model):
 
     Every provider and the S3 backend call `endpoint`, and what the emulator cannot create is left out: Route 53
     Resolver DNS Firewall, DynamoDB global-table replicas (one table per region instead), backup selections, the
-    Resilience Hub policy and the S3 Multi-Region Access Point. Nothing else changes, so the stacks, their order
+    Resilience Hub policy, the S3 Multi-Region Access Point, and the TLS-only Deny statements of bucket policies
+    (moto ignores policy conditions, so they would deny everything). CloudFront reads reach the origin group
+    through an ordered "*" behavior instead of the default one. Nothing else changes, so the stacks, their order
     and the state backend are exercised as in AWS.
     """
 

@@ -31,6 +31,7 @@ class GlobalTable(Construct):
 
     Default: partition key `id` (string), PAY_PER_REQUEST, point-in-time recovery everywhere, stream of new and
     old images, deletion protection on; each replica encrypted with its own region's key.
+    In emulator mode (no global-table replicas there) each region gets a table of its own with the same settings.
     """
 
     def __init__(
@@ -51,26 +52,42 @@ class GlobalTable(Construct):
             raise InputError.single(f"{self.node.path}.replicas", regions, f"expected one or more distinct regions other than {env.region}")
         self.table_name = table_name
         self.regions = [env.region, *regions]
+        emulated = RegionalStack.of(self).emulated
+        settings = {
+            "name": table_name,
+            "billing_mode": "PAY_PER_REQUEST",
+            "hash_key": partition_key,
+            "attribute": [DynamodbTableAttribute(name=partition_key, type="S")],
+            "point_in_time_recovery": {"enabled": True},
+            "stream_enabled": True,
+            "stream_view_type": "NEW_AND_OLD_IMAGES",
+            "deletion_protection_enabled": deletion_protection,
+            "tags": {"Name": table_name},
+        }
         self.table = DynamodbTable(
             self,
             "table",
-            name=table_name,
-            billing_mode="PAY_PER_REQUEST",
-            hash_key=partition_key,
-            attribute=[DynamodbTableAttribute(name=partition_key, type="S")],
-            point_in_time_recovery={"enabled": True},
-            stream_enabled=True,
-            stream_view_type="NEW_AND_OLD_IMAGES",
             server_side_encryption={"enabled": True, "kms_key_arn": key.key_arn},
-            deletion_protection_enabled=deletion_protection,
-            replica=[
+            replica=None
+            if emulated
+            else [
                 DynamodbTableReplica(
                     region_name=replica.region, kms_key_arn=replica.key.key_arn, point_in_time_recovery=True, propagate_tags=True
                 )
                 for replica in replicas
             ],
-            tags={"Name": table_name},
+            **settings,
         )
+        self.regional_tables = [
+            DynamodbTable(
+                self,
+                f"table-{replica.region}",
+                server_side_encryption={"enabled": True, "kms_key_arn": replica.key.key_arn},
+                provider=replica.key.provider,
+                **settings,
+            )
+            for replica in (replicas if emulated else ())
+        ]
 
     def arn_in(self, region: str) -> str:
         """The replica's ARN in `region`; raises naming the regions the table lives in."""

@@ -42,6 +42,7 @@ class EncryptionKey(Construct):
         if not 7 <= deletion_window_in_days <= 30:
             raise InputError.single(f"{self.node.path}.deletion_window_in_days", deletion_window_in_days, "expected 7 to 30 days")
         env = RegionalStack.of(self).env_for(provider)
+        self.provider = provider
         statements: list[dict[str, Any]] = [
             {
                 "Sid": "AccountAdministersKeyThroughIam",

@@ -48,14 +48,19 @@ class LockTable(Construct):
 class StateBootstrapStack(RegionalStack):
     """State bucket and lock table in `state.region`, their twins in `state.replica_region`.
 
+    Its own state is a local file at `local_state_path` until `state.bootstrap_state` is s3 (after migrating it
+    into the bucket it created); in emulator mode it is always local.
+
     The buckets replicate to each other, so state written during a failover (state.failover: true) flows back
     once the primary region returns. Each region has its own lock table: locks are not replicated.
     """
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, local_state_path: str) -> None:
         state = config.state
-        super().__init__(scope, STATE_BOOTSTRAP_STACK, config=config, region=state.region, remote_state=False)
-        LocalBackend(self, path=local_state_path)
+        remote = state.bootstrap_state == "s3" and not config.emulated
+        super().__init__(scope, STATE_BOOTSTRAP_STACK, config=config, region=state.region, remote_state=remote)
+        if not remote:
+            LocalBackend(self, path=local_state_path)
         prefix = config.name_prefix
         replica_provider = self.aws_provider(state.replica_region, alias="replica")
 

@@ -99,18 +99,12 @@ class SecureBucket(Construct):
             target_bucket=access_logs.bucket.id,
             target_prefix=f"{SERVER_ACCESS_LOG_PREFIX}{bucket_name}/",
             provider=provider,
-            depends_on=[access_logs.policy],  # S3 checks the target's policy grants log delivery
+            depends_on=[access_logs.policy] if access_logs.policy else None,  # S3 checks the target grants log delivery
         )
         S3BucketOwnershipControls(
             self, "ownership", bucket=self.bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, provider=provider
         )
-        S3BucketPolicy(
-            self,
-            "policy",
-            bucket=self.bucket.id,
-            policy=policy_json(tls_only_statements(self.bucket.arn)),
-            provider=provider,
-        )
+        self.policy = bucket_policy(self, self.bucket, tls_only_statements(self.bucket.arn), provider)
         expire_with_lifecycle(
             self,
             self.bucket,
@@ -314,7 +308,7 @@ class LogDeliveryBucket(Construct):
             statements.append(server_access_log_statement(self.bucket.arn, self.env.account_id))
         if load_balancer_logs_from is not None:
             statements.append(load_balancer_log_statement(self.bucket.arn, *load_balancer_logs_from))
-        self.policy = S3BucketPolicy(self, "policy", bucket=self.bucket.id, policy=policy_json(statements), provider=provider)
+        self.policy = bucket_policy(self, self.bucket, statements, provider)
         expire_with_lifecycle(
             self,
             self.bucket,
@@ -411,6 +405,18 @@ def block_public_access(scope: Construct, bucket: S3Bucket, provider: AwsProvide
         restrict_public_buckets=True,
         provider=provider,
     )
+
+
+def bucket_policy(
+    scope: Construct, bucket: S3Bucket, statements: list[dict[str, object]], provider: AwsProvider | None = None
+) -> S3BucketPolicy | None:
+    """The bucket's policy. In emulator mode the conditional denies are left out (moto ignores conditions, so
+    they would deny every request), and a policy left empty is not created."""
+    if RegionalStack.of(scope).emulated:
+        statements = [statement for statement in statements if not statement["Sid"].startswith("Deny")]
+    if not statements:
+        return None
+    return S3BucketPolicy(scope, "policy", bucket=bucket.id, policy=policy_json(statements), provider=provider)
 
 
 def tls_only_statements(bucket_arn: str) -> list[dict[str, object]]:

@@ -196,8 +196,23 @@ class ActiveActiveGlobalStack(GlobalFoundationStack):
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: ActiveActive) -> None:
         super().__init__(scope, config=config, architecture=ACTIVE_ACTIVE, arch=arch)
+        self.resiliency_policy: ResiliencehubResiliencyPolicy | None = None
+        if not self.emulated:  # the emulator creates the policy but cannot delete it
+            self.resiliency_policy = self._resiliency_policy(config, arch)
+            TerraformOutput(self, "resiliency_policy_arn", value=self.resiliency_policy.arn)
+        self.drills = ActiveActiveDrills(
+            self,
+            "drills",
+            config=config,
+            arch=arch,
+            health_checks=self.health_checks,
+            table_name=table_name(config),
+            table_key_alias=table_key_alias(config),
+        )
+
+    def _resiliency_policy(self, config: DeploymentConfig, arch: ActiveActive) -> ResiliencehubResiliencyPolicy:
         policy = arch.resilience_policy
-        self.resiliency_policy = ResiliencehubResiliencyPolicy(
+        return ResiliencehubResiliencyPolicy(
             self,
             "resiliency-policy",
             name=f"{config.name_prefix}-{ACTIVE_ACTIVE}",
@@ -211,14 +226,4 @@ class ActiveActiveGlobalStack(GlobalFoundationStack):
                 "software_attribute": _objective(policy.software),
             },
             tags={"Name": f"{config.name_prefix}-{ACTIVE_ACTIVE}"},
-        )
-        TerraformOutput(self, "resiliency_policy_arn", value=self.resiliency_policy.arn)
-        self.drills = ActiveActiveDrills(
-            self,
-            "drills",
-            config=config,
-            arch=arch,
-            health_checks=self.health_checks,
-            table_name=table_name(config),
-            table_key_alias=table_key_alias(config),
         )

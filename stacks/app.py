@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -20,16 +21,22 @@ from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack, 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
 BOOTSTRAP_STATE_DIR = PROJECT_ROOT / ".state"
+#: Written next to manifest.json: the stack names in deploy order (tools.deploy reads it; destroy reverses it).
+DEPLOY_ORDER_FILE = "deploy-order.json"
 
 
-def bootstrap_state_file(config: DeploymentConfig) -> Path:
-    return BOOTSTRAP_STATE_DIR / f"{config.name_prefix}-{STATE_BOOTSTRAP_STACK}.tfstate"
+def bootstrap_state_file(config: DeploymentConfig, outdir: Path) -> Path:
+    """The bootstrap stack's local state file, outside the output directory that every synth replaces.
+
+    An emulator deployment keeps its own next to its output (`<outdir>.state/`), apart from real ones."""
+    folder = outdir.with_name(f"{outdir.name}.state") if config.emulated else BOOTSTRAP_STATE_DIR
+    return folder / f"{config.name_prefix}-{STATE_BOOTSTRAP_STACK}.tfstate"
 
 
 def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> list[str]:
     """Add every stack of `config` to `app`; returns the stack names in deploy order."""
     bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
-    StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config), bootstrap_dir))
+    StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config, outdir), bootstrap_dir))
     names = [STATE_BOOTSTRAP_STACK]
     for _key, arch in config.enabled_architectures():
         first, second = arch.regions
@@ -72,6 +79,7 @@ def synthesize(config: DeploymentConfig, outdir: Path | str) -> SynthResult:
         app = App(outdir=str(staging))
         names = build_stacks(app, config, outdir=final)
         app.synth()
+        (staging / DEPLOY_ORDER_FILE).write_text(json.dumps({"order": names}, indent=2) + "\n")
         retired = None
         if final.exists():
             retired = final.parent / f".{final.name}.retired-{os.getpid()}"

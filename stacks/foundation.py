@@ -95,7 +95,7 @@ class RegionalFoundationStack(RegionalStack):
                 log_key=self.key,
                 flow_log_retention_days=arch.log_retention_days,
                 interface_endpoints=SERVERLESS_ENDPOINTS,
-                dns_firewall=DnsFirewall(),
+                dns_firewall=None if self.emulated else DnsFirewall(),  # the emulator has no Resolver DNS Firewall
             )
             self.web_acl = WebAcl(self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=SERVERLESS_API_RULE_GROUPS)
             TerraformOutput(self, "web_acl_arn", value=self.web_acl.web_acl_arn)

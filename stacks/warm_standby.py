@@ -464,7 +464,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 "TOPIC_ARN": self.alarms.topic_arn,
                 "SECRET_KMS_KEY_ID": self.key.key_arn,
                 "ACCOUNT_ID": config.account_id,
-                "MRAP_NAME": access_point_name(config),
+                "MRAP_NAME": "" if self.emulated else access_point_name(config),  # no access point in the emulator
                 "STANDBY_BUCKET": assets_bucket(config, self.env.region),
                 "PRIMARY_BUCKET": assets_bucket(config, primary_region),
             },
@@ -559,6 +559,7 @@ ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
 FAILOVER_STATUS_CODES = [500, 502, 503, 504]
 #: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group.
 WRITE_PATH = "/api/*"
+READ_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 
 def security_headers_policy(scope: Construct, id: str, *, name: str) -> CloudfrontResponseHeadersPolicy:
@@ -623,6 +624,18 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
             "response_headers_policy_id": self.security_headers.id,
             "compress": True,
         }
+        # The emulator refuses an origin group as the default target: there, an ordered "*" behavior (after the
+        # write path) sends every read to the group, which routes exactly as the default would.
+        reads = primary if self.emulated else "failover"
+        emulated_reads = (
+            [
+                CloudfrontDistributionOrderedCacheBehavior(
+                    path_pattern="*", target_origin_id="failover", allowed_methods=READ_METHODS, **behavior
+                )
+            ]
+            if self.emulated
+            else []
+        )
         self.distribution = CloudfrontDistribution(
             self,
             "distribution",
@@ -640,14 +653,15 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
                     ],
                 )
             ],
-            default_cache_behavior={"target_origin_id": "failover", "allowed_methods": ["GET", "HEAD", "OPTIONS"], **behavior},
+            default_cache_behavior={"target_origin_id": reads, "allowed_methods": READ_METHODS, **behavior},
             ordered_cache_behavior=[
                 CloudfrontDistributionOrderedCacheBehavior(
                     path_pattern=WRITE_PATH,
                     target_origin_id=primary,
                     allowed_methods=["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
                     **behavior,
-                )
+                ),
+                *emulated_reads,
             ],
             viewer_certificate={
                 "acm_certificate_arn": self.certificate.certificate_arn,
@@ -757,20 +771,23 @@ class WarmStandbyStorageStack(RegionalStack):
         }
         self.buckets[primary].replicate_to("to-standby", self.buckets[standby], role_name=f"{config.name_prefix}-ws-assets-to-{standby}")
         self.buckets[standby].replicate_to("to-primary", self.buckets[primary], role_name=f"{config.name_prefix}-ws-assets-to-{primary}")
-        self.access_point = S3ControlMultiRegionAccessPoint(
-            self,
-            "access-point",
-            details=S3ControlMultiRegionAccessPointDetails(
-                name=access_point_name(config),
-                region=[S3ControlMultiRegionAccessPointDetailsRegion(bucket=bucket.bucket.bucket) for bucket in self.buckets.values()],
-                public_access_block={
-                    "block_public_acls": True,
-                    "block_public_policy": True,
-                    "ignore_public_acls": True,
-                    "restrict_public_buckets": True,
-                },
-            ),
-        )
-        TerraformOutput(self, "access_point_alias", value=self.access_point.alias)
-        TerraformOutput(self, "access_point_arn", value=self.access_point.arn)
+        # Never in the emulator: S3 Control prefixes the account ID to the endpoint host and resolves it with DNS.
+        self.access_point: S3ControlMultiRegionAccessPoint | None = None
+        if not self.emulated:
+            self.access_point = S3ControlMultiRegionAccessPoint(
+                self,
+                "access-point",
+                details=S3ControlMultiRegionAccessPointDetails(
+                    name=access_point_name(config),
+                    region=[S3ControlMultiRegionAccessPointDetailsRegion(bucket=bucket.bucket.bucket) for bucket in self.buckets.values()],
+                    public_access_block={
+                        "block_public_acls": True,
+                        "block_public_policy": True,
+                        "ignore_public_acls": True,
+                        "restrict_public_buckets": True,
+                    },
+                ),
+            )
+            TerraformOutput(self, "access_point_alias", value=self.access_point.alias)
+            TerraformOutput(self, "access_point_arn", value=self.access_point.arn)
         TerraformOutput(self, "buckets", value={region: bucket.bucket_name for region, bucket in self.buckets.items()})

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tools.handlers import load_handler
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = ROOT / "config" / "example.yaml"
@@ -37,13 +37,8 @@ class Synthesized:
 
 
 def load_lambda(function: str) -> ModuleType:
-    """Import lambda/<function>/handler.py as a module (the folder name `lambda` is not importable)."""
-    name = f"lambda_{function}_handler"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "lambda" / function / "handler.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
+    """Import lambda/<function>/handler.py as a module."""
+    return load_handler(function)
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@
         emulator.endpoint        # http://127.0.0.1:<port>
         emulator.client("ec2", "us-east-1")
 
-Started with MOTO_IAM_LOAD_MANAGED_POLICIES=true (stacks attach AWS managed policies) and MOTO_ACCOUNT_ID set to
-the deployment's account, so the providers' allowed_account_ids check passes. Every boto3 client it hands out
+Started with AWS managed policies loaded (stacks attach some), ACM certificates issued at once, and
+MOTO_ACCOUNT_ID set to the deployment's account, so the providers' allowed_account_ids check passes. Every boto3 client it hands out
 talks to 127.0.0.1 only, has timeouts, and never prefixes the account ID to the host (S3 Control would otherwise
 send a DNS query off the machine).
 """
@@ -13,6 +13,7 @@ send a DNS query off the machine).
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -21,15 +22,30 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
 #: Credentials the emulator accepts; never real ones.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+#: moto settings: AWS managed policies exist (the stacks attach some); ACM certificates are issued at once.
+SERVER_SETTINGS = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACM_VALIDATION_WAIT": "0"}
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
+
+
+def _terminate(pid: int) -> None:
+    """Stop a detached server by its process ID (gone already is fine)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
 
 
 def free_port() -> int:
@@ -39,14 +55,24 @@ def free_port() -> int:
 
 
 class Emulator:
-    """moto server as a context manager; `log_file` receives its output (default: discarded)."""
+    """moto server as a context manager; `log_file` receives its output (default: discarded).
+
+    `start(detached=True)` lets it outlive this process (make deploy-local, then drill-local and destroy-local);
+    `Emulator.attach(port, pid)` picks such a server up again and `stop()` ends it.
+    """
 
     def __init__(self, *, account_id: str = "123456789012", log_file: Path | None = None) -> None:
         self.account_id = account_id
         self.log_file = log_file
         self.port = 0
+        self.pid: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
-        self._log: IO[bytes] | None = None
+
+    @classmethod
+    def attach(cls, *, port: int, pid: int, account_id: str) -> Emulator:
+        emulator = cls(account_id=account_id)
+        emulator.port, emulator.pid = port, pid
+        return emulator
 
     @property
     def endpoint(self) -> str:
@@ -63,41 +89,58 @@ class Emulator:
         }
 
     def __enter__(self) -> Emulator:
+        return self.start()
+
+    def start(self, *, detached: bool = False) -> Emulator:
         self.port = free_port()
-        self._log = open(self.log_file, "ab") if self.log_file else None
-        env = {**os.environ, **self.environment(), "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ACCOUNT_ID": self.account_id}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=self._log or subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        env = {**os.environ, **self.environment(), **SERVER_SETTINGS, "MOTO_ACCOUNT_ID": self.account_id}
+        log = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115 - the child keeps its own copy
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdout=log or subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=detached,
+            )
+        finally:
+            if log is not None:
+                log.close()
+        self.pid = self.process.pid
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"moto server exited with {self.process.returncode} while starting")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):  # noqa: S310 - loopback URL
-                    return self
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
+            if self.alive():
+                return self
+            time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"moto server did not answer on {self.endpoint} within {START_TIMEOUT_SECONDS} s")
+
+    def alive(self) -> bool:
+        """Whether the server answers on its port."""
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2):  # noqa: S310 - loopback URL
+                return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        """Terminate the server (SIGTERM, then SIGKILL after STOP_TIMEOUT_SECONDS)."""
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            return
+        if self.pid is not None:
+            _terminate(self.pid)
 
     def client(self, service: str, region: str) -> Any:
         """A boto3 client bound to the emulator, with timeouts and no host prefix (stays on loopback)."""

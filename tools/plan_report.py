@@ -105,7 +105,7 @@ def _marked(marks: Any, path: str) -> bool:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else value
+    text = value if isinstance(value, str) and value else json.dumps(value)
     return text if len(text) <= MAX_VALUE_CHARS else f"{text[:MAX_VALUE_CHARS]}... ({len(text)} characters)"
 
 

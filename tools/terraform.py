@@ -86,14 +86,15 @@ class StackResult:
     output: str
 
 
-def run(stack_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(stack_dir: Path, *args: str, env: dict[str, str], timeout: int = COMMAND_TIMEOUT_SECONDS) -> subprocess.CompletedProcess[str]:
+    """One Terraform command in `stack_dir`, output captured, bounded by `timeout` seconds."""
     return subprocess.run(
         [terraform_binary(), *args, "-no-color"],
         cwd=stack_dir,
         env=env,
         capture_output=True,
         text=True,
-        timeout=COMMAND_TIMEOUT_SECONDS,
+        timeout=timeout,
         check=False,
     )
 

@@ -1,0 +1,370 @@
+"""The whole pipeline on one machine: deploy into a local AWS emulator (moto server), drill the failover, tear down.
+
+    python -m tools.local deploy  [--config FILE] [--stacks a,b]   # make deploy-local
+    python -m tools.local drill                                    # make drill-local
+    python -m tools.local destroy                                  # make destroy-local
+    python -m tools.local stop                                     # stop the emulator, forget the deployment
+
+deploy starts moto on a free 127.0.0.1 port, seeds what AWS has and moto lacks (the hosted zones the
+configuration names, the Route 53 health-checker prefix lists), synthesizes the configuration with
+--emulator-endpoint into cdktf.local/ (main.py, as `make synth` does), and applies every stack in dependency
+order with tools.deploy, the state bootstrap first and then the S3 backend in the emulator. It lists the drift a
+second plan finds. The emulator keeps running for drill and destroy; destroy (or any failure of deploy) stops it.
+Everything talks to loopback only, and every call has a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from modules.config import load_config
+from modules.errors import InputError
+from stacks.naming import WARM_STANDBY
+from tools.deploy import StackRun, deploy_order, run_in_order
+from tools.emulator import Emulator
+from tools.handlers import load_handler
+from tools.terraform import ROOT, run, terraform_env
+
+SESSION_DIR = ROOT / ".state" / "emulator"
+SESSION_FILE = SESSION_DIR / "session.json"
+LOCAL_OUTDIR = ROOT / "cdktf.local"
+#: Terraform commands against the emulator finish in minutes; one that does not is stuck.
+EMULATOR_TIMEOUT_SECONDS = 900
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class Session:
+    """A running emulator deployment, saved in .state/emulator/session.json between make targets."""
+
+    port: int
+    pid: int
+    account_id: str
+    config: str
+    outdir: str
+    origin_secret: str
+
+    def emulator(self) -> Emulator:
+        return Emulator.attach(port=self.port, pid=self.pid, account_id=self.account_id)
+
+    def terraform_env(self) -> dict[str, str]:
+        return {**terraform_env(), **self.emulator().environment(), "TF_VAR_origin_verify_secret": self.origin_secret}
+
+    def save(self) -> None:
+        SESSION_FILE.write_text(json.dumps(self.__dict__, indent=2))
+
+    @classmethod
+    def load(cls) -> Session | None:
+        return cls(**json.loads(SESSION_FILE.read_text())) if SESSION_FILE.is_file() else None
+
+
+def seed(emulator: Emulator, data: dict[str, Any]) -> dict[str, Any]:
+    """Create in the emulator what AWS provides and moto lacks; returns the configuration pointing at it.
+
+    Hosted zones: the emulator chooses zone IDs, so each zone ID of the configuration is replaced by the ID of a
+    zone created for the parent domain of the names that use it. Prefix lists: moto has CloudFront's but not the
+    Route 53 health checkers' list, which the warm standby's security groups reference.
+    """
+    data = json.loads(json.dumps(data))
+    route53 = emulator.client("route53", "us-east-1")
+    zones: dict[str, str] = {}
+    for key in ("active_active", "warm_standby"):
+        arch = data.get(key)
+        if not arch or not arch.get("enabled", True):
+            continue
+        original = arch["hosted_zone_id"]
+        if original not in zones:
+            parent = arch["domain_name"].split(".", 1)[1]
+            zone = route53.create_hosted_zone(Name=parent, CallerReference=f"hadr-local-{original}")["HostedZone"]
+            zones[original] = zone["Id"].rsplit("/", 1)[-1]
+        arch["hosted_zone_id"] = zones[original]
+        if key == "warm_standby":
+            for role in ("primary", "standby"):
+                region = arch[role]["region"]
+                emulator.client("ec2", region).create_managed_prefix_list(
+                    PrefixListName=f"com.amazonaws.{region}.route53-healthchecks",
+                    MaxEntries=30,
+                    AddressFamily="IPv4",
+                    Entries=[{"Cidr": "15.177.0.0/18", "Description": "Route 53 health checkers (emulator seed)"}],
+                )
+    return data
+
+
+def synthesize(config_file: Path, endpoint: str, outdir: Path) -> None:
+    """`main.py --emulator-endpoint`: the same synth as `make synth`, for the emulator."""
+    command = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "--config",
+        str(config_file),
+        "--outdir",
+        str(outdir),
+        "--emulator-endpoint",
+        endpoint,
+    ]
+    result = subprocess.run(command, cwd=ROOT, timeout=600, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"synth for the emulator failed with exit code {result.returncode}")
+
+
+def drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> dict[str, list[str]]:
+    """Resources a fresh plan wants to change right after apply: (address: actions) per stack."""
+    found: dict[str, list[str]] = {}
+    for name in stacks:
+        folder = outdir / "stacks" / name
+        plan = run(folder, "plan", "-input=false", "-lock=false", "-out=drift.tfplan", env=env, timeout=EMULATOR_TIMEOUT_SECONDS)
+        if plan.returncode != 0:
+            found[name] = [f"plan failed: {plan.stderr.strip().splitlines()[-1:]}"]
+            continue
+        show = run(folder, "show", "-json", "drift.tfplan", env=env, timeout=EMULATOR_TIMEOUT_SECONDS)
+        changes = json.loads(show.stdout).get("resource_changes", []) if show.returncode == 0 else []
+        found[name] = [
+            f"{change['address']}: {'/'.join(change['change']['actions'])}"
+            for change in changes
+            if change["change"]["actions"] not in (["no-op"], ["read"])
+        ]
+        (folder / "drift.tfplan").unlink(missing_ok=True)
+    return found
+
+
+def empty_buckets(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
+    """Before a stack is destroyed, delete every object version and delete marker of its buckets one by one
+    (moto fails DeleteObjects on delete markers, so force_destroy cannot be relied on)."""
+
+    def before(stack: str) -> None:
+        document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
+        providers = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
+        for body in document.get("resource", {}).get("aws_s3_bucket", {}).values():
+            s3 = emulator.client("s3", providers[body.get("provider", "aws")])
+            try:
+                pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=body["bucket"]))
+            except s3.exceptions.NoSuchBucket:
+                continue
+            for page in pages:
+                for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                    s3.delete_object(Bucket=body["bucket"], Key=version["Key"], VersionId=version["VersionId"])
+
+    return before
+
+
+def deploy(config_path: Path, *, stacks: list[str] | None = None, emulator: Emulator | None = None) -> tuple[Session, list[StackRun]]:
+    """Start (or use) an emulator, seed it, synthesize for it, apply the stacks in order; raises on failure."""
+    config = load_config(config_path)
+    SESSION_DIR.mkdir(parents=True, exist_ok=True)
+    if emulator is None:
+        progress("[local] starting moto server on 127.0.0.1 (a free port) ...")
+        emulator = Emulator(account_id=config.account_id, log_file=SESSION_DIR / "moto.log").start(detached=True)
+    session = Session(emulator.port, emulator.pid or 0, config.account_id, str(config_path), str(LOCAL_OUTDIR), secrets.token_hex(32))
+    session.save()
+    progress(f"[local] emulator at {emulator.endpoint} (pid {emulator.pid}); log in {SESSION_DIR / 'moto.log'}")
+    derived = SESSION_DIR / "config.yaml"
+    derived.write_text(yaml.safe_dump(seed(emulator, yaml.safe_load(config_path.read_text())), sort_keys=False))
+    shutil.rmtree(emulator_state_dir(), ignore_errors=True)  # the bootstrap state of an emulator that is gone
+    synthesize(derived, emulator.endpoint, LOCAL_OUTDIR)
+    results = run_in_order(
+        LOCAL_OUTDIR, "apply", stacks=stacks, env=session.terraform_env(), timeout=EMULATOR_TIMEOUT_SECONDS, progress=progress
+    )
+    if not all(result.ok for result in results):
+        raise RuntimeError(f"deploy of {results[-1].stack} failed")
+    return session, results
+
+
+class DrillFailed(RuntimeError):
+    """A drill verification found the emulator in another state than a completed failover leaves."""
+
+
+def verify(condition: bool, message: str) -> None:
+    if not condition:
+        raise DrillFailed(message)
+
+
+def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> list[tuple[str, str, float]]:
+    """Fail the warm standby over in the emulator with the failover function's own code, then verify the result
+    from the emulator's APIs; returns (step, detail, seconds). Raises DrillFailed when a check fails."""
+    config = load_config(SESSION_DIR / "config.yaml", emulator_endpoint=session.emulator().endpoint)
+    if config.warm_standby is None:
+        raise RuntimeError("warm_standby: not configured; the drill fails the warm standby over")
+    emulator = session.emulator()
+    standby = config.warm_standby.standby
+    name = f"{config.name_prefix}-{WARM_STANDBY}-{standby.region}-failover"
+    steps: list[tuple[str, str, float]] = []
+
+    def timed(step: str, action: Callable[[], str]) -> None:
+        started = time.monotonic()
+        detail = action()
+        steps.append((step, detail, time.monotonic() - started))
+        progress(f"[drill] {step:<26} {time.monotonic() - started:7.2f} s  {detail}")
+
+    environment: dict[str, str] = {}
+
+    def read_function() -> str:
+        function = emulator.client("lambda", standby.region).get_function_configuration(FunctionName=name)
+        environment.update(function["Environment"]["Variables"])
+        return f"{name}: {len(environment)} settings from the deployed function"
+
+    timed("read_deployed_function", read_function)
+    progress("[drill] moto reports every Route 53 health check healthy, so the drill starts the failover itself")
+    handler = load_handler("failover")
+    report: dict[str, Any] = {}
+
+    def fail_over() -> str:
+        saved = dict(os.environ)
+        os.environ.update({**environment, **emulator.environment(), "AWS_DEFAULT_REGION": standby.region})
+        try:
+            factory = clients or (lambda service, **kw: emulator.client(service, kw.get("region_name") or standby.region))
+            report.update(handler.handler({"action": "failover", "dry_run": False, "reason": "drill-local"}, None, clients=factory))
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        for step in report["steps"]:
+            progress(f"[drill]   {step['name']:<24} {step['status']:<10} {step['seconds']:7.2f} s  {step['detail']}")
+        return f"{len(report['steps'])} steps, changed={report['changed']}"
+
+    timed("failover_function_code", fail_over)
+    rds, ssm = emulator.client("rds", standby.region), emulator.client("ssm", standby.region)
+
+    def promoted() -> str:
+        db = rds.describe_db_instances(DBInstanceIdentifier=environment["REPLICA_ID"])["DBInstances"][0]
+        verify(not db.get("ReadReplicaSourceDBInstanceIdentifier"), f"{db['DBInstanceIdentifier']} is still a replica")
+        return f"{db['DBInstanceIdentifier']} is a standalone primary ({db['DBInstanceStatus']})"
+
+    def repointed() -> str:
+        value = json.loads(ssm.get_parameter(Name=environment["PARAMETER_NAME"], WithDecryption=True)["Parameter"]["Value"])
+        db = rds.describe_db_instances(DBInstanceIdentifier=environment["REPLICA_ID"])["DBInstances"][0]
+        verify(value["writable"] is True and value["host"] == db["Endpoint"]["Address"], f"parameter is {value}")
+        return f"{environment['PARAMETER_NAME']} -> {value['host']} (writable)"
+
+    def scaled() -> str:
+        wanted = json.loads(environment["ASG_CAPACITY"])
+        groups = emulator.client("autoscaling", standby.region).describe_auto_scaling_groups(AutoScalingGroupNames=list(wanted))
+        actual = {g["AutoScalingGroupName"]: g["DesiredCapacity"] for g in groups["AutoScalingGroups"]}
+        expected = {group: size["desired"] for group, size in wanted.items()}
+        verify(actual == expected, f"desired capacity {actual}, expected {expected}")
+        return ", ".join(f"{group}={count}" for group, count in sorted(actual.items()))
+
+    timed("verify_replica_promoted", promoted)
+    timed("verify_parameter_repointed", repointed)
+    timed("verify_groups_scaled", scaled)
+    return steps
+
+
+def destroy(session: Session) -> list[StackRun]:
+    """Destroy every stack in reverse order (emptying buckets first), then stop the emulator and forget it."""
+    emulator = session.emulator()
+    outdir = Path(session.outdir)
+    try:
+        if not emulator.alive():
+            progress(f"[local] the emulator at {emulator.endpoint} is gone; nothing to destroy")
+            return []
+        deployed = [name for name in deploy_order(outdir) if (outdir / "stacks" / name / ".terraform").is_dir()]
+        return run_in_order(
+            outdir,
+            "destroy",
+            stacks=deployed,
+            env=session.terraform_env(),
+            timeout=EMULATOR_TIMEOUT_SECONDS,
+            before=empty_buckets(emulator, outdir),
+            progress=progress,
+        )
+    finally:
+        stop(session)
+
+
+def emulator_state_dir() -> Path:
+    """Where the synth puts the bootstrap stack's local state for an emulator deployment (stacks.app)."""
+    return LOCAL_OUTDIR.with_name(f"{LOCAL_OUTDIR.name}.state")
+
+
+def stop(session: Session | None) -> None:
+    """Stop the emulator and forget the deployment: its contents vanish with it, and so must its state."""
+    if session is not None:
+        session.emulator().stop()
+        progress(f"[local] emulator (pid {session.pid}) stopped")
+    shutil.rmtree(SESSION_DIR, ignore_errors=True)
+    shutil.rmtree(emulator_state_dir(), ignore_errors=True)
+
+
+def deploy_command(config: Path, stacks: list[str] | None) -> int:
+    """make deploy-local: refuses while a deployment runs; stops the emulator again on any failure."""
+    started = time.monotonic()
+    session = Session.load()
+    if session is not None and session.emulator().alive():
+        progress(f"[local] an emulator deployment is running at {session.emulator().endpoint}: make destroy-local first")
+        return 2
+    stop(session)
+    try:
+        session, results = deploy(config, stacks=stacks)
+    except InputError as error:
+        print(error.render(), file=sys.stderr)
+        stop(Session.load())
+        return 2
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        progress(f"[local] {error}; stopping the emulator")
+        stop(Session.load())
+        return 1
+    progress("[local] checking for drift (a second plan right after apply) ...")
+    for stack, changes in drift(LOCAL_OUTDIR, [r.stack for r in results], session.terraform_env()).items():
+        progress(f"[local]   {stack}: {'no drift' if not changes else f'{len(changes)} resource(s) drift'}")
+        for change in changes:
+            progress(f"[local]     {change}")
+    progress(f"[local] deployed {len(results)} stacks in {time.monotonic() - started:.0f} s; the emulator keeps running")
+    progress("[local] next: make drill-local, then make destroy-local (which stops it)")
+    return 0
+
+
+def session_command(command: str) -> int:
+    """make drill-local, destroy-local and stop-local, on the running deployment."""
+    started = time.monotonic()
+    session = Session.load()
+    if session is None or not session.emulator().alive():
+        progress("[local] no emulator deployment is running: make deploy-local first")
+        stop(session)
+        return 2 if command == "drill" else 0
+    if command == "stop":
+        stop(session)
+        return 0
+    if command == "drill":
+        try:
+            steps = drill(session)
+        except RuntimeError as error:
+            progress(f"[drill] FAILED: {error}")
+            return 1
+        progress(f"[drill] {len(steps)} steps in {sum(seconds for _, _, seconds in steps):.2f} s")
+        return 0
+    results = destroy(session)
+    progress(f"[local] destroyed {sum(r.ok for r in results)} stacks in {time.monotonic() - started:.0f} s; emulator stopped")
+    return 0 if all(result.ok for result in results) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.local", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=["deploy", "drill", "destroy", "stop"])
+    parser.add_argument("--config", default=os.environ.get("HADR_CONFIG") or str(ROOT / "config" / "example.yaml"))
+    parser.add_argument("--stacks", help="deploy: comma-separated stack names (default: every stack)")
+    args = parser.parse_args(argv)
+    if args.command == "deploy":
+        stacks = [name.strip() for name in args.stacks.split(",") if name.strip()] if args.stacks else None
+        return deploy_command(Path(args.config), stacks)
+    return session_command(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
