@@ -116,7 +116,7 @@ def test_state_buckets_log_access_to_a_log_bucket_of_their_region_that_only_s3_l
     for policy in log_policies:
         statement = {s["Sid"]: s for s in json.loads(policy["policy"])["Statement"]}["S3ServerAccessLogs"]
         assert statement["Principal"] == {"Service": "logging.s3.amazonaws.com"} and statement["Action"] == "s3:PutObject"
-        assert statement["Resource"].endswith("-123456789012/*")
+        assert statement["Resource"] == policy["bucket"].replace(".id}", ".arn}") + "/*", "the log bucket itself"
         assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     notifications = synthesized.resources(BOOTSTRAP, "aws_s3_bucket_notification").values()
     assert len(notifications) == 4 and all(n["eventbridge"] is True for n in notifications)

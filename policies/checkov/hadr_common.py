@@ -10,6 +10,8 @@ from checkov.terraform.checks.resource.base_resource_check import BaseResourceCh
 
 #: Where the checks are documented, relative to the repository root (SARIF help).
 GUIDELINE = "policies/checkov/README.md"
+#: Automated backups an RDS instance keeps, at least (primary, and a replica about to be promoted).
+MIN_RETENTION_DAYS = 7
 
 
 def attr(conf: dict[str, Any], name: str) -> Any:

@@ -1,11 +1,9 @@
 """CKV_HADR_3: an RDS read replica is cross-region (its source is an ARN), encrypted with a KMS key of its own
 region, and keeps backups for at least 7 days so it is ready to be promoted."""
 
-from hadr_common import HadrCheck, as_int, attr, result
+from hadr_common import MIN_RETENTION_DAYS, HadrCheck, as_int, attr, result
 
 from checkov.common.models.enums import CheckResult
-
-MIN_RETENTION_DAYS = 7
 
 
 class RdsCrossRegionReplica(HadrCheck):

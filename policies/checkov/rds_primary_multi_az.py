@@ -1,10 +1,8 @@
 """CKV_HADR_2: an RDS primary is Multi-AZ and keeps automated backups for at least 7 days."""
 
-from hadr_common import HadrCheck, as_int, attr, result
+from hadr_common import MIN_RETENTION_DAYS, HadrCheck, as_int, attr, result
 
 from checkov.common.models.enums import CheckResult
-
-MIN_RETENTION_DAYS = 7
 
 
 class RdsPrimaryMultiAz(HadrCheck):
