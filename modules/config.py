@@ -357,7 +357,9 @@ class EmulatorSettings(_Model):
     Every provider and the S3 backend call `endpoint`, and what the emulator cannot create is left out: Route 53
     Resolver DNS Firewall, DynamoDB global-table replicas (one table per region instead), backup selections, the
     Resilience Hub policy, the S3 Multi-Region Access Point, and the TLS-only Deny statements of bucket policies
-    (moto ignores policy conditions, so they would deny everything). CloudFront reads reach the origin group
+    (moto ignores policy conditions, so they would deny everything), and the break-glass instance's own
+    `monitoring` flag (no MonitorInstances; its launch template still asks for it), and CloudFront's own response
+    headers policy (AWS's managed SecurityHeadersPolicy instead). CloudFront reads reach the origin group
     through an ordered "*" behavior instead of the default one. Nothing else changes, so the stacks, their order
     and the state backend are exercised as in AWS.
     """

@@ -428,7 +428,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             associate_public_ip_address=False,
             # Repeated from the template so the hardening is visible on the instance itself (and to scanners).
             iam_instance_profile=profile.name,
-            monitoring=True,
+            monitoring=None if self.emulated else True,  # the emulator has no MonitorInstances; the template asks too
             ebs_optimized=True,
             metadata_options={"http_endpoint": "enabled", "http_tokens": "required", "http_put_response_hop_limit": 1},
             # No root_block_device here: with an SSM-resolved AMI the provider then calls DescribeImages with the
@@ -562,6 +562,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
 #: AWS managed CloudFront policies (IDs are global constants).
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
 ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+MANAGED_SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 FAILOVER_STATUS_CODES = [500, 502, 503, 504]
 #: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group.
 WRITE_PATH = "/api/*"
@@ -620,14 +621,18 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
                 },
             )
 
-        self.security_headers = security_headers_policy(self, "security-headers", name=f"{prefix}-security-headers")
+        # The emulator has no response headers policies: there, AWS's managed SecurityHeadersPolicy stands in.
+        self.security_headers = (
+            None if self.emulated else security_headers_policy(self, "security-headers", name=f"{prefix}-security-headers")
+        )
+        headers_policy_id = MANAGED_SECURITY_HEADERS if self.security_headers is None else self.security_headers.id
         geo = edge.geo_restriction
         behavior = {
             "viewer_protocol_policy": "https-only",
             "cached_methods": ["GET", "HEAD"],
             "cache_policy_id": CACHING_DISABLED,
             "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-            "response_headers_policy_id": self.security_headers.id,
+            "response_headers_policy_id": headers_policy_id,
             "compress": True,
         }
         # The emulator refuses an origin group as the default target: there, an ordered "*" behavior (after the

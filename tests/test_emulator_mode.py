@@ -24,6 +24,7 @@ LEFT_OUT_TYPES = {
     "aws_backup_selection",
     "aws_resiliencehub_resiliency_policy",
     "aws_s3control_multi_region_access_point",
+    "aws_cloudfront_response_headers_policy",
 }
 
 

@@ -21,21 +21,13 @@ CAPACITY = {name: {"min": 2, "desired": 2, "max": 6} for name in GROUPS}
 
 @pytest.fixture
 def promotion_clears_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto 5.2.5 keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica; AWS removes it.
-
-    Make the emulator do what RDS does, and fail loudly once moto does it by itself (then delete this).
-    """
+    """moto keeps the source of a promoted replica; tools.moto_server makes it do what RDS does."""
     from moto.rds.models import RDSBackend
 
-    original = RDSBackend.promote_read_replica
+    from tools.moto_server import promotion_clears_the_source
 
-    def promote(self: Any, db_kwargs: dict[str, Any]) -> Any:
-        database = original(self, db_kwargs)
-        assert database.source_db_instance_identifier is not None, "moto now clears the source itself: remove this fixture"
-        database.source_db_instance_identifier = None
-        return database
-
-    monkeypatch.setattr(RDSBackend, "promote_read_replica", promote)
+    monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)  # undone after the test
+    promotion_clears_the_source()
 
 
 @pytest.fixture

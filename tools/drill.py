@@ -66,12 +66,16 @@ def drill_experiments(config: DeploymentConfig, *, keys: list[str], timeout: int
         raise SystemExit("active_active: not configured; the FIS drill needs it")
     prefix = f"{config.name_prefix}-{ACTIVE_ACTIVE}-"
     fis = boto3.client("fis", region_name="us-east-1", config=CLIENT_CONFIG)
-    templates = {
-        template["tags"]["Name"].removeprefix(prefix): template["id"]
-        for page in fis.get_paginator("list_experiment_templates").paginate()
-        for template in page["experimentTemplates"]
-        if template.get("tags", {}).get("Name", "").startswith(prefix)
-    }
+    templates: dict[str, str] = {}
+    request: dict[str, Any] = {}
+    while True:  # botocore has no paginator for this operation
+        page = fis.list_experiment_templates(**request)
+        for template in page["experimentTemplates"]:
+            if template.get("tags", {}).get("Name", "").startswith(prefix):
+                templates[template["tags"]["Name"].removeprefix(prefix)] = template["id"]
+        if not page.get("nextToken"):
+            break
+        request = {"nextToken": page["nextToken"]}
     chosen = keys or sorted(templates)
     unknown = sorted(set(chosen) - set(templates))
     if unknown:

@@ -1,4 +1,5 @@
-"""A local AWS emulator (moto server) on a free loopback port, stopped when the block ends, also on failure.
+"""A local AWS emulator (moto server, with tools.moto_server's fix-ups) on a free loopback port, stopped when the
+block ends, also on failure.
 
     with Emulator(account_id="123456789012") as emulator:
         emulator.endpoint        # http://127.0.0.1:<port>
@@ -27,6 +28,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+ROOT = Path(__file__).resolve().parent.parent
 #: Credentials the emulator accepts; never real ones.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
 #: moto settings: AWS managed policies exist (the stacks attach some); ACM certificates are issued at once.
@@ -97,7 +99,8 @@ class Emulator:
         log = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115 - the child keeps its own copy
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                [sys.executable, "-m", "tools.moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
+                cwd=ROOT,
                 stdout=log or subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
                 env=env,

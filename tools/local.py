@@ -143,15 +143,32 @@ def drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> dict[str, lis
     return found
 
 
-def empty_buckets(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
-    """Before a stack is destroyed, delete every object version and delete marker of its buckets one by one
-    (moto fails DeleteObjects on delete markers, so force_destroy cannot be relied on)."""
+def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
+    """Before a stack is destroyed: lift the deletion protection of its databases, tables and load balancers (in
+    AWS these safeguards make a destroy fail on purpose), and delete every object version and delete marker of
+    its buckets one by one (moto fails DeleteObjects on delete markers, so force_destroy cannot be relied on)."""
 
     def before(stack: str) -> None:
         document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
-        providers = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
-        for body in document.get("resource", {}).get("aws_s3_bucket", {}).values():
-            s3 = emulator.client("s3", providers[body.get("provider", "aws")])
+        regions = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
+        resources = document.get("resource", {})
+
+        def region(body: dict[str, Any]) -> str:
+            return regions[body.get("provider", "aws")]
+
+        for body in resources.get("aws_db_instance", {}).values():
+            rds = emulator.client("rds", region(body))
+            rds.modify_db_instance(DBInstanceIdentifier=body["identifier"], DeletionProtection=False, ApplyImmediately=True)
+        for body in resources.get("aws_dynamodb_table", {}).values():
+            emulator.client("dynamodb", region(body)).update_table(TableName=body["name"], DeletionProtectionEnabled=False)
+        for body in resources.get("aws_lb", {}).values():
+            elb = emulator.client("elbv2", region(body))
+            for balancer in elb.describe_load_balancers(Names=[body["name"]])["LoadBalancers"]:
+                elb.modify_load_balancer_attributes(
+                    LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}]
+                )
+        for body in resources.get("aws_s3_bucket", {}).values():
+            s3 = emulator.client("s3", region(body))
             try:
                 pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=body["bucket"]))
             except s3.exceptions.NoSuchBucket:
@@ -265,7 +282,8 @@ def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> lis
 
 
 def destroy(session: Session) -> list[StackRun]:
-    """Destroy every stack in reverse order (emptying buckets first), then stop the emulator and forget it."""
+    """Destroy every stack in reverse order (protection lifted and buckets emptied first), then stop the emulator
+    and forget it."""
     emulator = session.emulator()
     outdir = Path(session.outdir)
     try:
@@ -279,7 +297,7 @@ def destroy(session: Session) -> list[StackRun]:
             stacks=deployed,
             env=session.terraform_env(),
             timeout=EMULATOR_TIMEOUT_SECONDS,
-            before=empty_buckets(emulator, outdir),
+            before=prepare_destroy(emulator, outdir),
             progress=progress,
         )
     finally:
