@@ -145,8 +145,9 @@ def drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> dict[str, lis
 
 def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
     """Before a stack is destroyed: lift the deletion protection of its databases, tables and load balancers (in
-    AWS these safeguards make a destroy fail on purpose), and delete every object version and delete marker of
-    its buckets one by one (moto fails DeleteObjects on delete markers, so force_destroy cannot be relied on)."""
+    AWS these safeguards make a destroy fail on purpose), stop its buckets' access logging, and delete every object
+    version and delete marker one by one (moto fails DeleteObjects on delete markers, so force_destroy cannot be
+    relied on)."""
 
     def before(stack: str) -> None:
         document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
@@ -167,15 +168,20 @@ def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
                 elb.modify_load_balancer_attributes(
                     LoadBalancerArn=balancer["LoadBalancerArn"], Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}]
                 )
-        for body in resources.get("aws_s3_bucket", {}).values():
-            s3 = emulator.client("s3", region(body))
+        buckets = [(emulator.client("s3", region(body)), body["bucket"]) for body in resources.get("aws_s3_bucket", {}).values()]
+        for s3, bucket in buckets:  # first stop access logging, or the destroy's own requests refill the log buckets
             try:
-                pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=body["bucket"]))
+                s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+            except s3.exceptions.NoSuchBucket:
+                continue
+        for s3, bucket in buckets:
+            try:
+                pages = list(s3.get_paginator("list_object_versions").paginate(Bucket=bucket))
             except s3.exceptions.NoSuchBucket:
                 continue
             for page in pages:
                 for version in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
-                    s3.delete_object(Bucket=body["bucket"], Key=version["Key"], VersionId=version["VersionId"])
+                    s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
 
     return before
 
