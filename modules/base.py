@@ -32,10 +32,10 @@ class AwsEnv:
         return f"arn:{self.partition}:iam::{self.account_id}:root"
 
 
-#: Provider endpoint keys sent to the emulator in emulator mode: every service the stacks call.
+#: Provider endpoints sent to the emulator in emulator mode: every service the stacks call (binding argument names).
 EMULATED_SERVICES = (
     "acm", "apigateway", "autoscaling", "backup", "cloudfront", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "fis",
-    "iam", "kms", "lambda", "logs", "rds", "resiliencehub", "route53", "route53resolver", "s3", "s3control",
+    "iam", "kms", "lambda_", "logs", "rds", "resiliencehub", "route53", "route53_resolver", "s3", "s3_control",
     "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2",
 )  # fmt: skip
 #: Emulators answer 500 for calls they do not implement; the default retries would look like a hang.
@@ -44,11 +44,8 @@ EMULATOR_MAX_RETRIES = 2
 
 def emulator_provider_settings(endpoint: str) -> dict[str, Any]:
     """AwsProvider arguments that send every call to the emulator at `endpoint`."""
-    endpoints = {("lambda_" if service == "lambda" else service): endpoint for service in EMULATED_SERVICES}
-    endpoints["s3_control"] = endpoints.pop("s3control")
-    endpoints["route53_resolver"] = endpoints.pop("route53resolver")
     return {
-        "endpoints": [AwsProviderEndpoints(**endpoints)],
+        "endpoints": [AwsProviderEndpoints(**dict.fromkeys(EMULATED_SERVICES, endpoint))],
         "s3_use_path_style": True,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": "true",

@@ -68,7 +68,7 @@ MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24
 
 _DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z]{{2,63}}$")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
 _ENV_RE = re.compile(r"^[a-z][a-z0-9-]{0,11}$")
 _TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
@@ -109,7 +109,7 @@ def _domain(value: str) -> str:
 
 def _bucket(value: str) -> str:
     if (
-        not _BUCKET_RE.match(value)
+        not BUCKET_NAME_RE.match(value)
         or ".." in value
         or value.startswith("xn--")
         or value.endswith("-s3alias")

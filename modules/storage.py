@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -31,6 +29,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA
 from constructs import Construct
 
 from modules.base import ANY_PRINCIPAL, RegionalStack, policy_json
+from modules.config import BUCKET_NAME_RE
 from modules.errors import InputError
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
@@ -340,12 +339,9 @@ def server_access_log_statement(bucket_arn: str, account_id: str) -> dict[str, o
     }
 
 
-BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-
-
 def check_bucket_name(scope: Construct, bucket_name: str) -> None:
     """Refuse a name S3 would refuse at apply time (derived names can outgrow 63 characters)."""
-    if not BUCKET_NAME.match(bucket_name):
+    if not BUCKET_NAME_RE.match(bucket_name):
         raise InputError.single(
             f"{scope.node.path}.bucket_name",
             bucket_name,

@@ -36,6 +36,11 @@ def vault_name(config: DeploymentConfig, architecture: str, region: str) -> str:
     return f"{config.name_prefix}-{architecture}-{region}"
 
 
+def failover_function_name(config: DeploymentConfig, region: str) -> str:
+    """The warm standby's failover function in the standby `region` (the stack, the drill tools)."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-{region}-failover"
+
+
 def table_name(config: DeploymentConfig) -> str:
     return f"{config.name_prefix}-items"
 

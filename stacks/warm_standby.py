@@ -52,7 +52,7 @@ from modules.kms import EncryptionKey
 from modules.storage import LogDeliveryBucket, SecureBucket
 from modules.suppressions import suppress
 from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
-from stacks.naming import WARM_STANDBY, app_host, origin_host
+from stacks.naming import WARM_STANDBY, app_host, failover_function_name, origin_host
 
 STORAGE_STACK = f"{WARM_STANDBY}-storage"
 FAILOVER_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "failover"
@@ -452,7 +452,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         self.failover = PrivateFunction(
             self,
             "failover-function",
-            function_name=f"{self.resource_prefix}-failover",
+            function_name=failover_function_name(config, self.env.region),
             source_dir=FAILOVER_SOURCE,
             handler="handler.handler",
             network=None,

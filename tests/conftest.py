@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -36,9 +35,8 @@ class Synthesized:
         return found[0]
 
 
-def load_lambda(function: str) -> ModuleType:
-    """Import lambda/<function>/handler.py as a module."""
-    return load_handler(function)
+#: Import lambda/<function>/handler.py as a module.
+load_lambda = load_handler
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from botocore.config import Config
 
 from modules.config import DeploymentConfig, load_config
 from modules.errors import InputError
-from stacks.naming import ACTIVE_ACTIVE, WARM_STANDBY
+from stacks.naming import ACTIVE_ACTIVE, failover_function_name
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every AWS call is bounded; the failover function itself may run up to 15 minutes.
@@ -31,21 +31,17 @@ CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=960, retries={"max_attem
 FINAL_EXPERIMENT_STATES = ("completed", "stopped", "failed", "cancelled")
 
 
-def failover_function_name(config: DeploymentConfig) -> str:
-    if config.warm_standby is None:
-        raise SystemExit("warm_standby: not configured; the failover drill needs it")
-    return f"{config.name_prefix}-{WARM_STANDBY}-{config.warm_standby.standby.region}-failover"
-
-
-def print_steps(steps: list[dict[str, Any]]) -> None:
-    for step in steps:
-        print(f"  {step['name']:<24} {step['status']:<10} {step['seconds']:>7.2f} s  {step['detail']}")
+def format_step(step: dict[str, Any]) -> str:
+    """One line of a failover report step: name, status, duration, detail."""
+    return f"{step['name']:<24} {step['status']:<10} {step['seconds']:>7.2f} s  {step['detail']}"
 
 
 def drill_failover(config: DeploymentConfig, *, execute: bool, reason: str) -> int:
     """Invoke the failover function (dry run unless `execute`) and print its report."""
-    region = config.warm_standby.standby.region if config.warm_standby else ""
-    name = failover_function_name(config)
+    if config.warm_standby is None:
+        raise SystemExit("warm_standby: not configured; the failover drill needs it")
+    region = config.warm_standby.standby.region
+    name = failover_function_name(config, region)
     payload = {"action": "failover", "dry_run": not execute, "reason": reason}
     print(f"[drill] invoking {name} in {region} ({'EXECUTE' if execute else 'dry run'})", file=sys.stderr, flush=True)
     started = time.monotonic()
@@ -54,7 +50,8 @@ def drill_failover(config: DeploymentConfig, *, execute: bool, reason: str) -> i
     if response.get("FunctionError"):
         print(f"[drill] the function failed: {report.get('errorType')}: {report.get('errorMessage')}", file=sys.stderr)
         return 1
-    print_steps(report.get("steps", []))
+    for step in report.get("steps", []):
+        print(f"  {format_step(step)}")
     failed = [step for step in report.get("steps", []) if step["status"] == "failed"]
     print(f"[drill] {len(report.get('steps', []))} steps, {len(failed)} failed, {time.monotonic() - started:.1f} s", file=sys.stderr)
     return 1 if failed else 0

@@ -16,6 +16,7 @@ Everything talks to loopback only, and every call has a timeout.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import secrets
@@ -32,11 +33,14 @@ import yaml
 
 from modules.config import load_config
 from modules.errors import InputError
-from stacks.naming import WARM_STANDBY
+from stacks.naming import failover_function_name
 from tools.deploy import StackRun, deploy_order, run_in_order
+from tools.drill import format_step
 from tools.emulator import Emulator
 from tools.handlers import load_handler
-from tools.terraform import ROOT, run, terraform_env
+from tools.plan import terraform_plan
+from tools.plan_report import action_of
+from tools.terraform import ROOT, terraform_env
 
 SESSION_DIR = ROOT / ".state" / "emulator"
 SESSION_FILE = SESSION_DIR / "session.json"
@@ -81,7 +85,7 @@ def seed(emulator: Emulator, data: dict[str, Any]) -> dict[str, Any]:
     zone created for the parent domain of the names that use it. Prefix lists: moto has CloudFront's but not the
     Route 53 health checkers' list, which the warm standby's security groups reference.
     """
-    data = json.loads(json.dumps(data))
+    data = copy.deepcopy(data)
     route53 = emulator.client("route53", "us-east-1")
     zones: dict[str, str] = {}
     for key in ("active_active", "warm_standby"):
@@ -124,22 +128,17 @@ def synthesize(config_file: Path, endpoint: str, outdir: Path) -> None:
 
 
 def drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> dict[str, list[str]]:
-    """Resources a fresh plan wants to change right after apply: (address: actions) per stack."""
+    """Resources a fresh plan wants to change right after apply: "address: action" per stack (tools.plan's plan)."""
     found: dict[str, list[str]] = {}
     for name in stacks:
-        folder = outdir / "stacks" / name
-        plan = run(folder, "plan", "-input=false", "-lock=false", "-out=drift.tfplan", env=env, timeout=EMULATOR_TIMEOUT_SECONDS)
-        if plan.returncode != 0:
-            found[name] = [f"plan failed: {plan.stderr.strip().splitlines()[-1:]}"]
+        plan_file = SESSION_DIR / f"drift-{name}.json"
+        error = terraform_plan(outdir / "stacks" / name, plan_file, offline=False, lock=False, env=env)
+        if error is not None:
+            found[name] = [f"plan failed: {error.splitlines()[-1:]}"]
             continue
-        show = run(folder, "show", "-json", "drift.tfplan", env=env, timeout=EMULATOR_TIMEOUT_SECONDS)
-        changes = json.loads(show.stdout).get("resource_changes", []) if show.returncode == 0 else []
-        found[name] = [
-            f"{change['address']}: {'/'.join(change['change']['actions'])}"
-            for change in changes
-            if change["change"]["actions"] not in (["no-op"], ["read"])
-        ]
-        (folder / "drift.tfplan").unlink(missing_ok=True)
+        changes = json.loads(plan_file.read_text()).get("resource_changes", [])
+        actions = {change["address"]: action_of(change["change"]["actions"]) for change in changes}
+        found[name] = [f"{address}: {action}" for address, action in actions.items() if action is not None]
     return found
 
 
@@ -225,7 +224,7 @@ def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> lis
         raise RuntimeError("warm_standby: not configured; the drill fails the warm standby over")
     emulator = session.emulator()
     standby = config.warm_standby.standby
-    name = f"{config.name_prefix}-{WARM_STANDBY}-{standby.region}-failover"
+    name = failover_function_name(config, standby.region)
     steps: list[tuple[str, str, float]] = []
 
     def timed(step: str, action: Callable[[], str]) -> None:
@@ -256,7 +255,7 @@ def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> lis
             os.environ.clear()
             os.environ.update(saved)
         for step in report["steps"]:
-            progress(f"[drill]   {step['name']:<24} {step['status']:<10} {step['seconds']:7.2f} s  {step['detail']}")
+            progress(f"[drill]   {format_step(step)}")
         return f"{len(report['steps'])} steps, changed={report['changed']}"
 
     timed("failover_function_code", fail_over)
