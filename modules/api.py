@@ -105,6 +105,22 @@ class RegionalRestApi(Construct):
         logging: ApiGatewayLogging | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self._validate(domain_names, alias_records, public_paths, throttling_rate_limit, throttling_burst_limit)
+        methods = self._methods(name, function, authorization, public_paths)
+        self._stage(
+            name=name, methods=methods, stage_name=stage_name, log_key=log_key, log_retention_days=log_retention_days, logging=logging
+        )
+        self._settings(execution_logging_level, throttling_rate_limit, throttling_burst_limit)
+        self._domains(domain_names, alias_records, hosted_zone_id)
+
+    def _validate(
+        self,
+        domain_names: Sequence[str],
+        alias_records: Sequence[str],
+        public_paths: Sequence[str],
+        throttling_rate_limit: float,
+        throttling_burst_limit: int,
+    ) -> None:
         problems: list[Problem] = []
         if not domain_names:
             problems.append(Problem(f"{self.node.path}.domain_names", [], "expected at least one domain name"))
@@ -129,6 +145,10 @@ class RegionalRestApi(Construct):
         if problems:
             raise InputError(problems)
 
+    def _methods(
+        self, name: str, function: PrivateFunction, authorization: Authorization, public_paths: Sequence[str]
+    ) -> list[ApiGatewayMethod | ApiGatewayIntegration]:
+        """The API, its proxy routes (and the public GET paths), each with a Lambda proxy integration."""
         self.rest_api = ApiGatewayRestApi(
             self,
             "api",
@@ -147,7 +167,7 @@ class RegionalRestApi(Construct):
         )
         routes = [("root", self.rest_api.root_resource_id, "ANY", authorization), ("proxy", proxy.id, "ANY", authorization)]
         routes += [(label, resource_id, "GET", "NONE") for label, resource_id in self._public_resources(public_paths)]
-        methods = []
+        methods: list[ApiGatewayMethod | ApiGatewayIntegration] = []
         for label, resource_id, http_method, method_authorization in routes:
             method = ApiGatewayMethod(
                 self,
@@ -186,6 +206,19 @@ class RegionalRestApi(Construct):
             principal="apigateway.amazonaws.com",
             source_arn=f"{self.rest_api.execution_arn}/*/*",
         )
+        return methods
+
+    def _stage(
+        self,
+        *,
+        name: str,
+        methods: list[ApiGatewayMethod | ApiGatewayIntegration],
+        stage_name: str,
+        log_key: EncryptionKey,
+        log_retention_days: int,
+        logging: ApiGatewayLogging | None,
+    ) -> None:
+        """A deployment redeployed when the routes change, and the stage with X-Ray and KMS-encrypted access logs."""
         deployment = ApiGatewayDeployment(
             self,
             "deployment",
@@ -214,6 +247,8 @@ class RegionalRestApi(Construct):
             "CKV2_AWS_51",
             "a stage client certificate authenticates API Gateway to HTTP backends; the only backend is Lambda, invoked via IAM",
         )
+
+    def _settings(self, execution_logging_level: str, throttling_rate_limit: float, throttling_burst_limit: int) -> None:
         settings = ApiGatewayMethodSettings(
             self,
             "settings",
@@ -230,6 +265,8 @@ class RegionalRestApi(Construct):
         )
         suppress(settings, "CKV_AWS_225", NO_CACHE_REASON)
 
+    def _domains(self, domain_names: Sequence[str], alias_records: Sequence[str], hosted_zone_id: str) -> None:
+        """One certificate for every custom domain, a base path mapping per domain, and the alias records."""
         self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=domain_names, hosted_zone_id=hosted_zone_id)
         self.domains: dict[str, ApiGatewayDomainName] = {}
         for index, domain in enumerate(domain_names):

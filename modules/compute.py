@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
 from cdktf_cdktf_provider_aws.lb_listener_rule import LbListenerRule, LbListenerRuleAction, LbListenerRuleCondition
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
@@ -38,6 +39,14 @@ class TierSize:
     min_size: int
     desired_capacity: int
     max_size: int
+
+
+@dataclass(frozen=True)
+class DnsAlias:
+    """An A record `name` in the hosted zone `zone_id` that aliases the load balancer."""
+
+    zone_id: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,7 @@ class LoadBalancedTier(Construct):
     With `origin_verification`, only requests that carry the header are forwarded, plus GET of the health path
     (health checkers cannot add headers); everything else gets 403. An internet-facing ALB needs `web_acl_arn`
     (associated here) or `origin_verification` (the web ACL then guards the CDN in front of it).
+    Default: no DNS record; `dns_alias` adds an A alias record that evaluates the ALB's target health.
     """
 
     def __init__(
@@ -113,6 +123,7 @@ class LoadBalancedTier(Construct):
         user_data: str | None = None,
         access_logs: LogDeliveryBucket | None = None,
         web_acl_arn: str | None = None,
+        dns_alias: DnsAlias | None = None,
     ) -> None:
         super().__init__(scope, id)
         problems: list[Problem] = []
@@ -129,7 +140,51 @@ class LoadBalancedTier(Construct):
         if problems:
             raise InputError(problems)
         self.name = name
+        self._load_balancer(
+            network=network,
+            alb_tier=alb_tier,
+            internet_facing=internet_facing,
+            alb_security_group_ids=alb_security_group_ids,
+            access_logs=access_logs,
+            web_acl_arn=web_acl_arn,
+            origin_verification=origin_verification,
+        )
+        self._target_group(network, instance_port, health_check_path, internet_facing)
+        self._listeners(certificate_arn, origin_verification, health_check_path, internet_facing)
+        self._group(
+            network=network,
+            instance_tier=instance_tier,
+            size=size,
+            key=key,
+            instance_role=instance_role,
+            instance_security_group_id=instance_security_group_id,
+            instance_port=instance_port,
+            health_check_path=health_check_path,
+            user_data=user_data,
+        )
+        self._scaling(cpu_target_percent, requests_per_target)
+        if dns_alias is not None:
+            Route53Record(
+                self,
+                "alias",
+                zone_id=dns_alias.zone_id,
+                name=dns_alias.name,
+                type="A",
+                alias={"name": self.alb_dns_name, "zone_id": self.alb_zone_id, "evaluate_target_health": True},
+            )
 
+    def _load_balancer(
+        self,
+        *,
+        network: Network,
+        alb_tier: str,
+        internet_facing: bool,
+        alb_security_group_ids: Sequence[str],
+        access_logs: LogDeliveryBucket | None,
+        web_acl_arn: str | None,
+        origin_verification: OriginVerification | None,
+    ) -> None:
+        name = self.name
         self.load_balancer = Lb(
             self,
             "alb",
@@ -154,6 +209,9 @@ class LoadBalancedTier(Construct):
                 "CKV2_AWS_28",
                 "WAF runs on the CDN in front: this ALB forwards only requests with its origin-verify header (else 403)",
             )
+
+    def _target_group(self, network: Network, instance_port: int, health_check_path: str, internet_facing: bool) -> None:
+        name = self.name
         self.target_group = LbTargetGroup(
             self,
             "targets",
@@ -181,6 +239,12 @@ class LoadBalancedTier(Construct):
                 "CKV_AWS_378",
                 "TLS 1.2+ ends at the ALB; targets in private subnets take HTTP from the ALB's security group only",
             )
+
+    def _listeners(
+        self, certificate_arn: str, origin_verification: OriginVerification | None, health_check_path: str, internet_facing: bool
+    ) -> None:
+        """HTTPS (TLS 1.2+): forward, or 403 unless the origin header (or a health check GET) matches; HTTP redirects."""
+        name = self.name
         forward = LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)
         deny = LbListenerDefaultAction(
             type="fixed-response", fixed_response={"content_type": "text/plain", "message_body": "Forbidden", "status_code": "403"}
@@ -236,6 +300,20 @@ class LoadBalancedTier(Construct):
                 tags={"Name": f"{name}-http-redirect"},
             )
 
+    def _group(
+        self,
+        *,
+        network: Network,
+        instance_tier: str,
+        size: TierSize,
+        key: EncryptionKey,
+        instance_role: ServiceRole,
+        instance_security_group_id: str,
+        instance_port: int,
+        health_check_path: str,
+        user_data: str | None,
+    ) -> None:
+        name = self.name
         profile = IamInstanceProfile(self, "profile", name=name, role=instance_role.role_name, tags={"Name": name})
         self.launch_template = hardened_launch_template(
             self,
@@ -264,6 +342,10 @@ class LoadBalancedTier(Construct):
             # Scaling (and a failover) move the desired capacity; Terraform must not pull it back.
             lifecycle={"ignore_changes": ["desired_capacity"]},
         )
+
+    def _scaling(self, cpu_target_percent: float, requests_per_target: int) -> None:
+        """Target tracking on average CPU and on requests per target."""
+        name = self.name
         AutoscalingPolicy(
             self,
             "cpu-target",

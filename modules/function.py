@@ -91,31 +91,15 @@ class PrivateFunction(Construct):
         outside_vpc_reason: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        problems: list[Problem] = []
-        path = self.node.path
-        if not 128 <= memory_mb <= 10240:
-            problems.append(Problem(f"{path}.memory_mb", memory_mb, "expected 128 to 10240"))
-        if not 1 <= timeout_seconds <= 900:
-            problems.append(Problem(f"{path}.timeout_seconds", timeout_seconds, "expected 1 to 900"))
-        if reserved_concurrency < 1:
-            problems.append(Problem(f"{path}.reserved_concurrency", reserved_concurrency, "expected at least 1"))
-        if network is not None and subnet_tier is None:
-            problems.append(
-                Problem(f"{path}.subnet_tier", None, f"expected one of the tiers of {network.name}: {', '.join(network.subnets)}")
-            )
-        if network is not None and network.endpoint_security_group is None:
-            problems.append(
-                Problem(f"{path}.network", network.name, "expected a network with interface endpoints (the function has no other way out)")
-            )
-        if network is None and not outside_vpc_reason:
-            problems.append(
-                Problem(f"{path}.outside_vpc_reason", outside_vpc_reason, "expected why a function without a network needs no VPC")
-            )
-        if problems:
-            raise InputError(problems)
-        env = RegionalStack.of(self).env
+        self._validate(
+            network=network,
+            subnet_tier=subnet_tier,
+            memory_mb=memory_mb,
+            timeout_seconds=timeout_seconds,
+            reserved_concurrency=reserved_concurrency,
+            outside_vpc_reason=outside_vpc_reason,
+        )
         self.function_name = function_name
-
         self.log_group = encrypted_log_group(self, "logs", name=f"/aws/lambda/{function_name}", key=key, retention_days=log_retention_days)
         self.dead_letter_queue = SqsQueue(
             self,
@@ -127,55 +111,7 @@ class PrivateFunction(Construct):
             tags={"Name": f"{function_name}-dlq"},
         )
         self.security_group = None if network is None else self._security_group(function_name, network)
-        log_arn = env.arn("logs", f"log-group:/aws/lambda/{function_name}")
-        network_statements = (
-            []
-            if network is None
-            else [
-                {
-                    "Sid": "NetworkInterfacesInThisVpc",
-                    "Effect": "Allow",
-                    "Action": [
-                        "ec2:CreateNetworkInterface",
-                        "ec2:DeleteNetworkInterface",
-                        "ec2:AssignPrivateIpAddresses",
-                        "ec2:UnassignPrivateIpAddresses",
-                    ],
-                    "Resource": "*",  # ENI ARNs are unknown until created; restricted to this VPC below
-                    "Condition": {"ArnEqualsIfExists": {"ec2:Vpc": env.arn("ec2", f"vpc/{network.vpc_id}")}},
-                },
-                {"Sid": "DescribeNetworkInterfaces", "Effect": "Allow", "Action": ["ec2:DescribeNetworkInterfaces"], "Resource": "*"},
-            ]
-        )
-        self.role = ServiceRole(
-            self,
-            "role",
-            name=f"{function_name}-function",
-            service="lambda.amazonaws.com",
-            statements=[
-                {
-                    "Sid": "OwnLogs",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": [f"{log_arn}:*"],
-                },
-                {
-                    "Sid": "Traces",
-                    "Effect": "Allow",
-                    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                    "Resource": "*",  # X-Ray has no resource-level permissions for these actions
-                },
-                *network_statements,
-                {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]},
-                {
-                    "Sid": "EncryptDeadLettersAndLogs",
-                    "Effect": "Allow",
-                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
-                    "Resource": [key.key_arn],
-                },
-                *statements,
-            ],
-        )
+        self.role = self._role(function_name, network, key, statements)
         asset = TerraformAsset(self, "code", path=str(package_source(source_dir)), type=AssetType.ARCHIVE)
         vpc_config = (
             None
@@ -208,6 +144,94 @@ class PrivateFunction(Construct):
             suppress(self.function, "CKV_AWS_272", UNSIGNED_REASON)
         if network is None:
             suppress(self.function, "CKV_AWS_117", outside_vpc_reason or "")
+
+    def _validate(
+        self,
+        *,
+        network: Network | None,
+        subnet_tier: str | None,
+        memory_mb: int,
+        timeout_seconds: int,
+        reserved_concurrency: int,
+        outside_vpc_reason: str | None,
+    ) -> None:
+        problems: list[Problem] = []
+        path = self.node.path
+        if not 128 <= memory_mb <= 10240:
+            problems.append(Problem(f"{path}.memory_mb", memory_mb, "expected 128 to 10240"))
+        if not 1 <= timeout_seconds <= 900:
+            problems.append(Problem(f"{path}.timeout_seconds", timeout_seconds, "expected 1 to 900"))
+        if reserved_concurrency < 1:
+            problems.append(Problem(f"{path}.reserved_concurrency", reserved_concurrency, "expected at least 1"))
+        if network is not None and subnet_tier is None:
+            problems.append(
+                Problem(f"{path}.subnet_tier", None, f"expected one of the tiers of {network.name}: {', '.join(network.subnets)}")
+            )
+        if network is not None and network.endpoint_security_group is None:
+            problems.append(
+                Problem(f"{path}.network", network.name, "expected a network with interface endpoints (the function has no other way out)")
+            )
+        if network is None and not outside_vpc_reason:
+            problems.append(
+                Problem(f"{path}.outside_vpc_reason", outside_vpc_reason, "expected why a function without a network needs no VPC")
+            )
+        if problems:
+            raise InputError(problems)
+
+    def _role(
+        self, function_name: str, network: Network | None, key: EncryptionKey, statements: Sequence[Mapping[str, Any]]
+    ) -> ServiceRole:
+        """Its own logs and traces, its ENIs (in a VPC), its dead letters and key, and `statements`."""
+        env = RegionalStack.of(self).env
+        log_arn = env.arn("logs", f"log-group:/aws/lambda/{function_name}")
+        network_statements = (
+            []
+            if network is None
+            else [
+                {
+                    "Sid": "NetworkInterfacesInThisVpc",
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:AssignPrivateIpAddresses",
+                        "ec2:UnassignPrivateIpAddresses",
+                    ],
+                    "Resource": "*",  # ENI ARNs are unknown until created; restricted to this VPC below
+                    "Condition": {"ArnEqualsIfExists": {"ec2:Vpc": env.arn("ec2", f"vpc/{network.vpc_id}")}},
+                },
+                {"Sid": "DescribeNetworkInterfaces", "Effect": "Allow", "Action": ["ec2:DescribeNetworkInterfaces"], "Resource": "*"},
+            ]
+        )
+        return ServiceRole(
+            self,
+            "role",
+            name=f"{function_name}-function",
+            service="lambda.amazonaws.com",
+            statements=[
+                {
+                    "Sid": "OwnLogs",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": [f"{log_arn}:*"],
+                },
+                {
+                    "Sid": "Traces",
+                    "Effect": "Allow",
+                    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                    "Resource": "*",  # X-Ray has no resource-level permissions for these actions
+                },
+                *network_statements,
+                {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]},
+                {
+                    "Sid": "EncryptDeadLettersAndLogs",
+                    "Effect": "Allow",
+                    "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                    "Resource": [key.key_arn],
+                },
+                *statements,
+            ],
+        )
 
     def _security_group(self, function_name: str, network: Network) -> SecurityGroup:
         """No ingress; HTTPS out to the interface endpoints and the gateway endpoints only."""

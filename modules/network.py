@@ -168,8 +168,6 @@ class Network(Construct):
         dns_firewall: DnsFirewall | None = None,
     ) -> None:
         super().__init__(scope, id)
-        stack = RegionalStack.of(self)
-        env = stack.env
         self._validate(
             cidr=cidr,
             az_count=az_count,
@@ -193,6 +191,22 @@ class Network(Construct):
         )
         DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id, tags={"Name": f"{name}-default-deny-all"})
 
+        self.availability_zones = self._zones(availability_zones, az_count)
+        self._subnets()
+        self._public_routes(nat_gateways)
+        self._private_routes()
+        self._network_acls()
+        self.flow_log_group = self._flow_logs(log_key, flow_log_retention_days)
+
+        self._gateway_endpoints(gateway_endpoints)
+        self._interface_endpoints(interface_endpoints, endpoint_tier)
+        self.firewall_rule_group: Route53ResolverFirewallRuleGroup | None = None
+        if dns_firewall is not None:
+            self._dns_firewall(dns_firewall)
+
+    def _zones(self, availability_zones: Sequence[str] | None, az_count: int) -> list[str]:
+        """The zones given, else the first `az_count` of the region's a-f zones (looked up at plan time)."""
+        env = RegionalStack.of(self).env
         if availability_zones is None:
             zones_lookup = DataAwsAvailabilityZones(
                 self,
@@ -204,10 +218,12 @@ class Network(Construct):
                     DataAwsAvailabilityZonesFilter(name="zone-name", values=[f"{env.region}{letter}" for letter in "abcdef"]),
                 ],
             )
-            self.availability_zones = [Fn.element(zones_lookup.names, index) for index in range(az_count)]
-        else:
-            self.availability_zones = list(availability_zones)
+            return [Fn.element(zones_lookup.names, index) for index in range(az_count)]
+        return list(availability_zones)
 
+    def _subnets(self) -> None:
+        """One subnet per tier and zone, each /{tier size} from subnet_cidr; never a public IP on launch."""
+        name, cidr = self.name, self.cidr
         self.subnets: dict[str, list[Subnet]] = {}
         for tier_index, tier in enumerate(self.tiers):
             self.subnets[tier.name] = [
@@ -223,6 +239,9 @@ class Network(Construct):
                 for az_index, zone in enumerate(self.availability_zones)
             ]
 
+    def _public_routes(self, nat_gateways: int) -> None:
+        """Internet gateway, the public tier's route table, and NAT gateways in the first `nat_gateways` zones."""
+        name = self.name
         self.internet_gateway: InternetGateway | None = None
         self.nat_gateways: list[NatGateway] = []
         self.route_tables: list[RouteTable] = []
@@ -252,6 +271,9 @@ class Network(Construct):
                     )
                 )
 
+    def _private_routes(self) -> None:
+        """Route tables per tier and AZ; private tiers reach the internet through their zone's NAT gateway."""
+        name = self.name
         # Route tables per tier and AZ, so one AZ's routing never depends on another AZ's NAT gateway by accident.
         for tier in self.tiers:
             if tier.kind == "public":
@@ -268,9 +290,9 @@ class Network(Construct):
                         nat_gateway_id=self.nat_gateways[az_index % len(self.nat_gateways)].id,
                     )
 
-        self._network_acls()
-        self.flow_log_group = self._flow_logs(log_key, flow_log_retention_days)
-
+    def _gateway_endpoints(self, gateway_endpoints: Sequence[str]) -> None:
+        """Gateway endpoints on every route table, usable by this account's principals only."""
+        name, env = self.name, RegionalStack.of(self).env
         self.gateway_endpoints: dict[str, VpcEndpoint] = {}
         for service in gateway_endpoints:
             self.gateway_endpoints[service] = VpcEndpoint(
@@ -295,6 +317,9 @@ class Network(Construct):
                 tags={"Name": f"{name}-{service}"},
             )
 
+    def _interface_endpoints(self, interface_endpoints: Sequence[str], endpoint_tier: str | None) -> None:
+        """Interface endpoints with private DNS in `endpoint_tier`, reached on HTTPS from inside the VPC only."""
+        name, cidr, env = self.name, self.cidr, RegionalStack.of(self).env
         self.endpoint_security_group: SecurityGroup | None = None
         self.interface_endpoints: dict[str, VpcEndpoint] = {}
         if interface_endpoints:
@@ -330,10 +355,6 @@ class Network(Construct):
                     security_group_ids=[self.endpoint_security_group.id],
                     tags={"Name": f"{name}-{service}"},
                 )
-
-        self.firewall_rule_group: Route53ResolverFirewallRuleGroup | None = None
-        if dns_firewall is not None:
-            self._dns_firewall(dns_firewall)
 
     # --- attributes for composition ---
 

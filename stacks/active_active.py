@@ -10,16 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from cdktf import TerraformOutput
-from cdktf_cdktf_provider_aws.resiliencehub_resiliency_policy import ResiliencehubResiliencyPolicy
 from constructs import Construct
 
 from modules.alarms import metric_alarm
 from modules.api import ApiGatewayLogging, RegionalRestApi
 from modules.base import RegionalStack
-from modules.config import ActiveActive, DeploymentConfig, RecoveryObjective, RegionSettings
+from modules.config import ActiveActive, DeploymentConfig, RegionSettings
 from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
 from modules.kms import EncryptionKey
+from modules.resilience import resiliency_policy
 from stacks.active_active_drills import ActiveActiveDrills
 from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import ACTIVE_ACTIVE, DATA_STACK, regional_host, table_key_alias, table_name
@@ -183,23 +183,20 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
         )
 
 
-def _duration(seconds: int) -> str:
-    return f"{seconds}s"
-
-
-def _objective(objective: RecoveryObjective) -> dict[str, str]:
-    return {"rto": _duration(objective.rto_seconds), "rpo": _duration(objective.rpo_seconds)}
-
-
 class ActiveActiveGlobalStack(GlobalFoundationStack):
     """Health checks and weighted records (from the foundation), the Resilience Hub policy, and the DR drills."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: ActiveActive) -> None:
         super().__init__(scope, config=config, architecture=ACTIVE_ACTIVE, arch=arch)
-        self.resiliency_policy: ResiliencehubResiliencyPolicy | None = None
         if not self.emulated:  # the emulator creates the policy but cannot delete it
-            self.resiliency_policy = self._resiliency_policy(config, arch)
-            TerraformOutput(self, "resiliency_policy_arn", value=self.resiliency_policy.arn)
+            policy = resiliency_policy(
+                self,
+                "resiliency-policy",
+                name=f"{config.name_prefix}-{ACTIVE_ACTIVE}",
+                description=f"{config.name_prefix} active/active: RTO/RPO per failure domain",
+                policy=arch.resilience_policy,
+            )
+            TerraformOutput(self, "resiliency_policy_arn", value=policy.arn)
         self.drills = ActiveActiveDrills(
             self,
             "drills",
@@ -208,22 +205,4 @@ class ActiveActiveGlobalStack(GlobalFoundationStack):
             health_checks=self.health_checks,
             table_name=table_name(config),
             table_key_alias=table_key_alias(config),
-        )
-
-    def _resiliency_policy(self, config: DeploymentConfig, arch: ActiveActive) -> ResiliencehubResiliencyPolicy:
-        policy = arch.resilience_policy
-        return ResiliencehubResiliencyPolicy(
-            self,
-            "resiliency-policy",
-            name=f"{config.name_prefix}-{ACTIVE_ACTIVE}",
-            description=f"{config.name_prefix} active/active: RTO/RPO per failure domain",
-            tier=policy.tier,
-            data_location_constraint="AnyLocation",
-            policy={
-                "region": _objective(policy.region),
-                "az": _objective(policy.az),
-                "hardware": _objective(policy.hardware),
-                "software_attribute": _objective(policy.software),
-            },
-            tags={"Name": f"{config.name_prefix}-{ACTIVE_ACTIVE}"},
         )

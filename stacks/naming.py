@@ -53,3 +53,22 @@ def table_key_alias(config: DeploymentConfig) -> str:
 def active_active_stacks(arch: ActiveActive) -> list[str]:
     """The active/active stacks in deploy order."""
     return [DATA_STACK, *(regional_stack_name(ACTIVE_ACTIVE, r.region) for r in arch.regions), global_stack_name(ACTIVE_ACTIVE)]
+
+
+def database_identifier(config: DeploymentConfig, *, replica: bool) -> str:
+    """The warm standby's RDS instance: the primary, or its cross-region replica in the standby region."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-db" + ("-replica" if replica else "")
+
+
+def database_parameter(config: DeploymentConfig) -> str:
+    """SSM parameter the app tier reads to find its writer (host, port, secret, writable)."""
+    return f"/{config.name_prefix}/{WARM_STANDBY}/database"
+
+
+def assets_bucket(config: DeploymentConfig, region: str) -> str:
+    return f"{config.name_prefix}-ws-assets-{region}-{config.account_id}"
+
+
+def access_point_name(config: DeploymentConfig) -> str:
+    """The warm standby's S3 Multi-Region Access Point; its buckets' keys share this alias."""
+    return f"{config.name_prefix}-ws-assets"

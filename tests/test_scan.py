@@ -127,3 +127,28 @@ def test_the_example_scans_clean_with_every_skip_explained(
     summary = step_summary.read_text()
     assert "| stack | passed | failed | skipped |" in summary and "Suppressed at the resource, with reasons" in summary
     assert len(project_check_ids()) == 12
+
+
+def test_a_file_checkov_cannot_parse_is_an_error_not_a_clean_scan(tmp_path: Path) -> None:
+    outdir = stack_with(tmp_path, "s", [])
+    _, errors = apply([{"results": {}, "summary": {"parsing_errors": 1}}], outdir)
+    assert errors == ["checkov could not parse 1 file(s): nothing in them was checked (run checkov on the stack for the reason)"]
+
+
+def test_moved_blocks_are_hidden_from_checkov_and_line_numbers_map_back(tmp_path: Path) -> None:
+    """GIVEN a stack with moved blocks (which checkov 3.3 cannot parse) WHEN the stacks are scanned THEN the bucket
+    is checked, and its failure points at its line in the synthesized file."""
+    from tools.scan import run_checkov_on_stacks
+
+    document = {
+        "moved": [{"from": "aws_s3_bucket.old", "to": "aws_s3_bucket.logs"}],
+        "resource": {"aws_s3_bucket": {"logs": {"bucket": "b"}}},
+    }
+    (tmp_path / "stacks" / "s").mkdir(parents=True)
+    text = json.dumps(document, indent=2)
+    (tmp_path / "stacks" / "s" / "cdk.tf.json").write_text(text)
+    results = run_checkov_on_stacks(tmp_path)
+    assert all(report.get("summary", {}).get("parsing_errors", 0) == 0 for report in results)
+    failed = [check for report in results for check in report["results"]["failed_checks"] if check["check_id"] == "CKV_AWS_18"]
+    (check,) = failed
+    assert check["file_line_range"][0] == text.splitlines().index('    "aws_s3_bucket": {') + 2  # the "logs" line

@@ -62,7 +62,8 @@ def test_security_groups_form_a_chain_and_nothing_else_is_open(synthesized: Synt
 
 def test_launch_templates_require_imdsv2_encrypt_volumes_and_have_no_ssh_key(synthesized: Synthesized) -> None:
     for stack in (PRIMARY, STANDBY):
-        templates = [t for t in synthesized.resources(stack, "aws_launch_template").values() if "/template" in t["//"]["metadata"]["path"]]
+        tiers = ("/web/template", "/app/template")
+        templates = [t for t in synthesized.resources(stack, "aws_launch_template").values() if t["//"]["metadata"]["path"].endswith(tiers)]
         assert len(templates) == 2
         for template in templates:
             assert template["metadata_options"]["http_tokens"] == "required"
@@ -151,13 +152,14 @@ def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(syn
     (parameter,) = synthesized.resources(STANDBY, "aws_ssm_parameter").values()
     assert parameter["name"] == "/hadr-prod/warm-standby/database" and parameter["lifecycle"] == {"ignore_changes": ["value"]}
     assert (
-        parameter["value"] == '${jsonencode({"host" = aws_db_instance.db.address, "port" = aws_db_instance.db.port, "writable" = false})}'
+        parameter["value"] == '${jsonencode({"host" = aws_db_instance.database_instance_D7FC2283.address, '
+        '"port" = aws_db_instance.database_instance_D7FC2283.port, "writable" = false})}'
     )
 
 
 def test_break_glass_instance_is_stopped_hardened_and_ssm_only(synthesized: Synthesized) -> None:
     (instance,) = synthesized.resources(PRIMARY, "aws_instance").values()
-    template = synthesized.one(PRIMARY, "aws_launch_template", "/break-glass-template")
+    template = synthesized.one(PRIMARY, "aws_launch_template", "break-glass/template")
     assert instance["launch_template"] == {"id": ref("aws_launch_template", template), "version": "$Latest"} and "ami" not in instance
     assert template["metadata_options"]["http_tokens"] == "required" and template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
     assert instance["associate_public_ip_address"] is False and "key_name" not in instance and "key_name" not in template
@@ -314,7 +316,7 @@ def test_primary_health_issues_are_forwarded_to_the_standby_bus(synthesized: Syn
     }
     (target,) = synthesized.resources(PRIMARY, "aws_cloudwatch_event_target").values()
     assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
-    policy = json.loads(synthesized.one(PRIMARY, "aws_iam_role_policy", "forward-health-role/policy")["policy"])
+    policy = json.loads(synthesized.one(PRIMARY, "aws_iam_role_policy", "forward-health/role/policy")["policy"])
     assert policy["Statement"][0]["Action"] == ["events:PutEvents"] and policy["Statement"][0]["Resource"] == [target["arn"]]
 
 

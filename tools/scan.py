@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,11 @@ def apply(results: list[dict[str, Any]], outdir: Path, expected_checks: list[str
     used: set[tuple[str, str, str]] = set()
     ran: set[str] = set()
     for report in results:
+        unparsed = report.get("summary", {}).get("parsing_errors", 0)
+        if unparsed:
+            errors.append(
+                f"checkov could not parse {unparsed} file(s): nothing in them was checked (run checkov on the stack for the reason)"
+            )
         checks = report.get("results", {})
         ran.update(check["check_id"] for kind in ("passed_checks", "failed_checks") for check in checks.get(kind, []))
         for check in checks.get("passed_checks", []):
@@ -166,6 +172,46 @@ def summary_markdown(reports: dict[str, StackReport], errors: list[str], seconds
     return "\n".join(lines) + "\n"
 
 
+def without_moved_blocks(text: str) -> tuple[str, int, int]:
+    """The stack file's text without its top-level `moved` blocks, the line (1-based) they started on and their
+    line count; other lines are kept byte for byte, so checkov's line numbers map back by that offset."""
+    lines = text.splitlines(keepends=True)
+    start = next((index for index, line in enumerate(lines) if line.startswith('  "moved": [')), None)
+    if start is None:
+        return text, 0, 0
+    end = next(index for index in range(start, len(lines)) if lines[index].rstrip() in ("  ],", "  ]"))
+    kept = lines[:start] + lines[end + 1 :]
+    if lines[end].rstrip() == "  ]":  # it was the last key: the key before it loses its comma
+        kept[start - 1] = kept[start - 1].rstrip().removesuffix(",") + "\n"
+    return "".join(kept), start + 1, end - start + 1
+
+
+def run_checkov_on_stacks(outdir: Path) -> list[dict[str, Any]]:
+    """checkov on every stack of `outdir`, reading copies without `moved` blocks.
+
+    checkov 3.3's terraform_json parser fails on a file with `moved` blocks (it expects every top-level block to be
+    an object) and then checks nothing in it. Moved blocks carry no resource settings; the line numbers of the
+    results are shifted back to the synthesized file.
+    """
+    with tempfile.TemporaryDirectory(prefix="scan-") as workdir:
+        offsets: dict[str, tuple[int, int]] = {}
+        for stack_file in sorted((outdir / "stacks").glob("*/cdk.tf.json")):
+            text, start, count = without_moved_blocks(stack_file.read_text())
+            offsets[stack_file.parent.name] = (start, count)
+            target = Path(workdir) / "stacks" / stack_file.parent.name / "cdk.tf.json"
+            target.parent.mkdir(parents=True)
+            target.write_text(text)
+        results = run_checkov(Path(workdir))
+    for report in results:
+        for kind in ("passed_checks", "failed_checks", "skipped_checks"):
+            for check in report.get("results", {}).get(kind, []):
+                start, count = offsets.get(_stack_of(check), (0, 0))
+                check["file_line_range"] = [
+                    line + count if count and line >= start else line for line in check.get("file_line_range") or []
+                ]
+    return results
+
+
 def run_checkov(target: Path, policies: Path = POLICIES) -> list[dict[str, Any]]:
     """checkov's JSON reports for every Terraform JSON file under `target`, AWS checks plus the project's."""
     command = [sys.executable, "-m", "checkov.main", "-d", str(target), "--framework", "terraform_json", "--skip-download"]
@@ -188,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     started = time.monotonic()
     print("[scan] checkov over every stack (offline) ...", file=sys.stderr, flush=True)
-    reports, errors = apply(run_checkov(outdir), outdir, project_check_ids())
+    reports, errors = apply(run_checkov_on_stacks(outdir), outdir, project_check_ids())
     Path(args.sarif or outdir / "checkov.sarif").write_text(json.dumps(sarif(reports), indent=1))
     print(f"{'stack':<32} {'passed':>6} {'failed':>6} {'skipped':>7}")
     for stack, report in sorted(reports.items()):

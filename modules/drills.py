@@ -1,0 +1,145 @@
+"""Drill building blocks: SSM Automation runbook documents and FIS experiments that run them.
+
+Rules these builders encode:
+- An Automation document has schemaVersion 0.3 and runs as the role passed in `AutomationAssumeRole`
+  (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-authoring-runbooks.html).
+- FIS runs a document through `aws:ssm:start-automation-execution`, whose `maxDuration` is at most 12 hours
+  (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#ssm-actions-reference); an
+  experiment needs at least one stop condition to stop itself (ours: a CloudWatch alarm).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cdktf_cdktf_provider_aws.fis_experiment_template import (
+    FisExperimentTemplate,
+    FisExperimentTemplateAction,
+    FisExperimentTemplateActionParameter,
+    FisExperimentTemplateStopCondition,
+)
+from cdktf_cdktf_provider_aws.ssm_document import SsmDocument
+from constructs import Construct
+
+from modules.errors import InputError
+
+Parameters = Mapping[str, Mapping[str, str]]
+Step = Mapping[str, Any]
+#: What the builders return, for callers that keep them (attributes: `arn`, `name`; `id`).
+RunbookDocument = SsmDocument
+Experiment = FisExperimentTemplate
+
+
+def parameter(description: str, default: str | None = None) -> dict[str, str]:
+    """A String document parameter; without a default it is required."""
+    found = {"type": "String", "description": description}
+    if default is not None:
+        found["default"] = default
+    return found
+
+
+def payload(*names: str) -> dict[str, str]:
+    """Script input that passes the named document parameters through ({{ Name }})."""
+    return {name: f"{{{{ {name} }}}}" for name in names}
+
+
+def runbook_content(description: str, parameters: Parameters, steps: Sequence[Step]) -> str:
+    """An Automation document (schema 0.3) that runs as {{ AutomationAssumeRole }}."""
+    return json.dumps(
+        {
+            "schemaVersion": "0.3",
+            "description": description,
+            "assumeRole": "{{ AutomationAssumeRole }}",
+            "parameters": {"AutomationAssumeRole": parameter("Role the automation runs as"), **parameters},
+            "mainSteps": list(steps),
+        },
+        indent=1,
+    )
+
+
+def fault_then_revert(name: str, fault: Step, revert: Step) -> list[dict[str, Any]]:
+    """Inject, hold for {{ Duration }}, revert; a cancelled or failed hold still reverts."""
+    return [
+        {**fault, "name": f"inject{name}", "onFailure": f"step:revert{name}", "onCancel": f"step:revert{name}"},
+        {
+            "name": "hold",
+            "action": "aws:sleep",
+            "inputs": {"Duration": "{{ Duration }}"},
+            "onFailure": f"step:revert{name}",
+            "onCancel": f"step:revert{name}",
+        },
+        {**revert, "name": f"revert{name}", "isEnd": True},
+    ]
+
+
+def runbook_document(
+    scope: Construct, id: str, *, name: str, description: str, parameters: Parameters, steps: Sequence[Step]
+) -> RunbookDocument:
+    """An Automation document named `name` in the scope's region."""
+    if not steps:
+        raise InputError.single(f"{scope.node.path}/{id}.steps", [], "expected at least one step")
+    return SsmDocument(
+        scope,
+        id,
+        name=name,
+        document_type="Automation",
+        document_format="JSON",
+        content=runbook_content(description, parameters, steps),
+        tags={"Name": name},
+    )
+
+
+@dataclass(frozen=True)
+class AutomationRun:
+    """One experiment action: run `document` with `parameters` (the automation role is added)."""
+
+    name: str
+    document: RunbookDocument
+    parameters: Mapping[str, str] = field(default_factory=dict)
+
+
+#: FIS allows an SSM automation action at most PT12H; our runbooks finish well inside two hours.
+MAX_AUTOMATION_DURATION = "PT2H"
+
+
+def automation_experiment(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    role_arn: str,
+    automation_role_arn: str,
+    runs: Sequence[AutomationRun],
+    stop_alarm_arn: str,
+) -> Experiment:
+    """An FIS experiment that runs `runs` one after another as `automation_role_arn`, stopping on `stop_alarm_arn`."""
+    if not runs:
+        raise InputError.single(f"{scope.node.path}/{id}.runs", [], "expected at least one automation run")
+    actions = [
+        FisExperimentTemplateAction(
+            name=run.name,
+            action_id="aws:ssm:start-automation-execution",
+            parameter=[
+                FisExperimentTemplateActionParameter(key="documentArn", value=run.document.arn),
+                FisExperimentTemplateActionParameter(
+                    key="documentParameters", value=json.dumps({"AutomationAssumeRole": automation_role_arn, **run.parameters})
+                ),
+                FisExperimentTemplateActionParameter(key="maxDuration", value=MAX_AUTOMATION_DURATION),
+            ],
+            start_after=[runs[index - 1].name] if index else None,
+        )
+        for index, run in enumerate(runs)
+    ]
+    return FisExperimentTemplate(
+        scope,
+        id,
+        description=description,
+        role_arn=role_arn,
+        action=actions,
+        stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=stop_alarm_arn)],
+        tags={"Name": name},
+    )

@@ -1,0 +1,122 @@
+"""The components the architectures are composed of: layering rules, and each new construct's input checks."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modules.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_FUNCTION_LINES = 82  # "about 80": signature and docstring included
+
+
+def test_stacks_only_compose_modules() -> None:
+    """No file in stacks/ imports the provider bindings: every resource comes from a module."""
+    offenders = [path.name for path in (ROOT / "stacks").glob("*.py") if "cdktf_cdktf_provider_aws" in path.read_text()]
+    assert offenders == []
+
+
+def test_no_function_in_modules_or_stacks_is_longer_than_about_80_lines() -> None:
+    long = []
+    for path in [*(ROOT / "modules").glob("*.py"), *(ROOT / "stacks").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                long.append(f"{path.name}:{node.lineno} {node.name}")
+    assert long == []
+
+
+def test_modules_never_import_stacks() -> None:
+    offenders = [
+        path.name for path in (ROOT / "modules").glob("*.py") if "from stacks" in path.read_text() or "import stacks" in path.read_text()
+    ]
+    assert offenders == []
+
+
+def test_security_group_chain_refuses_links_to_strangers(scratch_stack: Any) -> None:
+    from modules.security_groups import Egress, Link, SecurityGroupChain
+
+    with pytest.raises(InputError) as caught:
+        SecurityGroupChain(
+            scratch_stack(),
+            "chain",
+            name="c",
+            vpc_id="vpc-1",
+            members=("app", "db"),
+            links=[Link("web", "db", 5432), Link("app", "db", 70000)],
+            egress=[Egress("app", "s3", security_group_id="sg-1", prefix_list_id="pl-1")],
+        )
+    assert [line.split("/", 1)[1] for line in str(caught.value).splitlines()] == [
+        "chain.links[0]: got 'web'; expected a member: one of ['app', 'db']",
+        "chain.links[1].port: got 70000; expected a TCP port from 1 to 65535",
+        "chain.egress[0]: got 's3'; expected exactly one of security_group_id, prefix_list_id",
+    ]
+
+
+def test_security_group_chain_opens_exactly_its_links(scratch_stack: Any) -> None:
+    from modules.moves import logical_id
+    from modules.security_groups import Link, SecurityGroupChain
+    from tests.conftest import synth_json
+
+    stack = scratch_stack()
+    chain = SecurityGroupChain(stack, "chain", name="c", vpc_id="vpc-1", members=("app", "db"), links=[Link("app", "db", 5432)])
+    resources = synth_json(stack)["resource"]
+    (ingress,) = resources["aws_vpc_security_group_ingress_rule"].values()
+    (egress,) = resources["aws_vpc_security_group_egress_rule"].values()
+    assert (ingress["from_port"], ingress["to_port"], ingress["ip_protocol"]) == (5432, 5432, "tcp")
+    assert ingress["referenced_security_group_id"] == f"${{aws_security_group.{logical_id(['chain', 'sg-app'])}.id}}"
+    assert egress["referenced_security_group_id"] == f"${{aws_security_group.{logical_id(['chain', 'sg-db'])}.id}}"
+    with pytest.raises(InputError, match=r"/chain.member: got 'web'; expected one of \['app', 'db'\]"):
+        chain.group_id("web")
+
+
+def test_event_rule_names_follow_eventbridge(scratch_stack: Any) -> None:
+    from modules.events import EventForwarding
+
+    with pytest.raises(InputError, match=r"/forward.name: got '.{65}'; expected 1 to 64 characters of letters, digits, '.', '-', '_'"):
+        EventForwarding(scratch_stack(), "forward", name="x" * 65, pattern={"source": ["aws.health"]}, target_region="us-west-2")
+
+
+def test_multi_region_bucket_needs_two_sites_and_a_valid_access_point_name(scratch_stack: Any) -> None:
+    from modules.multi_region_bucket import BucketSite, MultiRegionBucket
+
+    site = BucketSite("primary", "bucket-a-123", "logs-a-123")
+    with pytest.raises(InputError, match=r"/assets.sites: got \['primary'\]; expected two sites with distinct labels"):
+        MultiRegionBucket(scratch_stack(), "assets", name="assets", sites=[site])
+    with pytest.raises(InputError, match=r"/assets.name: got 'Assets_1'; expected 3 to 50 lowercase letters, digits or hyphens"):
+        MultiRegionBucket(scratch_stack(), "assets", name="Assets_1", sites=[site, BucketSite("standby", "b", "l")])
+
+
+def test_database_needs_two_availability_zones(scratch_stack: Any) -> None:
+    from modules.config import DatabaseSettings
+    from modules.database import PostgresDatabase
+    from modules.kms import EncryptionKey
+
+    stack = scratch_stack()
+    key = EncryptionKey(stack, "key", alias="k", description="k")
+    with pytest.raises(InputError, match=r"/db.subnet_ids: got \['subnet-1'\]; expected subnets in at least 2 AZs \(Multi-AZ\)"):
+        PostgresDatabase(
+            stack,
+            "db",
+            identifier="orders",
+            settings=DatabaseSettings(),
+            subnet_ids=["subnet-1"],
+            security_group_id="sg-1",
+            key=key,
+            name_prefix="orders",
+            monitoring_role_name="orders-monitoring",
+            writer_parameter_name="/orders/db",
+        )
+
+
+def test_drill_builders_refuse_empty_documents_and_experiments(scratch_stack: Any) -> None:
+    from modules.drills import automation_experiment, runbook_document
+
+    stack = scratch_stack()
+    with pytest.raises(InputError, match=r"/doc.steps: got \[\]; expected at least one step"):
+        runbook_document(stack, "doc", name="d", description="d", parameters={}, steps=[])
+    with pytest.raises(InputError, match=r"/exp.runs: got \[\]; expected at least one automation run"):
+        automation_experiment(stack, "exp", name="e", description="e", role_arn="r", automation_role_arn="a", runs=[], stop_alarm_arn="s")
