@@ -12,6 +12,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from modules.config import DeploymentConfig, StateSettings
+from modules.moves import logical_id
 
 
 @dataclass(frozen=True)
@@ -180,3 +181,15 @@ def assume_role_policy(service: str, *, source_account: str | None = None) -> st
     if source_account:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
     return policy_json([statement])
+
+
+def ephemeral_resource(scope: Construct, id: str, kind: str, arguments: Mapping[str, Any]) -> str:
+    """Declare a Terraform ephemeral resource (never stored in state or plan) in `scope`'s stack; returns its address
+    (`ephemeral.<kind>.<name>`) for use in write-only arguments. cdktf 0.21 has no classes for ephemeral resources,
+    so the block is written as a stack override; Terraform 1.10+ reads it.
+    """
+    stack = TerraformStack.of(scope)
+    depth = len(stack.node.scopes)
+    name = logical_id([*(part.node.id for part in scope.node.scopes[depth:]), id])
+    stack.add_override(f"ephemeral.{kind}.{name}", dict(arguments))
+    return f"ephemeral.{kind}.{name}"

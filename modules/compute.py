@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.autoscaling_group import AutoscalingGroup, AutoscalingGroupTag
 from cdktf_cdktf_provider_aws.autoscaling_policy import AutoscalingPolicy
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_service_linked_role import IamServiceLinkedRole
 from cdktf_cdktf_provider_aws.launch_template import LaunchTemplate, LaunchTemplateBlockDeviceMappings, LaunchTemplateTagSpecifications
 from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.lb_listener import LbListener, LbListenerDefaultAction
@@ -97,6 +99,8 @@ class LoadBalancedTier(Construct):
     (health checkers cannot add headers); everything else gets 403. An internet-facing ALB needs `web_acl_arn`
     (associated here) or `origin_verification` (the web ACL then guards the CDN in front of it).
     Default: no DNS record; `dns_alias` adds an A alias record that evaluates the ALB's target health.
+    Default: the account's AWSServiceRoleForAutoScaling launches the instances; `service_linked_role_arn` names
+    another (one that `key`'s policy lets use the key: see `auto_scaling_service_role`).
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class LoadBalancedTier(Construct):
         access_logs: LogDeliveryBucket | None = None,
         web_acl_arn: str | None = None,
         dns_alias: DnsAlias | None = None,
+        service_linked_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         problems: list[Problem] = []
@@ -140,6 +145,7 @@ class LoadBalancedTier(Construct):
         if problems:
             raise InputError(problems)
         self.name = name
+        self.service_linked_role_arn = service_linked_role_arn
         self._load_balancer(
             network=network,
             alb_tier=alb_tier,
@@ -334,6 +340,7 @@ class LoadBalancedTier(Construct):
             desired_capacity=size.desired_capacity,
             max_size=size.max_size,
             health_check_type="ELB",
+            service_linked_role_arn=self.service_linked_role_arn,
             health_check_grace_period=300,
             target_group_arns=[self.target_group.arn],
             launch_template={"id": self.launch_template.id, "version": "$Latest"},
@@ -433,6 +440,52 @@ def hardened_launch_template(
         ],
         tags={"Name": name},
     )
+
+
+#: IAM role names are at most 64 characters; a service-linked role's is its prefix, "_" and the custom suffix.
+AUTO_SCALING_ROLE_PREFIX = "AWSServiceRoleForAutoScaling_"
+
+
+def auto_scaling_service_role(scope: Construct, id: str, *, suffix: str) -> IamServiceLinkedRole:
+    """An EC2 Auto Scaling service-linked role of our own (`AWSServiceRoleForAutoScaling_<suffix>`).
+
+    A key policy may name only principals that exist: creating this role in the stack, before the key, lets the
+    volume key grant it use on a fresh account, where the default role does not exist until the first group does
+    (https://docs.aws.amazon.com/autoscaling/ec2/userguide/autoscaling-service-linked-role.html). Role names are
+    unique per account, so the suffix names the region too.
+    """
+    if len(AUTO_SCALING_ROLE_PREFIX + suffix) > 64 or not re.fullmatch(r"[\w+=,.@-]+", suffix):
+        raise InputError.single(
+            f"{scope.node.path}/{id}.suffix", suffix, f"expected at most {64 - len(AUTO_SCALING_ROLE_PREFIX)} of letters, digits, +=,.@_-"
+        )
+    return IamServiceLinkedRole(
+        scope,
+        id,
+        aws_service_name="autoscaling.amazonaws.com",
+        custom_suffix=suffix,
+        description="EC2 Auto Scaling with our volume key",
+        tags={"Name": AUTO_SCALING_ROLE_PREFIX + suffix},
+    )
+
+
+def amazon_linux_buckets(region: str) -> list[str]:
+    """AWS-owned buckets an Amazon Linux 2023 instance in `region` reads through an S3 gateway endpoint.
+
+    dnf: the repository mirror list of AL2023 (`/etc/yum.repos.d/amazonlinux.repo`) is
+    `https://al2023-repos-<region>-de612dc2.s3.dualstack.<region>.amazonaws.com/...`. SSM Agent and Patch Manager:
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/ssm-agent-minimum-s3-permissions.html. CloudWatch
+    agent packages: `amazoncloudwatch-agent-<region>`.
+    """
+    return [
+        f"al2023-repos-{region}-de612dc2",
+        f"amazon-ssm-{region}",
+        f"amazon-ssm-packages-{region}",
+        f"{region}-birdwatcher-prod",
+        f"aws-ssm-distributor-file-{region}",
+        f"aws-ssm-document-attachments-{region}",
+        f"patch-baseline-snapshot-{region}",
+        f"amazoncloudwatch-agent-{region}",
+    ]
 
 
 def instance_role(scope: Construct, id: str, *, name: str, statements: Sequence[dict] = ()) -> ServiceRole:

@@ -13,24 +13,104 @@ Rules from the RDS User Guide this construct encodes:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.db_instance import DbInstance
 from cdktf_cdktf_provider_aws.db_parameter_group import DbParameterGroup, DbParameterGroupParameter
 from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret, SecretsmanagerSecretReplica
+from cdktf_cdktf_provider_aws.secretsmanager_secret_rotation import SecretsmanagerSecretRotation
+from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
-from modules.base import RegionalStack
+from modules.base import RegionalStack, ephemeral_resource
 from modules.config import DatabaseSettings
 from modules.errors import InputError
+from modules.function import PrivateFunction
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
+from modules.suppressions import suppress
 
 POSTGRES_PORT = 5432
 #: Server parameters of every instance: TLS only, connections and slow statements logged.
 SERVER_PARAMETERS: Mapping[str, str] = {"rds.force_ssl": "1", "log_connections": "1", "log_min_duration_statement": "1000"}
+
+
+#: Characters RDS does not take in a master password ("/", "@", '"', space); the backslash and "'" complicate shells.
+#: https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBInstance.html (MasterUserPassword)
+PASSWORD_EXCLUDED = "/@\" '\\"  # noqa: S105 - characters left out of passwords, not a password
+#: PostgreSQL master passwords are 8 to 128 printable ASCII characters (same page).
+PASSWORD_LENGTH = 40
+
+
+class MasterSecret(Construct):
+    """The database's master credentials in a Secrets Manager secret we own: encrypted with `key`, replicated by
+    Secrets Manager to each region of `replica_keys` (a read-only copy there, promotable with
+    StopReplicationToReplica in a regional outage), and seeded once with a random password that never enters the
+    Terraform state (an ephemeral GetRandomPassword written through a write-only argument).
+
+    A read replica cannot be created from an instance whose password RDS manages (RDS User Guide,
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations),
+    so this secret replaces `manage_master_user_password`. Rotation: `MasterPasswordRotation` in the writer's region.
+    Replicas: https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html.
+    Default: a 7-day recovery window on deletion.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        key: EncryptionKey,
+        replica_keys: Mapping[str, EncryptionKey],
+        username: str = "app_admin",
+    ) -> None:
+        super().__init__(scope, id)
+        here = RegionalStack.of(self).env_for(key.provider).region
+        if here in replica_keys:
+            raise InputError.single(f"{self.node.path}.replica_keys", sorted(replica_keys), f"expected regions other than {here}")
+        self.name = name
+        password = ephemeral_resource(
+            self,
+            "password",
+            "aws_secretsmanager_random_password",
+            {"password_length": PASSWORD_LENGTH, "exclude_characters": PASSWORD_EXCLUDED, "require_each_included_type": True},
+        )
+        self.secret = SecretsmanagerSecret(
+            self,
+            "secret",
+            name=name,
+            description=f"Master credentials of the database (replicated to {', '.join(sorted(replica_keys))})",
+            kms_key_id=key.key_arn,
+            recovery_window_in_days=7,
+            replica=[SecretsmanagerSecretReplica(region=region, kms_key_id=replica.key_arn) for region, replica in replica_keys.items()],
+            tags={"Name": name},
+            provider=key.provider,
+        )
+        suppress(
+            self.secret,
+            "CKV2_AWS_57",
+            "rotated by MasterPasswordRotation next to the database, in the writer's regional stack (checkov sees one stack)",
+        )
+        SecretsmanagerSecretVersion(
+            self,
+            "initial",
+            secret_id=self.secret.id,
+            secret_string_wo=f'${{jsonencode({{"username" = "{username}", "password" = {password}.random_password}})}}',
+            secret_string_wo_version=1,
+            provider=key.provider,
+        )
+
+
+def master_password_from(scope: Construct, secret_name: str) -> str:
+    """A write-only expression for the master password held in the secret `secret_name` (read, never stored)."""
+    version = ephemeral_resource(scope, "master-secret", "aws_secretsmanager_secret_version", {"secret_id": secret_name})
+    return f"${{jsondecode({version}.secret_string).password}}"
 
 
 def postgres_family(engine_version: str) -> str:
@@ -42,10 +122,11 @@ class PostgresDatabase(Construct):
     """A PostgreSQL instance, Multi-AZ, encrypted with `key`, TLS only, with its subnet group (`<name_prefix>-db`),
     parameter group (`<name_prefix>-postgres<major>`),
     enhanced-monitoring role and a SecureString parameter `writer_parameter_name` holding
-    {host, port, writable, secret_arn} for the app tier.
+    {host, port, writable, secret_id} for the app tier.
 
-    Default: a primary (RDS keeps the master password in Secrets Manager under `key`). With `replicate_source_arn`
-    it is a read replica of that instance (same settings, no credentials of its own; `writable` false).
+    Default: a primary whose master password is read (ephemerally, never stored) from the secret
+    `master_secret_name` (see `MasterSecret`). With `replicate_source_arn` it is a read replica of that instance
+    (same settings; it takes its source's credentials, so the secret's replica in its region still applies).
     Default: deletion protection, a final snapshot, IAM authentication, Performance Insights (7 days), 60 s
     enhanced monitoring, PostgreSQL and upgrade logs to CloudWatch, minor-version upgrades.
     The parameter's value belongs to the failover once written: Terraform ignores later changes to it.
@@ -64,12 +145,15 @@ class PostgresDatabase(Construct):
         name_prefix: str,
         monitoring_role_name: str,
         writer_parameter_name: str,
+        master_secret_name: str,
         replicate_source_arn: str | None = None,
         master_username: str = "app_admin",
     ) -> None:
         super().__init__(scope, id)
+        self._identifier = identifier
         if len(subnet_ids) < 2:
             raise InputError.single(f"{self.node.path}.subnet_ids", subnet_ids, "expected subnets in at least 2 AZs (Multi-AZ)")
+        self.master_secret_name = master_secret_name
         self.is_replica = replicate_source_arn is not None
         common = self._instance_settings(
             identifier=identifier,
@@ -80,8 +164,13 @@ class PostgresDatabase(Construct):
             name_prefix=name_prefix,
             monitoring_role_name=monitoring_role_name,
         )
-        secret_arn = self._instance(common, settings, key, replicate_source_arn, master_username)
-        writer = {"host": self.instance.address, "port": self.instance.port, "writable": not self.is_replica, "secret_arn": secret_arn}
+        self._instance(common, settings, replicate_source_arn, master_username)
+        writer = {
+            "host": self.instance.address,
+            "port": self.instance.port,
+            "writable": not self.is_replica,
+            "secret_id": master_secret_name,
+        }
         self.writer_parameter = SsmParameter(
             self,
             "writer-parameter",
@@ -160,10 +249,8 @@ class PostgresDatabase(Construct):
         }
         return common
 
-    def _instance(
-        self, common: dict[str, Any], settings: DatabaseSettings, key: EncryptionKey, replicate_source_arn: str | None, master_username: str
-    ) -> str | None:
-        """The instance: a primary with an RDS-managed master secret, or a replica; returns the secret's ARN (None)."""
+    def _instance(self, common: dict[str, Any], settings: DatabaseSettings, replicate_source_arn: str | None, master_username: str) -> None:
+        """The instance: a primary whose master password comes from `master_secret_name`, or a replica of its source."""
         if replicate_source_arn is None:
             self.instance = DbInstance(
                 self,
@@ -174,17 +261,14 @@ class PostgresDatabase(Construct):
                 max_allocated_storage=settings.allocated_storage_gb * 4,
                 storage_type="gp3",
                 username=master_username,
-                manage_master_user_password=True,
-                master_user_secret_kms_key_id=key.key_arn,
+                password_wo=master_password_from(self, self.master_secret_name),
+                password_wo_version=1,
                 backup_window="03:00-04:00",
                 maintenance_window="sun:04:30-sun:05:30",
                 **common,
             )
-            secret_arn: str | None = self.instance.master_user_secret.get(0).secret_arn
         else:
             self.instance = DbInstance(self, "instance", replicate_source_db=replicate_source_arn, **common)
-            secret_arn = None
-        return secret_arn
 
     @property
     def arn(self) -> str:
@@ -195,5 +279,118 @@ class PostgresDatabase(Construct):
         return self.instance.identifier
 
     @property
+    def instance_identifier(self) -> str:
+        """The identifier as a plain string (known at synth time), for environments and ARNs."""
+        return self._identifier
+
+    @property
     def writer_parameter_arn(self) -> str:
         return self.writer_parameter.arn
+
+
+class MasterPasswordRotation(Construct):
+    """A rotation function (lambda/rotate_master: a new password through RDS's ModifyDBInstance, so no route to the
+    database is needed) that Secrets Manager may invoke, and the rotation schedule of `secret_name`.
+
+    Default: rotate every 30 days; `schedule_days=None` deploys the function only (a replica's region: a replica
+    secret cannot rotate; the failover turns rotation on there once it has promoted the secret). The emulator has
+    no rotation schedule (moto would run the function in a container).
+    Rotation functions: https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda.html
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function_name: str,
+        source_dir: Path,
+        secret_name: str,
+        secret_key_alias: str,
+        database: PostgresDatabase,
+        key: EncryptionKey,
+        log_retention_days: int,
+        schedule_days: int | None = 30,
+    ) -> None:
+        super().__init__(scope, id)
+        if schedule_days is not None and not 1 <= schedule_days <= 1000:
+            raise InputError.single(f"{self.node.path}.schedule_days", schedule_days, "expected 1 to 1000 days (Secrets Manager's range)")
+        stack = RegionalStack.of(self)
+        env = stack.env
+        secret_arn = env.arn("secretsmanager", f"secret:{secret_name}-??????")
+        self.function = PrivateFunction(
+            self,
+            "function",
+            function_name=function_name,
+            source_dir=source_dir,
+            handler="handler.handler",
+            network=None,
+            outside_vpc_reason="rotation control plane: calls only the Secrets Manager and RDS APIs, never the database",
+            key=key,
+            timeout_seconds=60,
+            reserved_concurrency=1,
+            log_retention_days=log_retention_days,
+            environment={
+                "DB_INSTANCE_ID": database.instance_identifier,
+                "PASSWORD_LENGTH": str(PASSWORD_LENGTH),
+                "EXCLUDE_CHARACTERS": PASSWORD_EXCLUDED,
+            },
+            statements=[
+                {
+                    "Sid": "RotateTheMasterSecret",
+                    "Effect": "Allow",
+                    "Action": [
+                        "secretsmanager:DescribeSecret",
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:PutSecretValue",
+                        "secretsmanager:UpdateSecretVersionStage",
+                    ],
+                    "Resource": [secret_arn],
+                },
+                {
+                    "Sid": "NewPasswords",
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetRandomPassword"],
+                    "Resource": "*",  # GetRandomPassword has no resource
+                },
+                {
+                    "Sid": "SetThePassword",
+                    "Effect": "Allow",
+                    "Action": ["rds:ModifyDBInstance", "rds:DescribeDBInstances"],
+                    "Resource": [database.arn],
+                },
+                secret_key_statement("SecretKeyThroughSecretsManager", env.region, env.arn("kms", "key/*"), secret_key_alias, write=True),
+            ],
+        )
+        LambdaPermission(
+            self,
+            "secrets-manager-invokes",
+            statement_id="AllowSecretsManager",
+            action="lambda:InvokeFunction",
+            function_name=self.function.function.function_name,
+            principal="secretsmanager.amazonaws.com",
+            source_account=env.account_id,
+        )
+        if schedule_days is not None and not stack.emulated:
+            SecretsmanagerSecretRotation(
+                self,
+                "schedule",
+                secret_id=secret_name,
+                rotation_lambda_arn=self.function.function_arn,
+                rotation_rules={"automatically_after_days": schedule_days},
+                rotate_immediately=False,
+            )
+
+
+def secret_key_statement(sid: str, region: str, keys: str, alias: str, *, write: bool = False) -> dict[str, Any]:
+    """Use of the secret's key (matched by alias) through Secrets Manager in `region` only."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:DescribeKey", *(["kms:GenerateDataKey"] if write else [])],
+        "Resource": [keys],
+        "Condition": {
+            "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{alias}"},
+            "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"},
+        },
+    }

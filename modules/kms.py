@@ -23,6 +23,9 @@ class EncryptionKey(Construct):
     Default: only the account's IAM policies may use it; `allow_cloudwatch_logs` lets this region's log groups
     encrypt with it; `service_principals` (e.g. "sns.amazonaws.com") may use it from this account only.
     Default: 30-day deletion window; `multi_region=False`; the stack's own region unless `provider` says otherwise.
+    `volume_launch_roles` (service-linked role ARNs, e.g. EC2 Auto Scaling's) may use the key for EBS volumes and
+    create grants for AWS resources, as EC2 Auto Scaling requires to launch from a template that encrypts with it
+    (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html).
     """
 
     def __init__(
@@ -36,6 +39,7 @@ class EncryptionKey(Construct):
         service_principals: Sequence[str] = (),
         deletion_window_in_days: int = 30,
         multi_region: bool = False,
+        volume_launch_roles: Sequence[str] = (),
         provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -74,6 +78,8 @@ class EncryptionKey(Construct):
                     "Condition": {"StringEquals": {"aws:SourceAccount": env.account_id}},
                 }
             )
+        if volume_launch_roles:
+            statements += volume_launch_statements(list(volume_launch_roles))
         self.alias_name = f"alias/{alias}"
         self.key = KmsKey(
             self,
@@ -96,6 +102,27 @@ class EncryptionKey(Construct):
     @property
     def key_id(self) -> str:
         return self.key.key_id
+
+
+def volume_launch_statements(role_arns: list[str]) -> list[dict[str, Any]]:
+    """Key policy statements that let `role_arns` launch instances whose EBS volumes this key encrypts."""
+    return [
+        {
+            "Sid": "AutoScalingUsesTheKeyForVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": role_arns},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "AutoScalingAttachesVolumes",
+            "Effect": "Allow",
+            "Principal": {"AWS": role_arns},
+            "Action": ["kms:CreateGrant"],
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
+        },
+    ]
 
 
 def encrypted_log_group(scope: Construct, id: str, *, name: str, key: EncryptionKey, retention_days: int) -> CloudwatchLogGroup:

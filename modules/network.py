@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from cdktf import Fn
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -131,6 +131,16 @@ def nacl_entries(kind: TierKind, vpc_cidr: str, ingress_ports: Sequence[int] = (
     return rules
 
 
+#: Interface endpoint services that are not regional: their name has no region in it.
+GLOBAL_INTERFACE_SERVICES = ("s3-global.accesspoint",)
+
+
+def interface_service_name(region: str, service: str) -> str:
+    """`com.amazonaws.<region>.<service>`, or `com.amazonaws.<service>` for a global one such as the S3
+    Multi-Region Access Points' (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointsPrivateLink.html)."""
+    return f"com.amazonaws.{service}" if service in GLOBAL_INTERFACE_SERVICES else f"com.amazonaws.{region}.{service}"
+
+
 def subnet_cidr(vpc_cidr: str, tier_index: int, az_index: int) -> str:
     """Deterministic subnet range: /N+4 blocks, `_SLOTS_PER_TIER` per tier in tier order."""
     network = ipaddress.IPv4Network(vpc_cidr)
@@ -166,6 +176,7 @@ class Network(Construct):
         interface_endpoints: Sequence[str] = (),
         endpoint_tier: str | None = None,
         dns_firewall: DnsFirewall | None = None,
+        aws_owned_buckets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         self._validate(
@@ -198,7 +209,7 @@ class Network(Construct):
         self._network_acls()
         self.flow_log_group = self._flow_logs(log_key, flow_log_retention_days)
 
-        self._gateway_endpoints(gateway_endpoints)
+        self._gateway_endpoints(gateway_endpoints, aws_owned_buckets)
         self._interface_endpoints(interface_endpoints, endpoint_tier)
         self.firewall_rule_group: Route53ResolverFirewallRuleGroup | None = None
         if dns_firewall is not None:
@@ -290,11 +301,32 @@ class Network(Construct):
                         nat_gateway_id=self.nat_gateways[az_index % len(self.nat_gateways)].id,
                     )
 
-    def _gateway_endpoints(self, gateway_endpoints: Sequence[str]) -> None:
-        """Gateway endpoints on every route table, usable by this account's principals only."""
+    def _gateway_endpoints(self, gateway_endpoints: Sequence[str], aws_owned_buckets: Sequence[str]) -> None:
+        """Gateway endpoints on every route table, usable by this account's principals only; through the S3 one,
+        anyone in the VPC may also read `aws_owned_buckets` (package repositories and agent downloads, read unsigned)."""
         name, env = self.name, RegionalStack.of(self).env
         self.gateway_endpoints: dict[str, VpcEndpoint] = {}
         for service in gateway_endpoints:
+            statements: list[dict[str, Any]] = [
+                {
+                    "Sid": "OnlyThisAccountsPrincipals",
+                    "Effect": "Allow",
+                    "Principal": ANY_PRINCIPAL,
+                    "Action": f"{service}:*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": env.account_id}},
+                }
+            ]
+            if service == "s3" and aws_owned_buckets:
+                statements.append(
+                    {
+                        "Sid": "AwsOwnedPackageAndAgentBuckets",
+                        "Effect": "Allow",
+                        "Principal": ANY_PRINCIPAL,
+                        "Action": ["s3:GetObject"],
+                        "Resource": [f"arn:{env.partition}:s3:::{bucket}/*" for bucket in aws_owned_buckets],
+                    }
+                )
             self.gateway_endpoints[service] = VpcEndpoint(
                 self,
                 f"gateway-endpoint-{service}",
@@ -302,18 +334,7 @@ class Network(Construct):
                 service_name=f"com.amazonaws.{env.region}.{service}",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[table.id for table in self.route_tables],
-                policy=policy_json(
-                    [
-                        {
-                            "Sid": "OnlyThisAccountsPrincipals",
-                            "Effect": "Allow",
-                            "Principal": ANY_PRINCIPAL,
-                            "Action": f"{service}:*",
-                            "Resource": "*",
-                            "Condition": {"StringEquals": {"aws:PrincipalAccount": env.account_id}},
-                        }
-                    ]
-                ),
+                policy=policy_json(statements),
                 tags={"Name": f"{name}-{service}"},
             )
 
@@ -348,7 +369,7 @@ class Network(Construct):
                     self,
                     f"interface-endpoint-{service}",
                     vpc_id=self.vpc.id,
-                    service_name=f"com.amazonaws.{env.region}.{service}",
+                    service_name=interface_service_name(env.region, service),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=[subnet.id for subnet in endpoint_subnets],

@@ -16,6 +16,7 @@ from constructs import Construct
 from modules.alarms import AlarmTopic
 from modules.backup import BackupPlan, backup_vault_arn
 from modules.base import RegionalStack
+from modules.compute import amazon_linux_buckets, auto_scaling_service_role
 from modules.config import ActiveActive, DeploymentConfig, RegionSettings, WarmStandby, WarmStandbyRegion
 from modules.health_check import HealthCheck, RecordEndpoint, RoutedRecords
 from modules.kms import EncryptionKey
@@ -26,12 +27,14 @@ from stacks.naming import global_stack_name, origin_host, regional_host, regiona
 GLOBAL_REGION = "us-east-1"
 #: Interface endpoints the private Lambda functions and their operations need, plus EC2 as seed 000 lists it.
 SERVERLESS_ENDPOINTS = ("logs", "monitoring", "sqs", "sns", "kms", "xray", "ssm", "ec2")
-#: Interface endpoints of the three-tier app: Session Manager and Secrets Manager (seed 001).
-THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager")
+#: Interface endpoints of the three-tier app: Session Manager and Secrets Manager (seed 001), the CloudWatch agent's
+#: logs and metrics, and the S3 Multi-Region Access Points (which a gateway endpoint does not serve).
+THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring")
+ACCESS_POINT_ENDPOINT = "s3-global.accesspoint"
 
 
-def observability_key(stack: RegionalStack, name: str) -> EncryptionKey:
-    """The stack's key for log groups, the alarm topic (SNS, CloudWatch) and backups."""
+def observability_key(stack: RegionalStack, name: str, *, volume_launch_roles: Sequence[str] = ()) -> EncryptionKey:
+    """The stack's key for log groups, the alarm topic (SNS, CloudWatch) and backups (and the instances' volumes)."""
     return EncryptionKey(
         stack,
         "key",
@@ -39,6 +42,7 @@ def observability_key(stack: RegionalStack, name: str) -> EncryptionKey:
         description=f"{name}: logs, alarms, backups",
         allow_cloudwatch_logs=True,
         service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
+        volume_launch_roles=volume_launch_roles,
     )
 
 
@@ -66,7 +70,13 @@ class RegionalFoundationStack(RegionalStack):
         )
         name = self.resource_prefix = f"{config.name_prefix}-{architecture}-{region}"
         self.peer_region = peer_region
-        self.key = observability_key(self, name)
+        # Instances launch with volumes encrypted by the stack key: their Auto Scaling role must exist before it.
+        self.auto_scaling_role = (
+            auto_scaling_service_role(self, "auto-scaling-role", suffix=f"{config.name_prefix}-{region}")
+            if isinstance(settings, WarmStandbyRegion)
+            else None
+        )
+        self.key = observability_key(self, name, volume_launch_roles=[self.auto_scaling_role.arn] if self.auto_scaling_role else [])
         if isinstance(settings, WarmStandbyRegion):
             self.network = Network(
                 self,
@@ -80,7 +90,9 @@ class RegionalFoundationStack(RegionalStack):
                 log_key=self.key,
                 flow_log_retention_days=arch.log_retention_days,
                 gateway_endpoints=("s3",),
-                interface_endpoints=THREE_TIER_ENDPOINTS,
+                # The emulator has no Multi-Region Access Point (see WarmStandbyStorageStack), nor its endpoint.
+                interface_endpoints=THREE_TIER_ENDPOINTS + (() if self.emulated else (ACCESS_POINT_ENDPOINT,)),
+                aws_owned_buckets=amazon_linux_buckets(region),
                 endpoint_tier="app",
             )
         else:

@@ -72,3 +72,13 @@ def assets_bucket(config: DeploymentConfig, region: str) -> str:
 def access_point_name(config: DeploymentConfig) -> str:
     """The warm standby's S3 Multi-Region Access Point; its buckets' keys share this alias."""
     return f"{config.name_prefix}-ws-assets"
+
+
+def master_secret_name(config: DeploymentConfig) -> str:
+    """The warm standby database's master credentials, the same name in both regions (the standby holds a replica)."""
+    return f"{config.name_prefix}/{WARM_STANDBY}/db-master"
+
+
+def credentials_key_alias(config: DeploymentConfig) -> str:
+    """The key of the master secret and of its replica: the same alias in both regions."""
+    return f"{config.name_prefix}-ws-db-credentials"

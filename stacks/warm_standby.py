@@ -21,9 +21,10 @@ from modules.cdn import Origin, OriginFailoverDistribution
 from modules.certificate import DnsValidatedCertificate
 from modules.compute import DnsAlias, LoadBalancedTier, OriginVerification, TierSize, instance_role
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
-from modules.database import POSTGRES_PORT, PostgresDatabase
+from modules.database import POSTGRES_PORT, MasterPasswordRotation, MasterSecret, PostgresDatabase, secret_key_statement
 from modules.events import EventForwarding, FunctionTrigger
 from modules.function import PrivateFunction
+from modules.kms import EncryptionKey
 from modules.moves import PathMove, add_moved_blocks
 from modules.multi_region_bucket import BucketSite, MultiRegionBucket
 from modules.security_groups import Egress, Link, PrefixListSource, SecurityGroupChain
@@ -34,17 +35,23 @@ from stacks.naming import (
     access_point_name,
     app_host,
     assets_bucket,
+    credentials_key_alias,
     database_identifier,
     database_parameter,
     failover_function_name,
+    master_secret_name,
     origin_host,
 )
 
 STORAGE_STACK = f"{WARM_STANDBY}-storage"
 FAILOVER_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "failover"
+ROTATION_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "rotate_master"
 ORIGIN_HEADER = "X-Origin-Verify"
 ORIGIN_SECRET_VARIABLE = "origin_verify_secret"  # noqa: S105 - the variable name, not its value
 APP_PORT = 8080
+#: Lambda stops an invocation at its timeout (900 s at most); the failover keeps the last 120 s for its report.
+FAILOVER_TIMEOUT_SECONDS = 900
+FAILOVER_REPORT_RESERVE_SECONDS = 120
 #: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group.
 WRITE_PATH = "/api/*"
 #: The chain, in the order requests flow: CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass
@@ -155,9 +162,22 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             name_prefix=f"{config.name_prefix}-{WARM_STANDBY}",
             monitoring_role_name=f"{name}-rds-monitoring",
             writer_parameter_name=database_parameter(config),
+            master_secret_name=master_secret_name(config),
             replicate_source_arn=None
             if is_primary
             else self.env.arn("rds", f"db:{database_identifier(config, replica=False)}", region=peer_region),
+        )
+        self.rotation = MasterPasswordRotation(
+            self,
+            "rotation",
+            function_name=f"{name}-rotate-db",
+            source_dir=ROTATION_SOURCE,
+            secret_name=master_secret_name(config),
+            secret_key_alias=credentials_key_alias(config),
+            database=self.database,
+            key=self.key,
+            log_retention_days=arch.log_retention_days,
+            schedule_days=30 if is_primary else None,
         )
         self._tiers(config, arch, settings)
         self.break_glass = BreakGlassInstance(
@@ -226,9 +246,11 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                     "Sid": "ReadDatabaseCredentials",
                     "Effect": "Allow",
                     "Action": ["secretsmanager:GetSecretValue"],
-                    "Resource": [self.env.arn("secretsmanager", "secret:rds!db-*")],  # RDS-managed secrets of this region
+                    "Resource": [self.env.arn("secretsmanager", f"secret:{master_secret_name(config)}-??????")],
                 },
-                {"Sid": "DecryptCredentials", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [self.key.key_arn]},
+                secret_key_statement("DecryptCredentials", region, self.env.arn("kms", "key/*"), credentials_key_alias(config)),
+                {"Sid": "DecryptTheWriterParameter", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [self.key.key_arn]},
+                *self._assets_statements(config, arch),
             ],
         )
         self.alb_logs = LogDeliveryBucket(
@@ -242,6 +264,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             "instance_port": APP_PORT,
             "health_check_path": arch.health_check.path,
             "access_logs": self.alb_logs,
+            "service_linked_role_arn": self.auto_scaling_role.arn if self.auto_scaling_role else None,
         }
         self.web = LoadBalancedTier(
             self,
@@ -270,6 +293,32 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             dns_alias=DnsAlias(arch.hosted_zone_id, app_host(region, arch.domain_name)),
             **common,
         )
+
+    def _assets_statements(self, config: DeploymentConfig, arch: WarmStandby) -> list[dict[str, Any]]:
+        """Objects through the Multi-Region Access Point: a request needs the permission on the access point and on
+        the bucket it is routed to (either region), and the bucket's key through S3 in that region."""
+        regions = [settings.region for settings in arch.regions]
+        return [
+            {
+                "Sid": "AssetsThroughTheAccessPoint",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": [
+                    f"arn:{self.env.partition}:s3::{config.account_id}:accesspoint/*/object/*",  # its alias is generated
+                    *(f"arn:{self.env.partition}:s3:::{assets_bucket(config, region)}/*" for region in regions),
+                ],
+            },
+            {
+                "Sid": "AssetsKeysThroughS3",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [self.env.arn("kms", "key/*", region=region) for region in regions],
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{access_point_name(config)}"},
+                    "StringEquals": {"kms:ViaService": [f"s3.{region}.amazonaws.com" for region in regions]},
+                },
+            },
+        ]
 
     def _alarms(self, name: str) -> None:
         """Edge errors at the web ALB, and the database's health (replica lag in the standby: the RPO)."""
@@ -315,7 +364,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             outside_vpc_reason="failover control plane: calls only AWS APIs; must not depend on the VPC, NAT or endpoints it repairs",
             key=self.key,
             memory_mb=256,
-            timeout_seconds=900,
+            timeout_seconds=FAILOVER_TIMEOUT_SECONDS,
             reserved_concurrency=1,  # one failover at a time
             log_retention_days=arch.log_retention_days,
             environment={
@@ -329,6 +378,9 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 "MRAP_NAME": "" if self.emulated else access_point_name(config),  # no access point in the emulator
                 "STANDBY_BUCKET": assets_bucket(config, self.env.region),
                 "PRIMARY_BUCKET": assets_bucket(config, primary_region),
+                "SECRET_ID": master_secret_name(config),
+                "WAIT_TIMEOUT_SECONDS": str(FAILOVER_TIMEOUT_SECONDS - FAILOVER_REPORT_RESERVE_SECONDS),
+                "REPORT_RESERVE_SECONDS": str(FAILOVER_REPORT_RESERVE_SECONDS),
             },
             statements=self._failover_statements(config),
         )
@@ -374,10 +426,10 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 "Resource": [self.key.key_arn],
             },
             {
-                "Sid": "LetRdsCreateTheSecret",
+                "Sid": "PromoteTheSecretReplica",
                 "Effect": "Allow",
-                "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
-                "Resource": [self.env.arn("secretsmanager", "secret:rds!db-*")],
+                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:StopReplicationToReplica"],
+                "Resource": [self.env.arn("secretsmanager", f"secret:{master_secret_name(config)}-??????")],
             },
             {
                 "Sid": "RepointTheApp",
@@ -445,8 +497,9 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
 
 class WarmStandbyStorageStack(RegionalStack):
     """The assets buckets of both regions, replicating to each other within 15 minutes (RTC), behind one
-    S3 Multi-Region Access Point. Like a global table, this spans both regions by nature; no regional stack
-    depends on it, and the failover function moves the access point's routing with the S3 Control API."""
+    S3 Multi-Region Access Point; and the database's master secret, replicated to the standby. Like a global
+    table, this spans both regions by nature and deploys before the regional stacks; no regional stack depends
+    on its state (they name the secret), and the failover moves the access point's routing with S3 Control."""
 
     def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby) -> None:
         primary, standby = arch.primary.region, arch.standby.region
@@ -469,5 +522,21 @@ class WarmStandbyStorageStack(RegionalStack):
         if self.assets.access_point is not None:
             TerraformOutput(self, "access_point_alias", value=self.assets.access_point.alias)
             TerraformOutput(self, "access_point_arn", value=self.assets.access_point.arn)
+            # The host name the app uses (SigV4A signing; TLS 1.2): reached through the VPC's s3-global endpoint.
+            TerraformOutput(self, "access_point_host", value=f"{self.assets.access_point.alias}.accesspoint.s3-global.amazonaws.com")
         TerraformOutput(self, "buckets", value={region: bucket.bucket_name for region, bucket in self.assets.buckets.items()})
+        keys = {
+            region: EncryptionKey(
+                self,
+                f"credentials-key-{label}",
+                alias=credentials_key_alias(config),
+                description=f"database credentials in {region}",
+                provider=providers[region],
+            )
+            for label, region in (("primary", primary), ("standby", standby))
+        }
+        self.master_secret = MasterSecret(
+            self, "master-secret", name=master_secret_name(config), key=keys[primary], replica_keys={standby: keys[standby]}
+        )
+        TerraformOutput(self, "master_secret_name", value=self.master_secret.name)
         add_moved_blocks(self, STORAGE_MOVES)

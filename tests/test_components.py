@@ -109,6 +109,7 @@ def test_database_needs_two_availability_zones(scratch_stack: Any) -> None:
             name_prefix="orders",
             monitoring_role_name="orders-monitoring",
             writer_parameter_name="/orders/db",
+            master_secret_name="orders/db-master",  # noqa: S106 - a secret's name
         )
 
 

@@ -19,15 +19,24 @@ GROUPS = {"hadr-prod-warm-standby-us-west-1-web": 1, "hadr-prod-warm-standby-us-
 CAPACITY = {name: {"min": 2, "desired": 2, "max": 6} for name in GROUPS}
 
 
+SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
+
+
 @pytest.fixture
 def promotion_clears_the_source(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto keeps the source of a promoted replica; tools.moto_server makes it do what RDS does."""
+    """moto keeps the source of a promoted replica and cannot promote a secret replica; tools.moto_server makes it
+    do what AWS does (undone after the test)."""
     from moto.rds.models import RDSBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
+    from moto.secretsmanager.responses import SecretsManagerResponse
 
-    from tools.moto_server import promotion_clears_the_source
+    from tools.moto_server import apply
 
-    monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)  # undone after the test
-    promotion_clears_the_source()
+    monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
+    monkeypatch.setattr(SecretsManagerBackend, "stop_replication_to_replica", None, raising=False)
+    monkeypatch.setattr(SecretsManagerResponse, "stop_replication_to_replica", None, raising=False)
+    monkeypatch.delattr(SecretsManagerBackend, "stop_replication_to_replica")
+    apply()
 
 
 @pytest.fixture
@@ -48,6 +57,9 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, promotion_clears_the_
         replica = rds.create_db_instance_read_replica(
             DBInstanceIdentifier="hadr-prod-db-replica", SourceDBInstanceIdentifier=primary["DBInstanceArn"], DBInstanceClass="db.t3.medium"
         )["DBInstance"]
+        boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
+            Name=SECRET, SecretString=json.dumps({"username": "app", "password": "x" * 40}), AddReplicaRegions=[{"Region": STANDBY}]
+        )
         ssm = boto3.client("ssm", region_name=STANDBY)
         ssm.put_parameter(
             Name=PARAMETER, Type="SecureString", Value=json.dumps({"host": replica["Endpoint"]["Address"], "port": 5432, "writable": False})
@@ -76,6 +88,7 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, promotion_clears_the_
             "TOPIC_ARN": topic,
             "POLL_SECONDS": "0",
             "WAIT_TIMEOUT_SECONDS": "30",
+            "SECRET_ID": SECRET,
         }.items():
             monkeypatch.setenv(name, value)
         yield {"rds": rds, "ssm": ssm, "autoscaling": autoscaling, "sqs": sqs, "queue": queue, "module": load_lambda("failover")}
@@ -88,6 +101,7 @@ def state(world: dict[str, Any]) -> dict[str, Any]:
         "replica_of": db.get("ReadReplicaSourceDBInstanceIdentifier"),
         "parameter": json.loads(world["ssm"].get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"]),
         "parameter_type": world["ssm"].get_parameter(Name=PARAMETER)["Parameter"]["Type"],
+        "secret_primary_region": boto3.client("secretsmanager", region_name=STANDBY).describe_secret(SecretId=SECRET).get("PrimaryRegion"),
         "groups": {g["AutoScalingGroupName"]: (g["MinSize"], g["DesiredCapacity"], g["MaxSize"]) for g in groups},
     }
 
@@ -102,11 +116,11 @@ def test_dry_run_reports_the_plan_and_changes_nothing(world: dict[str, Any]) -> 
     report = world["module"].handler({"action": "failover", "dry_run": True, "reason": "drill"}, None)
     assert report["dry_run"] is True and report["changed"] is False
     assert [(s["name"], s["status"]) for s in report["steps"]] == [
+        ("scale_standby", "planned"),
         ("promote_replica", "planned"),
         ("wait_available", "planned"),
         ("take_over_credentials", "planned"),
         ("repoint_application", "planned"),
-        ("scale_standby", "planned"),
         ("route_storage", "unchanged"),
         ("notify", "unchanged"),
     ]
@@ -120,8 +134,8 @@ def test_failover_promotes_repoints_scales_and_notifies_then_a_second_run_is_a_n
     assert after["replica_of"] is None, "the replica is a standalone primary now"
     assert after["parameter"]["writable"] is True and after["parameter"]["port"] == 5432
     assert after["parameter_type"] == "SecureString"
-    secret = world["rds"].describe_db_instances(DBInstanceIdentifier="hadr-prod-db-replica")["DBInstances"][0]["MasterUserSecret"]
-    assert after["parameter"]["secret_arn"] == secret["SecretArn"] and ":us-west-1:" in secret["SecretArn"]
+    assert after["parameter"]["secret_id"] == SECRET
+    assert after["secret_primary_region"] is None, "the secret's replica in the standby region is standalone now"
     assert after["groups"] == {name: (2, 2, 6) for name in GROUPS}
     statuses = {s["name"]: s["status"] for s in report["steps"]}
     assert statuses == {
@@ -135,7 +149,8 @@ def test_failover_promotes_repoints_scales_and_notifies_then_a_second_run_is_a_n
     }
     assert all(isinstance(s["seconds"], float) for s in report["steps"]) and report["total_seconds"] >= 0
     (message,) = messages(world)
-    assert message.startswith("Trigger: manual: us-east-1 outage\npromote_replica: promoted hadr-prod-db-replica")
+    assert message.startswith("Trigger: manual: us-east-1 outage\nscale_standby: changed: ")
+    assert "promote_replica: changed: promoted hadr-prod-db-replica" in message
 
     second = world["module"].handler({"action": "failover"}, None)
     assert second["changed"] is False
@@ -208,3 +223,50 @@ def test_mrap_routes_move_all_traffic_to_the_standby_bucket_once() -> None:
     ]
     applied = [{**r, "TrafficDialPercentage": 100 if r["Bucket"] == "assets-us-west-1" else 0} for r in routes]
     assert module.mrap_route_updates(applied, "assets-us-west-1", "assets-us-east-1") == []
+
+
+class SlowPromotion:
+    """An RDS client whose instance stays 'modifying' (a promotion that outlasts the invocation)."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def describe_db_instances(self, **kwargs: Any) -> dict[str, Any]:
+        found = self.client.describe_db_instances(**kwargs)
+        for db in found["DBInstances"]:
+            db["DBInstanceStatus"] = "modifying"
+        return found
+
+
+class Invocation:
+    """A Lambda context with `seconds` left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds * 1000)
+
+
+def test_a_promotion_that_outlasts_the_invocation_is_reported_and_resumed(world: dict[str, Any]) -> None:
+    """GIVEN 125 s left and a 120 s report reserve WHEN the promotion is still running after 5 s THEN the wait stops,
+    the rest is skipped, the report is notified, and the invocation fails; a new invocation resumes and completes."""
+    module = world["module"]
+
+    def slow(service: str, **kwargs: Any) -> Any:
+        client = boto3.client(service, **kwargs)
+        return SlowPromotion(client) if service == "rds" else client
+
+    with pytest.raises(module.FailoverIncomplete, match=r"wait_available: TimeoutError: hadr-prod-db-replica still modifying after \d s"):
+        module.handler({"action": "failover", "reason": "slow"}, Invocation(120.2), clients=slow)
+    (message,) = messages(world)
+    assert message.splitlines()[0] == "Trigger: manual: slow"
+    assert "wait_available: failed: TimeoutError" in message and "repoint_application: skipped: an earlier step failed" in message
+    assert state(world)["parameter"]["writable"] is False, "the app is not repointed at a writer that is not available"
+    resumed = module.handler({"action": "failover", "reason": "retry"}, Invocation(900))
+    assert resumed["complete"] is True
+    statuses = {s["name"]: s["status"] for s in resumed["steps"]}
+    assert statuses["promote_replica"] == "unchanged" and statuses["repoint_application"] == "changed"

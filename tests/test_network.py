@@ -160,7 +160,7 @@ def test_endpoints_gateway_on_every_route_table_and_interface_with_private_dns(s
         for e in synthesized.resources(WS_PRIMARY, "aws_vpc_endpoint").values()
         if e["vpc_endpoint_type"] == "Interface"
     )
-    assert ws_interfaces == ["ec2messages", "secretsmanager", "ssm", "ssmmessages"]
+    assert ws_interfaces == ["accesspoint", "ec2messages", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages"]
 
 
 def test_dns_firewall_allows_aws_domains_then_blocks_everything(synthesized: Synthesized) -> None:

@@ -122,7 +122,7 @@ def test_web_alb_is_https_only_redirects_http_and_forwards_only_with_the_origin_
     assert variable["sensitive"] is True and variable["validation"][0]["condition"] == "${length(var.origin_verify_secret) >= 32}"
 
 
-def test_primary_database_is_multi_az_encrypted_managed_secret_and_protected(synthesized: Synthesized) -> None:
+def test_primary_database_is_multi_az_encrypted_and_protected(synthesized: Synthesized) -> None:
     (db,) = synthesized.resources(PRIMARY, "aws_db_instance").values()
     assert (db["identifier"], db["engine"], db["engine_version"], db["instance_class"]) == (
         "hadr-prod-warm-standby-db",
@@ -131,7 +131,7 @@ def test_primary_database_is_multi_az_encrypted_managed_secret_and_protected(syn
         "db.t3.medium",
     )
     assert db["multi_az"] is True and db["storage_encrypted"] is True and db["kms_key_id"].startswith("${aws_kms_key.")
-    assert db["manage_master_user_password"] is True and "password" not in db
+    assert "manage_master_user_password" not in db and "password" not in db and db["password_wo_version"] == 1
     assert db["backup_retention_period"] >= 7 and db["deletion_protection"] is True and db["publicly_accessible"] is False
     assert db["performance_insights_enabled"] is True and db["monitoring_interval"] == 60
     (parameters,) = synthesized.resources(PRIMARY, "aws_db_parameter_group").values()
@@ -153,7 +153,7 @@ def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(syn
     assert parameter["name"] == "/hadr-prod/warm-standby/database" and parameter["lifecycle"] == {"ignore_changes": ["value"]}
     assert (
         parameter["value"] == '${jsonencode({"host" = aws_db_instance.database_instance_D7FC2283.address, '
-        '"port" = aws_db_instance.database_instance_D7FC2283.port, "writable" = false})}'
+        '"port" = aws_db_instance.database_instance_D7FC2283.port, "writable" = false, "secret_id" = "hadr-prod/warm-standby/db-master"})}'
     )
 
 
@@ -169,8 +169,10 @@ def test_break_glass_instance_is_stopped_hardened_and_ssm_only(synthesized: Synt
 
 
 def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(synthesized: Synthesized) -> None:
-    assert synthesized.resources(PRIMARY, "aws_lambda_function") == {}
-    (function,) = synthesized.resources(STANDBY, "aws_lambda_function").values()
+    assert [f["function_name"] for f in synthesized.resources(PRIMARY, "aws_lambda_function").values()] == [
+        "hadr-prod-warm-standby-us-east-1-rotate-db"
+    ]
+    function = synthesized.one(STANDBY, "aws_lambda_function", "failover-function/function")
     assert "vpc_config" not in function and function["reserved_concurrent_executions"] == 1 and function["timeout"] == 900
     variables = function["environment"]["variables"]
     assert variables["REPLICA_ID"] == "hadr-prod-warm-standby-db-replica" and variables["PRIMARY_REGION"] == "us-east-1"
@@ -182,7 +184,7 @@ def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(
     alarm, health = json.loads(rule["event_pattern"])["$or"]
     assert alarm["detail"] == {"alarmName": ["hadr-prod-warm-standby-us-east-1-unhealthy"], "state": {"value": ["ALARM"]}}
     assert health["region"] == ["us-east-1"] and health["detail"] == {"eventTypeCategory": ["issue"]}
-    (target,) = synthesized.resources(STANDBY, "aws_cloudwatch_event_target").values()
+    (target,) = synthesized.resources(STANDBY, "aws_cloudwatch_event_target").values()  # the rotation needs no rule
     assert target["arn"] == ref("aws_lambda_function", function, "arn")
     policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
@@ -283,7 +285,7 @@ def test_assets_buckets_replicate_both_ways_with_rtc_behind_one_multi_region_acc
 
 
 def test_failover_knows_the_access_point_and_may_only_route_it(synthesized: Synthesized) -> None:
-    (function,) = synthesized.resources(STANDBY, "aws_lambda_function").values()
+    function = synthesized.one(STANDBY, "aws_lambda_function", "failover-function/function")
     variables = function["environment"]["variables"]
     assert (variables["MRAP_NAME"], variables["ACCOUNT_ID"]) == ("hadr-prod-ws-assets", "123456789012")
     assert (variables["STANDBY_BUCKET"], variables["PRIMARY_BUCKET"]) == (

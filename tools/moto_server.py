@@ -3,16 +3,22 @@
     python -m tools.moto_server -H 127.0.0.1 -p PORT      (tools.emulator starts it this way)
 
 moto 5.2.5 keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica; RDS removes it, and the failover
-function waits for exactly that. `apply()` makes moto do what RDS does (the handler tests use it in-process), and
-fails loudly once moto does it by itself, so the fix-up can be deleted then.
+function waits for exactly that. moto 5.2.5 has no Secrets Manager StopReplicationToReplica, which the failover
+calls to make the master secret's replica standalone. `apply()` makes moto do what AWS does (the handler tests use
+it in-process), and each fix-up fails loudly once moto does it by itself, so that it can be deleted then.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import sys
 from typing import Any
 
 from moto.rds.models import RDSBackend
+from moto.secretsmanager.exceptions import InvalidParameterException
+from moto.secretsmanager.models import ReplicaSecret, SecretsManagerBackend
+from moto.secretsmanager.responses import SecretsManagerResponse
 from moto.server import main as serve
 
 
@@ -32,9 +38,42 @@ def promotion_clears_the_source() -> None:
     RDSBackend.promote_read_replica = promote
 
 
+def secret_replicas_can_be_promoted() -> None:
+    """StopReplicationToReplica: the replica in this region becomes a standalone secret with the same ARN and
+    versions, and its primary stops replicating to this region
+    (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html)."""
+    existing = getattr(SecretsManagerBackend, "stop_replication_to_replica", None)
+    if existing is not None:
+        if getattr(existing, "fix_up", False):
+            return
+        raise RuntimeError("moto now implements StopReplicationToReplica itself: remove this fix-up")
+
+    def stop(self: Any, secret_id: str) -> str:
+        replica = self.describe_secret(secret_id)
+        if not isinstance(replica, ReplicaSecret):
+            raise InvalidParameterException(f"{secret_id} in {self.region_name} is not a replica secret")
+        source = replica.source
+        standalone = copy.copy(source)
+        standalone.versions = copy.deepcopy(source.versions)
+        standalone.replicas = []
+        standalone.region = self.region_name
+        standalone.arn = replica.arn
+        source.replicas = [other for other in source.replicas if other is not replica]
+        self.secrets[replica.arn] = standalone
+        return replica.arn
+
+    def respond(self: Any) -> str:
+        return json.dumps({"ARN": self.backend.stop_replication_to_replica(self._get_param("SecretId"))})
+
+    stop.fix_up = True  # type: ignore[attr-defined]
+    SecretsManagerBackend.stop_replication_to_replica = stop  # type: ignore[attr-defined]
+    SecretsManagerResponse.stop_replication_to_replica = respond  # type: ignore[attr-defined]
+
+
 def apply() -> None:
     """Every fix-up, in this process."""
     promotion_clears_the_source()
+    secret_replicas_can_be_promoted()
 
 
 def main(argv: list[str]) -> None:

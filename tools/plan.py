@@ -11,7 +11,7 @@ the stacks were synthesized with --emulator-endpoint). State locks are not taken
 plan runs with a read-only role; pass --lock to take them.
 
 --offline: no credentials and no network. The copy gets a local backend, providers that skip credential, account
-and metadata checks with fake keys, and no allowed_account_ids; every data source is read at apply time (its
+and metadata checks with fake keys, and no allowed_account_ids; every data source and ephemeral resource is read at apply time (its
 values show as "known after apply"); refresh is off, so the plan shows every resource as new. A variable without a
 value gets a placeholder of the right length. A stack that reads another stack's state cannot be planned offline
 and is reported as blocked, not failed.
@@ -79,6 +79,12 @@ def offline_copy(stack: dict[str, Any]) -> dict[str, Any]:
         for items in copy.get("data", {}).values():
             for body in items.values():
                 body["depends_on"] = sorted({*body.get("depends_on", []), anchor})
+        # An ephemeral resource is opened at plan time unless an argument is unknown: prefix one with an unknown "".
+        for items in copy.get("ephemeral", {}).values():
+            for body in items.values():
+                argument = next((name for name, value in body.items() if isinstance(value, str)), None)
+                if argument is not None:
+                    body[argument] = f"${{substr({anchor}.id, 0, 0)}}{body[argument]}"
     return copy
 
 

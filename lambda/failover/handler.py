@@ -1,14 +1,18 @@
 """Warm-standby failover: make the standby region the primary, step by step, idempotently.
 
 Runs in the standby region. Steps, each reported with its duration:
-  1. promote the cross-region read replica (skipped when it already is a primary);
-  2. wait until it is available as a standalone writer;
-  3. take over the credentials: the promoted instance gets an RDS-managed master secret in this region (the
-     primary's secret lives in the failed region), which also rotates the password;
-  4. repoint the application: the SSM parameter the app tier reads gets the writer's host, its secret, writable;
-  5. scale the standby Auto Scaling groups up to the primary's capacity;
+  1. scale the standby Auto Scaling groups up to the primary's capacity (first: it does not need the database);
+  2. promote the cross-region read replica (skipped when it already is a primary);
+  3. wait until it is available as a standalone writer, at most WAIT_TIMEOUT_SECONDS and never into the last
+     REPORT_RESERVE_SECONDS of the invocation (Lambda stops a function at its timeout, 900 s at most);
+  4. take over the credentials: the master secret's replica in this region becomes a standalone secret
+     (StopReplicationToReplica), so it can be read, rotated and changed while the primary region is down;
+  5. repoint the application: the SSM parameter the app tier reads gets the writer's host, writable;
   6. route the S3 Multi-Region Access Point to the standby bucket (100 %) and away from the primary (0 %);
-  7. notify the SNS topic (only when something changed).
+  7. notify the SNS topic (when something changed or a step failed).
+
+A failed step (a wait that ran out included) skips the steps after it, is reported and notified, and then fails
+the invocation, so that EventBridge's retry of the asynchronous invocation resumes where it stopped.
 
 Accepted events: a manual {"action": "failover", "dry_run": bool, "reason": str}, a CloudWatch alarm state
 change of the primary's health-check alarm into ALARM, or an AWS Health issue in the primary region.
@@ -35,6 +39,10 @@ REQUIRED_ENV = ("REPLICA_ID", "PARAMETER_NAME", "ASG_CAPACITY", "PRIMARY_REGION"
 MANUAL_KEYS = {"action", "dry_run", "reason"}
 
 
+class FailoverIncomplete(RuntimeError):
+    """A step failed; the report was logged and notified, and a new invocation resumes from where this one stopped."""
+
+
 class BadEvent(ValueError):
     """The event is not one the function acts on; the message names the field and what is accepted."""
 
@@ -55,7 +63,9 @@ class Settings:
     mrap_control_regions: list[str] = field(
         default_factory=lambda: ["us-west-2", "us-east-1", "eu-west-1", "ap-southeast-2", "ap-northeast-1"]
     )
-    wait_timeout_seconds: int = 1800
+    secret_id: str | None = None
+    wait_timeout_seconds: int = 600
+    report_reserve_seconds: int = 120
     poll_seconds: int = 15
 
     @classmethod
@@ -84,7 +94,9 @@ class Settings:
             account_id=env.get("ACCOUNT_ID") or None,
             standby_bucket=env.get("STANDBY_BUCKET") or None,
             primary_bucket=env.get("PRIMARY_BUCKET") or None,
-            wait_timeout_seconds=int(env.get("WAIT_TIMEOUT_SECONDS", "1800")),
+            secret_id=env.get("SECRET_ID") or None,
+            wait_timeout_seconds=int(env.get("WAIT_TIMEOUT_SECONDS", "600")),
+            report_reserve_seconds=int(env.get("REPORT_RESERVE_SECONDS", "120")),
             poll_seconds=int(env.get("POLL_SECONDS", "15")),
         )
 
@@ -140,9 +152,17 @@ def mrap_arn(control: Any, account_id: str, name: str) -> str:
 class Failover:
     """The steps, against clients of the standby region (and S3 Control in a region that is up)."""
 
-    def __init__(self, settings: Settings, *, dry_run: bool, clients: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        dry_run: bool,
+        clients: Callable[..., Any] | None = None,
+        remaining_seconds: Callable[[], float] | None = None,
+    ) -> None:
         self.settings = settings
         self.dry_run = dry_run
+        self.remaining_seconds = remaining_seconds or (lambda: float("inf"))
         config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
         self.client = clients or (lambda service, **kw: boto3.client(service, config=config, **kw))
         self.rds = self.client("rds")
@@ -181,40 +201,45 @@ class Failover:
     def wait_available(self) -> tuple[str, str]:
         if self.dry_run:
             return "planned", f"would wait up to {self.settings.wait_timeout_seconds} s for the instance to be available"
-        deadline = time.monotonic() + self.settings.wait_timeout_seconds
+        budget = min(self.settings.wait_timeout_seconds, self.remaining_seconds() - self.settings.report_reserve_seconds)
+        deadline = time.monotonic() + budget
         while True:
             db = self._db()
             if db["DBInstanceStatus"] == "available" and not db.get("ReadReplicaSourceDBInstanceIdentifier"):
                 return "unchanged", f"available at {db['Endpoint']['Address']}"
-            if time.monotonic() > deadline:
+            if time.monotonic() >= deadline:
                 raise TimeoutError(
-                    f"{self.settings.replica_id} still {db['DBInstanceStatus']} after {self.settings.wait_timeout_seconds} s"
+                    f"{self.settings.replica_id} still {db['DBInstanceStatus']} after {max(budget, 0):.0f} s; "
+                    "run the failover again: it resumes here"
                 )
-            time.sleep(self.settings.poll_seconds)
+            time.sleep(min(self.settings.poll_seconds, max(deadline - time.monotonic(), 0)))
 
     def take_over_credentials(self) -> tuple[str, str]:
-        db = self._db()
-        if db.get("MasterUserSecret", {}).get("SecretArn"):
-            return "unchanged", f"credentials in {db['MasterUserSecret']['SecretArn']}"
+        secret_id = self.settings.secret_id
+        if not secret_id:
+            return "unchanged", "no master secret configured"
+        secrets = self.client("secretsmanager")
+        described = secrets.describe_secret(SecretId=secret_id)
+        primary_region = described.get("PrimaryRegion")
+        here = secrets.meta.region_name
+        if not primary_region or primary_region == here:
+            return "unchanged", f"{secret_id} is a standalone secret in {here}"
         if self.dry_run:
-            return "planned", "would let RDS manage (and rotate) the master password in a secret of this region"
-        request: dict[str, Any] = {
-            "DBInstanceIdentifier": self.settings.replica_id,
-            "ManageMasterUserPassword": True,
-            "ApplyImmediately": True,
-        }
-        if self.settings.secret_kms_key_id:
-            request["MasterUserSecretKmsKeyId"] = self.settings.secret_kms_key_id
-        secret = self.rds.modify_db_instance(**request)["DBInstance"].get("MasterUserSecret", {}).get("SecretArn", "pending")
-        return "changed", f"master password now managed in {secret}"
+            return "planned", f"would make the replica of {secret_id} in {here} standalone (its primary is in {primary_region})"
+        secrets.stop_replication_to_replica(SecretId=secret_id)
+        return "changed", f"{secret_id} in {here} no longer replicates from {primary_region}: it can be rotated here"
 
     def repoint(self) -> tuple[str, str]:
         ssm = self.client("ssm")
         db = self._db()
-        endpoint = {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": True}
+        endpoint = {
+            "host": db["Endpoint"]["Address"],
+            "port": db["Endpoint"]["Port"],
+            "writable": True,
+            "secret_id": self.settings.secret_id,
+        }
         if self.dry_run and db.get("ReadReplicaSourceDBInstanceIdentifier"):
-            return "planned", f"would set {self.settings.parameter_name} to {endpoint} with the new secret"
-        endpoint["secret_arn"] = db.get("MasterUserSecret", {}).get("SecretArn")
+            return "planned", f"would set {self.settings.parameter_name} to {endpoint}"
         wanted = json.dumps(endpoint, sort_keys=True)
         current = ssm.get_parameter(Name=self.settings.parameter_name, WithDecryption=True)["Parameter"]["Value"]
         if _same_json(current, wanted):
@@ -274,31 +299,40 @@ class Failover:
 
     def notify(self, trigger: str) -> tuple[str, str]:
         changed = [step for step in self.steps if step["status"] == "changed"]
+        failed = [step for step in self.steps if step["status"] == "failed"]
         if not self.settings.topic_arn:
             return "unchanged", "no topic configured"
-        if self.dry_run or not changed:
+        if self.dry_run or not (changed or failed):
             return "unchanged", "nothing changed, nothing to announce"
-        summary = "\n".join(f"{step['name']}: {step['detail']} ({step['seconds']} s)" for step in self.steps)
-        self.client("sns").publish(
-            TopicArn=self.settings.topic_arn, Subject="Warm standby failover executed", Message=f"Trigger: {trigger}\n{summary}"
-        )
+        summary = "\n".join(f"{step['name']}: {step['status']}: {step['detail']} ({step['seconds']} s)" for step in self.steps)
+        subject = "Warm standby failover INCOMPLETE" if failed else "Warm standby failover executed"
+        self.client("sns").publish(TopicArn=self.settings.topic_arn, Subject=subject, Message=f"Trigger: {trigger}\n{summary}")
         return "changed", f"notified {self.settings.topic_arn}"
 
     def run(self, trigger: str) -> dict[str, Any]:
         started = time.monotonic()
+        failed = False
         for name, action in (
+            ("scale_standby", self.scale),
             ("promote_replica", self.promote),
             ("wait_available", self.wait_available),
             ("take_over_credentials", self.take_over_credentials),
             ("repoint_application", self.repoint),
-            ("scale_standby", self.scale),
             ("route_storage", self.route_storage),
         ):
-            self.step(name, action)
+            if failed:
+                self.steps.append({"name": name, "status": "skipped", "detail": "an earlier step failed", "seconds": 0.0})
+                continue
+            try:
+                self.step(name, action)
+            except Exception:  # reported in the step; the rest is skipped and the report still goes out
+                logger.exception("step %s failed", name)
+                failed = True
         self.step("notify", lambda: self.notify(trigger))
         return {
             "dry_run": self.dry_run,
             "trigger": trigger,
+            "complete": not failed,
             "changed": any(step["status"] == "changed" for step in self.steps),
             "steps": self.steps,
             "total_seconds": round(time.monotonic() - started, 2),
@@ -313,9 +347,13 @@ def _same_json(current: str, wanted: str) -> bool:
 
 
 def handler(event: Any, context: Any, *, clients: Callable[..., Any] | None = None) -> dict[str, Any]:
-    """Lambda entry point. Bad events raise BadEvent (the invocation fails with the message)."""
+    """Lambda entry point. Bad events raise BadEvent; a failed step raises FailoverIncomplete after the report."""
     settings = Settings.from_env()
     decision = parse_event(event, settings)
-    report = Failover(settings, dry_run=decision["dry_run"], clients=clients).run(decision["trigger"])
+    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if hasattr(context, "get_remaining_time_in_millis") else None
+    report = Failover(settings, dry_run=decision["dry_run"], clients=clients, remaining_seconds=remaining).run(decision["trigger"])
     logger.info(json.dumps({"message": "failover report", **report}))
+    if not report["complete"]:
+        failed = next(step for step in report["steps"] if step["status"] == "failed")
+        raise FailoverIncomplete(f"{failed['name']}: {failed['detail']}")
     return report

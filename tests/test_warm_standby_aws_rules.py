@@ -1,0 +1,143 @@
+"""AWS rules the emulator does not enforce, checked on the synthesized warm standby (issue: deploys and works on
+real AWS). Each test names the AWS page that states the rule."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import Synthesized
+
+PRIMARY, STANDBY, STORAGE = "warm-standby-us-east-1", "warm-standby-us-west-1", "warm-standby-storage"
+SECRET_NAME = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
+
+
+def ref(kind: str, body: dict[str, Any], attribute: str) -> str:
+    return f"${{{kind}.{body['//']['metadata']['uniqueId']}.{attribute}}}"
+
+
+def statements_of(policy: str) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in json.loads(policy)["Statement"]}
+
+
+def test_the_replica_source_does_not_let_rds_manage_its_password(synthesized: Synthesized) -> None:
+    """RDS refuses a read replica of a source whose master password RDS manages in Secrets Manager (all engines but
+    SQL Server): https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations
+    """
+    (primary,) = synthesized.resources(PRIMARY, "aws_db_instance").values()
+    assert "manage_master_user_password" not in primary and "password" not in primary
+    assert primary["password_wo_version"] == 1
+    assert primary["password_wo"].startswith("${jsondecode(ephemeral.aws_secretsmanager_secret_version.")
+    ephemeral = synthesized.stacks[PRIMARY]["ephemeral"]["aws_secretsmanager_secret_version"]
+    (reader,) = ephemeral.values()
+    assert reader["secret_id"] == SECRET_NAME
+
+
+def test_the_master_secret_is_ours_encrypted_and_replicated_to_the_standby(synthesized: Synthesized) -> None:
+    """The stack keeps the password in a secret it creates, replicated to the standby region with Secrets Manager's
+    own replication (https://docs.aws.amazon.com/secretsmanager/latest/userguide/replicate-secrets.html)."""
+    (secret,) = synthesized.resources(STORAGE, "aws_secretsmanager_secret").values()
+    assert secret["name"] == SECRET_NAME
+    assert secret["kms_key_id"].startswith("${aws_kms_key.")
+    (replica,) = secret["replica"]
+    assert replica["region"] == "us-west-1" and replica["kms_key_id"].startswith("${aws_kms_key.")
+    (version,) = synthesized.resources(STORAGE, "aws_secretsmanager_secret_version").values()
+    assert version["secret_string_wo_version"] == 1 and "secret_string" not in version
+    assert "ephemeral.aws_secretsmanager_random_password." in version["secret_string_wo"]
+    (password,) = synthesized.stacks[STORAGE]["ephemeral"]["aws_secretsmanager_random_password"].values()
+    assert password["password_length"] >= 32 and password["exclude_characters"] == "/@\" '\\"
+
+
+def test_the_master_password_rotates_through_the_rds_api(synthesized: Synthesized) -> None:
+    (rotation,) = synthesized.resources(PRIMARY, "aws_secretsmanager_secret_rotation").values()
+    assert rotation["secret_id"] == SECRET_NAME
+    assert rotation["rotation_rules"] == {"automatically_after_days": 30}
+    assert synthesized.resources(STANDBY, "aws_secretsmanager_secret_rotation") == {}, "a replica secret cannot rotate"
+    for stack in (PRIMARY, STANDBY):
+        functions = {body["function_name"]: body for body in synthesized.resources(stack, "aws_lambda_function").values()}
+        rotate = functions[f"hadr-prod-{stack}-rotate-db"]
+        assert rotate["timeout"] <= 900
+        (permission,) = [
+            p for p in synthesized.resources(stack, "aws_lambda_permission").values() if p["principal"] == "secretsmanager.amazonaws.com"
+        ]
+        assert permission["function_name"] == ref("aws_lambda_function", rotate, "function_name")
+
+
+def test_auto_scaling_may_use_the_key_that_encrypts_its_volumes(synthesized: Synthesized) -> None:
+    """EC2 Auto Scaling launches with a customer managed key only if its service-linked role may use the key and create
+    grants for AWS resources: https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html
+    """
+    for stack in (PRIMARY, STANDBY):
+        (role,) = synthesized.resources(stack, "aws_iam_service_linked_role").values()
+        assert role["aws_service_name"] == "autoscaling.amazonaws.com" and role["custom_suffix"].startswith("hadr-prod")
+        role_arn = ref("aws_iam_service_linked_role", role, "arn")
+        for group in synthesized.resources(stack, "aws_autoscaling_group").values():
+            assert group["service_linked_role_arn"] == role_arn
+        volume_keys = {
+            mapping["ebs"]["kms_key_id"]
+            for template in synthesized.resources(stack, "aws_launch_template").values()
+            for mapping in template["block_device_mappings"]
+        }
+        (volume_key,) = volume_keys
+        key = next(body for body in synthesized.resources(stack, "aws_kms_key").values() if ref("aws_kms_key", body, "arn") == volume_key)
+        statements = statements_of(key["policy"])
+        use, grant = statements["AutoScalingUsesTheKeyForVolumes"], statements["AutoScalingAttachesVolumes"]
+        assert use["Principal"] == {"AWS": [role_arn]} and grant["Principal"] == {"AWS": [role_arn]}
+        assert sorted(use["Action"]) == sorted(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"])
+        assert grant["Action"] == ["kms:CreateGrant"] and grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": True}}
+
+
+def test_the_failover_reports_before_lambda_stops_it(synthesized: Synthesized) -> None:
+    """A Lambda invocation ends at its timeout, at most 900 s (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+    the promotion wait must leave time for the report and the notification."""
+    function = next(
+        body for body in synthesized.resources(STANDBY, "aws_lambda_function").values() if body["function_name"].endswith("-failover")
+    )
+    variables = function["environment"]["variables"]
+    assert int(variables["WAIT_TIMEOUT_SECONDS"]) + int(variables["REPORT_RESERVE_SECONDS"]) <= function["timeout"] <= 900
+
+
+def test_instances_can_patch_and_run_their_agents_through_the_restricted_endpoints(synthesized: Synthesized) -> None:
+    """dnf on Amazon Linux 2023 reads its repositories from S3 without signing, and the SSM agent reads AWS-owned
+    buckets (https://docs.aws.amazon.com/systems-manager/latest/userguide/ssm-agent-minimum-s3-permissions.html): the
+    S3 gateway endpoint policy must let those reads through. The CloudWatch agent needs the logs and monitoring
+    endpoints in a subnet without a route to the internet."""
+    for stack, region in ((PRIMARY, "us-east-1"), (STANDBY, "us-west-1")):
+        endpoints = {body["service_name"]: body for body in synthesized.resources(stack, "aws_vpc_endpoint").values()}
+        policy = statements_of(endpoints[f"com.amazonaws.{region}.s3"]["policy"])
+        reads = policy["AwsOwnedPackageAndAgentBuckets"]
+        assert reads["Action"] == ["s3:GetObject"] and reads["Principal"] == {"AWS": "*"}
+        assert f"arn:aws:s3:::al2023-repos-{region}-de612dc2/*" in reads["Resource"]
+        assert (
+            f"arn:aws:s3:::amazon-ssm-{region}/*" in reads["Resource"]
+            and f"arn:aws:s3:::patch-baseline-snapshot-{region}/*" in reads["Resource"]
+        )
+        for service in ("ssm", "ssmmessages", "ec2messages", "logs", "monitoring"):
+            assert f"com.amazonaws.{region}.{service}" in endpoints, service
+
+
+def test_the_app_reaches_the_assets_through_the_multi_region_access_point(synthesized: Synthesized) -> None:
+    """Requests through a Multi-Region Access Point need the permission on the access point and on the bucket they
+    are routed to, and cannot use a gateway endpoint, only the com.amazonaws.s3-global.accesspoint interface
+    endpoint (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRestrictions.html,
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointPermissions.html)."""
+    for stack in (PRIMARY, STANDBY):
+        endpoints = {body["service_name"]: body for body in synthesized.resources(stack, "aws_vpc_endpoint").values()}
+        global_endpoint = endpoints["com.amazonaws.s3-global.accesspoint"]
+        assert global_endpoint["vpc_endpoint_type"] == "Interface" and global_endpoint["private_dns_enabled"] is True
+        role_policy = next(
+            body for body in synthesized.resources(stack, "aws_iam_role_policy").values() if body["name"].endswith("-instance-inline")
+        )
+        statements = statements_of(role_policy["policy"])
+        assets = statements["AssetsThroughTheAccessPoint"]
+        assert sorted(assets["Action"]) == ["s3:GetObject", "s3:PutObject"]
+        assert sorted(assets["Resource"]) == [
+            "arn:aws:s3::123456789012:accesspoint/*/object/*",
+            "arn:aws:s3:::hadr-prod-ws-assets-us-east-1-123456789012/*",
+            "arn:aws:s3:::hadr-prod-ws-assets-us-west-1-123456789012/*",
+        ]
+        keys = statements["AssetsKeysThroughS3"]
+        assert keys["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": "alias/hadr-prod-ws-assets"}
+        assert sorted(keys["Condition"]["StringEquals"]["kms:ViaService"]) == ["s3.us-east-1.amazonaws.com", "s3.us-west-1.amazonaws.com"]
+    outputs = synthesized.stacks[STORAGE]["output"]
+    assert outputs["access_point_host"]["value"].endswith("}.accesspoint.s3-global.amazonaws.com")
