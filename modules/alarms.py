@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
@@ -13,13 +15,22 @@ from modules.kms import EncryptionKey
 
 
 class AlarmTopic(Construct):
-    """An SNS topic encrypted with `key` that only this account's CloudWatch alarms may publish to.
+    """An SNS topic encrypted with `key` that only this account's `publishers` may publish to.
 
-    The key must list "cloudwatch.amazonaws.com" in its service principals. Default: no subscription unless
-    `email` is given (the address must confirm it).
+    Default: CloudWatch alarms and EventBridge rules of this account publish (the key must list the same service
+    principals); no subscription unless `email` is given (the address must confirm it).
     """
 
-    def __init__(self, scope: Construct, id: str, *, name: str, key: EncryptionKey, email: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        key: EncryptionKey,
+        email: str | None = None,
+        publishers: Sequence[str] = ("cloudwatch.amazonaws.com", "events.amazonaws.com"),
+    ) -> None:
         super().__init__(scope, id)
         env = RegionalStack.of(self).env
         self.topic = SnsTopic(self, "topic", name=name, kms_master_key_id=key.key_arn, tags={"Name": name})
@@ -29,14 +40,19 @@ class AlarmTopic(Construct):
             arn=self.topic.arn,
             policy=policy_json(
                 [
-                    {
-                        "Sid": "CloudWatchAlarmsOfThisAccount",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                        "Action": "sns:Publish",
-                        "Resource": self.topic.arn,
-                        "Condition": {"StringEquals": {"aws:SourceAccount": env.account_id}},
-                    },
+                    *(
+                        {
+                            "Sid": "CloudWatchAlarmsOfThisAccount"
+                            if service.startswith("cloudwatch.")
+                            else f"{service.split('.')[0].capitalize()}OfThisAccount",
+                            "Effect": "Allow",
+                            "Principal": {"Service": service},
+                            "Action": "sns:Publish",
+                            "Resource": self.topic.arn,
+                            "Condition": {"StringEquals": {"aws:SourceAccount": env.account_id}},
+                        }
+                        for service in publishers
+                    ),
                     {
                         "Sid": "DenyInsecureTransport",
                         "Effect": "Deny",

@@ -36,8 +36,8 @@ class AwsEnv:
 #: Provider endpoints sent to the emulator in emulator mode: every service the stacks call (binding argument names).
 EMULATED_SERVICES = (
     "acm", "apigateway", "autoscaling", "backup", "cloudfront", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "fis",
-    "iam", "kms", "lambda_", "logs", "rds", "resiliencehub", "route53", "route53_resolver", "s3", "s3_control",
-    "secretsmanager", "sns", "sqs", "ssm", "sts", "wafv2",
+    "guardduty", "iam", "kms", "lambda_", "logs", "rds", "resiliencehub", "route53", "route53_resolver", "s3", "s3_control",
+    "secretsmanager", "securityhub", "sns", "sqs", "ssm", "sts", "wafv2",
 )  # fmt: skip
 #: Emulators answer 500 for calls they do not implement; the default retries would look like a hang.
 EMULATOR_MAX_RETRIES = 2

@@ -1,13 +1,27 @@
-"""A break-glass instance: the one way to reach the tiers' instances by SSH, created stopped."""
+"""A break-glass instance: the one way to reach the tiers' instances by SSH, created stopped, with the operator
+policy that makes the path usable and auditable.
+
+The path: start the instance, push a short-lived key with EC2 Instance Connect (valid 60 s; AL2023 ships its
+sshd hook), and SSH through Session Manager port forwarding (document AWS-StartSSHSession), then jump to a tier
+instance the same way. No key pair, no inbound rule, no public address; CloudTrail records StartInstances,
+StartSession and every SendSSHPublicKey with its OS user.
+Session Manager SSH: https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-getting-started-enable-ssh-connections.html
+EC2 Instance Connect: https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-connect-methods.html
+Starting an instance with volumes under a customer managed key needs kms:CreateGrant for AWS resources:
+https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.ec2_instance_state import Ec2InstanceState
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.instance import Instance
 from constructs import Construct
 
-from modules.base import RegionalStack
+from modules.base import RegionalStack, policy_json
 from modules.compute import hardened_launch_template
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
@@ -19,6 +33,8 @@ class BreakGlassInstance(Construct):
     private subnet without a public address, reached through Session Manager; kept stopped until an incident.
 
     Default: `instance_type` t3.micro; detailed monitoring (not in the emulator, which has no MonitorInstances).
+    `operator_policy` (attach it to the on-call role) may start and stop this instance, open SSH sessions to it, and
+    push keys for `ec2-user` to it and to the instances named `ssh_target_names`.
     """
 
     def __init__(
@@ -31,6 +47,7 @@ class BreakGlassInstance(Construct):
         security_group_id: str,
         role: ServiceRole,
         key: EncryptionKey,
+        ssh_target_names: Sequence[str] = (),
         instance_type: str = "t3.micro",
     ) -> None:
         super().__init__(scope, id)
@@ -68,6 +85,65 @@ class BreakGlassInstance(Construct):
             "the launch template encrypts the root volume with the stack's KMS key; checkov does not follow the template",
         )
         Ec2InstanceState(self, "stopped", instance_id=self.instance.id, state="stopped")
+        self.operator_policy = IamPolicy(
+            self,
+            "operator",
+            name=f"{name}-operator",
+            description=f"Break-glass SSH through {name}: start it, Session Manager SSH, 60-second keys",
+            policy=policy_json(self._operator_statements(name, key, [name, *ssh_target_names])),
+            tags={"Name": f"{name}-operator"},
+        )
+
+    def _operator_statements(self, name: str, key: EncryptionKey, ssh_targets: list[str]) -> list[dict[str, object]]:
+        env = RegionalStack.of(self).env
+        return [
+            {
+                "Sid": "StartAndStopTheBreakGlassInstance",
+                "Effect": "Allow",
+                "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+                "Resource": [self.instance.arn],
+            },
+            {
+                "Sid": "VolumesOfTheBreakGlassInstance",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant"],
+                "Resource": [key.key_arn],
+                "Condition": {
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                    "StringEquals": {"kms:ViaService": f"ec2.{env.region}.amazonaws.com"},
+                },
+            },
+            {
+                "Sid": "SessionToTheBreakGlassInstance",
+                "Effect": "Allow",
+                "Action": ["ssm:StartSession"],
+                "Resource": [self.instance.arn, f"arn:{env.partition}:ssm:{env.region}::document/AWS-StartSSHSession"],
+                "Condition": {"BoolIfExists": {"ssm:SessionDocumentAccessCheck": "true"}},
+            },
+            {
+                "Sid": "OwnSessionsOnly",
+                "Effect": "Allow",
+                "Action": ["ssm:TerminateSession", "ssm:ResumeSession"],
+                "Resource": [env.arn("ssm", "session/$${aws:userid}-*")],  # "$$": a literal "${" for Terraform
+            },
+            {
+                "Sid": "ShortLivedSshKeys",
+                "Effect": "Allow",
+                "Action": ["ec2-instance-connect:SendSSHPublicKey"],
+                "Resource": [env.arn("ec2", "instance/*")],
+                "Condition": {"StringEquals": {"ec2:osuser": "ec2-user", "aws:ResourceTag/Name": ssh_targets}},
+            },
+            {
+                "Sid": "FindTheInstances",
+                "Effect": "Allow",
+                "Action": ["ec2:DescribeInstances"],
+                "Resource": "*",  # DescribeInstances has no resource-level permissions
+            },
+        ]
+
+    @property
+    def operator_policy_arn(self) -> str:
+        return self.operator_policy.arn
 
     @property
     def instance_id(self) -> str:

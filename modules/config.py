@@ -367,6 +367,17 @@ class EmulatorSettings(_Model):
     endpoint: LoopbackUrl
 
 
+class AccountSecuritySettings(_Model):
+    """GuardDuty and Security Hub (with the AWS Foundational Security Best Practices standard) in every region used.
+
+    Default: both on, created by this project. Set one to false when an organization's delegated administrator
+    already enables it in the account: a second GuardDuty detector or Security Hub enablement in a region fails.
+    """
+
+    guardduty: StrictBool = True
+    security_hub: StrictBool = True
+
+
 class DeploymentConfig(_Model):
     """The whole deployment: shared settings, the state backend and both architectures."""
 
@@ -377,6 +388,7 @@ class DeploymentConfig(_Model):
     state: StateSettings
     active_active: ActiveActive | None = None
     warm_standby: WarmStandby | None = None
+    account_security: AccountSecuritySettings = AccountSecuritySettings()
     emulator: EmulatorSettings | None = Field(default=None, description="Default: deploy to AWS. Usually set by --emulator-endpoint.")
 
     @property

@@ -25,7 +25,8 @@ from modules.iam import ServiceRole
 RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 
 
-def _rule(scope: Construct, id: str, *, name: str, description: str, pattern: Mapping[str, Any]) -> CloudwatchEventRule:
+def event_rule(scope: Construct, id: str, *, name: str, description: str, pattern: Mapping[str, Any]) -> CloudwatchEventRule:
+    """A rule on the default bus matching `pattern`; its name is checked against EventBridge's rules."""
     if not RULE_NAME.match(name):
         raise InputError.single(f"{scope.node.path}.name", name, "expected 1 to 64 characters of letters, digits, '.', '-', '_'")
     return CloudwatchEventRule(scope, id, name=name, description=description, event_pattern=json.dumps(pattern), tags={"Name": name})
@@ -47,7 +48,7 @@ class EventForwarding(Construct):
             service="events.amazonaws.com",
             statements=[{"Sid": "PutOnTheTargetBus", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus]}],
         )
-        self.rule = _rule(self, "rule", name=name, description=f"Forward to {target_region}", pattern=pattern)
+        self.rule = event_rule(self, "rule", name=name, description=f"Forward to {target_region}", pattern=pattern)
         CloudwatchEventTarget(self, "target", rule=self.rule.name, arn=bus, role_arn=self.role.role_arn, target_id="target-bus")
 
 
@@ -69,7 +70,7 @@ class FunctionTrigger(Construct):
         target_id: str = "function",
     ) -> None:
         super().__init__(scope, id)
-        self.rule = _rule(self, "rule", name=name, description=description, pattern=pattern)
+        self.rule = event_rule(self, "rule", name=name, description=description, pattern=pattern)
         CloudwatchEventTarget(self, "target", rule=self.rule.name, arn=function.function_arn, target_id=target_id)
         LambdaPermission(
             self,

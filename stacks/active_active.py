@@ -60,7 +60,14 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
     """One region: private network, the API function, its REST API on the custom domains, WAF and alarms."""
 
     def __init__(
-        self, scope: Construct, *, config: DeploymentConfig, arch: ActiveActive, settings: RegionSettings, peer_region: str
+        self,
+        scope: Construct,
+        *,
+        config: DeploymentConfig,
+        arch: ActiveActive,
+        settings: RegionSettings,
+        peer_region: str,
+        account_security: bool = True,
     ) -> None:
         region = settings.region
         table = table_arn(RegionalStack.env_of(config, region), region, table_name(config))
@@ -72,6 +79,7 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             settings=settings,
             peer_region=peer_region,
             backup_resource_arns=[table],
+            account_security=account_security,
         )
         name = self.resource_prefix
         self.function = PrivateFunction(

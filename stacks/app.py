@@ -38,19 +38,30 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
     bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
     StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config, outdir), bootstrap_dir))
     names = [STATE_BOOTSTRAP_STACK]
+    secured: set[str] = set()  # regions whose account security services a stack already holds (one per region)
+
+    def first_in(region: str) -> bool:
+        new = region not in secured
+        secured.add(region)
+        return new
+
     for _key, arch in config.enabled_architectures():
         first, second = arch.regions
         pairs = ((first, second), (second, first))
         if isinstance(arch, ActiveActive):
             names.append(ActiveActiveDataStack(app, config=config, arch=arch).stack_name)
             regional = [
-                ActiveActiveRegionStack(app, config=config, arch=arch, settings=settings, peer_region=peer.region)
+                ActiveActiveRegionStack(
+                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region)
+                )
                 for settings, peer in pairs
             ]
             global_stack: RegionalStack = ActiveActiveGlobalStack(app, config=config, arch=arch)
         else:
             regional = [
-                WarmStandbyRegionStack(app, config=config, arch=arch, settings=settings, peer_region=peer.region)
+                WarmStandbyRegionStack(
+                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region)
+                )
                 for settings, peer in pairs
             ]
             global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch)

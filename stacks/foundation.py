@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from cdktf import TerraformOutput
 from constructs import Construct
 
+from modules.account_security import AccountSecurity
 from modules.alarms import AlarmTopic
 from modules.backup import BackupPlan, backup_vault_arn
 from modules.base import RegionalStack
@@ -41,13 +42,14 @@ def observability_key(stack: RegionalStack, name: str, *, volume_launch_roles: S
         alias=name,
         description=f"{name}: logs, alarms, backups",
         allow_cloudwatch_logs=True,
-        service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com"),
+        service_principals=("sns.amazonaws.com", "cloudwatch.amazonaws.com", "events.amazonaws.com"),
         volume_launch_roles=volume_launch_roles,
     )
 
 
 class RegionalFoundationStack(RegionalStack):
-    """Key, network, alarm topic and backup plan of one region of one architecture."""
+    """Key, network, alarm topic, account security services (`account_security`) and backup plan of one region of
+    one architecture."""
 
     def __init__(
         self,
@@ -59,6 +61,7 @@ class RegionalFoundationStack(RegionalStack):
         settings: RegionSettings,
         peer_region: str,
         backup_resource_arns: Sequence[str] = (),
+        account_security: bool = True,
     ) -> None:
         region = settings.region
         super().__init__(
@@ -112,6 +115,8 @@ class RegionalFoundationStack(RegionalStack):
             self.web_acl = WebAcl(self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=SERVERLESS_API_RULE_GROUPS)
             TerraformOutput(self, "web_acl_arn", value=self.web_acl.web_acl_arn)
         self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
+        if account_security:  # once per region: stacks.app gives it to the first regional stack there
+            AccountSecurity(self, "account-security", name=name, topic_arn=self.alarms.topic_arn, settings=config.account_security)
         self.backup = BackupPlan(
             self,
             "backup",

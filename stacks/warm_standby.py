@@ -128,7 +128,14 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
     also the failover function and what triggers it."""
 
     def __init__(
-        self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby, settings: WarmStandbyRegion, peer_region: str
+        self,
+        scope: Construct,
+        *,
+        config: DeploymentConfig,
+        arch: WarmStandby,
+        settings: WarmStandbyRegion,
+        peer_region: str,
+        account_security: bool = True,
     ) -> None:
         is_primary = settings is arch.primary
         database_arn = RegionalStack.env_of(config, settings.region).arn("rds", f"db:{database_identifier(config, replica=not is_primary)}")
@@ -140,6 +147,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             settings=settings,
             peer_region=peer_region,
             backup_resource_arns=[database_arn],
+            account_security=account_security,
         )
         region = settings.region
         self.is_primary = is_primary
@@ -151,6 +159,36 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             hosted_zone_id=arch.hosted_zone_id,
         )
         self.security = self._security_groups(name)
+        self._database(config, arch, peer_region)
+        self._tiers(config, arch, settings)
+        self.break_glass = BreakGlassInstance(
+            self,
+            "break-glass",
+            name=f"{name}-break-glass",
+            subnet_id=self.network.subnet_ids("app")[0],
+            security_group_id=self.security.group_id("break-glass"),
+            role=self.instance_role,
+            key=self.key,
+            ssh_target_names=[self.web.name, self.app.name],
+        )
+        self._alarms(name)
+        if self.is_primary:
+            # AWS Health issues of this region arrive on this region's bus; the failover listens in the standby.
+            health_issue = {"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": {"eventTypeCategory": ["issue"]}}
+            EventForwarding(self, "forward-health", name=f"{name}-health-to-{peer_region}", pattern=health_issue, target_region=peer_region)
+        else:
+            self._failover(config, arch)
+        TerraformOutput(self, "web_alb_dns_name", value=self.web.alb_dns_name)
+        TerraformOutput(self, "origin_host", value=origin_host(region, arch.domain_name))
+        TerraformOutput(self, "database_parameter", value=self.database.writer_parameter.name)
+        TerraformOutput(self, "auto_scaling_groups", value=[self.web.group_name, self.app.group_name])
+        TerraformOutput(self, "break_glass_instance_id", value=self.break_glass.instance_id)
+        TerraformOutput(self, "break_glass_operator_policy_arn", value=self.break_glass.operator_policy_arn)
+        add_moved_blocks(self, REGION_MOVES + (PRIMARY_MOVES if is_primary else STANDBY_MOVES))
+
+    def _database(self, config: DeploymentConfig, arch: WarmStandby, peer_region: str) -> None:
+        """The primary (password from the master secret), or the replica of the peer's; the rotation function."""
+        is_primary, name = self.is_primary, self.resource_prefix
         self.database = PostgresDatabase(
             self,
             "database",
@@ -179,28 +217,6 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             log_retention_days=arch.log_retention_days,
             schedule_days=30 if is_primary else None,
         )
-        self._tiers(config, arch, settings)
-        self.break_glass = BreakGlassInstance(
-            self,
-            "break-glass",
-            name=f"{name}-break-glass",
-            subnet_id=self.network.subnet_ids("app")[0],
-            security_group_id=self.security.group_id("break-glass"),
-            role=self.instance_role,
-            key=self.key,
-        )
-        self._alarms(name)
-        if self.is_primary:
-            # AWS Health issues of this region arrive on this region's bus; the failover listens in the standby.
-            health_issue = {"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": {"eventTypeCategory": ["issue"]}}
-            EventForwarding(self, "forward-health", name=f"{name}-health-to-{peer_region}", pattern=health_issue, target_region=peer_region)
-        else:
-            self._failover(config, arch)
-        TerraformOutput(self, "web_alb_dns_name", value=self.web.alb_dns_name)
-        TerraformOutput(self, "origin_host", value=origin_host(region, arch.domain_name))
-        TerraformOutput(self, "database_parameter", value=self.database.writer_parameter.name)
-        TerraformOutput(self, "auto_scaling_groups", value=[self.web.group_name, self.app.group_name])
-        add_moved_blocks(self, REGION_MOVES + (PRIMARY_MOVES if is_primary else STANDBY_MOVES))
 
     def _security_groups(self, name: str) -> SecurityGroupChain:
         """CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass -> SSH to web and app."""

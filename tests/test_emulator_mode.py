@@ -26,6 +26,8 @@ LEFT_OUT_TYPES = {
     "aws_s3control_multi_region_access_point",
     "aws_cloudfront_response_headers_policy",
     "aws_secretsmanager_secret_rotation",  # moto would run the rotation function in a container
+    "aws_securityhub_account",  # moto has no Security Hub account to enable
+    "aws_securityhub_standards_subscription",
 }
 
 
@@ -104,3 +106,32 @@ def test_a_real_synth_has_no_emulator_settings(synthesized: Synthesized) -> None
     assert "127.0.0.1" not in text and "s3_use_path_style" not in text
     assert Path(synthesized.outdir, "deploy-order.json").is_file()
     assert json.loads(Path(synthesized.outdir, "deploy-order.json").read_text())["order"] == synthesized.stack_names
+
+
+#: Resource type prefix -> the provider endpoint (binding argument name) its calls go to.
+ENDPOINT_OF_PREFIX = {
+    "aws_acm_": "acm", "aws_api_gateway_": "apigateway", "aws_availability_zones": "ec2", "aws_caller_identity": "sts",
+    "aws_autoscaling_": "autoscaling", "aws_backup_": "backup",
+    "aws_cloudfront_": "cloudfront", "aws_cloudwatch_event_": "events", "aws_cloudwatch_log_": "logs",
+    "aws_cloudwatch_metric_": "cloudwatch", "aws_db_": "rds", "aws_default_security_group": "ec2",
+    "aws_dynamodb_": "dynamodb", "aws_ec2_": "ec2", "aws_eip": "ec2", "aws_fis_": "fis", "aws_flow_log": "ec2",
+    "aws_guardduty_": "guardduty", "aws_iam_": "iam", "aws_instance": "ec2", "aws_internet_gateway": "ec2",
+    "aws_kms_": "kms", "aws_lambda_": "lambda_", "aws_launch_template": "ec2", "aws_lb": "elbv2", "aws_nat_gateway": "ec2",
+    "aws_network_acl": "ec2", "aws_resiliencehub_": "resiliencehub", "aws_route53_resolver_": "route53_resolver",
+    "aws_route53_": "route53", "aws_route": "ec2", "aws_s3control_": "s3_control", "aws_s3_": "s3",
+    "aws_secretsmanager_": "secretsmanager", "aws_securityhub_": "securityhub", "aws_security_group": "ec2",
+    "aws_sns_": "sns", "aws_sqs_": "sqs", "aws_ssm_": "ssm", "aws_subnet": "ec2", "aws_vpc": "ec2", "aws_wafv2_": "wafv2",
+}  # fmt: skip
+
+
+def test_every_service_the_stacks_call_is_sent_to_the_emulator(emulated: dict[str, dict[str, Any]]) -> None:
+    """A service missing from the provider's endpoints would be called on AWS itself (a DNS lookup off the machine)."""
+    from modules.base import EMULATED_SERVICES
+
+    kinds = {kind for stack in emulated.values() for section in ("resource", "data", "ephemeral") for kind in stack.get(section, {})}
+    services = {}
+    for kind in kinds:
+        prefixes = [prefix for prefix in ENDPOINT_OF_PREFIX if kind.startswith(prefix)]
+        assert prefixes, f"{kind}: add its endpoint to ENDPOINT_OF_PREFIX"
+        services[kind] = ENDPOINT_OF_PREFIX[max(prefixes, key=len)]
+    assert {kind: service for kind, service in services.items() if service not in EMULATED_SERVICES} == {}

@@ -1,5 +1,5 @@
-"""The local pipeline for real: the state backend, one regional stack of each architecture and the warm
-standby's standby region are deployed into moto with Terraform (S3 backend and lock table in the emulator), the
+"""The local pipeline for real: the state backend, one regional stack of each architecture, and the warm standby's
+storage and standby region are deployed into moto with Terraform (S3 backend and lock table in the emulator), the
 failover is drilled with the function's own code, and everything is destroyed again."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from tests.conftest import EXAMPLE_CONFIG
 from tools import local
 from tools.emulator import Emulator
 
-STACKS = ["state-bootstrap", "active-active-eu-west-1", "warm-standby-us-east-1", "warm-standby-us-west-1"]
+STACKS = ["state-bootstrap", "active-active-eu-west-1", "warm-standby-storage", "warm-standby-us-east-1", "warm-standby-us-west-1"]
 LEFT_OUT = (
     "aws_route53_resolver_firewall_config",
     "aws_route53_resolver_firewall_rule_group_association",
@@ -45,9 +45,11 @@ def test_deploy_drill_and_destroy_in_the_emulator(tmp_path: Path, monkeypatch: p
         steps = local.drill(session)
         assert [name for name, _, _ in steps] == [
             "read_deployed_function",
+            "assume_function_role",
             "failover_function_code",
             "verify_replica_promoted",
             "verify_parameter_repointed",
+            "verify_secret_standalone",
             "verify_groups_scaled",
         ]
         rds = emulator.client("rds", "us-west-1")

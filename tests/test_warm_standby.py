@@ -180,11 +180,11 @@ def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(
         "hadr-prod-ws-us-west-1-app": {"desired": 2, "max": 6, "min": 2},
         "hadr-prod-ws-us-west-1-web": {"desired": 2, "max": 6, "min": 2},
     }
-    (rule,) = synthesized.resources(STANDBY, "aws_cloudwatch_event_rule").values()
+    rule = synthesized.one(STANDBY, "aws_cloudwatch_event_rule", "failover-trigger/rule")
     alarm, health = json.loads(rule["event_pattern"])["$or"]
     assert alarm["detail"] == {"alarmName": ["hadr-prod-warm-standby-us-east-1-unhealthy"], "state": {"value": ["ALARM"]}}
     assert health["region"] == ["us-east-1"] and health["detail"] == {"eventTypeCategory": ["issue"]}
-    (target,) = synthesized.resources(STANDBY, "aws_cloudwatch_event_target").values()  # the rotation needs no rule
+    target = synthesized.one(STANDBY, "aws_cloudwatch_event_target", "failover-trigger/target")
     assert target["arn"] == ref("aws_lambda_function", function, "arn")
     policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
@@ -310,13 +310,13 @@ def test_backups_take_the_database_and_alarms_watch_it(synthesized: Synthesized,
 
 
 def test_primary_health_issues_are_forwarded_to_the_standby_bus(synthesized: Synthesized) -> None:
-    (rule,) = synthesized.resources(PRIMARY, "aws_cloudwatch_event_rule").values()
+    rule = synthesized.one(PRIMARY, "aws_cloudwatch_event_rule", "forward-health/rule")
     assert json.loads(rule["event_pattern"]) == {
         "source": ["aws.health"],
         "detail-type": ["AWS Health Event"],
         "detail": {"eventTypeCategory": ["issue"]},
     }
-    (target,) = synthesized.resources(PRIMARY, "aws_cloudwatch_event_target").values()
+    target = synthesized.one(PRIMARY, "aws_cloudwatch_event_target", "forward-health/target")
     assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
     policy = json.loads(synthesized.one(PRIMARY, "aws_iam_role_policy", "forward-health/role/policy")["policy"])
     assert policy["Statement"][0]["Action"] == ["events:PutEvents"] and policy["Statement"][0]["Resource"] == [target["arn"]]

@@ -141,3 +141,47 @@ def test_the_app_reaches_the_assets_through_the_multi_region_access_point(synthe
         assert sorted(keys["Condition"]["StringEquals"]["kms:ViaService"]) == ["s3.us-east-1.amazonaws.com", "s3.us-west-1.amazonaws.com"]
     outputs = synthesized.stacks[STORAGE]["output"]
     assert outputs["access_point_host"]["value"].endswith("}.accesspoint.s3-global.amazonaws.com")
+
+
+def test_break_glass_ssh_has_a_real_least_privilege_path(synthesized: Synthesized) -> None:
+    """SSH through Session Manager port forwarding (AWS-StartSSHSession) with keys that EC2 Instance Connect holds
+    for 60 seconds: no key pair, no inbound rule, every step in CloudTrail. Starting an instance whose volumes a
+    customer managed key encrypts needs CreateGrant for AWS resources on that key
+    (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html); StartSession needs the
+    instance and the document (https://docs.aws.amazon.com/systems-manager/latest/userguide/getting-started-restrict-access-examples.html)."""
+    for stack, region in ((PRIMARY, "us-east-1"), (STANDBY, "us-west-1")):
+        (instance,) = synthesized.resources(stack, "aws_instance").values()
+        (policy,) = synthesized.resources(stack, "aws_iam_policy").values()
+        assert policy["name"] == f"hadr-prod-{stack}-break-glass-operator"
+        statements = statements_of(policy["policy"])
+        instance_arn = ref("aws_instance", instance, "arn")
+        assert statements["StartAndStopTheBreakGlassInstance"]["Resource"] == [instance_arn]
+        session = statements["SessionToTheBreakGlassInstance"]
+        assert session["Action"] == ["ssm:StartSession"]
+        assert session["Resource"] == [instance_arn, f"arn:aws:ssm:{region}::document/AWS-StartSSHSession"]
+        keys = statements["ShortLivedSshKeys"]
+        assert keys["Action"] == ["ec2-instance-connect:SendSSHPublicKey"]
+        assert keys["Condition"]["StringEquals"]["ec2:osuser"] == "ec2-user"
+        assert sorted(keys["Condition"]["StringEquals"]["aws:ResourceTag/Name"]) == sorted(
+            [f"hadr-prod-{stack}-break-glass", f"hadr-prod-ws-{region}-web", f"hadr-prod-ws-{region}-app"]
+        )
+        volumes = statements["VolumesOfTheBreakGlassInstance"]
+        assert volumes["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"} and volumes["Action"] == ["kms:CreateGrant"]
+        for body in synthesized.resources(stack, "aws_iam_policy").values():
+            for statement in json.loads(body["policy"])["Statement"]:
+                assert statement["Resource"] != "*" or statement["Action"] == ["ec2:DescribeInstances"], statement["Sid"]
+        ingress = [
+            r
+            for r in synthesized.resources(stack, "aws_vpc_security_group_ingress_rule").values()
+            if "-break-glass-from-" in r["tags"]["Name"]
+        ]
+        assert ingress == [], "nothing connects to the break-glass instance: the SSM agent connects out"
+    assert "key_name" not in instance
+
+
+def test_policy_variables_reach_iam_unresolved_by_terraform(synthesized: Synthesized) -> None:
+    """An IAM policy variable such as ${aws:userid} must be written $${...} in Terraform, or Terraform tries to
+    resolve it as a reference and the plan fails."""
+    for stack in (PRIMARY, STANDBY):
+        (policy,) = synthesized.resources(stack, "aws_iam_policy").values()
+        assert "session/$${aws:userid}-*" in policy["policy"]

@@ -145,15 +145,33 @@ class Emulator:
         if self.pid is not None:
             _terminate(self.pid)
 
-    def client(self, service: str, region: str) -> Any:
-        """A boto3 client bound to the emulator, with timeouts and no host prefix (stays on loopback)."""
+    def client(self, service: str, region: str, *, credentials: dict[str, str] | None = None) -> Any:
+        """A boto3 client bound to the emulator, with timeouts and no host prefix (stays on loopback).
+
+        Default: the fake credentials (any request passes while IAM is not enforced); `credentials`
+        ({"AccessKeyId", "SecretAccessKey", "SessionToken"?}) act as that identity."""
         config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"}, inject_host_prefix=False)
+        keys = credentials or {
+            "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            "SessionToken": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+        }
         return boto3.client(
             service,
             region_name=region,
             endpoint_url=self.endpoint,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-            aws_session_token=FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys.get("SessionToken"),
             config=config,
         )
+
+    def enforce_iam(self, enabled: bool) -> None:
+        """Turn moto's IAM enforcement on (every request must be signed by a known identity whose policies allow the
+        action) or off (anything goes); see tools.moto_server for what it enforces."""
+        request = urllib.request.Request(  # noqa: S310 - loopback URL
+            f"{self.endpoint}/moto-api/reset-auth", data=(b"0" if enabled else b"inf"), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback URL
+            if response.status != 200:
+                raise RuntimeError(f"moto did not switch IAM enforcement {'on' if enabled else 'off'}: HTTP {response.status}")

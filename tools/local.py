@@ -216,9 +216,58 @@ def verify(condition: bool, message: str) -> None:
         raise DrillFailed(message)
 
 
-def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> list[tuple[str, str, float]]:
-    """Fail the warm standby over in the emulator with the failover function's own code, then verify the result
-    from the emulator's APIs; returns (step, detail, seconds). Raises DrillFailed when a check fails."""
+#: The emulator's stand-in for Lambda assuming the function's role (moto has no Lambda service principal to do it).
+DRILL_USER = "hadr-local-drill"
+
+
+def drill_identity(emulator: Emulator, role_arn: str) -> tuple[dict[str, str], Callable[[], None]]:
+    """While IAM is not enforced: a user that may assume `role_arn` (added to the role's trust policy, as Lambda
+    is in AWS) and read what the drill verifies. Returns its keys and an undo for the trust policy."""
+    iam = emulator.client("iam", "us-east-1")
+    role_name = role_arn.rsplit("/", 1)[1]
+    user = iam.create_user(UserName=DRILL_USER)["User"]
+    iam.put_user_policy(
+        UserName=DRILL_USER,
+        PolicyName="drill",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "ActAsTheFunction", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn},
+                    {
+                        "Sid": "VerifyTheOutcome",
+                        "Effect": "Allow",
+                        "Action": [
+                            "rds:DescribeDBInstances",
+                            "ssm:GetParameter",
+                            "autoscaling:DescribeAutoScalingGroups",
+                            "secretsmanager:DescribeSecret",
+                            "kms:Decrypt",
+                        ],
+                        "Resource": "*",
+                    },
+                ],
+            }
+        ),
+    )
+    keys = iam.create_access_key(UserName=DRILL_USER)["AccessKey"]
+    trust = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
+    stand_in = {"Sid": "EmulatorDrillStandsInForLambda", "Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}
+    iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps({**trust, "Statement": [*trust["Statement"], stand_in]}))
+
+    def undo() -> None:
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
+        iam.delete_access_key(UserName=DRILL_USER, AccessKeyId=keys["AccessKeyId"])
+        iam.delete_user_policy(UserName=DRILL_USER, PolicyName="drill")
+        iam.delete_user(UserName=DRILL_USER)
+
+    return {"AccessKeyId": keys["AccessKeyId"], "SecretAccessKey": keys["SecretAccessKey"]}, undo
+
+
+def drill(session: Session) -> list[tuple[str, str, float]]:
+    """Fail the warm standby over in the emulator with the failover function's own code, acting as the function's
+    own role with IAM enforced (a permission the role lacks fails the drill), then verify the result from the
+    emulator's APIs; returns (step, detail, seconds). Raises DrillFailed when a check fails."""
     config = load_config(SESSION_DIR / "config.yaml", emulator_endpoint=session.emulator().endpoint)
     if config.warm_standby is None:
         raise RuntimeError("warm_standby: not configured; the drill fails the warm standby over")
@@ -233,33 +282,58 @@ def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> lis
         steps.append((step, detail, time.monotonic() - started))
         progress(f"[drill] {step:<26} {time.monotonic() - started:7.2f} s  {detail}")
 
-    environment: dict[str, str] = {}
+    function: dict[str, Any] = {}
 
     def read_function() -> str:
-        function = emulator.client("lambda", standby.region).get_function_configuration(FunctionName=name)
-        environment.update(function["Environment"]["Variables"])
-        return f"{name}: {len(environment)} settings from the deployed function"
+        function.update(emulator.client("lambda", standby.region).get_function_configuration(FunctionName=name))
+        return f"{name}: {len(function['Environment']['Variables'])} settings and role {function['Role'].rsplit('/', 1)[1]}"
 
     timed("read_deployed_function", read_function)
+    environment = function["Environment"]["Variables"]
     progress("[drill] moto reports every Route 53 health check healthy, so the drill starts the failover itself")
+    verifier, undo = drill_identity(emulator, function["Role"])
+    role: dict[str, str] = {}
+    emulator.enforce_iam(True)
+    try:
+
+        def assume() -> str:
+            sts = emulator.client("sts", standby.region, credentials=verifier)
+            role.update(sts.assume_role(RoleArn=function["Role"], RoleSessionName="drill-local")["Credentials"])
+            return f"acting as {function['Role']} with IAM enforced"
+
+        timed("assume_function_role", assume)
+        timed("failover_function_code", lambda: run_failover(emulator, environment, standby.region, role))
+        timed_checks(emulator, environment, standby.region, verifier, timed)
+    finally:
+        emulator.enforce_iam(False)
+        undo()
+    return steps
+
+
+def run_failover(emulator: Emulator, environment: dict[str, str], region: str, role: dict[str, str]) -> str:
+    """The failover handler with the deployed function's environment and clients signed as its role."""
     handler = load_handler("failover")
-    report: dict[str, Any] = {}
+    saved = dict(os.environ)
+    os.environ.update({**environment, **emulator.environment(), "AWS_DEFAULT_REGION": region})
+    try:
+        report = handler.handler(
+            {"action": "failover", "dry_run": False, "reason": "drill-local"},
+            None,
+            clients=lambda service, **kw: emulator.client(service, kw.get("region_name") or region, credentials=role),
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    for step in report["steps"]:
+        progress(f"[drill]   {format_step(step)}")
+    return f"{len(report['steps'])} steps, changed={report['changed']}"
 
-    def fail_over() -> str:
-        saved = dict(os.environ)
-        os.environ.update({**environment, **emulator.environment(), "AWS_DEFAULT_REGION": standby.region})
-        try:
-            factory = clients or (lambda service, **kw: emulator.client(service, kw.get("region_name") or standby.region))
-            report.update(handler.handler({"action": "failover", "dry_run": False, "reason": "drill-local"}, None, clients=factory))
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        for step in report["steps"]:
-            progress(f"[drill]   {format_step(step)}")
-        return f"{len(report['steps'])} steps, changed={report['changed']}"
 
-    timed("failover_function_code", fail_over)
-    rds, ssm = emulator.client("rds", standby.region), emulator.client("ssm", standby.region)
+def timed_checks(
+    emulator: Emulator, environment: dict[str, str], region: str, verifier: dict[str, str], timed: Callable[[str, Callable[[], str]], None]
+) -> None:
+    """Verify, from the emulator's APIs, what a completed failover leaves."""
+    rds, ssm = emulator.client("rds", region, credentials=verifier), emulator.client("ssm", region, credentials=verifier)
 
     def promoted() -> str:
         db = rds.describe_db_instances(DBInstanceIdentifier=environment["REPLICA_ID"])["DBInstances"][0]
@@ -270,11 +344,23 @@ def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> lis
         value = json.loads(ssm.get_parameter(Name=environment["PARAMETER_NAME"], WithDecryption=True)["Parameter"]["Value"])
         db = rds.describe_db_instances(DBInstanceIdentifier=environment["REPLICA_ID"])["DBInstances"][0]
         verify(value["writable"] is True and value["host"] == db["Endpoint"]["Address"], f"parameter is {value}")
-        return f"{environment['PARAMETER_NAME']} -> {value['host']} (writable)"
+        verify(value.get("secret_id") == environment["SECRET_ID"], f"parameter names secret {value.get('secret_id')!r}")
+        return f"{environment['PARAMETER_NAME']} -> {value['host']} (writable), secret {value['secret_id']}"
+
+    def secret_standalone() -> str:
+        secrets = emulator.client("secretsmanager", region, credentials=verifier)
+        described = secrets.describe_secret(SecretId=environment["SECRET_ID"])
+        verify(
+            described.get("PrimaryRegion") in (None, region),
+            f"{environment['SECRET_ID']} still replicates from {described.get('PrimaryRegion')}",
+        )
+        return f"{environment['SECRET_ID']} is a standalone secret in {region}"
 
     def scaled() -> str:
         wanted = json.loads(environment["ASG_CAPACITY"])
-        groups = emulator.client("autoscaling", standby.region).describe_auto_scaling_groups(AutoScalingGroupNames=list(wanted))
+        groups = emulator.client("autoscaling", region, credentials=verifier).describe_auto_scaling_groups(
+            AutoScalingGroupNames=list(wanted)
+        )
         actual = {g["AutoScalingGroupName"]: g["DesiredCapacity"] for g in groups["AutoScalingGroups"]}
         expected = {group: size["desired"] for group, size in wanted.items()}
         verify(actual == expected, f"desired capacity {actual}, expected {expected}")
@@ -282,8 +368,8 @@ def drill(session: Session, *, clients: Callable[..., Any] | None = None) -> lis
 
     timed("verify_replica_promoted", promoted)
     timed("verify_parameter_repointed", repointed)
+    timed("verify_secret_standalone", secret_standalone)
     timed("verify_groups_scaled", scaled)
-    return steps
 
 
 def destroy(session: Session) -> list[StackRun]:

@@ -4,7 +4,9 @@
 
 moto 5.2.5 keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica; RDS removes it, and the failover
 function waits for exactly that. moto 5.2.5 has no Secrets Manager StopReplicationToReplica, which the failover
-calls to make the master secret's replica standalone. `apply()` makes moto do what AWS does (the handler tests use
+calls to make the master secret's replica standalone. With IAM enforced, moto authorizes most services' requests
+with the resource "*" (it cannot name the resource), which no ARN-scoped statement matches: every least-privilege
+role would be denied. `apply()` makes moto do what AWS does (the handler tests use
 it in-process), and each fix-up fails loudly once moto does it by itself, so that it can be deleted then.
 """
 
@@ -15,6 +17,7 @@ import json
 import sys
 from typing import Any
 
+from moto.iam.access_control import IAMPolicyStatement
 from moto.rds.models import RDSBackend
 from moto.secretsmanager.exceptions import InvalidParameterException
 from moto.secretsmanager.models import ReplicaSecret, SecretsManagerBackend
@@ -70,10 +73,28 @@ def secret_replicas_can_be_promoted() -> None:
     SecretsManagerResponse.stop_replication_to_replica = respond  # type: ignore[attr-defined]
 
 
+def actions_are_enforced_where_resources_are_unknown() -> None:
+    """A request resource of "*" (moto could not name it) matches any statement's Resource: moto then enforces the
+    actions a role may call, and explicit denies, but not its resource scoping or conditions. moto names resources
+    only for IAM, STS AssumeRole, SQS and S3; there it still checks them."""
+    original = IAMPolicyStatement._check_element_matches
+    if getattr(original, "fix_up", False):
+        return
+
+    def check(self: Any, statement_element: Any, value: str) -> bool:
+        if statement_element == "Resource" and value == "*":
+            return True
+        return original(self, statement_element, value)
+
+    check.fix_up = True  # type: ignore[attr-defined]
+    IAMPolicyStatement._check_element_matches = check  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Every fix-up, in this process."""
     promotion_clears_the_source()
     secret_replicas_can_be_promoted()
+    actions_are_enforced_where_resources_are_unknown()
 
 
 def main(argv: list[str]) -> None:

@@ -1,0 +1,187 @@
+"""The code that acts with our roles runs with those roles' synthesized policies and IAM enforced (moto): what a
+role lacks fails the run. moto enforces actions and explicit denies; it cannot name the resource of most requests,
+so resource scoping and conditions are checked by the synthesized-JSON tests instead (tools.moto_server)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+from tests.conftest import Synthesized, load_lambda
+
+PRIMARY, STANDBY = "us-east-1", "us-west-1"
+SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
+TRUSTED_USER = "drill"
+#: boto3's own factory: a test may replace boto3.client for the code under test, the role's clients stay real.
+make_client = boto3.client
+
+
+def role_policy(synthesized: Synthesized, stack: str, path: str) -> dict[str, Any]:
+    """The role's inline policy as synthesized; Terraform references (known only at apply) become a placeholder ARN,
+    which moto's resource matching (see the module docstring) treats like any other."""
+    text = synthesized.one(stack, "aws_iam_role_policy", path)["policy"]
+    return json.loads(re.sub(r"(?<!\$)\$\{[^}]*\}", "arn:aws:terraform:::reference-known-at-apply", text))
+
+
+def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    statements = [{**s, "Action": [a for a in s["Action"] if a != action]} for s in policy["Statement"]]
+    return {**policy, "Statement": [s for s in statements if s["Action"]]}
+
+
+@pytest.fixture
+def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tools.moto_server's fix-ups in this process, undone after the test."""
+    from moto.iam.access_control import IAMPolicyStatement
+    from moto.rds.models import RDSBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    from tools.moto_server import apply
+
+    monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
+    monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
+    for cls in (SecretsManagerBackend, SecretsManagerResponse):
+        monkeypatch.setattr(cls, "stop_replication_to_replica", None, raising=False)
+        monkeypatch.delattr(cls, "stop_replication_to_replica")
+    apply()
+
+
+def act_as(policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any]) -> Any:
+    """Create a role with `policy`, then with IAM enforced assume it and `run(clients)` with clients signed as it."""
+    iam = boto3.client("iam", region_name=PRIMARY)
+    user = iam.create_user(UserName=TRUSTED_USER)["User"]
+    assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    iam.put_user_policy(UserName=TRUSTED_USER, PolicyName="assume", PolicyDocument=json.dumps(assume))
+    keys = iam.create_access_key(UserName=TRUSTED_USER)["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="acting", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName="acting", PolicyName="synthesized", PolicyDocument=json.dumps(policy))
+
+    @set_initial_no_auth_action_count(0)
+    def enforced() -> Any:
+        sts = boto3.client("sts", region_name=PRIMARY, aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"])
+        credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="test")["Credentials"]
+
+        def clients(service: str, **kwargs: Any) -> Any:
+            return make_client(
+                service,
+                region_name=kwargs.get("region_name", STANDBY),
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+
+        return run(clients)
+
+    return enforced()
+
+
+@pytest.fixture
+def standby_world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None) -> Iterator[None]:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", STANDBY)
+    with mock_aws():
+        primary = boto3.client("rds", region_name=PRIMARY).create_db_instance(
+            DBInstanceIdentifier="hadr-prod-warm-standby-db",
+            DBInstanceClass="db.t3.medium",
+            Engine="postgres",
+            AllocatedStorage=50,
+            MasterUsername="app_admin",
+            MasterUserPassword="x" * 40,
+            BackupRetentionPeriod=7,
+        )["DBInstance"]
+        replica = boto3.client("rds", region_name=STANDBY).create_db_instance_read_replica(
+            DBInstanceIdentifier="hadr-prod-warm-standby-db-replica", SourceDBInstanceIdentifier=primary["DBInstanceArn"]
+        )["DBInstance"]
+        boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
+            Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40}), AddReplicaRegions=[{"Region": STANDBY}]
+        )
+        boto3.client("ssm", region_name=STANDBY).put_parameter(
+            Name="/hadr-prod/warm-standby/database",
+            Type="SecureString",
+            Value=json.dumps({"host": replica["Endpoint"]["Address"], "port": 5432, "writable": False, "secret_id": SECRET}),
+        )
+        autoscaling = boto3.client("autoscaling", region_name=STANDBY)
+        autoscaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678", InstanceType="t3.small")
+        for tier in ("web", "app"):
+            autoscaling.create_auto_scaling_group(
+                AutoScalingGroupName=f"hadr-prod-ws-us-west-1-{tier}",
+                LaunchConfigurationName="lc",
+                MinSize=1,
+                DesiredCapacity=1,
+                MaxSize=6,
+                AvailabilityZones=[f"{STANDBY}a"],
+            )
+        topic = boto3.client("sns", region_name=STANDBY).create_topic(Name="alarms")["TopicArn"]
+        yield topic
+
+
+def failover_environment(synthesized: Synthesized, topic: str) -> dict[str, str]:
+    function = synthesized.one("warm-standby-us-west-1", "aws_lambda_function", "failover-function/function")
+    variables = dict(function["environment"]["variables"])
+    return {**variables, "TOPIC_ARN": topic, "SECRET_KMS_KEY_ID": "", "MRAP_NAME": "", "POLL_SECONDS": "0"}
+
+
+@pytest.mark.parametrize("missing", [None, "autoscaling:UpdateAutoScalingGroup", "secretsmanager:StopReplicationToReplica"])
+def test_the_failover_runs_as_its_role_and_needs_every_action_it_has(
+    synthesized: Synthesized, standby_world: str, monkeypatch: pytest.MonkeyPatch, missing: str | None
+) -> None:
+    policy = role_policy(synthesized, "warm-standby-us-west-1", "failover-function/role/policy")
+    for name, value in failover_environment(synthesized, standby_world).items():
+        monkeypatch.setenv(name, value)
+    module = load_lambda("failover")
+    if missing is None:
+        report = act_as(policy, lambda clients: module.handler({"action": "failover", "reason": "iam"}, None, clients=clients))
+        assert report["complete"] is True and report["changed"] is True
+        return
+    with pytest.raises(module.FailoverIncomplete, match="AccessDenied"):
+        act_as(without(policy, missing), lambda clients: module.handler({"action": "failover", "reason": "iam"}, None, clients=clients))
+
+
+@pytest.mark.parametrize("missing", [None, "rds:ModifyDBInstance", "secretsmanager:PutSecretValue"])
+def test_the_rotation_runs_as_its_role_and_needs_every_action_it_has(
+    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, missing: str | None
+) -> None:
+    policy = role_policy(synthesized, "warm-standby-us-east-1", "rotation/function/role/policy")
+    function = synthesized.one("warm-standby-us-east-1", "aws_lambda_function", "rotation/function/function")
+    for name, value in function["environment"]["variables"].items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", PRIMARY)
+    module = load_lambda("rotate_master")
+    with mock_aws():
+        boto3.client("rds", region_name=PRIMARY).create_db_instance(
+            DBInstanceIdentifier="hadr-prod-warm-standby-db",
+            DBInstanceClass="db.t3.medium",
+            Engine="postgres",
+            AllocatedStorage=50,
+            MasterUsername="app_admin",
+            MasterUserPassword="x" * 40,
+        )
+        boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
+            Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40})
+        )
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        stored = next(iter(secretsmanager_backends[DEFAULT_ACCOUNT_ID][PRIMARY].secrets.values()))
+        token = "6b4f0ad3-6a2f-4c7e-9d8f-0a0b0c0d0e0f"  # noqa: S105 - a version ID
+        stored.versions[token] = {"createdate": 0, "version_id": token, "version_stages": ["AWSPENDING"]}
+        stored.rotation_requested = stored.rotation_enabled = True
+
+        def rotate(clients: Callable[..., Any]) -> list[str]:
+            monkeypatch.setattr(module.boto3, "client", lambda service, **kw: clients(service, region_name=PRIMARY))
+            return [
+                module.handler({"SecretId": SECRET, "ClientRequestToken": token, "Step": step}, None)["result"] for step in module.STEPS
+            ]
+
+        if missing is None:
+            assert act_as(policy, rotate)[-1] == f"version {token} is current"
+            return
+        with pytest.raises(Exception, match="AccessDenied"):
+            act_as(without(policy, missing), rotate)
