@@ -359,7 +359,9 @@ class EmulatorSettings(_Model):
     Resilience Hub policy, the S3 Multi-Region Access Point, and the TLS-only Deny statements of bucket policies
     (moto ignores policy conditions, so they would deny everything), and the break-glass instance's own
     `monitoring` flag (no MonitorInstances; its launch template still asks for it), and CloudFront's own response
-    headers policy (AWS's managed SecurityHeadersPolicy instead). CloudFront reads reach the origin group
+    headers policy (AWS's managed SecurityHeadersPolicy instead), the master secret's rotation schedule (moto would
+    run the function in a container), the Multi-Region Access Points' VPC endpoint, and Security Hub (moto has no
+    account to enable). CloudFront reads reach the origin group
     through an ordered "*" behavior instead of the default one. Nothing else changes, so the stacks, their order
     and the state backend are exercised as in AWS.
     """

@@ -60,3 +60,15 @@ def test_deploy_drill_and_destroy_in_the_emulator(tmp_path: Path, monkeypatch: p
         assert [r.stack for r in destroyed] == STACKS[::-1] and all(r.ok for r in destroyed)
         assert not emulator.alive(), "destroy stops the emulator"
     assert not (tmp_path / "session").exists() and not (tmp_path / "cdktf.local.state").exists()
+
+
+def test_iam_enforcement_switches_on_and_off(tmp_path: Path) -> None:
+    """With enforcement on, the fake credentials that deploy everything are refused; off again, they work."""
+    from botocore.exceptions import ClientError
+
+    with Emulator(log_file=tmp_path / "moto.log") as emulator:
+        emulator.enforce_iam(True)
+        with pytest.raises(ClientError, match="InvalidAccessKeyId"):
+            emulator.client("s3", "us-east-1").list_buckets()
+        emulator.enforce_iam(False)
+        assert emulator.client("s3", "us-east-1").list_buckets()["Buckets"] == []

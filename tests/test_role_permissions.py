@@ -47,6 +47,7 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
     monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
+    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", IAMPolicyStatement.is_action_permitted)
     for cls in (SecretsManagerBackend, SecretsManagerResponse):
         monkeypatch.setattr(cls, "stop_replication_to_replica", None, raising=False)
         monkeypatch.delattr(cls, "stop_replication_to_replica")
@@ -60,7 +61,15 @@ def act_as(policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any]) -> 
     assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
     iam.put_user_policy(UserName=TRUSTED_USER, PolicyName="assume", PolicyDocument=json.dumps(assume))
     keys = iam.create_access_key(UserName=TRUSTED_USER)["AccessKey"]
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}]}
+    # As deployed: the service's statement (with its confused-deputy condition), plus the stand-in for the service.
+    service = {
+        "Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+    }
+    stand_in = {"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [service, stand_in]}
     role = iam.create_role(RoleName="acting", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     iam.put_role_policy(RoleName="acting", PolicyName="synthesized", PolicyDocument=json.dumps(policy))
 

@@ -170,7 +170,10 @@ class Emulator:
         """Turn moto's IAM enforcement on (every request must be signed by a known identity whose policies allow the
         action) or off (anything goes); see tools.moto_server for what it enforces."""
         request = urllib.request.Request(  # noqa: S310 - loopback URL
-            f"{self.endpoint}/moto-api/reset-auth", data=(b"0" if enabled else b"inf"), method="POST"
+            f"{self.endpoint}/moto-api/reset-auth",
+            data=(b"0" if enabled else b"inf"),
+            method="POST",
+            headers={"Content-Type": "text/plain"},  # a form content type would hide the body from moto
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback URL
             if response.status != 200:

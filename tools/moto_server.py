@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from moto.iam.access_control import IAMPolicyStatement
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.rds.models import RDSBackend
 from moto.secretsmanager.exceptions import InvalidParameterException
 from moto.secretsmanager.models import ReplicaSecret, SecretsManagerBackend
@@ -90,11 +90,33 @@ def actions_are_enforced_where_resources_are_unknown() -> None:
     IAMPolicyStatement._check_element_matches = check  # type: ignore[method-assign]
 
 
+def trust_statements_for_others_do_not_deny() -> None:
+    """moto 5.2.5 treats an Allow statement of a trust policy that names another principal as an explicit deny, and
+    crashes (HTTP 500) on one that names only a service ({"Service": ...}), as every role of ours has. In AWS such a
+    statement simply does not apply to the caller. Here it is neutral, and the statements that name the caller
+    decide."""
+    original = IAMPolicyStatement.is_action_permitted
+    if getattr(original, "fix_up", False):
+        return
+
+    def permitted(self: Any, action: str, resource: str = "*", principal: str | None = None, incoming: Any = None) -> Any:
+        expected = self._statement.get("Principal")
+        if principal and isinstance(expected, dict) and self._statement.get("Effect") == "Allow":
+            named = expected.get("AWS")
+            if not (named in ("*", principal) or (isinstance(named, list) and principal in named)):
+                return PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming)
+
+    permitted.fix_up = True  # type: ignore[attr-defined]
+    IAMPolicyStatement.is_action_permitted = permitted  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Every fix-up, in this process."""
     promotion_clears_the_source()
     secret_replicas_can_be_promoted()
     actions_are_enforced_where_resources_are_unknown()
+    trust_statements_for_others_do_not_deny()
 
 
 def main(argv: list[str]) -> None:
