@@ -92,3 +92,30 @@ def synth_json(stack: Any) -> dict[str, Any]:
 
 def by_path(resources: dict[str, dict[str, Any]], suffix: str) -> list[dict[str, Any]]:
     return [body for body in resources.values() if body["//"]["metadata"]["path"].endswith(suffix)]
+
+
+def create_postgres(region: str, identifier: str, **extra: Any) -> dict[str, Any]:
+    """A PostgreSQL instance in moto with the example's master user (inside mock_aws)."""
+    import boto3
+
+    return boto3.client("rds", region_name=region).create_db_instance(
+        DBInstanceIdentifier=identifier,
+        DBInstanceClass="db.t3.medium",
+        Engine="postgres",
+        AllocatedStorage=50,
+        MasterUsername="app_admin",
+        MasterUserPassword="x" * 40,
+        **extra,
+    )["DBInstance"]
+
+
+def stage_rotation(region: str, token: str) -> None:
+    """What Secrets Manager's RotateSecret does before it calls the rotation function: rotation on, the token staged
+    AWSPENDING with no value yet. moto's RotateSecret without a function moves AWSCURRENT to an empty version
+    instead, so the state is set on moto's only secret directly (inside mock_aws)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    stored = next(iter(secretsmanager_backends[DEFAULT_ACCOUNT_ID][region].secrets.values()))
+    stored.versions[token] = {"createdate": 0, "version_id": token, "version_stages": ["AWSPENDING"]}
+    stored.rotation_requested = stored.rotation_enabled = True

@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from tests.conftest import Synthesized, load_lambda
+from tests.conftest import Synthesized, create_postgres, load_lambda, stage_rotation
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
@@ -96,15 +96,7 @@ def act_as(policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any]) -> 
 def standby_world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", STANDBY)
     with mock_aws():
-        primary = boto3.client("rds", region_name=PRIMARY).create_db_instance(
-            DBInstanceIdentifier="hadr-prod-warm-standby-db",
-            DBInstanceClass="db.t3.medium",
-            Engine="postgres",
-            AllocatedStorage=50,
-            MasterUsername="app_admin",
-            MasterUserPassword="x" * 40,
-            BackupRetentionPeriod=7,
-        )["DBInstance"]
+        primary = create_postgres(PRIMARY, "hadr-prod-warm-standby-db", BackupRetentionPeriod=7)
         replica = boto3.client("rds", region_name=STANDBY).create_db_instance_read_replica(
             DBInstanceIdentifier="hadr-prod-warm-standby-db-replica", SourceDBInstanceIdentifier=primary["DBInstanceArn"]
         )["DBInstance"]
@@ -164,24 +156,12 @@ def test_the_rotation_runs_as_its_role_and_needs_every_action_it_has(
     monkeypatch.setenv("AWS_DEFAULT_REGION", PRIMARY)
     module = load_lambda("rotate_master")
     with mock_aws():
-        boto3.client("rds", region_name=PRIMARY).create_db_instance(
-            DBInstanceIdentifier="hadr-prod-warm-standby-db",
-            DBInstanceClass="db.t3.medium",
-            Engine="postgres",
-            AllocatedStorage=50,
-            MasterUsername="app_admin",
-            MasterUserPassword="x" * 40,
-        )
+        create_postgres(PRIMARY, "hadr-prod-warm-standby-db")
         boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
             Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40})
         )
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.secretsmanager.models import secretsmanager_backends
-
-        stored = next(iter(secretsmanager_backends[DEFAULT_ACCOUNT_ID][PRIMARY].secrets.values()))
         token = "6b4f0ad3-6a2f-4c7e-9d8f-0a0b0c0d0e0f"  # noqa: S105 - a version ID
-        stored.versions[token] = {"createdate": 0, "version_id": token, "version_stages": ["AWSPENDING"]}
-        stored.rotation_requested = stored.rotation_enabled = True
+        stage_rotation(PRIMARY, token)
 
         def rotate(clients: Callable[..., Any]) -> list[str]:
             monkeypatch.setattr(module.boto3, "client", lambda service, **kw: clients(service, region_name=PRIMARY))

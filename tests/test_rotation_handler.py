@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import load_lambda
+from tests.conftest import create_postgres, load_lambda, stage_rotation
 
 REGION = "us-east-1"
 SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
@@ -23,25 +23,11 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None) -> Iterator[dict[str,
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("DB_INSTANCE_ID", "hadr-prod-warm-standby-db")
     with mock_aws():
+        create_postgres(REGION, "hadr-prod-warm-standby-db")
         rds = boto3.client("rds", region_name=REGION)
-        rds.create_db_instance(
-            DBInstanceIdentifier="hadr-prod-warm-standby-db",
-            DBInstanceClass="db.t3.medium",
-            Engine="postgres",
-            AllocatedStorage=50,
-            MasterUsername="app_admin",
-            MasterUserPassword="x" * 40,
-        )
         secrets = boto3.client("secretsmanager", region_name=REGION)
         secrets.create_secret(Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40}))
-        # What RotateSecret does before it calls the function: rotation on, the token staged AWSPENDING, no value yet.
-        # (moto's RotateSecret without a function instead moves AWSCURRENT to an empty version, so it is set up here.)
-        from moto.core import DEFAULT_ACCOUNT_ID
-        from moto.secretsmanager.models import secretsmanager_backends
-
-        stored = next(iter(secretsmanager_backends[DEFAULT_ACCOUNT_ID][REGION].secrets.values()))
-        stored.versions[TOKEN] = {"createdate": 0, "version_id": TOKEN, "version_stages": ["AWSPENDING"]}
-        stored.rotation_requested = stored.rotation_enabled = True
+        stage_rotation(REGION, TOKEN)
         yield {"secrets": secrets, "rds": rds, "module": load_lambda("rotate_master")}
 
 
