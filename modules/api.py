@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayReq
 from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
 from cdktf_cdktf_provider_aws.api_gateway_rest_api import ApiGatewayRestApi
 from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
+from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from cdktf_cdktf_provider_aws.route53_record import Route53Record
 from constructs import Construct
@@ -82,6 +83,12 @@ class RegionalRestApi(Construct):
     One ACM certificate covers all domain names and is validated with DNS records in `hosted_zone_id`; each name
     gets a base path mapping to the stage.
     `alias_records` (a subset of the domain names) get A records aliasing the first domain's regional endpoint.
+    `health_function` (a twin of `function`, see `PrivateFunction.twin`) serves the public paths instead, and each
+    public path gets a method throttle of its own (`health_throttling`): health checks then fail on the faults they
+    are there to see (role, network, table, code), not because customer load used up the shared stage throttle or
+    the function's concurrency. Method throttles apply per method
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html).
+    `validated_elsewhere`: domain names whose certificate validation record another stack owns.
     """
 
     def __init__(
@@ -103,15 +110,21 @@ class RegionalRestApi(Construct):
         log_retention_days: int = 365,
         execution_logging_level: Literal["OFF", "ERROR", "INFO"] = "ERROR",
         logging: ApiGatewayLogging | None = None,
+        health_function: LambdaFunction | None = None,
+        health_throttling: tuple[float, int] = (20, 40),
+        validated_elsewhere: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         self._validate(domain_names, alias_records, public_paths, throttling_rate_limit, throttling_burst_limit)
-        methods = self._methods(name, function, authorization, public_paths)
+        self._validate(domain_names, (), public_paths, *health_throttling)
+        methods = self._methods(name, function, authorization, public_paths, health_function)
         self._stage(
             name=name, methods=methods, stage_name=stage_name, log_key=log_key, log_retention_days=log_retention_days, logging=logging
         )
         self._settings(execution_logging_level, throttling_rate_limit, throttling_burst_limit)
-        self._domains(domain_names, alias_records, hosted_zone_id)
+        for index, public_path in enumerate(public_paths):
+            self._settings(execution_logging_level, *health_throttling, method_path=f"{public_path.strip('/')}/GET", id=f"settings-public-{index}")
+        self._domains(domain_names, alias_records, hosted_zone_id, validated_elsewhere)
 
     def _validate(
         self,
@@ -146,7 +159,12 @@ class RegionalRestApi(Construct):
             raise InputError(problems)
 
     def _methods(
-        self, name: str, function: PrivateFunction, authorization: Authorization, public_paths: Sequence[str]
+        self,
+        name: str,
+        function: PrivateFunction,
+        authorization: Authorization,
+        public_paths: Sequence[str],
+        health_function: LambdaFunction | None,
     ) -> list[ApiGatewayMethod | ApiGatewayIntegration]:
         """The API, its proxy routes (and the public GET paths), each with a Lambda proxy integration."""
         self.rest_api = ApiGatewayRestApi(
@@ -193,7 +211,7 @@ class RegionalRestApi(Construct):
                 http_method=method.http_method,
                 type="AWS_PROXY",
                 integration_http_method="POST",
-                uri=function.invoke_arn,
+                uri=health_function.invoke_arn if health_function and label.startswith("path-") else function.invoke_arn,
                 timeout_milliseconds=29000,
             )
             methods += [method, integration]
@@ -206,6 +224,16 @@ class RegionalRestApi(Construct):
             principal="apigateway.amazonaws.com",
             source_arn=f"{self.rest_api.execution_arn}/*/*",
         )
+        if health_function is not None:
+            LambdaPermission(
+                self,
+                "invoke-health",
+                statement_id="AllowApiGatewayInvokePublicPaths",
+                action="lambda:InvokeFunction",
+                function_name=health_function.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=f"{self.rest_api.execution_arn}/*/GET/*",
+            )
         return methods
 
     def _stage(
@@ -248,13 +276,21 @@ class RegionalRestApi(Construct):
             "a stage client certificate authenticates API Gateway to HTTP backends; the only backend is Lambda, invoked via IAM",
         )
 
-    def _settings(self, execution_logging_level: str, throttling_rate_limit: float, throttling_burst_limit: int) -> None:
+    def _settings(
+        self,
+        execution_logging_level: str,
+        throttling_rate_limit: float,
+        throttling_burst_limit: int,
+        *,
+        method_path: str = "*/*",
+        id: str = "settings",
+    ) -> None:
         settings = ApiGatewayMethodSettings(
             self,
-            "settings",
+            id,
             rest_api_id=self.rest_api.id,
             stage_name=self.stage.stage_name,
-            method_path="*/*",
+            method_path=method_path,
             settings={
                 "metrics_enabled": True,
                 "logging_level": execution_logging_level,
@@ -265,9 +301,11 @@ class RegionalRestApi(Construct):
         )
         suppress(settings, "CKV_AWS_225", NO_CACHE_REASON)
 
-    def _domains(self, domain_names: Sequence[str], alias_records: Sequence[str], hosted_zone_id: str) -> None:
+    def _domains(self, domain_names: Sequence[str], alias_records: Sequence[str], hosted_zone_id: str, validated_elsewhere: Sequence[str]) -> None:
         """One certificate for every custom domain, a base path mapping per domain, and the alias records."""
-        self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=domain_names, hosted_zone_id=hosted_zone_id)
+        self.certificate = DnsValidatedCertificate(
+            self, "certificate", domain_names=domain_names, hosted_zone_id=hosted_zone_id, validated_elsewhere=validated_elsewhere
+        )
         self.domains: dict[str, ApiGatewayDomainName] = {}
         for index, domain in enumerate(domain_names):
             self.domains[domain] = ApiGatewayDomainName(

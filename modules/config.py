@@ -218,6 +218,26 @@ class LambdaSettings(_Model):
     reserved_concurrency: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
 
 
+class TrafficSettings(_Model):
+    """The application's expected peak, both regions together; each region is sized to carry all of it alone.
+
+    Static stability: when one region drops out of DNS, the other must already have the capacity for the whole
+    load, with no scaling and no control-plane call
+    (https://docs.aws.amazon.com/whitepapers/latest/disaster-recovery-workloads-on-aws/disaster-recovery-options-in-the-cloud.html).
+    From these two figures: each stage's throttle rate is the peak (burst twice that), and each function's reserved
+    concurrency must be at least peak x average duration (Lambda's concurrency formula,
+    https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
+    """
+
+    peak_requests_per_second: Annotated[StrictInt, Field(ge=1, le=10_000)] = 100
+    average_duration_ms: Annotated[StrictInt, Field(ge=1, le=29_000)] = 200
+
+    @property
+    def required_concurrency(self) -> int:
+        """Concurrent executions one region needs to serve the whole peak."""
+        return -(-self.peak_requests_per_second * self.average_duration_ms // 1000)
+
+
 class ApiSettings(_Model):
     """Who may call the REST API. Default: AWS_IAM (SigV4-signed requests); NONE makes it public, and the scan
     reports that choice as a suppression. The health check path is always public: Route 53 cannot sign."""
@@ -247,6 +267,7 @@ class ActiveActive(_Architecture):
     secondary: RegionSettings
     lambda_function: LambdaSettings = LambdaSettings()
     api: ApiSettings = ApiSettings()
+    traffic: TrafficSettings = TrafficSettings()
 
     @property
     def regions(self) -> tuple[RegionSettings, RegionSettings]:
@@ -473,6 +494,18 @@ def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
                             f"expected at most az_count ({settings.az_count}) NAT gateways",
                         )
                     )
+
+    if cfg.active_active is not None and cfg.active_active.enabled:
+        traffic, function = cfg.active_active.traffic, cfg.active_active.lambda_function
+        if function.reserved_concurrency < traffic.required_concurrency:
+            problems.append(
+                Problem(
+                    "active_active.lambda_function.reserved_concurrency",
+                    function.reserved_concurrency,
+                    f"expected at least {traffic.required_concurrency}: one region must serve the whole peak"
+                    f" (active_active.traffic: {traffic.peak_requests_per_second} requests/s x {traffic.average_duration_ms} ms)",
+                )
+            )
 
     for index, (path, network) in enumerate(vpcs):
         for other_path, other in vpcs[:index]:

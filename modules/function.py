@@ -8,16 +8,17 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.lambda_function import LambdaFunction
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from modules.base import RegionalStack
+from modules.base import RegionalStack, policy_json
 from modules.errors import InputError, Problem
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey, encrypted_log_group
@@ -56,6 +57,9 @@ UNSIGNED_REASON = (
     "from a release pipeline: pass code_signing_config_arn to enforce it"
 )
 
+SYNCHRONOUS_REASON = "invoked synchronously only: Lambda sends only asynchronous invocations to a dead-letter queue"
+Invocation = Literal["asynchronous", "synchronous"]
+
 
 class PrivateFunction(Construct):
     """A Python Lambda function attached to a network's private subnets.
@@ -67,6 +71,9 @@ class PrivateFunction(Construct):
     may write its own logs and traces, manage its ENIs, use the queue, and do what `statements` grant.
     `code_signing_config_arn` enforces AWS Signer profiles; without it the scan records why signing is off.
     `outside_vpc_reason` must say why a function without a `network` needs no VPC.
+    `invocation="synchronous"` (a function only API Gateway or another caller invokes and waits for) gets no
+    dead-letter queue: Lambda sends only asynchronous invocations to one, and a synchronous caller receives the
+    error itself (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html).
     """
 
     def __init__(
@@ -89,6 +96,7 @@ class PrivateFunction(Construct):
         runtime: str = "python3.12",
         code_signing_config_arn: str | None = None,
         outside_vpc_reason: str | None = None,
+        invocation: Invocation = "asynchronous",
     ) -> None:
         super().__init__(scope, id)
         self._validate(
@@ -101,14 +109,18 @@ class PrivateFunction(Construct):
         )
         self.function_name = function_name
         self.log_group = encrypted_log_group(self, "logs", name=f"/aws/lambda/{function_name}", key=key, retention_days=log_retention_days)
-        self.dead_letter_queue = SqsQueue(
-            self,
-            "dlq",
-            name=f"{function_name}-dlq",
-            message_retention_seconds=14 * 24 * 3600,
-            kms_master_key_id=key.key_arn,
-            kms_data_key_reuse_period_seconds=300,
-            tags={"Name": f"{function_name}-dlq"},
+        self.dead_letter_queue = (
+            None
+            if invocation == "synchronous"
+            else SqsQueue(
+                self,
+                "dlq",
+                name=f"{function_name}-dlq",
+                message_retention_seconds=14 * 24 * 3600,
+                kms_master_key_id=key.key_arn,
+                kms_data_key_reuse_period_seconds=300,
+                tags={"Name": f"{function_name}-dlq"},
+            )
         )
         self.security_group = None if network is None else self._security_group(function_name, network)
         self.role = self._role(function_name, network, key, statements)
@@ -118,32 +130,46 @@ class PrivateFunction(Construct):
             if network is None or self.security_group is None
             else {"subnet_ids": network.subnet_ids(subnet_tier or ""), "security_group_ids": [self.security_group.id]}
         )
+        self._code: dict[str, Any] = {
+            "role": self.role.role_arn,
+            "runtime": runtime,
+            "filename": asset.path,
+            "source_code_hash": Fn.filebase64sha256(asset.path),
+            "memory_size": memory_mb,
+            "kms_key_arn": key.key_arn,
+            "environment": {"variables": dict(environment or {})},
+            "tracing_config": {"mode": "Active"},
+            "vpc_config": vpc_config,
+            "code_signing_config_arn": code_signing_config_arn,
+        }
+        self._key, self._log_retention_days = key, log_retention_days
         self.function = LambdaFunction(
             self,
             "function",
             function_name=function_name,
-            role=self.role.role_arn,
-            runtime=runtime,
             handler=handler,
-            filename=asset.path,
-            source_code_hash=Fn.filebase64sha256(asset.path),
-            memory_size=memory_mb,
             timeout=timeout_seconds,
             reserved_concurrent_executions=reserved_concurrency,
-            kms_key_arn=key.key_arn,
-            environment={"variables": dict(environment or {})},
-            tracing_config={"mode": "Active"},
-            dead_letter_config={"target_arn": self.dead_letter_queue.arn},
-            vpc_config=vpc_config,
+            dead_letter_config=None if self.dead_letter_queue is None else {"target_arn": self.dead_letter_queue.arn},
             logging_config={"log_format": "JSON", "log_group": self.log_group.name},
-            code_signing_config_arn=code_signing_config_arn,
             tags={"Name": function_name},
             depends_on=[self.log_group],
+            **self._code,
         )
+        self._outside_vpc_reason = outside_vpc_reason or ""
+        for check, reason in self._suppressions(code_signing_config_arn, network is None, synchronous=self.dead_letter_queue is None):
+            suppress(self.function, check, reason)
+
+    def _suppressions(self, code_signing_config_arn: str | None, outside_vpc: bool, *, synchronous: bool) -> list[tuple[str, str]]:
+        """The checks that do not apply to a function of this kind, with the reason."""
+        found = []
         if code_signing_config_arn is None:
-            suppress(self.function, "CKV_AWS_272", UNSIGNED_REASON)
-        if network is None:
-            suppress(self.function, "CKV_AWS_117", outside_vpc_reason or "")
+            found.append(("CKV_AWS_272", UNSIGNED_REASON))
+        if outside_vpc:
+            found.append(("CKV_AWS_117", self._outside_vpc_reason))
+        if synchronous:
+            found += [("CKV_AWS_116", SYNCHRONOUS_REASON), ("CKV_HADR_13", SYNCHRONOUS_REASON)]
+        return found
 
     def _validate(
         self,
@@ -222,7 +248,11 @@ class PrivateFunction(Construct):
                     "Resource": "*",  # X-Ray has no resource-level permissions for these actions
                 },
                 *network_statements,
-                {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]},
+                *(
+                    []
+                    if self.dead_letter_queue is None
+                    else [{"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]}]
+                ),
                 {
                     "Sid": "EncryptDeadLettersAndLogs",
                     "Effect": "Allow",
@@ -268,6 +298,42 @@ class PrivateFunction(Construct):
             )
 
         return group
+
+    def twin(self, id: str, *, function_name: str, handler: str, reserved_concurrency: int, timeout_seconds: int) -> LambdaFunction:
+        """A second function with this one's code, role, network, key and environment but its own concurrency and
+        log group: capacity of its own that fails on the same faults (role, network, dependencies, code).
+
+        Invoked synchronously (no dead-letter queue); the shared role gains writing to the twin's log group.
+        """
+        if reserved_concurrency < 1:
+            raise InputError.single(f"{self.node.path}/{id}.reserved_concurrency", reserved_concurrency, "expected at least 1")
+        log_group = encrypted_log_group(
+            self, f"{id}-logs", name=f"/aws/lambda/{function_name}", key=self._key, retention_days=self._log_retention_days
+        )
+        IamRolePolicy(
+            self,
+            f"{id}-logs-policy",
+            name=f"{function_name}-logs",
+            role=self.role.role_name,
+            policy=policy_json(
+                [{"Sid": "TwinLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{log_group.arn}:*"]}]
+            ),
+        )
+        twin = LambdaFunction(
+            self,
+            id,
+            function_name=function_name,
+            handler=handler,
+            timeout=timeout_seconds,
+            reserved_concurrent_executions=reserved_concurrency,
+            logging_config={"log_format": "JSON", "log_group": log_group.name},
+            tags={"Name": function_name},
+            depends_on=[log_group],
+            **self._code,
+        )
+        for check, reason in self._suppressions(self._code["code_signing_config_arn"], self._code["vpc_config"] is None, synchronous=True):
+            suppress(twin, check, reason)
+        return twin
 
     @property
     def function_arn(self) -> str:

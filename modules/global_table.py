@@ -1,11 +1,12 @@
-"""DynamoDB global table: on-demand, PITR, streams, a customer-managed key per region, deletion protection."""
+"""DynamoDB global table: on-demand, PITR, streams, a customer-managed key per region, deletion protection everywhere."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute, DynamodbTableReplica
+from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
+from cdktf_cdktf_provider_aws.dynamodb_table_replica import DynamodbTableReplicaA as DynamodbTableReplica
 from constructs import Construct
 
 from modules.base import AwsEnv, RegionalStack
@@ -31,6 +32,10 @@ class GlobalTable(Construct):
 
     Default: partition key `id` (string), PAY_PER_REQUEST, point-in-time recovery everywhere, stream of new and
     old images, deletion protection on; each replica encrypted with its own region's key.
+    Each replica is an `aws_dynamodb_table_replica`, not a `replica` block of the table: only the resource can turn
+    on a replica's deletion protection, and deletion protection is per replica
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection).
+    The table then ignores its `replica` attribute, as the provider's documentation of that resource requires.
     In emulator mode (no global-table replicas there) each region gets a table of its own with the same settings.
     """
 
@@ -68,16 +73,22 @@ class GlobalTable(Construct):
             self,
             "table",
             server_side_encryption={"enabled": True, "kms_key_arn": key.key_arn},
-            replica=None
-            if emulated
-            else [
-                DynamodbTableReplica(
-                    region_name=replica.region, kms_key_arn=replica.key.key_arn, point_in_time_recovery=True, propagate_tags=True
-                )
-                for replica in replicas
-            ],
+            lifecycle=None if emulated else {"ignore_changes": ["replica"]},
             **settings,
         )
+        self.replicas = [
+            DynamodbTableReplica(
+                self,
+                f"replica-{replica.region}",
+                global_table_arn=self.table.arn,
+                kms_key_arn=replica.key.key_arn,
+                point_in_time_recovery=True,
+                deletion_protection_enabled=deletion_protection,
+                tags={"Name": table_name},
+                provider=replica.key.provider,
+            )
+            for replica in (() if emulated else replicas)
+        ]
         self.regional_tables = [
             DynamodbTable(
                 self,

@@ -1,4 +1,5 @@
-"""Terraform `moved` blocks for resources whose construct path changed, so a refactor never replaces them.
+"""Terraform `moved` blocks for resources whose construct path changed, so a refactor never replaces them, and
+`removed` blocks for resources another stack took over, so leaving a stack never destroys them.
 
 cdktf derives a resource's address from its construct path below the stack (`logical_id`); moving a resource
 into a construct therefore changes its address, and Terraform would destroy the old object and create a new one.
@@ -85,3 +86,34 @@ def add_moved_blocks(stack: TerraformStack, moves: Sequence[PathMove]) -> int:
     if blocks:
         stack.add_override("moved", blocks)
     return len(blocks)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A resource at construct path `path` (below the stack) that left this stack for another stack, which now
+    owns the same object: Terraform forgets it here instead of destroying it
+    (`removed` with `destroy = false`, https://developer.hashicorp.com/terraform/language/resources/syntax#removing-resources)."""
+
+    resource_type: str
+    path: str
+    new_owner: str
+    since: str = "0.3.0"
+
+
+def add_removed_blocks(stack: TerraformStack, handovers: Sequence[Handover]) -> list[dict[str, object]]:
+    """Write one `removed` block per handover into `stack`; refuses a handover whose address still exists here."""
+    blocks: list[dict[str, object]] = []
+    depth = len(stack.node.scopes)
+    present = {
+        (construct.terraform_resource_type, "/".join(scope.node.id for scope in construct.node.scopes[depth:]))
+        for construct in stack.node.find_all()
+        if isinstance(construct, TerraformResource)
+    }
+    for handover in handovers:
+        if (handover.resource_type, handover.path) in present:
+            raise InputError.single(f"{stack.node.path}.handovers", handover.path, f"expected a resource no longer in this stack ({handover.new_owner} owns it)")
+        address = f"{handover.resource_type}.{logical_id(handover.path.split('/'))}"
+        blocks.append({"from": address, "lifecycle": {"destroy": False}})
+    if blocks:
+        stack.add_override("removed", blocks)
+    return blocks

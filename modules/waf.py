@@ -25,6 +25,10 @@ SERVERLESS_API_RULE_GROUPS = (
     "AWSManagedRulesLinuxRuleSet",
     "AWSManagedRulesUnixRuleSet",
 )
+#: AWSManagedRulesCommonRuleSet's SizeRestrictions_BODY blocks request bodies larger than this
+#: (https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-baseline.html). No ACL here
+#: overrides that rule: the API handler's own limit (lambda/api/handler.py MAX_BODY_BYTES) equals it.
+COMMON_RULE_SET_MAX_BODY_BYTES = 8 * 1024
 #: The groups of seed 001's CloudFront ACL, plus anonymous IPs and known bad inputs (which covers Log4Shell).
 WEB_APP_RULE_GROUPS = (
     "AWSManagedRulesAmazonIpReputationList",

@@ -15,19 +15,43 @@ from constructs import Construct
 from modules.alarms import metric_alarm
 from modules.api import ApiGatewayLogging, RegionalRestApi
 from modules.base import RegionalStack
-from modules.config import ActiveActive, DeploymentConfig, RegionSettings
+from modules.certificate import ValidationRecords
+from modules.config import ActiveActive, DeploymentConfig, RegionSettings, ResiliencePolicy
 from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
 from modules.kms import EncryptionKey
+from modules.moves import Handover, add_removed_blocks
 from modules.resilience import resiliency_policy
 from stacks.active_active_drills import ActiveActiveDrills
 from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import ACTIVE_ACTIVE, DATA_STACK, regional_host, table_key_alias, table_name
 
 API_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "api"
-#: Alarm thresholds: any error or throttle in 5 minutes; p99 API latency over 2 s; replication over 1 minute.
+#: The health path's own capacity. Route 53 sends one request per checker per interval, from about 15 checkers
+#: (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html):
+#: at a 10 s interval that is under 2 requests/s, so 20/s with bursts of 40 and 5 executions leave wide margins.
+HEALTH_THROTTLING = (20, 40)
+HEALTH_CONCURRENCY = 5
+#: Up to 0.2 each regional stack declared the shared name's validation record; the data stack owns it now.
+SHARED_NAME_RECORD_HANDOVER = [Handover("aws_route53_record", "api/certificate/validation-0", DATA_STACK)]
+#: Alarm thresholds: any error or throttle in 5 minutes; p99 API latency over 2 s. Replication: from the policy.
 API_P99_LATENCY_MS = 2000
-REPLICATION_LATENCY_MS = 60_000
+
+
+def replication_alarm(policy: ResiliencePolicy) -> dict[str, float | int | str]:
+    """The replication-latency alarm that watches the policy's region RPO: any 1-minute maximum above it.
+
+    Writes not yet replicated when a region is lost are the data a regional failover loses, so the region RPO
+    bounds DynamoDB's ReplicationLatency (milliseconds, per receiving region,
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html#ReplicationLatency).
+    An average over minutes would hide a breach of a seconds-long RPO, so the maximum of each minute is compared.
+    """
+    return {
+        "threshold": policy.region.rpo_seconds * 1000,
+        "statistic": "Maximum",
+        "period_seconds": 60,
+        "evaluation_periods": 1,
+    }
 
 
 class ActiveActiveDataStack(RegionalStack):
@@ -50,6 +74,10 @@ class ActiveActiveDataStack(RegionalStack):
         }
         self.table = GlobalTable(
             self, "table", table_name=table_name(config), key=self.keys[primary], replicas=[Replica(secondary, self.keys[secondary])]
+        )
+        # Both regions certify the shared API name: its validation record lives here, once (see ValidationRecords).
+        self.validation_records = ValidationRecords(
+            self, "api-validation-records", domain_names=[arch.domain_name], hosted_zone_id=arch.hosted_zone_id
         )
         TerraformOutput(self, "table_name", value=self.table.table_name)
         TerraformOutput(self, "table_arns", value=[self.table.arn_in(region) for region in (primary, secondary)])
@@ -95,6 +123,7 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             timeout_seconds=arch.lambda_function.timeout_seconds,
             reserved_concurrency=arch.lambda_function.reserved_concurrency,
             log_retention_days=arch.log_retention_days,
+            invocation="synchronous",
             environment={"TABLE_NAME": table_name(config), "LOG_LEVEL": "INFO"},
             statements=[
                 {
@@ -115,6 +144,14 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
                 },
             ],
         )
+        # Health traffic has capacity of its own: same code, role and network, so it fails on the same faults.
+        self.health_function = self.function.twin(
+            "health",
+            function_name=f"{name}-api-health",
+            handler="handler.handler",
+            reserved_concurrency=HEALTH_CONCURRENCY,
+            timeout_seconds=arch.lambda_function.timeout_seconds,
+        )
         self.api_logging = ApiGatewayLogging(self, "api-logging", role_name=f"{name}-apigateway-logs")
         self.api = RegionalRestApi(
             self,
@@ -129,14 +166,21 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             log_key=self.key,
             log_retention_days=arch.log_retention_days,
             logging=self.api_logging,
+            throttling_rate_limit=arch.traffic.peak_requests_per_second,
+            throttling_burst_limit=2 * arch.traffic.peak_requests_per_second,
+            health_function=self.health_function,
+            health_throttling=HEALTH_THROTTLING,
+            validated_elsewhere=[arch.domain_name],
         )
         self.web_acl.associate("api-waf", self.api.stage_arn)
-        self._alarms(name, config, peer_region)
+        self._alarms(name, config, peer_region, arch.resilience_policy)
         TerraformOutput(self, "api_function_name", value=self.function.function.function_name)
         TerraformOutput(self, "api_stage_arn", value=self.api.stage_arn)
         TerraformOutput(self, "api_regional_url", value=f"https://{regional_host(region, arch.domain_name)}")
+        TerraformOutput(self, "health_function_name", value=self.health_function.function_name)
+        add_removed_blocks(self, SHARED_NAME_RECORD_HANDOVER)
 
-    def _alarms(self, name: str, config: DeploymentConfig, peer_region: str) -> None:
+    def _alarms(self, name: str, config: DeploymentConfig, peer_region: str, policy: ResiliencePolicy) -> None:
         topic = self.alarms.topic_arn
         function = {"FunctionName": self.function.function.function_name}
         api = {"ApiName": self.api.api_name, "Stage": self.api.stage.stage_name}
@@ -177,17 +221,20 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             datapoints_to_alarm=3,
             topic_arn=topic,
         )
+        replication = replication_alarm(policy)
         metric_alarm(
             self,
             "alarm-replication-latency",
             name=f"{name}-table-replication-latency",
-            description=f"Replication of {table_name(config)} to {peer_region} slower than {REPLICATION_LATENCY_MS} ms",
+            description=(
+                f"Replication of {table_name(config)} to {peer_region} took over {replication['threshold']} ms in a minute:"
+                " the region RPO of the resilience policy"
+            ),
             namespace="AWS/DynamoDB",
             metric_name="ReplicationLatency",
             dimensions={"TableName": table_name(config), "ReceivingRegion": peer_region},
-            statistic="Average",
-            threshold=REPLICATION_LATENCY_MS,
             topic_arn=topic,
+            **replication,  # type: ignore[arg-type]
         )
 
 

@@ -34,12 +34,15 @@ def test_global_table_on_demand_pitr_streams_cmk_per_region_and_protected(synthe
     assert table["deletion_protection_enabled"] is True
     keys = {k["//"]["metadata"]["path"].split("/")[1]: k for k in synthesized.resources(DATA, "aws_kms_key").values()}
     assert table["server_side_encryption"] == {"enabled": True, "kms_key_arn": ref("aws_kms_key", keys["key-primary"], "arn")}
-    (replica,) = table["replica"]
-    assert replica == {
-        "region_name": "eu-central-1",
+    assert "replica" not in table and table["lifecycle"] == {"ignore_changes": ["replica"]}
+    (replica,) = synthesized.resources(DATA, "aws_dynamodb_table_replica").values()
+    assert {key: value for key, value in replica.items() if key != "//"} == {
+        "global_table_arn": ref("aws_dynamodb_table", table, "arn"),
         "kms_key_arn": ref("aws_kms_key", keys["key-secondary"], "arn"),
         "point_in_time_recovery": True,
-        "propagate_tags": True,
+        "deletion_protection_enabled": True,
+        "tags": {"Name": "hadr-prod-items"},
+        "provider": "aws.secondary",
     }
     assert keys["key-secondary"]["provider"] == "aws.secondary"
     assert [(p["region"], p.get("alias")) for p in synthesized.stacks[DATA]["provider"]["aws"]] == [
@@ -50,8 +53,8 @@ def test_global_table_on_demand_pitr_streams_cmk_per_region_and_protected(synthe
     assert aliases == {"alias/hadr-prod-active-active-table"}
 
 
-def test_function_in_private_subnets_traced_with_dlq_reserved_concurrency_and_kms(synthesized: Synthesized) -> None:
-    (function,) = synthesized.resources(EU_WEST, "aws_lambda_function").values()
+def test_function_in_private_subnets_traced_reserved_concurrency_and_kms(synthesized: Synthesized) -> None:
+    function = synthesized.one(EU_WEST, "aws_lambda_function", "api-function/function")
     assert (function["runtime"], function["handler"]) == ("python3.12", "handler.handler")
     assert (function["memory_size"], function["timeout"], function["reserved_concurrent_executions"]) == (256, 10, 50)
     assert function["tracing_config"] == {"mode": "Active"}
@@ -61,9 +64,10 @@ def test_function_in_private_subnets_traced_with_dlq_reserved_concurrency_and_km
     assert sorted(function["vpc_config"]["subnet_ids"]) == sorted(subnets) and len(subnets) == 3
     (function_sg,) = [sg for sg in synthesized.resources(EU_WEST, "aws_security_group").values() if sg["name"].endswith("-api-function")]
     assert function["vpc_config"]["security_group_ids"] == [ref("aws_security_group", function_sg)]
-    (dlq,) = synthesized.resources(EU_WEST, "aws_sqs_queue").values()
-    assert function["dead_letter_config"] == {"target_arn": ref("aws_sqs_queue", dlq, "arn")}
-    assert dlq["kms_master_key_id"].startswith("${aws_kms_key.") and dlq["message_retention_seconds"] == 1209600
+    # API Gateway invokes it synchronously: a dead-letter queue would never receive anything.
+    assert synthesized.resources(EU_WEST, "aws_sqs_queue") == {} and "dead_letter_config" not in function
+    skipped = {entry["id"]: entry["reason"] for entry in function["//"]["checkov"]["skip"]}
+    assert skipped["CKV_AWS_116"] == skipped["CKV_HADR_13"] and "synchronously" in skipped["CKV_HADR_13"]
     group = synthesized.one(EU_WEST, "aws_cloudwatch_log_group", "api-function/logs")
     assert (group["name"], group["retention_in_days"]) == ("/aws/lambda/hadr-prod-active-active-eu-west-1-api", 365)
     assert group["kms_key_id"].startswith("${aws_kms_key.")
@@ -126,7 +130,8 @@ def test_rest_api_regional_with_access_logs_tracing_throttling_and_tls12_custom_
     access_group = synthesized.one(EU_WEST, "aws_cloudwatch_log_group", "api/access-logs")
     assert stage["access_log_settings"]["destination_arn"] == ref("aws_cloudwatch_log_group", access_group, "arn")
     assert json.loads(stage["access_log_settings"]["format"])["status"] == "$context.status"
-    (settings,) = synthesized.resources(EU_WEST, "aws_api_gateway_method_settings").values()
+    settings = synthesized.one(EU_WEST, "aws_api_gateway_method_settings", "api/settings")
+    assert settings["method_path"] == "*/*"
     assert settings["settings"] == {
         "metrics_enabled": True,
         "logging_level": "ERROR",
@@ -155,7 +160,9 @@ def test_rest_api_regional_with_access_logs_tracing_throttling_and_tls12_custom_
     )
     records = synthesized.resources(EU_WEST, "aws_route53_record")
     validation = [r for r in records.values() if "/api/certificate/validation-" in r["//"]["metadata"]["path"]]
-    assert len(validation) == 2 and all(r["zone_id"] == "Z0123456789ABCDEFGHIJ" and r["allow_overwrite"] for r in validation)
+    (regional,) = validation  # the shared name's record belongs to the data stack
+    assert regional["zone_id"] == "Z0123456789ABCDEFGHIJ" and "allow_overwrite" not in regional
+    assert '"eu-west-1.api.example.com"' in regional["name"]
     (alias,) = [r for r in records.values() if "/api/alias-" in r["//"]["metadata"]["path"]]
     entry = domains["api.example.com"]
     assert (alias["name"], alias["type"]) == ("eu-west-1.api.example.com", "A")
@@ -231,7 +238,7 @@ def test_resiliency_policy_has_the_configured_objectives(synthesized: Synthesize
 def test_function_package_holds_only_the_handler_sources(synthesized: Synthesized) -> None:
     import zipfile
 
-    (function,) = synthesized.resources(EU_WEST, "aws_lambda_function").values()
+    function = synthesized.one(EU_WEST, "aws_lambda_function", "api-function/function")
     archive = synthesized.outdir / "stacks" / EU_WEST / function["filename"]
     with zipfile.ZipFile(archive) as package:
         assert sorted(package.namelist()) == ["handler.py", "requirements.txt"]
@@ -260,3 +267,85 @@ def test_global_table_and_function_reject_bad_props(scratch_stack) -> None:
         f"{path}.reserved_concurrency: got 0; expected at least 1",
         f"{path}.network: got 'n'; expected a network with interface endpoints (the function has no other way out)",
     ]
+
+
+def validation_record_names(synthesized: Synthesized) -> dict[str, list[str]]:
+    """Certified name -> the stacks that declare its ACM validation record."""
+    owners: dict[str, list[str]] = {}
+    for stack in synthesized.stack_names:
+        for record in synthesized.resources(stack, "aws_route53_record").values():
+            if "domain_validation_options" in str(record.get("name", "")):
+                domain = record["name"].split('o.domain_name == "')[1].split('"')[0]
+                owners.setdefault(domain, []).append(stack)
+    return owners
+
+
+def test_every_validation_record_has_exactly_one_owner(synthesized: Synthesized) -> None:
+    """ACM gives every certificate of a name in an account the same CNAME: two stacks declaring it means destroying
+    one deletes the record the other's certificate renews with."""
+    owners = validation_record_names(synthesized)
+    assert owners["api.example.com"] == [DATA]
+    assert owners["eu-west-1.api.example.com"] == [EU_WEST] and owners["eu-central-1.api.example.com"] == [EU_CENTRAL]
+    assert {domain: stacks for domain, stacks in owners.items() if len(stacks) != 1} == {}
+    (anchor,) = synthesized.resources(DATA, "aws_acm_certificate").values()
+    assert anchor["domain_name"] == "api.example.com" and "subject_alternative_names" not in anchor
+    (taken_over,) = synthesized.resources(DATA, "aws_route53_record").values()
+    assert taken_over["allow_overwrite"] is True  # the identical record 0.2's regional stacks created
+
+
+def test_regional_stacks_forget_the_shared_record_instead_of_destroying_it(synthesized: Synthesized) -> None:
+    from modules.moves import logical_id
+
+    for stack in (EU_WEST, EU_CENTRAL):
+        assert synthesized.stacks[stack]["removed"] == [
+            {"from": f"aws_route53_record.{logical_id(['api', 'certificate', 'validation-0'])}", "lifecycle": {"destroy": False}}
+        ]
+
+
+def test_health_checks_have_capacity_of_their_own_and_fail_on_the_same_faults(synthesized: Synthesized) -> None:
+    api = synthesized.one(EU_WEST, "aws_lambda_function", "api-function/function")
+    health = synthesized.one(EU_WEST, "aws_lambda_function", "api-function/health")
+    assert health["function_name"] == "hadr-prod-active-active-eu-west-1-api-health"
+    assert health["reserved_concurrent_executions"] == 5 and api["reserved_concurrent_executions"] == 50
+    for same in ("role", "filename", "source_code_hash", "vpc_config", "environment", "handler", "kms_key_arn", "tracing_config"):
+        assert health[same] == api[same], same
+    integrations = {i["//"]["metadata"]["path"].split("/api/")[1]: i for i in synthesized.resources(EU_WEST, "aws_api_gateway_integration").values()}
+    assert integrations["path-health-lambda"]["uri"] == ref("aws_lambda_function", health, "invoke_arn")
+    assert integrations["proxy-lambda"]["uri"] == integrations["root-lambda"]["uri"] == ref("aws_lambda_function", api, "invoke_arn")
+    public = synthesized.one(EU_WEST, "aws_api_gateway_method_settings", "api/settings-public-0")
+    assert public["method_path"] == "health/GET"
+    assert (public["settings"]["throttling_rate_limit"], public["settings"]["throttling_burst_limit"]) == (20, 40)
+    permissions = {p["statement_id"]: p for p in synthesized.resources(EU_WEST, "aws_lambda_permission").values()}
+    assert permissions["AllowApiGatewayInvokePublicPaths"]["function_name"] == ref("aws_lambda_function", health, "function_name")
+    logs = [json.loads(p["policy"]) for p in synthesized.resources(EU_WEST, "aws_iam_role_policy").values() if p["name"].endswith("-api-health-logs")]
+    (statement,) = logs[0]["Statement"]
+    assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"] and statement["Resource"][0].endswith(":*")
+
+
+def test_each_region_is_sized_for_the_whole_peak(example_data: dict[str, Any]) -> None:
+    """Static stability: 100 requests/s x 200 ms needs 20 executions in one region; the stage throttle is the peak."""
+    import copy
+
+    from modules.config import parse_config
+
+    data = copy.deepcopy(example_data)
+    data["active_active"]["traffic"] = {"peak_requests_per_second": 400, "average_duration_ms": 250}
+    with pytest.raises(InputError) as caught:
+        parse_config(data)
+    assert str(caught.value) == (
+        "active_active.lambda_function.reserved_concurrency: got 50; expected at least 100: one region must serve the whole"
+        " peak (active_active.traffic: 400 requests/s x 250 ms)"
+    )
+    data["active_active"]["lambda_function"]["reserved_concurrency"] = 100
+    assert parse_config(data).active_active.traffic.required_concurrency == 100
+
+
+def test_replication_alarm_watches_the_region_rpo_of_the_policy(synthesized: Synthesized, example_data: dict[str, Any]) -> None:
+    from modules.config import parse_config
+    from stacks.active_active import replication_alarm
+
+    alarm = next(a for a in synthesized.resources(EU_CENTRAL, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "ReplicationLatency")
+    assert (alarm["threshold"], alarm["statistic"], alarm["period"], alarm["evaluation_periods"]) == (5000, "Maximum", 60, 1)
+    policy = parse_config(example_data).active_active.resilience_policy
+    looser = policy.model_copy(update={"region": policy.region.model_copy(update={"rpo_seconds": 30})})
+    assert replication_alarm(looser)["threshold"] == 30_000

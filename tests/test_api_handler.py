@@ -124,8 +124,11 @@ def test_bad_input_is_400_naming_the_field(api: ModuleType, method: str, path: s
 
 
 def test_oversized_and_base64_bodies(api: ModuleType) -> None:
-    big = json.dumps({"id": "x", "data": {"blob": "y" * (64 * 1024)}})
-    assert call(api, "POST", "/items", raw=big)[:2] == (400, {"error": "body: larger than 65536 bytes"})
+    envelope = len(json.dumps({"id": "x", "data": {"blob": ""}}))
+    at_limit = json.dumps({"id": "x", "data": {"blob": "y" * (8192 - envelope)}})
+    assert len(at_limit) == 8192 and call(api, "POST", "/items", raw=at_limit)[0] == 201
+    big = json.dumps({"id": "x2", "data": {"blob": "y" * (8193 - envelope)}})
+    assert call(api, "POST", "/items", raw=big)[:2] == (400, {"error": "body: larger than 8192 bytes"})
     encoded = api.base64.b64encode(json.dumps({"id": "b64", "data": {"ok": True}}).encode()).decode()
     assert call(api, "POST", "/items", raw=encoded, isBase64Encoded=True)[0] == 201
     assert stored("b64")["data"] == {"ok": True}
@@ -157,3 +160,15 @@ def test_table_failure_during_a_request_is_503_and_retryable(api: ModuleType) ->
     boto3.client("dynamodb", region_name=REGION).delete_table(TableName=TABLE)
     status, body, _ = call(api, "GET", "/items/a")
     assert (status, body) == (503, {"error": "table unavailable in eu-west-1: ResourceNotFoundException", "retryable": True})
+
+
+def test_the_handler_accepts_exactly_what_the_waf_lets_through(api: ModuleType, synthesized: Any) -> None:
+    """The common rule set blocks bodies over 8 KB (SizeRestrictions_BODY); no ACL overrides that rule."""
+    from modules.waf import COMMON_RULE_SET_MAX_BODY_BYTES
+
+    assert api.MAX_BODY_BYTES == COMMON_RULE_SET_MAX_BODY_BYTES == 8 * 1024
+    for stack in ("active-active-eu-west-1", "active-active-eu-central-1"):
+        (acl,) = synthesized.resources(stack, "aws_wafv2_web_acl").values()
+        groups = {rule["statement"]["managed_rule_group_statement"]["name"]: rule for rule in acl["rule"] if "managed_rule_group_statement" in rule["statement"]}
+        common = groups["AWSManagedRulesCommonRuleSet"]["statement"]["managed_rule_group_statement"]
+        assert "rule_action_override" not in common and groups["AWSManagedRulesCommonRuleSet"]["override_action"] == {"none": {}}

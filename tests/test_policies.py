@@ -37,6 +37,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "aws_dynamodb_table",
         {
             "good_global_table": {**TABLE, "point_in_time_recovery": {"enabled": True}, "replica": [{"region_name": "eu-central-1"}]},
+            "good_replica_resources": {**TABLE, "point_in_time_recovery": {"enabled": True}, "lifecycle": {"ignore_changes": ["replica"]}},
             "bad_no_replica": {**TABLE, "point_in_time_recovery": {"enabled": True}},
             "bad_no_pitr": {**TABLE, "replica": [{"region_name": "eu-central-1"}]},
         },
@@ -139,8 +140,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
     "CKV_HADR_11": (
         "aws_lambda_function",
         {
-            "good_resilient": {**FUNCTION, **DLQ, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
-            "bad_no_dead_letters": {**FUNCTION, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
+            "good_resilient": {**FUNCTION, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
             "bad_unreserved": {**FUNCTION, **DLQ, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": -1},
             "bad_untraced": {**FUNCTION, **DLQ, "tracing_config": {"mode": "PassThrough"}, "reserved_concurrent_executions": 10},
         },
@@ -163,6 +163,32 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "bad_single_origin": {"origin": ORIGINS[:1], "default_cache_behavior": behavior("primary")},
         },
     ),
+    "CKV_HADR_13": (
+        "aws_lambda_function",
+        {
+            "good_dead_letters": {**FUNCTION, **DLQ},
+            "bad_no_dead_letters": {**FUNCTION, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
+        },
+    ),
+    "CKV_HADR_14": (
+        "aws_dynamodb_table_replica",
+        {
+            "good_protected": {"global_table_arn": "arn", "deletion_protection_enabled": True, "point_in_time_recovery": True},
+            "bad_unprotected": {"global_table_arn": "arn", "point_in_time_recovery": True},
+            "bad_no_pitr": {"global_table_arn": "arn", "deletion_protection_enabled": True, "point_in_time_recovery": False},
+        },
+    ),
+}
+
+#: Checks that read a second resource type: the same check ID, more cases.
+EXTRA_CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "CKV_HADR_14": (
+        "aws_dynamodb_table",
+        {
+            "good_no_replica_blocks": {**TABLE, "lifecycle": {"ignore_changes": ["replica"]}},
+            "bad_replica_block": {**TABLE, "replica": [{"region_name": "eu-central-1", "point_in_time_recovery": True}]},
+        },
+    ),
 }
 
 
@@ -171,7 +197,7 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
     """(check ID, resource address) -> PASSED/FAILED, from one checkov run over every case."""
     folder = tmp_path_factory.mktemp("policy-cases")
     document: dict[str, dict[str, dict[str, Any]]] = {}
-    for check_id, (resource_type, cases) in CASES.items():
+    for check_id, (resource_type, cases) in [*CASES.items(), *EXTRA_CASES.items()]:
         prefix = check_id.lower().replace("ckv_", "")
         for name, body in cases.items():
             document.setdefault(resource_type, {})[f"{prefix}_{name}"] = body
@@ -194,7 +220,8 @@ def test_every_project_check_has_compliant_and_non_compliant_cases() -> None:
 @pytest.mark.parametrize("check_id", list(CASES))
 def test_check_passes_compliant_and_fails_non_compliant_resources(outcomes: dict[tuple[str, str], str], check_id: str) -> None:
     prefix = check_id.lower().replace("ckv_", "")
-    expected = {f"{prefix}_{name}": "PASSED" if name.startswith("good") else "FAILED" for name in CASES[check_id][1]}
+    names = [*CASES[check_id][1], *EXTRA_CASES.get(check_id, ("", {}))[1]]
+    expected = {f"{prefix}_{name}": "PASSED" if name.startswith("good") else "FAILED" for name in names}
     actual = {name: outcomes.get((check_id, name), "NOT RUN") for name in expected}
     assert actual == expected
 

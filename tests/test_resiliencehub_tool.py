@@ -15,7 +15,7 @@ from moto import mock_aws
 from modules.config import parse_config
 from modules.errors import InputError
 from tests.conftest import ROOT
-from tools.resiliencehub import plan, register
+from tools.resiliencehub import ImportFailed, plan, register
 
 STATE_FILES = [
     "s3://hadr-prod-tfstate-123456789012/hadr/prod/active-active-data.tfstate",
@@ -48,10 +48,67 @@ def test_registration_needs_the_architecture(example_data: dict[str, Any]) -> No
         plan(parse_config(data))
 
 
+class ImportStatus:
+    """moto's Resilience Hub client, with the import status AWS reports (moto 5.2.5 does not implement that call):
+    the given statuses in turn, the last one repeated. Records every call after the import, by name."""
+
+    def __init__(self, client: Any, statuses: list[str], error_message: str = "") -> None:
+        self.client, self.statuses, self.error_message, self.calls = client, list(statuses), error_message, []
+
+    def describe_draft_app_version_resources_import_status(self, appArn: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+        self.calls.append("status")
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return {"appArn": appArn, "status": status, **({"errorMessage": self.error_message} if status == "Failed" else {})}
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "publish_app_version":
+            self.calls.append("publish")
+        return getattr(self.client, name)
+
+
+@pytest.fixture
+def policy_client(fake_aws: None) -> Any:
+    with mock_aws():
+        client = boto3.client("resiliencehub", region_name="us-east-1")
+        client.create_resiliency_policy(
+            policyName="hadr-prod-active-active",
+            tier="MissionCritical",
+            policy={name: {"rtoInSecs": 1, "rpoInSecs": 1} for name in ("AZ", "Hardware", "Software", "Region")},
+        )
+        yield client
+
+
+def test_publishing_waits_until_the_import_succeeds(example_data: dict[str, Any], policy_client: Any) -> None:
+    client = ImportStatus(policy_client, ["Pending", "InProgress", "InProgress", "Success"])
+    sleeps: list[float] = []
+    register(client, plan(parse_config(example_data)), wait={"sleep": sleeps.append, "poll_seconds": 5})
+    assert client.calls == ["status", "status", "status", "status", "publish"]
+    assert sleeps == [5, 5, 5]
+
+
+def test_a_failed_import_is_reported_and_nothing_is_published(example_data: dict[str, Any], policy_client: Any) -> None:
+    client = ImportStatus(policy_client, ["InProgress", "Failed"], error_message="state file not found")
+    with pytest.raises(ImportFailed, match="failed: state file not found"):
+        register(client, plan(parse_config(example_data)), wait={"sleep": lambda _: None})
+    assert "publish" not in client.calls
+
+
+def test_an_import_that_never_ends_times_out_without_publishing(example_data: dict[str, Any], policy_client: Any) -> None:
+    client = ImportStatus(policy_client, ["InProgress"])
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    with pytest.raises(ImportFailed, match="still InProgress after 60 s; publish nothing"):
+        register(client, plan(parse_config(example_data)), wait={"sleep": sleep, "clock": lambda: now[0], "timeout_seconds": 60})
+    assert client.calls.count("status") == 7 and "publish" not in client.calls
+
+
 def test_register_creates_imports_and_publishes_once(example_data: dict[str, Any], fake_aws: None) -> None:
     registration = plan(parse_config(example_data))
     with mock_aws():
-        client = boto3.client("resiliencehub", region_name="us-east-1")
+        client = ImportStatus(boto3.client("resiliencehub", region_name="us-east-1"), ["Success"])
         with pytest.raises(InputError, match="deploy the active-active-global stack first"):
             register(client, registration)
         client.create_resiliency_policy(

@@ -135,14 +135,15 @@ def test_a_file_checkov_cannot_parse_is_an_error_not_a_clean_scan(tmp_path: Path
     assert errors == ["checkov could not parse 1 file(s): nothing in them was checked (run checkov on the stack for the reason)"]
 
 
-def test_moved_blocks_are_hidden_from_checkov_and_line_numbers_map_back(tmp_path: Path) -> None:
-    """GIVEN a stack with moved blocks (which checkov 3.3 cannot parse) WHEN the stacks are scanned THEN the bucket
-    is checked, and its failure points at its line in the synthesized file."""
+def test_moved_and_removed_blocks_are_hidden_from_checkov_and_line_numbers_map_back(tmp_path: Path) -> None:
+    """GIVEN a stack with moved and removed blocks (which checkov 3.3 cannot parse) WHEN the stacks are scanned
+    THEN the bucket is checked, and its failure points at its line in the synthesized file."""
     from tools.scan import run_checkov_on_stacks
 
     document = {
         "moved": [{"from": "aws_s3_bucket.old", "to": "aws_s3_bucket.logs"}],
         "resource": {"aws_s3_bucket": {"logs": {"bucket": "b"}}},
+        "removed": [{"from": "aws_route53_record.gone", "lifecycle": {"destroy": False}}],
     }
     (tmp_path / "stacks" / "s").mkdir(parents=True)
     text = json.dumps(document, indent=2)

@@ -6,7 +6,8 @@ Provider 5.100 manages the resiliency policy (active-active-global) but has no r
 this does the rest, idempotently: find the policy, create the application if it does not exist, import the
 resources from every active/active stack's state file, publish the version, and optionally start an assessment.
 Run it after a deploy with credentials for the account; --dry-run prints the plan and calls nothing.
-Exit codes: 0 done, 2 bad input (configuration, flags, a missing policy), 1 an AWS call failed.
+Exit codes: 0 done, 2 bad input (configuration, flags, a missing policy), 1 an AWS call failed or the import failed
+or timed out (nothing is published then).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,37 @@ from stacks.naming import ACTIVE_ACTIVE, active_active_stacks
 ROOT = Path(__file__).resolve().parent.parent
 #: The global stack, which holds the policy, deploys to this region; the application lives next to it.
 RESILIENCE_HUB_REGION = "us-east-1"
+#: How long the asynchronous resource import may take, and how often its status is read.
+IMPORT_TIMEOUT_SECONDS = 900
+IMPORT_POLL_SECONDS = 10
+
+
+class ImportFailed(RuntimeError):
+    """The resource import ended Failed, or did not end within its timeout."""
+
+
+def wait_for_import(
+    client: Any, app_arn: str, *, timeout_seconds: float = IMPORT_TIMEOUT_SECONDS, poll_seconds: float = IMPORT_POLL_SECONDS,
+    sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+) -> str:
+    """Poll the draft version's import status until Success; raise ImportFailed on Failed or after `timeout_seconds`.
+
+    ImportResourcesToDraftAppVersion only starts the import; the status is Pending, InProgress, Failed or Success
+    (https://docs.aws.amazon.com/resilience-hub/latest/APIReference/API_DescribeDraftAppVersionResourcesImportStatus.html).
+    Publishing before Success would publish a version without the imported resources.
+    """
+    deadline = clock() + timeout_seconds
+    while True:
+        found = client.describe_draft_app_version_resources_import_status(appArn=app_arn)
+        status = found["status"]
+        if status == "Success":
+            return status
+        if status == "Failed":
+            details = "; ".join(str(detail) for detail in found.get("errorDetails", []))
+            raise ImportFailed(f"resource import of {app_arn} failed: {found.get('errorMessage', 'no message')}{' (' + details + ')' if details else ''}")
+        if clock() >= deadline:
+            raise ImportFailed(f"resource import of {app_arn} is still {status} after {timeout_seconds:.0f} s; publish nothing")
+        sleep(poll_seconds)
 
 
 def plan(config: DeploymentConfig) -> dict[str, Any]:
@@ -61,7 +94,7 @@ class Step:
         print(f"[resiliencehub] {self.label}: {outcome} in {time.monotonic() - self.started:.1f} s", file=sys.stderr, flush=True)
 
 
-def register(client: Any, registration: dict[str, Any], *, assess: bool = False) -> dict[str, str]:
+def register(client: Any, registration: dict[str, Any], *, assess: bool = False, wait: dict[str, Any] | None = None) -> dict[str, str]:
     """Create or update the application; returns its ARN and published version. `client` is boto3's resiliencehub."""
     with Step("find the resiliency policy"):
         policies = client.list_resiliency_policies(policyName=registration["policy_name"])["resiliencyPolicies"]
@@ -89,6 +122,8 @@ def register(client: Any, registration: dict[str, Any], *, assess: bool = False)
             sourceArns=[],
             eksSources=[],
         )
+    with Step("wait for the import to finish"):
+        wait_for_import(client, app_arn, **(wait or {}))
     with Step("publish the application version"):
         version = client.publish_app_version(appArn=app_arn).get("appVersion", "release")
     result = {"app_arn": app_arn, "policy_arn": policy_arn, "app_version": version}
@@ -127,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (BotoCoreError, ClientError) as error:
         print(f"[resiliencehub] AWS call failed: {error}", file=sys.stderr)
+        return 1
+    except ImportFailed as error:
+        print(f"[resiliencehub] {error}", file=sys.stderr)
         return 1
     for key, value in result.items():
         print(f"{key}={value}")

@@ -172,32 +172,51 @@ def summary_markdown(reports: dict[str, StackReport], errors: list[str], seconds
     return "\n".join(lines) + "\n"
 
 
-def without_moved_blocks(text: str) -> tuple[str, int, int]:
-    """The stack file's text without its top-level `moved` blocks, the line (1-based) they started on and their
-    line count; other lines are kept byte for byte, so checkov's line numbers map back by that offset."""
+#: Top-level blocks of address bookkeeping (no resource settings) that checkov 3.3's terraform_json parser rejects.
+BOOKKEEPING_BLOCKS = ("moved", "removed")
+
+
+def without_bookkeeping_blocks(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The stack file's text without its top-level `moved` and `removed` blocks, and for each block cut, the line
+    (1-based, counted in the text after the cut) where it was and its line count; other lines are kept byte for
+    byte, so checkov's line numbers map back with `original_line`."""
     lines = text.splitlines(keepends=True)
-    start = next((index for index, line in enumerate(lines) if line.startswith('  "moved": [')), None)
-    if start is None:
-        return text, 0, 0
-    end = next(index for index in range(start, len(lines)) if lines[index].rstrip() in ("  ],", "  ]"))
-    kept = lines[:start] + lines[end + 1 :]
-    if lines[end].rstrip() == "  ]":  # it was the last key: the key before it loses its comma
-        kept[start - 1] = kept[start - 1].rstrip().removesuffix(",") + "\n"
-    return "".join(kept), start + 1, end - start + 1
+    spans = []
+    for index, line in enumerate(lines):
+        if any(line.startswith(f'  "{key}": [') for key in BOOKKEEPING_BLOCKS):
+            end = next(later for later in range(index, len(lines)) if lines[later].rstrip() in ("  ],", "  ]"))
+            spans.append((index, end))
+    kept: list[str] = []
+    cut: list[tuple[int, int]] = []
+    position = 0
+    for start, end in spans:
+        kept += lines[position:start]
+        cut.append((len(kept) + 1, end - start + 1))
+        position = end + 1
+    kept += lines[position:]
+    if spans and lines[spans[-1][1]].rstrip() == "  ]":  # it was the last key: the key before it loses its comma
+        kept[cut[-1][0] - 2] = kept[cut[-1][0] - 2].rstrip().removesuffix(",") + "\n"
+    return "".join(kept), cut
+
+
+def original_line(line: int, cut: list[tuple[int, int]]) -> int:
+    """A line number of the cut text, as a line number of the original file."""
+    shift = sum(count for start, count in cut if line >= start)
+    return line + shift
 
 
 def run_checkov_on_stacks(outdir: Path) -> list[dict[str, Any]]:
-    """checkov on every stack of `outdir`, reading copies without `moved` blocks.
+    """checkov on every stack of `outdir`, reading copies without `moved` and `removed` blocks.
 
-    checkov 3.3's terraform_json parser fails on a file with `moved` blocks (it expects every top-level block to be
-    an object) and then checks nothing in it. Moved blocks carry no resource settings; the line numbers of the
-    results are shifted back to the synthesized file.
+    checkov 3.3's terraform_json parser fails on a file with such blocks (it expects every top-level block to be
+    an object) and then checks nothing in it. They carry no resource settings; the line numbers of the results
+    are shifted back to the synthesized file.
     """
     with tempfile.TemporaryDirectory(prefix="scan-") as workdir:
-        offsets: dict[str, tuple[int, int]] = {}
+        offsets: dict[str, list[tuple[int, int]]] = {}
         for stack_file in sorted((outdir / "stacks").glob("*/cdk.tf.json")):
-            text, start, count = without_moved_blocks(stack_file.read_text())
-            offsets[stack_file.parent.name] = (start, count)
+            text, cut = without_bookkeeping_blocks(stack_file.read_text())
+            offsets[stack_file.parent.name] = cut
             target = Path(workdir) / "stacks" / stack_file.parent.name / "cdk.tf.json"
             target.parent.mkdir(parents=True)
             target.write_text(text)
@@ -205,10 +224,8 @@ def run_checkov_on_stacks(outdir: Path) -> list[dict[str, Any]]:
     for report in results:
         for kind in ("passed_checks", "failed_checks", "skipped_checks"):
             for check in report.get("results", {}).get(kind, []):
-                start, count = offsets.get(_stack_of(check), (0, 0))
-                check["file_line_range"] = [
-                    line + count if count and line >= start else line for line in check.get("file_line_range") or []
-                ]
+                cut = offsets.get(_stack_of(check), [])
+                check["file_line_range"] = [original_line(line, cut) for line in check.get("file_line_range") or []]
     return results
 
 
