@@ -123,7 +123,9 @@ class RegionalRestApi(Construct):
         )
         self._settings(execution_logging_level, throttling_rate_limit, throttling_burst_limit)
         for index, public_path in enumerate(public_paths):
-            self._settings(execution_logging_level, *health_throttling, method_path=f"{public_path.strip('/')}/GET", id=f"settings-public-{index}")
+            self._settings(
+                execution_logging_level, *health_throttling, method_path=f"{public_path.strip('/')}/GET", id=f"settings-public-{index}"
+            )
         self._domains(domain_names, alias_records, hosted_zone_id, validated_elsewhere)
 
     def _validate(
@@ -301,7 +303,9 @@ class RegionalRestApi(Construct):
         )
         suppress(settings, "CKV_AWS_225", NO_CACHE_REASON)
 
-    def _domains(self, domain_names: Sequence[str], alias_records: Sequence[str], hosted_zone_id: str, validated_elsewhere: Sequence[str]) -> None:
+    def _domains(
+        self, domain_names: Sequence[str], alias_records: Sequence[str], hosted_zone_id: str, validated_elsewhere: Sequence[str]
+    ) -> None:
         """One certificate for every custom domain, a base path mapping per domain, and the alias records."""
         self.certificate = DnsValidatedCertificate(
             self, "certificate", domain_names=domain_names, hosted_zone_id=hosted_zone_id, validated_elsewhere=validated_elsewhere

@@ -17,13 +17,12 @@ from collections.abc import Sequence
 
 from cdktf_cdktf_provider_aws.ec2_instance_state import Ec2InstanceState
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
-from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.instance import Instance
 from constructs import Construct
 
-from modules.base import RegionalStack, policy_json
+from modules.base import RegionalStack
 from modules.compute import hardened_launch_template
-from modules.iam import ServiceRole
+from modules.iam import ServiceRole, managed_policy
 from modules.kms import EncryptionKey
 from modules.suppressions import suppress
 
@@ -85,13 +84,12 @@ class BreakGlassInstance(Construct):
             "the launch template encrypts the root volume with the stack's KMS key; checkov does not follow the template",
         )
         Ec2InstanceState(self, "stopped", instance_id=self.instance.id, state="stopped")
-        self.operator_policy = IamPolicy(
+        self.operator_policy = managed_policy(
             self,
             "operator",
             name=f"{name}-operator",
             description=f"Break-glass SSH through {name}: start it, Session Manager SSH, 60-second keys",
-            policy=policy_json(self._operator_statements(name, key, [name, *ssh_target_names])),
-            tags={"Name": f"{name}-operator"},
+            statements=self._operator_statements(name, key, [name, *ssh_target_names]),
         )
 
     def _operator_statements(self, name: str, key: EncryptionKey, ssh_targets: list[str]) -> list[dict[str, object]]:

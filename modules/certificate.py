@@ -39,7 +39,9 @@ class DnsValidatedCertificate(Construct):
             raise InputError.single(f"{self.node.path}.domain_names", list(domain_names), "expected one or more distinct names")
         strangers = [name for name in validated_elsewhere if name not in domain_names]
         if strangers:
-            raise InputError.single(f"{self.node.path}.validated_elsewhere", strangers, f"expected names of domain_names: {', '.join(domain_names)}")
+            raise InputError.single(
+                f"{self.node.path}.validated_elsewhere", strangers, f"expected names of domain_names: {', '.join(domain_names)}"
+            )
         self.certificate = AcmCertificate(
             self,
             "certificate",

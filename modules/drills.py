@@ -26,16 +26,16 @@ from constructs import Construct
 
 from modules.errors import InputError
 
-Parameters = Mapping[str, Mapping[str, str]]
+Parameters = Mapping[str, Mapping[str, Any]]
 Step = Mapping[str, Any]
 #: What the builders return, for callers that keep them (attributes: `arn`, `name`; `id`).
 RunbookDocument = SsmDocument
 Experiment = FisExperimentTemplate
 
 
-def parameter(description: str, default: str | None = None) -> dict[str, str]:
-    """A String document parameter; without a default it is required."""
-    found = {"type": "String", "description": description}
+def parameter(description: str, default: str | None = None, *, kind: str = "String") -> dict[str, Any]:
+    """A document parameter (String unless `kind` says StringList); without a default it is required."""
+    found: dict[str, Any] = {"type": kind, "description": description}
     if default is not None:
         found["default"] = default
     return found

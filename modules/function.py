@@ -251,7 +251,9 @@ class PrivateFunction(Construct):
                 *(
                     []
                     if self.dead_letter_queue is None
-                    else [{"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]}]
+                    else [
+                        {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [self.dead_letter_queue.arn]}
+                    ]
                 ),
                 {
                     "Sid": "EncryptDeadLettersAndLogs",
@@ -316,7 +318,14 @@ class PrivateFunction(Construct):
             name=f"{function_name}-logs",
             role=self.role.role_name,
             policy=policy_json(
-                [{"Sid": "TwinLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{log_group.arn}:*"]}]
+                [
+                    {
+                        "Sid": "TwinLogs",
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": [f"{log_group.arn}:*"],
+                    }
+                ]
             ),
         )
         twin = LambdaFunction(

@@ -1,10 +1,11 @@
-"""IAM role for an AWS service with inline least-privilege statements."""
+"""IAM role for an AWS service with inline least-privilege statements, and customer-managed policies."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -62,3 +63,10 @@ class ServiceRole(Construct):
     @property
     def role_name(self) -> str:
         return self.role.name
+
+
+def managed_policy(scope: Construct, id: str, *, name: str, description: str, statements: Sequence[Mapping[str, Any]]) -> IamPolicy:
+    """A customer-managed policy (attach it by ARN; its `arn` attribute is known once created)."""
+    if not statements:
+        raise InputError.single(f"{scope.node.path}/{id}.statements", [], "expected at least one statement")
+    return IamPolicy(scope, id, name=name, description=description, policy=policy_json(statements), tags={"Name": name})

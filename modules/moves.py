@@ -111,7 +111,9 @@ def add_removed_blocks(stack: TerraformStack, handovers: Sequence[Handover]) -> 
     }
     for handover in handovers:
         if (handover.resource_type, handover.path) in present:
-            raise InputError.single(f"{stack.node.path}.handovers", handover.path, f"expected a resource no longer in this stack ({handover.new_owner} owns it)")
+            raise InputError.single(
+                f"{stack.node.path}.handovers", handover.path, f"expected a resource no longer in this stack ({handover.new_owner} owns it)"
+            )
         address = f"{handover.resource_type}.{logical_id(handover.path.split('/'))}"
         blocks.append({"from": address, "lifecycle": {"destroy": False}})
     if blocks:

@@ -8,8 +8,6 @@ API calls, so they also run when the region they repair is the one that is down.
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformOutput
 from constructs import Construct
 
@@ -28,16 +26,17 @@ from modules.drills import (
     runbook_document,
 )
 from modules.health_check import HealthCheck
-from modules.iam import ServiceRole
-from stacks import runbooks
+from modules.iam import ServiceRole, managed_policy
+from stacks import drill_roles, recovery, runbooks
 from stacks.naming import ACTIVE_ACTIVE, vault_name
+from stacks.recovery import VERIFIED
 
+#: The roles FIS may pass to SSM; the recovery role is not one of them.
+EXPERIMENT_ROLES = ("faults", "restores", "replicas")
 #: How long an injected fault lasts before the document reverts it (ISO 8601 duration).
 DEFAULT_FAULT_DURATION = "PT10M"
-DENY_TABLE_ACCESS = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Sid": "ChaosDenyTableAccess", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]},
-    separators=(",", ":"),
-)
+#: The fault the access-denial drill attaches to a function role: every DynamoDB call denied.
+DENY_TABLE_ACCESS = [{"Sid": "ChaosDenyTableAccess", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]
 
 
 class ActiveActiveDrills(Construct):
@@ -64,21 +63,43 @@ class ActiveActiveDrills(Construct):
             region: f"arn:{env.partition}:iam::{env.account_id}:role/{prefix}-{region}-api-function" for region in regions
         }
         self.table_arns = {region: env.arn("dynamodb", f"table/{table_name}", region=region) for region in regions}
-        self.drill_tables = {region: env.arn("dynamodb", f"table/{table_name}-*-drill", region=region) for region in regions}
         self.backup_roles = {
             region: f"arn:{env.partition}:iam::{env.account_id}:role/{vault_name(config, ACTIVE_ACTIVE, region)}-backup"
             for region in regions
         }
+        self.deny_policy = managed_policy(
+            self,
+            "deny-table-access",
+            name=f"{prefix}-chaos-deny-table-access",
+            description="Chaos: attached to an API function role by the access-denial drill, detached after it",
+            statements=DENY_TABLE_ACCESS,
+        )
         self.documents: dict[str, RunbookDocument] = {}
         self._fault_documents()
         self._table_documents()
-        self.automation_role = self._automation_role()
+        targets = drill_roles.DrillTargets(
+            env=env,
+            regions=regions,
+            table_name=table_name,
+            key_alias=table_key_alias,
+            function_roles=list(self.function_roles.values()),
+            deny_policy_arn=self.deny_policy.arn,
+            health_check_arns=[f"arn:{env.partition}:route53:::healthcheck/{check.health_check_id}" for check in health_checks.values()],
+            backup_roles=list(self.backup_roles.values()),
+        )
+        self.roles = {
+            "faults": drill_roles.fault_role(self, f"{prefix}-drill-faults", targets),
+            "restores": drill_roles.restore_role(self, f"{prefix}-drill-restores", targets),
+            "replicas": drill_roles.replica_role(self, f"{prefix}-drill-replicas", targets),
+            "recovery": drill_roles.recovery_role(self, f"{prefix}-recovery", targets),
+        }
         self.experiment_role = self._experiment_role()
         self.experiments: dict[str, Experiment] = {}
         self._fault_experiments()
         self._recovery_experiments()
         TerraformOutput(scope, "experiment_template_ids", value={key: template.id for key, template in self.experiments.items()})
         TerraformOutput(scope, "runbook_documents", value={key: doc.name for key, doc in self.documents.items()})
+        TerraformOutput(scope, "runbook_roles", value={key: role.role_arn for key, role in self.roles.items()})
 
     def _document(self, key: str, description: str, parameters: Parameters, steps: list[Step]) -> None:
         self.documents[key] = runbook_document(
@@ -89,28 +110,21 @@ class ActiveActiveDrills(Construct):
         """Faults that revert themselves: a deny on the function role, an inverted health check."""
         self._document(
             "inject-lambda-access-denial",
-            "Chaos: deny the API function's role all DynamoDB access for {{ Duration }}, then remove the deny.",
-            {"RoleName": parameter("The API function's role"), "Duration": parameter("How long", DEFAULT_FAULT_DURATION)},
+            "Chaos: attach the deny-table-access policy to the API function's role for {{ Duration }}, then detach it.",
+            {
+                "RoleName": parameter("The API function's role"),
+                "PolicyArn": parameter("The deny policy", self.deny_policy.arn),
+                "Duration": parameter("How long", DEFAULT_FAULT_DURATION),
+            },
             fault_then_revert(
                 "Deny",
                 {
                     "action": "aws:executeAwsApi",
-                    "inputs": {
-                        "Service": "iam",
-                        "Api": "PutRolePolicy",
-                        "RoleName": "{{ RoleName }}",
-                        "PolicyName": "chaos-deny-table-access",
-                        "PolicyDocument": DENY_TABLE_ACCESS,
-                    },
+                    "inputs": {"Service": "iam", "Api": "AttachRolePolicy", "RoleName": "{{ RoleName }}", "PolicyArn": "{{ PolicyArn }}"},
                 },
                 {
                     "action": "aws:executeAwsApi",
-                    "inputs": {
-                        "Service": "iam",
-                        "Api": "DeleteRolePolicy",
-                        "RoleName": "{{ RoleName }}",
-                        "PolicyName": "chaos-deny-table-access",
-                    },
+                    "inputs": {"Service": "iam", "Api": "DetachRolePolicy", "RoleName": "{{ RoleName }}", "PolicyArn": "{{ PolicyArn }}"},
                 },
             ),
         )
@@ -132,45 +146,44 @@ class ActiveActiveDrills(Construct):
         )
 
     def _table_documents(self) -> None:
-        """Replica deletion and re-creation, point-in-time and backup restores, and drill-table clean-up."""
-        table_parameters = {
-            "TableName": parameter("Global table", self.table_name),
-            "SourceRegion": parameter("Region that issues the change"),
-        }
+        """Replica deletion and re-creation, point-in-time and backup restores, drill clean-up, and the recovery."""
+        table = {"TableName": parameter("Global table", self.table_name), "SourceRegion": parameter("Region that issues the change")}
+        replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ SourceRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
         self._document(
             "delete-table-replica",
-            "Chaos: delete the global table's replica in ReplicaRegion.",
-            {**table_parameters, "ReplicaRegion": parameter("Replica to delete")},
+            "Chaos: lift the deletion protection of the global table's replica in ReplicaRegion, delete it, wait until it is gone.",
+            {**table, "ReplicaRegion": parameter("Replica to delete")},
             [
-                runbooks.script_step(
-                    "deleteReplica", runbooks.delete_replica, payload("TableName", "SourceRegion", "ReplicaRegion"), {"Changed": "Boolean"}
-                )
+                runbooks.script_step("deleteReplica", runbooks.delete_replica, replica, {"Changed": "Boolean"}),
+                runbooks.wait_step("waitReplicaGone", runbooks.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion"),
             ],
         )
         self._document(
             "recreate-table-replica",
-            "Runbook: re-create the global table's replica in ReplicaRegion and wait until it is ACTIVE.",
+            "Runbook: re-create the global table's replica in ReplicaRegion, wait until it is ACTIVE, then turn on its"
+            " deletion protection and point-in-time recovery.",
             {
-                **table_parameters,
+                **table,
                 "ReplicaRegion": parameter("Replica to re-create"),
                 "KmsKeyAlias": parameter("Key alias", f"alias/{self.table_key_alias}"),
             },
-            [
-                runbooks.script_step(
-                    "recreateReplica",
-                    runbooks.recreate_replica,
-                    payload("TableName", "SourceRegion", "ReplicaRegion", "KmsKeyAlias"),
-                    {"ReplicaStatus": "String"},
-                )
-            ],
+            runbooks.replica_steps(replica),
+        )
+        restore = {
+            "Region": parameter("Region of the replica to restore from"),
+            "TargetTableName": parameter("New table name (ends in -drill)"),
+            "MinimumItems": parameter("Fewest items the restored table must hold", "0"),
+        }
+        target = {"Region": "{{ Region }}", "TableName": "{{ TargetTableName }}"}
+        verify = runbooks.script_step(
+            "verifyRestore", runbooks.verify_table, {**target, "MinimumItems": "{{ MinimumItems }}"}, VERIFIED, timeout_seconds=300
         )
         self._document(
             "restore-table-pitr",
-            "Runbook: restore the table to a point in time (latest when RestoreDateTime is empty) into TargetTableName.",
+            "Runbook: restore the table to a point in time (latest when RestoreDateTime is empty) into TargetTableName, wait, count.",
             {
-                "Region": parameter("Region of the replica to restore from"),
+                **restore,
                 "SourceTableName": parameter("Table", self.table_name),
-                "TargetTableName": parameter("New table name"),
                 "RestoreDateTime": parameter("ISO 8601 time, empty for the latest restorable time", ""),
                 "KmsKeyAlias": parameter("Key alias", f"alias/{self.table_key_alias}"),
             },
@@ -179,18 +192,19 @@ class ActiveActiveDrills(Construct):
                     "restorePointInTime",
                     runbooks.restore_point_in_time,
                     payload("Region", "SourceTableName", "TargetTableName", "RestoreDateTime", "KmsKeyAlias"),
-                    {"TargetTableArn": "String", "ItemCount": "Integer"},
-                )
+                    {"TargetTableArn": "String"},
+                ),
+                runbooks.wait_step("waitRestored", runbooks.check_table, {**target, "Desired": "ACTIVE"}, what="point-in-time restore"),
+                verify,
             ],
         )
         self._document(
             "restore-table-backup",
-            "Runbook: restore an AWS Backup recovery point of the table (the latest when RecoveryPointArn is empty).",
+            "Runbook: restore an AWS Backup recovery point of the table (the latest when RecoveryPointArn is empty), wait, count.",
             {
-                "Region": parameter("Region of the backup vault"),
+                **restore,
                 "TableArn": parameter("Table replica ARN in that region"),
                 "RecoveryPointArn": parameter("Recovery point, empty for the latest", ""),
-                "TargetTableName": parameter("New table name"),
                 "IamRoleArn": parameter("Role AWS Backup restores with"),
             },
             [
@@ -198,86 +212,35 @@ class ActiveActiveDrills(Construct):
                     "restoreBackup",
                     runbooks.restore_backup,
                     payload("Region", "TableArn", "RecoveryPointArn", "TargetTableName", "IamRoleArn"),
-                    {"RestoreJobId": "String", "Status": "String"},
-                )
+                    {"RestoreJobId": "String", "RecoveryPointArn": "String"},
+                ),
+                runbooks.wait_step(
+                    "waitRestoreJob",
+                    runbooks.check_restore_job,
+                    {"Region": "{{ Region }}", "RestoreJobId": "{{ restoreBackup.RestoreJobId }}"},
+                    what="backup restore job",
+                    interval="PT2M",
+                ),
+                verify,
             ],
         )
         self._document(
             "delete-drill-table",
-            "Drill clean-up: delete a restored table whose name ends in -drill.",
+            "Drill clean-up: delete a restored table whose name ends in -drill or -recovery.",
             {"Region": parameter("Region"), "TableName": parameter("Drill table")},
-            [runbooks.script_step("deleteDrillTable", runbooks.delete_drill_table, payload("Region", "TableName"), {"Deleted": "Boolean"})],
-        )
-
-    def _automation_role(self) -> ServiceRole:
-        """What the documents do: deny/undeny the function roles, invert the health checks, replicas and restores."""
-        env, regions = self.env, (self.primary, self.secondary)
-        return ServiceRole(
-            self,
-            "automation-role",
-            name=f"{self.prefix}-drill-automation",
-            service="ssm.amazonaws.com",
-            statements=[
-                {
-                    "Sid": "InjectDenyIntoFunctionRoles",
-                    "Effect": "Allow",
-                    "Action": ["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
-                    "Resource": list(self.function_roles.values()),
-                },
-                {
-                    "Sid": "InvertHealthChecks",
-                    "Effect": "Allow",
-                    "Action": ["route53:UpdateHealthCheck", "route53:GetHealthCheck"],
-                    "Resource": [
-                        f"arn:{env.partition}:route53:::healthcheck/{check.health_check_id}" for check in self.health_checks.values()
-                    ],
-                },
-                {
-                    "Sid": "ManageReplicasAndRestores",
-                    "Effect": "Allow",
-                    "Action": [
-                        "dynamodb:DescribeTable",
-                        "dynamodb:UpdateTable",
-                        "dynamodb:CreateTableReplica",
-                        "dynamodb:DeleteTableReplica",
-                        "dynamodb:RestoreTableToPointInTime",
-                        "dynamodb:Scan",
-                        "dynamodb:Query",
-                        "dynamodb:GetItem",
-                        "dynamodb:PutItem",
-                        "dynamodb:UpdateItem",
-                        "dynamodb:DeleteItem",
-                        "dynamodb:BatchWriteItem",
-                    ],
-                    "Resource": [*self.table_arns.values(), *self.drill_tables.values()],
-                },
-                {
-                    "Sid": "DeleteOnlyDrillTables",
-                    "Effect": "Allow",
-                    "Action": ["dynamodb:DeleteTable"],
-                    "Resource": list(self.drill_tables.values()),
-                },
-                {
-                    "Sid": "TableKeysThroughDynamoDb",
-                    "Effect": "Allow",
-                    "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                    "Resource": [env.arn("kms", "key/*", region=region) for region in regions],
-                    "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{self.table_key_alias}"}},
-                },
-                {
-                    "Sid": "RestoreRecoveryPoints",
-                    "Effect": "Allow",
-                    "Action": ["backup:StartRestoreJob"],
-                    "Resource": [env.arn("backup", "recovery-point:*", region=region) for region in regions],
-                },
-                {
-                    "Sid": "FollowRestoreJobs",
-                    "Effect": "Allow",
-                    "Action": ["backup:DescribeRestoreJob", "backup:ListRecoveryPointsByResource"],
-                    "Resource": "*",  # neither action supports resource-level permissions
-                },
-                {"Sid": "PassBackupRole", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": list(self.backup_roles.values())},
+            [
+                runbooks.script_step(
+                    "deleteDrillTable", runbooks.delete_scratch_table, payload("Region", "TableName"), {"Deleted": "Boolean"}
+                )
             ],
+        )
+        self._document(
+            "recover-table",
+            "Recovery from data loss (seed 000's software failure): restore a verified copy, then, once approved, replace"
+            " the live table with it under the same name and rebuild the global table. The live table is untouched"
+            " until the copy verifies; a failed verification discards the copy.",
+            recovery.parameters(self.table_name, self.table_key_alias),
+            recovery.steps(),
         )
 
     def _experiment_role(self) -> ServiceRole:
@@ -300,18 +263,26 @@ class ActiveActiveDrills(Construct):
                     "Action": ["ssm:GetAutomationExecution", "ssm:StopAutomationExecution"],
                     "Resource": [self.env.arn("ssm", "automation-execution/*")],
                 },
-                {"Sid": "PassAutomationRole", "Effect": "Allow", "Action": ["iam:PassRole"], "Resource": [self.automation_role.role_arn]},
+                {
+                    "Sid": "PassDrillRolesToSsm",
+                    "Effect": "Allow",
+                    "Action": ["iam:PassRole"],
+                    "Resource": [self.roles[kind].role_arn for kind in EXPERIMENT_ROLES],
+                    "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+                },
             ],
         )
 
-    def _experiment(self, key: str, description: str, stop_on_region: str, runs: list[tuple[str, str, dict[str, str]]]) -> None:
+    def _experiment(
+        self, key: str, description: str, stop_on_region: str, runs: list[tuple[str, str, dict[str, str]]], *, role: str
+    ) -> None:
         self.experiments[key] = automation_experiment(
             self,
             f"experiment-{key}",
             name=f"{self.prefix}-{key}",
             description=description,
             role_arn=self.experiment_role.role_arn,
-            automation_role_arn=self.automation_role.role_arn,
+            automation_role_arn=self.roles[role].role_arn,
             runs=[AutomationRun(name, self.documents[document], parameters) for name, document, parameters in runs],
             stop_alarm_arn=self.health_checks[stop_on_region].alarm_arn,
         )
@@ -324,12 +295,14 @@ class ActiveActiveDrills(Construct):
                 f"Deny the {region} API function its table; Route 53 must shift traffic to {peer}",
                 peer,
                 [("denyTableAccess", "inject-lambda-access-denial", {"RoleName": self.function_roles[region].rsplit("/", 1)[1]})],
+                role="faults",
             )
             self._experiment(
                 f"health-check-failure-{region}",
                 f"Fail the {region} health check; weighted routing must answer with {peer} only",
                 peer,
                 [("failHealthCheck", "fail-health-check", {"HealthCheckId": self.health_checks[region].health_check_id})],
+                role="faults",
             )
 
     def _recovery_experiments(self) -> None:
@@ -343,6 +316,7 @@ class ActiveActiveDrills(Construct):
                 ("deleteReplica", "delete-table-replica", {"SourceRegion": primary, "ReplicaRegion": secondary}),
                 ("recreateReplica", "recreate-table-replica", {"SourceRegion": primary, "ReplicaRegion": secondary}),
             ],
+            role="replicas",
         )
         pitr_target = f"{table_name}-pitr-drill"
         self._experiment(
@@ -353,6 +327,7 @@ class ActiveActiveDrills(Construct):
                 ("restore", "restore-table-pitr", {"Region": primary, "TargetTableName": pitr_target}),
                 ("cleanUp", "delete-drill-table", {"Region": primary, "TableName": pitr_target}),
             ],
+            role="restores",
         )
         backup_target = f"{table_name}-backup-drill"
         restore = {
@@ -369,4 +344,5 @@ class ActiveActiveDrills(Construct):
                 ("restore", "restore-table-backup", restore),
                 ("cleanUp", "delete-drill-table", {"Region": primary, "TableName": backup_target}),
             ],
+            role="restores",
         )

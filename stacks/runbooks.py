@@ -1,59 +1,119 @@
-"""Python steps of the DynamoDB recovery runbooks (SSM Automation `aws:executeScript`, runtime python3.11).
+"""Python steps of the DynamoDB runbooks (SSM Automation `aws:executeScript`, runtime python3.11), and the step
+shapes that wait without holding a script open.
 
-Each handler is a plain function of (events, context) so it can be tested with boto3 against moto; its source is
-embedded verbatim in the SSM document. Handlers import what they need inside the function body because SSM runs
-each script on its own.
+An `aws:executeScript` step runs for at most 600 seconds
+(https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeScript.html), while a
+restore or a new replica can take an hour or more. So every script here makes a few API calls and returns: one
+starts an operation, another checks it once. Waiting is an `aws:loop` of `aws:sleep` and a check, bounded by
+MaxIterations (at most 100, https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html);
+the check raises on the last iteration if the operation is still pending. Decisions are `aws:branch` steps.
+The scripts, not `aws:executeAwsApi`, make the calls because that action calls only the automation's own region,
+and these runbooks act on the table's regions from the global stack's region, also while one of them is down.
+
+Each handler is a plain function of (events, context) so it can be tested with boto3 against moto; its source
+(with the helpers it names) is embedded verbatim in the SSM document. Handlers import inside the function body
+because SSM runs each script on its own.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 #: Each script runs alone: it needs the names its annotations use.
 SCRIPT_PRELUDE = "from typing import Any\n\n\n"
+#: SSM's cap on one aws:executeScript step, and the cap our steps use: each makes a few calls, or counts pages.
+MAX_SCRIPT_SECONDS = 600
+SCRIPT_SECONDS = 300
+
+
+# --- helpers embedded with the handlers that use them ---
+
+
+def still_pending(events: dict[str, Any], pending: bool, status: str) -> dict[str, Any]:
+    """The check's answer inside a wait loop; on the loop's last iteration a pending operation is a failure."""
+    if pending and int(events["Iteration"]) >= int(events["MaxIterations"]):
+        raise TimeoutError(f"{events['What']}: still {status} after {events['MaxIterations']} checks")
+    return {"Pending": pending, "Status": status}
+
+
+def replica_state(client: Any, table_name: str, region: str) -> str:
+    """The replica's ReplicaStatus in `region` as the table (described through `client`) lists it, or ABSENT."""
+    try:
+        replicas = client.describe_table(TableName=table_name)["Table"].get("Replicas", [])
+    except client.exceptions.ResourceNotFoundException:
+        return "ABSENT"
+    return next((r.get("ReplicaStatus", "ACTIVE") for r in replicas if r["RegionName"] == region), "ABSENT")
+
+
+def table_state(client: Any, table_name: str) -> str:
+    """TableStatus, or ABSENT."""
+    try:
+        return client.describe_table(TableName=table_name)["Table"]["TableStatus"]
+    except client.exceptions.ResourceNotFoundException:
+        return "ABSENT"
+
+
+# --- replicas ---
 
 
 def delete_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Chaos: remove the table's replica in ReplicaRegion (issued from SourceRegion)."""
+    """Start removing the table's replica in ReplicaRegion: lift its deletion protection, then delete it (issued
+    from SourceRegion). A replica that is already gone is no change."""
     import boto3
 
-    client = boto3.client("dynamodb", region_name=events["SourceRegion"])
-    table = client.describe_table(TableName=events["TableName"])["Table"]
-    regions = [replica["RegionName"] for replica in table.get("Replicas", [])]
-    if events["ReplicaRegion"] not in regions:
-        return {"Changed": False, "Replicas": regions}
-    client.update_table(TableName=events["TableName"], ReplicaUpdates=[{"Delete": {"RegionName": events["ReplicaRegion"]}}])
-    return {"Changed": True, "Replicas": regions}
+    source = boto3.client("dynamodb", region_name=events["SourceRegion"])
+    if replica_state(source, events["TableName"], events["ReplicaRegion"]) == "ABSENT":
+        return {"Changed": False}
+    replica = boto3.client("dynamodb", region_name=events["ReplicaRegion"])
+    replica.update_table(TableName=events["TableName"], DeletionProtectionEnabled=False)
+    source.update_table(TableName=events["TableName"], ReplicaUpdates=[{"Delete": {"RegionName": events["ReplicaRegion"]}}])
+    return {"Changed": True}
 
 
-def recreate_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Runbook: add the replica in ReplicaRegion back (encrypted with KmsKeyAlias there) and wait until ACTIVE."""
-    import time
-
+def create_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start adding the replica in ReplicaRegion (encrypted with KmsKeyAlias there); no change if it exists."""
     import boto3
 
-    client = boto3.client("dynamodb", region_name=events["SourceRegion"])
-    deadline = time.monotonic() + int(events.get("TimeoutSeconds", 3600))
-    table = client.describe_table(TableName=events["TableName"])["Table"]
-    if not any(replica["RegionName"] == events["ReplicaRegion"] for replica in table.get("Replicas", [])):
-        client.update_table(
-            TableName=events["TableName"],
-            ReplicaUpdates=[{"Create": {"RegionName": events["ReplicaRegion"], "KMSMasterKeyId": events["KmsKeyAlias"]}}],
-        )
-    while True:
-        replicas = client.describe_table(TableName=events["TableName"])["Table"].get("Replicas", [])
-        status = next((r.get("ReplicaStatus", "ACTIVE") for r in replicas if r["RegionName"] == events["ReplicaRegion"]), "MISSING")
-        if status == "ACTIVE":
-            return {"ReplicaStatus": status}
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"replica in {events['ReplicaRegion']} is {status} after {events.get('TimeoutSeconds', 3600)} s")
-        time.sleep(int(events.get("PollSeconds", 20)))
+    source = boto3.client("dynamodb", region_name=events["SourceRegion"])
+    if replica_state(source, events["TableName"], events["ReplicaRegion"]) != "ABSENT":
+        return {"Changed": False}
+    source.update_table(
+        TableName=events["TableName"],
+        ReplicaUpdates=[{"Create": {"RegionName": events["ReplicaRegion"], "KMSMasterKeyId": events["KmsKeyAlias"]}}],
+    )
+    return {"Changed": True}
+
+
+def check_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look at the replica in ReplicaRegion: pending until it is Desired (ACTIVE or ABSENT)."""
+    import boto3
+
+    state = replica_state(boto3.client("dynamodb", region_name=events["SourceRegion"]), events["TableName"], events["ReplicaRegion"])
+    return still_pending(events, state != events["Desired"], state)
+
+
+def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Turn on the replica's deletion protection and point-in-time recovery (both are per replica), and read them back."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["ReplicaRegion"])
+    client.update_table(TableName=events["TableName"], DeletionProtectionEnabled=True)
+    client.update_continuous_backups(TableName=events["TableName"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    protected = client.describe_table(TableName=events["TableName"])["Table"].get("DeletionProtectionEnabled", False)
+    backups = client.describe_continuous_backups(TableName=events["TableName"])["ContinuousBackupsDescription"]
+    recovery = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED")
+    if not protected or recovery != "ENABLED":
+        raise RuntimeError(f"replica in {events['ReplicaRegion']}: deletion protection {protected}, point-in-time recovery {recovery}")
+    return {"DeletionProtection": protected, "PointInTimeRecovery": recovery}
+
+
+# --- restores ---
 
 
 def restore_point_in_time(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Runbook: restore SourceTableName to TargetTableName (latest restorable time unless RestoreDateTime is set)."""
+    """Start restoring SourceTableName to TargetTableName (latest restorable time unless RestoreDateTime is set)."""
     import datetime
 
     import boto3
@@ -70,15 +130,11 @@ def restore_point_in_time(events: dict[str, Any], context: Any) -> dict[str, Any
     else:
         request["UseLatestRestorableTime"] = True
     description = client.restore_table_to_point_in_time(**request)["TableDescription"]
-    client.get_waiter("table_exists").wait(TableName=events["TargetTableName"], WaiterConfig={"Delay": 20, "MaxAttempts": 180})
-    count = client.scan(TableName=events["TargetTableName"], Select="COUNT")["Count"]
-    return {"TargetTableArn": description["TableArn"], "ItemCount": count}
+    return {"TargetTableArn": description["TableArn"]}
 
 
 def restore_backup(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Runbook: restore a recovery point (the table's latest when RecoveryPointArn is empty) to TargetTableName."""
-    import time
-
+    """Start restoring an AWS Backup recovery point (the table's latest when RecoveryPointArn is empty)."""
     import boto3
 
     backup = boto3.client("backup", region_name=events["Region"])
@@ -95,23 +151,68 @@ def restore_backup(events: dict[str, Any], context: Any) -> dict[str, Any]:
         ResourceType="DynamoDB",
         Metadata={"targetTableName": events["TargetTableName"]},
     )["RestoreJobId"]
-    deadline = time.monotonic() + int(events.get("TimeoutSeconds", 7200))
-    while True:
-        status = backup.describe_restore_job(RestoreJobId=job)["Status"]
-        if status == "COMPLETED":
-            return {"RestoreJobId": job, "RecoveryPointArn": recovery_point, "Status": status}
-        if status in ("ABORTED", "FAILED") or time.monotonic() > deadline:
-            raise RuntimeError(f"restore job {job} ended {status}")
-        time.sleep(int(events.get("PollSeconds", 30)))
+    return {"RestoreJobId": job, "RecoveryPointArn": recovery_point}
 
 
-def delete_drill_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Drill clean-up: delete a restored table; refuses any name that does not end in '-drill'."""
+def check_restore_job(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look at an AWS Backup restore job: pending until COMPLETED; ABORTED or FAILED raise."""
+    import boto3
+
+    job = boto3.client("backup", region_name=events["Region"]).describe_restore_job(RestoreJobId=events["RestoreJobId"])
+    if job["Status"] in ("ABORTED", "FAILED"):
+        raise RuntimeError(f"restore job {events['RestoreJobId']} ended {job['Status']}: {job.get('StatusMessage', '')}")
+    return still_pending(events, job["Status"] != "COMPLETED", job["Status"])
+
+
+def check_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look at TableName in Region: pending until it is Desired (ACTIVE, or ABSENT once deleted)."""
+    import boto3
+
+    state = table_state(boto3.client("dynamodb", region_name=events["Region"]), events["TableName"])
+    return still_pending(events, state != events["Desired"], state)
+
+
+def verify_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Verify a restored table: ACTIVE, at least MinimumItems items (a paginated COUNT scan; a single Scan stops at
+    1 MB), and every id in RequiredItemIds (comma-separated) readable. The count stops at BudgetSeconds and is then a
+    lower bound (Complete false), which still verifies once it reaches MinimumItems. Never raises on a failed
+    verification: a branch decides."""
+    import time
+
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    name, minimum = events["TableName"], int(events["MinimumItems"])
+    deadline = time.monotonic() + int(events.get("BudgetSeconds", 240))
+    status = table_state(client, name)
+    if status != "ACTIVE":
+        return {"Verified": False, "Count": 0, "Complete": False, "Reason": f"{name} is {status}"}
+    count, request, complete = 0, {"TableName": name, "Select": "COUNT"}, False
+    while time.monotonic() < deadline:
+        page = client.scan(**request)
+        count += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            complete = True
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    key = client.describe_table(TableName=name)["Table"]["KeySchema"][0]["AttributeName"]
+    required = [item for item in str(events.get("RequiredItemIds", "")).split(",") if item.strip()]
+    missing = [
+        item for item in required if "Item" not in client.get_item(TableName=name, Key={key: {"S": item.strip()}}, ConsistentRead=True)
+    ]
+    reasons = [f"{count}{'' if complete else '+'} items, expected at least {minimum}"] if count < minimum else []
+    reasons += [f"missing items {', '.join(missing)}"] if missing else []
+    return {"Verified": not reasons, "Count": count, "Complete": complete, "Reason": "; ".join(reasons) or "verified"}
+
+
+def delete_scratch_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Delete a restored copy; refuses any name that does not end in a scratch suffix (never the live table)."""
     import boto3
 
     name = events["TableName"]
-    if not name.endswith("-drill"):
-        raise ValueError(f"TableName: {name!r} is not a drill table (expected a name ending in '-drill')")
+    suffixes = ("-drill", "-recovery")
+    if not name.endswith(suffixes):
+        raise ValueError(f"TableName: {name!r} is not a restored copy (expected a name ending in {' or '.join(suffixes)})")
     client = boto3.client("dynamodb", region_name=events["Region"])
     try:
         client.delete_table(TableName=name)
@@ -120,17 +221,235 @@ def delete_drill_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"Deleted": True}
 
 
-def script_step(name: str, handler: Callable[..., dict[str, Any]], payload: dict[str, str], outputs: dict[str, str]) -> dict[str, Any]:
-    """An `aws:executeScript` step running `handler` with `payload` (document parameters as {{ Name }})."""
-    return {
+# --- recovery of the live table from a verified copy ---
+
+
+def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start restoring a copy of TableName into StagingTableName, from the first source that applies:
+    SourceBackupArn (a DynamoDB backup ARN, including AWS Backup's for DynamoDB); else point-in-time recovery of the
+    live table (RestoreDateTime, or the latest restorable time); else, when the live table is gone, its latest
+    available backup, such as the system backup DynamoDB keeps of a deleted table with point-in-time recovery on
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html)."""
+    import datetime
+
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    encryption = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": events["KmsKeyAlias"]}
+    common = {
+        "TargetTableName": events["StagingTableName"],
+        "BillingModeOverride": "PAY_PER_REQUEST",
+        "SSESpecificationOverride": encryption,
+    }
+    backup = events.get("SourceBackupArn") or ""
+    if not backup and table_state(client, events["TableName"]) != "ABSENT":
+        request: dict[str, Any] = {"SourceTableName": events["TableName"], **common}
+        if events.get("RestoreDateTime"):
+            request["RestoreDateTime"] = datetime.datetime.fromisoformat(events["RestoreDateTime"])
+        else:
+            request["UseLatestRestorableTime"] = True
+        client.restore_table_to_point_in_time(**request)
+        return {"Method": "point-in-time", "Source": events["TableName"]}
+    if not backup:
+        found = client.list_backups(TableName=events["TableName"], BackupType="ALL")["BackupSummaries"]
+        available = sorted((b for b in found if b.get("BackupStatus") == "AVAILABLE"), key=lambda b: b["BackupCreationDateTime"])
+        if not available:
+            raise RuntimeError(f"{events['TableName']} does not exist and has no available backup to restore from")
+        backup = available[-1]["BackupArn"]
+    client.restore_table_from_backup(BackupArn=backup, **common)
+    return {"Method": "backup", "Source": backup}
+
+
+def snapshot_tables(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """On-demand backups of the live table (to roll back to; none when it no longer exists) and of the verified
+    copy (to restore the live name from), and the live table's tags."""
+    import json
+    import time
+
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    live_backup, tags = "", {}
+    if table_state(client, events["TableName"]) != "ABSENT":
+        arn = client.describe_table(TableName=events["TableName"])["Table"]["TableArn"]
+        tags = {tag["Key"]: tag["Value"] for tag in client.list_tags_of_resource(ResourceArn=arn).get("Tags", [])}
+        live_backup = client.create_backup(TableName=events["TableName"], BackupName=f"{events['TableName']}-before-recovery-{stamp}")[
+            "BackupDetails"
+        ]["BackupArn"]
+    copy = client.create_backup(TableName=events["StagingTableName"], BackupName=f"{events['StagingTableName']}-{stamp}")
+    return {"LiveBackupArn": live_backup, "StagingBackupArn": copy["BackupDetails"]["BackupArn"], "TagsJson": json.dumps(tags)}
+
+
+def check_backups(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look at the backups: pending until each is AVAILABLE."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    arns = [arn for arn in (events["LiveBackupArn"], events["StagingBackupArn"]) if arn]
+    states = [client.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]["BackupStatus"] for arn in arns]
+    return still_pending(events, any(state != "AVAILABLE" for state in states), ",".join(states))
+
+
+def delete_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start deleting the live table in Region (its replicas are gone by now): lift deletion protection, delete."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    if table_state(client, events["TableName"]) == "ABSENT":
+        return {"Changed": False}
+    client.update_table(TableName=events["TableName"], DeletionProtectionEnabled=False)
+    client.delete_table(TableName=events["TableName"])
+    return {"Changed": True}
+
+
+def restore_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start restoring the verified copy's backup into the live name, encrypted with KmsKeyAlias, on demand."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    description = client.restore_table_from_backup(
+        TargetTableName=events["TableName"],
+        BackupArn=events["StagingBackupArn"],
+        BillingModeOverride="PAY_PER_REQUEST",
+        SSESpecificationOverride={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": events["KmsKeyAlias"]},
+    )["TableDescription"]
+    return {"TableArn": description["TableArn"]}
+
+
+def configure_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Give the restored live table what a restore does not carry over: the stream a global table needs (new and
+    old images), point-in-time recovery, deletion protection and its tags
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CreateBackup.html#CreateBackup.Restore)."""
+    import json
+
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=events["Region"])
+    name = events["TableName"]
+    table = client.describe_table(TableName=name)["Table"]
+    if not table.get("StreamSpecification", {}).get("StreamEnabled"):
+        client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    client.update_table(TableName=name, DeletionProtectionEnabled=True)
+    tags = json.loads(events.get("TagsJson") or "{}")
+    if tags:
+        client.tag_resource(ResourceArn=table["TableArn"], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    return {"Configured": True}
+
+
+def fail(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """End the automation Failed with Message (after a rollback, so the execution shows what happened)."""
+    raise RuntimeError(events["Message"])
+
+
+#: Helpers each handler's script needs besides itself.
+HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
+    delete_replica: (replica_state,),
+    create_replica: (replica_state,),
+    check_replica: (replica_state, still_pending),
+    check_restore_job: (still_pending,),
+    check_table: (table_state, still_pending),
+    verify_table: (table_state,),
+    restore_copy: (table_state,),
+    snapshot_tables: (table_state,),
+    check_backups: (still_pending,),
+    delete_live_table: (table_state,),
+}
+
+
+def script_step(
+    name: str,
+    handler: Callable[..., dict[str, Any]],
+    payload: dict[str, str],
+    outputs: dict[str, str],
+    *,
+    timeout_seconds: int = SCRIPT_SECONDS,
+    on_failure: str | None = None,
+) -> dict[str, Any]:
+    """An `aws:executeScript` step running `handler` (and its helpers) with `payload` ({{ Name }} references)."""
+    if not 1 <= timeout_seconds <= MAX_SCRIPT_SECONDS:
+        raise ValueError(f"{name}.timeout_seconds: got {timeout_seconds}; expected 1 to {MAX_SCRIPT_SECONDS} (SSM's executeScript cap)")
+    sources = [inspect.getsource(helper) for helper in HELPERS.get(handler, ())] + [inspect.getsource(handler)]
+    step: dict[str, Any] = {
         "name": name,
         "action": "aws:executeScript",
-        "timeoutSeconds": 7200,
+        "timeoutSeconds": timeout_seconds,
         "inputs": {
             "Runtime": "python3.11",
             "Handler": handler.__name__,
-            "Script": SCRIPT_PRELUDE + inspect.getsource(handler),
+            "Script": SCRIPT_PRELUDE + "\n\n".join(sources),
             "InputPayload": payload,
         },
         "outputs": [{"Name": output, "Selector": f"$.Payload.{output}", "Type": kind} for output, kind in outputs.items()],
     }
+    if on_failure:
+        step["onFailure"] = on_failure
+    return step
+
+
+def wait_step(
+    name: str,
+    check: Callable[..., dict[str, Any]],
+    payload: dict[str, str],
+    *,
+    what: str,
+    interval: str = "PT1M",
+    max_iterations: int = 100,
+    on_failure: str | None = None,
+) -> dict[str, Any]:
+    """An `aws:loop` of `aws:sleep` (`interval`) and one `check`, while the check says Pending; the check raises on
+    the last iteration, so the wait is bounded by `max_iterations` x (`interval` + a check)."""
+    if not 1 <= max_iterations <= 100:
+        raise ValueError(f"{name}.max_iterations: got {max_iterations}; expected 1 to 100 (aws:loop's cap)")
+    check_name = f"{name}Check"
+    bounded = {**payload, "Iteration": f"{{{{ {name}.CurrentIteration }}}}", "MaxIterations": str(max_iterations), "What": what}
+    return {
+        **({"onFailure": on_failure} if on_failure else {}),
+        "name": name,
+        "action": "aws:loop",
+        "inputs": {
+            "MaxIterations": max_iterations,
+            "LoopCondition": {"Variable": f"{{{{ {check_name}.Pending }}}}", "BooleanEquals": True},
+            "Steps": [
+                {"name": f"{name}Sleep", "action": "aws:sleep", "inputs": {"Duration": interval}},
+                script_step(check_name, check, bounded, {"Pending": "Boolean", "Status": "String"}, timeout_seconds=120),
+            ],
+        },
+    }
+
+
+def branch_step(name: str, variable: str, *, when_true: str, otherwise: str) -> dict[str, Any]:
+    """An `aws:branch` on a Boolean output `variable` ("step.Output")."""
+    return {
+        "name": name,
+        "action": "aws:branch",
+        "inputs": {"Choices": [{"NextStep": when_true, "Variable": f"{{{{ {variable} }}}}", "BooleanEquals": True}], "Default": otherwise},
+    }
+
+
+def steps_named(steps: Sequence[dict[str, Any]]) -> list[str]:
+    """Every step name, including those inside loops (for tests and reports)."""
+    names: list[str] = []
+    for step in steps:
+        names.append(step["name"])
+        names += steps_named(step.get("inputs", {}).get("Steps", [])) if step["action"] == "aws:loop" else []
+    return names
+
+
+def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> list[dict[str, Any]]:
+    """Add the replica (`replica`: TableName, SourceRegion, ReplicaRegion payload; the document has KmsKeyAlias),
+    wait until it is ACTIVE, then protect it: deletion protection and point-in-time recovery are per replica."""
+    return [
+        script_step(
+            "createReplica", create_replica, {**replica, "KmsKeyAlias": "{{ KmsKeyAlias }}"}, {"Changed": "Boolean"}, on_failure=on_failure
+        ),
+        wait_step("waitReplicaActive", check_replica, {**replica, "Desired": "ACTIVE"}, what="replica creation", on_failure=on_failure),
+        script_step(
+            "protectReplica",
+            protect_replica,
+            {"TableName": replica["TableName"], "ReplicaRegion": replica["ReplicaRegion"]},
+            {"DeletionProtection": "Boolean", "PointInTimeRecovery": "String"},
+            on_failure=on_failure,
+        ),
+    ]

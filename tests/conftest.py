@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import yaml
+from moto.core import set_initial_no_auth_action_count
 
 from tools.handlers import load_handler
 
@@ -119,3 +122,90 @@ def stage_rotation(region: str, token: str) -> None:
     stored = next(iter(secretsmanager_backends[DEFAULT_ACCOUNT_ID][region].secrets.values()))
     stored.versions[token] = {"createdate": 0, "version_id": token, "version_stages": ["AWSPENDING"]}
     stored.rotation_requested = stored.rotation_enabled = True
+
+
+@pytest.fixture
+def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tools.moto_server's fix-ups in this process, undone after the test."""
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.iam.access_control import IAMPolicyStatement
+    from moto.rds.models import RDSBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    from tools import moto_server
+
+    monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
+    monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
+    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", IAMPolicyStatement.is_action_permitted)
+    monkeypatch.setattr(DynamoHandler, "update_table", DynamoHandler.update_table)
+    monkeypatch.setattr(Table, "describe", Table.describe)
+    monkeypatch.setattr(moto_server, "_REPLICA_REGIONS", {})
+    for cls in (SecretsManagerBackend, SecretsManagerResponse):
+        monkeypatch.setattr(cls, "stop_replication_to_replica", None, raising=False)
+        monkeypatch.delattr(cls, "stop_replication_to_replica")
+    moto_server.apply()
+
+
+#: Who assumes the acting role in `act_as` (a stand-in for the service that would).
+TRUSTED_USER = "drill"
+#: boto3's own factory: a test may replace boto3.client for the code under test, the role's clients stay real.
+make_client = boto3.client
+
+
+def role_policy(synthesized: Synthesized, stack: str, path: str) -> dict[str, Any]:
+    """The role's inline policy as synthesized; Terraform references (known only at apply) become a placeholder ARN,
+    which moto's resource matching (see the module docstring) treats like any other."""
+    text = synthesized.one(stack, "aws_iam_role_policy", path)["policy"]
+    return json.loads(re.sub(r"(?<!\$)\$\{[^}]*\}", "arn:aws:terraform:::reference-known-at-apply", text))
+
+
+def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    statements = [{**s, "Action": [a for a in s["Action"] if a != action]} for s in policy["Statement"]]
+    return {**policy, "Statement": [s for s in statements if s["Action"]]}
+
+
+def act_as(
+    policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any], *, service: str = "lambda.amazonaws.com", region: str = "us-west-1"
+) -> Any:
+    """Create a role with `policy` (trusting `service`), then with IAM enforced assume it and `run(clients)` with
+    clients signed as it (`clients(service, region_name=...)`, default region `region`)."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    calls = len(iam.list_roles()["Roles"])  # one user and one role per call, so a test may act as several roles
+    user_name, role_name = f"{TRUSTED_USER}-{calls}", f"acting-{calls}"
+    user = iam.create_user(UserName=user_name)["User"]
+    assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    iam.put_user_policy(UserName=user_name, PolicyName="assume", PolicyDocument=json.dumps(assume))
+    keys = iam.create_access_key(UserName=user_name)["AccessKey"]
+    # As deployed: the service's statement (with its confused-deputy condition), plus the stand-in for the service.
+    service = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+    }
+    stand_in = {"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [service, stand_in]}
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName=role_name, PolicyName="synthesized", PolicyDocument=json.dumps(policy))
+
+    @set_initial_no_auth_action_count(0)
+    def enforced() -> Any:
+        sts = boto3.client(
+            "sts", region_name="us-east-1", aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"]
+        )
+        credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="test")["Credentials"]
+
+        def clients(service: str, **kwargs: Any) -> Any:
+            return make_client(
+                service,
+                region_name=kwargs.get("region_name", region),
+                aws_access_key_id=credentials["AccessKeyId"],
+                aws_secret_access_key=credentials["SecretAccessKey"],
+                aws_session_token=credentials["SessionToken"],
+            )
+
+        return run(clients)
+
+    return enforced()

@@ -309,7 +309,9 @@ def test_health_checks_have_capacity_of_their_own_and_fail_on_the_same_faults(sy
     assert health["reserved_concurrent_executions"] == 5 and api["reserved_concurrent_executions"] == 50
     for same in ("role", "filename", "source_code_hash", "vpc_config", "environment", "handler", "kms_key_arn", "tracing_config"):
         assert health[same] == api[same], same
-    integrations = {i["//"]["metadata"]["path"].split("/api/")[1]: i for i in synthesized.resources(EU_WEST, "aws_api_gateway_integration").values()}
+    integrations = {
+        i["//"]["metadata"]["path"].split("/api/")[1]: i for i in synthesized.resources(EU_WEST, "aws_api_gateway_integration").values()
+    }
     assert integrations["path-health-lambda"]["uri"] == ref("aws_lambda_function", health, "invoke_arn")
     assert integrations["proxy-lambda"]["uri"] == integrations["root-lambda"]["uri"] == ref("aws_lambda_function", api, "invoke_arn")
     public = synthesized.one(EU_WEST, "aws_api_gateway_method_settings", "api/settings-public-0")
@@ -317,7 +319,11 @@ def test_health_checks_have_capacity_of_their_own_and_fail_on_the_same_faults(sy
     assert (public["settings"]["throttling_rate_limit"], public["settings"]["throttling_burst_limit"]) == (20, 40)
     permissions = {p["statement_id"]: p for p in synthesized.resources(EU_WEST, "aws_lambda_permission").values()}
     assert permissions["AllowApiGatewayInvokePublicPaths"]["function_name"] == ref("aws_lambda_function", health, "function_name")
-    logs = [json.loads(p["policy"]) for p in synthesized.resources(EU_WEST, "aws_iam_role_policy").values() if p["name"].endswith("-api-health-logs")]
+    logs = [
+        json.loads(p["policy"])
+        for p in synthesized.resources(EU_WEST, "aws_iam_role_policy").values()
+        if p["name"].endswith("-api-health-logs")
+    ]
     (statement,) = logs[0]["Statement"]
     assert statement["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"] and statement["Resource"][0].endswith(":*")
 
@@ -344,7 +350,9 @@ def test_replication_alarm_watches_the_region_rpo_of_the_policy(synthesized: Syn
     from modules.config import parse_config
     from stacks.active_active import replication_alarm
 
-    alarm = next(a for a in synthesized.resources(EU_CENTRAL, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "ReplicationLatency")
+    alarm = next(
+        a for a in synthesized.resources(EU_CENTRAL, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "ReplicationLatency"
+    )
     assert (alarm["threshold"], alarm["statistic"], alarm["period"], alarm["evaluation_periods"]) == (5000, "Maximum", 60, 1)
     policy = parse_config(example_data).active_active.resilience_policy
     looser = policy.model_copy(update={"region": policy.region.model_copy(update={"rpo_seconds": 30})})

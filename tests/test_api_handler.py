@@ -169,6 +169,10 @@ def test_the_handler_accepts_exactly_what_the_waf_lets_through(api: ModuleType, 
     assert api.MAX_BODY_BYTES == COMMON_RULE_SET_MAX_BODY_BYTES == 8 * 1024
     for stack in ("active-active-eu-west-1", "active-active-eu-central-1"):
         (acl,) = synthesized.resources(stack, "aws_wafv2_web_acl").values()
-        groups = {rule["statement"]["managed_rule_group_statement"]["name"]: rule for rule in acl["rule"] if "managed_rule_group_statement" in rule["statement"]}
+        groups = {
+            rule["statement"]["managed_rule_group_statement"]["name"]: rule
+            for rule in acl["rule"]
+            if "managed_rule_group_statement" in rule["statement"]
+        }
         common = groups["AWSManagedRulesCommonRuleSet"]["statement"]["managed_rule_group_statement"]
         assert "rule_action_override" not in common and groups["AWSManagedRulesCommonRuleSet"]["override_action"] == {"none": {}}

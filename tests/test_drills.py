@@ -1,7 +1,9 @@
 """Chaos experiments (FIS) and recovery runbooks (SSM Automation) of the active/active architecture.
 
-The templates and documents are checked as synthesized; the runbook scripts are run, exactly as embedded in the
-synthesized documents, with boto3 against moto where moto implements the API (PITR restore, table deletion).
+The templates and documents are checked as synthesized. The documents are then run, exactly as synthesized, by
+tools.automation against moto, as the role their experiment passes, with IAM enforced: a step the role may not
+take fails the run. moto enforces actions and explicit denies, not resource scoping or conditions (see
+tools.moto_server), so those are checked on the synthesized policies here.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized
+from tests.conftest import Synthesized, act_as, role_policy, without
+from tools.automation import AutomationFailed, Execution, run_document
 
 GLOBAL = "active-active-global"
 PREFIX = "hadr-prod-active-active"
@@ -45,6 +48,7 @@ def test_runbook_documents_cover_the_seed_scenarios_and_recoveries(documents: di
         "restore-table-pitr",
         "restore-table-backup",
         "delete-drill-table",
+        "recover-table",
     }
     for doc in documents.values():
         assert (doc["document_type"], doc["document_format"]) == ("Automation", "JSON")
@@ -62,9 +66,8 @@ def test_injected_faults_revert_after_the_hold_and_on_cancel(documents: dict[str
     if key == "fail-health-check":
         assert (inject["inputs"]["Inverted"], undo["inputs"]["Inverted"]) == (True, False)
     else:
-        assert (inject["inputs"]["Api"], undo["inputs"]["Api"]) == ("PutRolePolicy", "DeleteRolePolicy")
-        deny = json.loads(inject["inputs"]["PolicyDocument"])["Statement"][0]
-        assert (deny["Effect"], deny["Action"]) == ("Deny", "dynamodb:*")
+        assert (inject["inputs"]["Api"], undo["inputs"]["Api"]) == ("AttachRolePolicy", "DetachRolePolicy")
+        assert inject["inputs"]["PolicyArn"] == undo["inputs"]["PolicyArn"] == "{{ PolicyArn }}"
 
 
 def test_every_experiment_runs_automations_and_stops_on_the_surviving_regions_alarm(
@@ -92,8 +95,17 @@ def test_every_experiment_runs_automations_and_stops_on_the_surviving_regions_al
         "point-in-time-restore": "eu-central-1",
         "backup-restore": "eu-central-1",
     }
-    automation_role = f"${{aws_iam_role.{unique_id(synthesized, 'aws_iam_role', 'drills/automation-role/role')}.arn}}"
+    role_of = {
+        "lambda-access-denial-eu-west-1": "fault-role",
+        "lambda-access-denial-eu-central-1": "fault-role",
+        "health-check-failure-eu-west-1": "fault-role",
+        "health-check-failure-eu-central-1": "fault-role",
+        "table-replica-deletion-eu-central-1": "replica-role",
+        "point-in-time-restore": "restore-role",
+        "backup-restore": "restore-role",
+    }
     for key, template in experiments.items():
+        automation_role = f"${{aws_iam_role.{unique_id(synthesized, 'aws_iam_role', f'drills/{role_of[key]}/role')}.arn}}"
         assert template["stop_condition"] == [{"source": "aws:cloudwatch:alarm", "value": alarm[expected_stop[key]]}], key
         for action in template["action"]:
             assert action["action_id"] == "aws:ssm:start-automation-execution"
@@ -112,85 +124,330 @@ def test_chained_experiments_recover_or_clean_up_after_the_fault(experiments: di
     assert target == cleanup == "hadr-prod-items-pitr-drill"
 
 
-def test_automation_role_can_only_touch_the_drill_targets(synthesized: Synthesized) -> None:
-    policy = json.loads(synthesized.one(GLOBAL, "aws_iam_role_policy", "drills/automation-role/policy")["policy"])
-    statements = {s["Sid"]: s for s in policy["Statement"]}
-    assert statements["DeleteOnlyDrillTables"]["Resource"] == [
-        "arn:aws:dynamodb:eu-west-1:123456789012:table/hadr-prod-items-*-drill",
-        "arn:aws:dynamodb:eu-central-1:123456789012:table/hadr-prod-items-*-drill",
+def policy_of(synthesized: Synthesized, role: str) -> dict[str, dict[str, Any]]:
+    policy = json.loads(synthesized.one(GLOBAL, "aws_iam_role_policy", f"drills/{role}/policy")["policy"])
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def every_step(steps: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for step in steps:
+        yield step
+        if step["action"] == "aws:loop":
+            yield from every_step(step["inputs"]["Steps"])
+
+
+def test_no_script_step_runs_longer_than_ssm_allows_and_waits_are_bounded_loops(documents: dict[str, dict[str, Any]]) -> None:
+    """aws:executeScript stops at 600 s; waits are aws:loop (at most 100 iterations) of a sleep and a one-shot check."""
+    for key, doc in documents.items():
+        for step in every_step(doc["parsed"]["mainSteps"]):
+            if step["action"] == "aws:executeScript":
+                assert 1 <= step["timeoutSeconds"] <= 600, (key, step["name"])
+                assert "time.sleep" not in step["inputs"]["Script"], (key, step["name"])
+            if step["action"] == "aws:loop":
+                inner = [s["action"] for s in step["inputs"]["Steps"]]
+                assert inner == ["aws:sleep", "aws:executeScript"] and 1 <= step["inputs"]["MaxIterations"] <= 100, (key, step["name"])
+                assert step["inputs"]["LoopCondition"]["BooleanEquals"] is True
+    waits = {key: [s["name"] for s in doc["parsed"]["mainSteps"] if s["action"] == "aws:loop"] for key, doc in documents.items()}
+    assert waits["recreate-table-replica"] == ["waitReplicaActive"] and waits["restore-table-backup"] == ["waitRestoreJob"]
+    assert waits["recover-table"] == ["waitCopy", "waitSnapshots", "waitReplicaGone", "waitLiveGone", "waitLive", "waitReplicaActive"]
+
+
+def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthesized: Synthesized) -> None:
+    faults, restores, replicas = (
+        policy_of(synthesized, "fault-role"),
+        policy_of(synthesized, "restore-role"),
+        policy_of(synthesized, "replica-role"),
+    )
+    deny = synthesized.one(GLOBAL, "aws_iam_policy", "drills/deny-table-access")
+    assert json.loads(deny["policy"])["Statement"] == [
+        {"Sid": "ChaosDenyTableAccess", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}
     ]
-    assert statements["InjectDenyIntoFunctionRoles"]["Resource"] == [
+    attach = faults["AttachOnlyTheDenyPolicy"]
+    assert attach["Action"] == ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+    assert attach["Condition"] == {"ArnEquals": {"iam:PolicyARN": f"${{aws_iam_policy.{deny['//']['metadata']['uniqueId']}.arn}}"}}
+    assert attach["Resource"] == [
         f"arn:aws:iam::123456789012:role/{PREFIX}-eu-west-1-api-function",
         f"arn:aws:iam::123456789012:role/{PREFIX}-eu-central-1-api-function",
     ]
-    experiment_policy = json.loads(synthesized.one(GLOBAL, "aws_iam_role_policy", "drills/experiment-role/policy")["policy"])
-    start = {s["Sid"]: s for s in experiment_policy["Statement"]}["StartDrillAutomations"]
-    assert len(start["Resource"]) == 7 and all(":automation-definition/" in arn for arn in start["Resource"])
+    assert not any("dynamodb:" in str(s["Action"]) for s in faults.values())
+    live = {
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/hadr-prod-items",
+        "arn:aws:dynamodb:eu-central-1:123456789012:table/hadr-prod-items",
+    }
+    for statement in restores.values():
+        touches_live = live & set(statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+        if touches_live:  # the restore role reads the live table to restore from it, and changes nothing there
+            assert set(statement["Action"]) == {
+                "dynamodb:RestoreTableToPointInTime",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeContinuousBackups",
+            }
+    assert restores["WriteCheckAndDeleteDrillCopies"]["Resource"] == [
+        "arn:aws:dynamodb:eu-west-1:123456789012:table/hadr-prod-items-*-drill",
+        "arn:aws:dynamodb:eu-central-1:123456789012:table/hadr-prod-items-*-drill",
+    ]
+    assert restores["PassBackupRoleToBackup"]["Condition"] == {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}}
+    for role in (restores, replicas, policy_of(synthesized, "recovery-role")):
+        assert role["TableKeyThroughDynamoDb"]["Condition"]["StringEquals"] == {
+            "kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com", "dynamodb.eu-central-1.amazonaws.com"]
+        }
+    assert replicas["ReplicationServiceLinkedRole"]["Condition"] == {
+        "StringEquals": {"iam:AWSServiceName": "replication.dynamodb.amazonaws.com"}
+    }
+    experiment = json.loads(synthesized.one(GLOBAL, "aws_iam_role_policy", "drills/experiment-role/policy")["policy"])
+    passed = {s["Sid"]: s for s in experiment["Statement"]}["PassDrillRolesToSsm"]
+    assert passed["Resource"] == [
+        f"${{aws_iam_role.{unique_id(synthesized, 'aws_iam_role', f'drills/{role}/role')}.arn}}"
+        for role in ("fault-role", "restore-role", "replica-role")
+    ], "FIS may not pass the recovery role"
+    start = {s["Sid"]: s for s in experiment["Statement"]}["StartDrillAutomations"]
+    assert len(start["Resource"]) == 8 and all(":automation-definition/" in arn for arn in start["Resource"])
 
 
-# --- the embedded scripts, run as SSM runs them: alone, from the document's text ---
+# --- the documents, run as SSM runs them, as their roles, with IAM enforced in moto ---
+
+HOME, PEER, TABLE = "eu-west-1", "eu-central-1", "hadr-prod-items"
+KEY_ALIAS = "alias/hadr-prod-active-active-table"
 
 
-def embedded(documents: dict[str, dict[str, Any]], key: str):
-    (step,) = documents[key]["parsed"]["mainSteps"]
-    namespace: dict[str, Any] = {}
-    exec(compile(step["inputs"]["Script"], f"<{key}>", "exec"), namespace)  # noqa: S102 - the document's own script
-    return namespace[step["inputs"]["Handler"]]
+def synthesized_role(synthesized: Synthesized, role: str) -> dict[str, Any]:
+    return role_policy(synthesized, GLOBAL, f"drills/{role}/policy")
+
+
+def run_as(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], role: str, key: str, parameters: dict[str, Any], **kwargs: Any
+) -> Execution:
+    """Run document `key` with IAM enforced, as a role with `role`'s synthesized policy (trusting SSM)."""
+    return act_as(
+        synthesized_role(synthesized, role),
+        lambda clients: run_document(documents[key]["parsed"], {"AutomationAssumeRole": "arn:aws:iam::123456789012:role/x", **parameters},
+                                     region="us-east-1", clients=clients, **kwargs),
+        service="ssm.amazonaws.com",
+        region=HOME,
+    )  # fmt: skip
 
 
 @pytest.fixture
-def table(fake_aws: None) -> Iterator[Any]:
+def global_table(fake_aws: None, fixups: None) -> Iterator[Any]:
+    """The live table in HOME (stream, PITR, deletion protection, CMK) with a protected replica in PEER, 3 items."""
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="eu-west-1")
+        client = boto3.client("dynamodb", region_name=HOME)
         client.create_table(
-            TableName="hadr-prod-items",
+            TableName=TABLE,
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            DeletionProtectionEnabled=True,
+            Tags=[{"Key": "Project", "Value": "hadr"}],
         )
-        client.update_continuous_backups(TableName="hadr-prod-items", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        client.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
         for index in range(3):
-            client.put_item(TableName="hadr-prod-items", Item={"id": {"S": f"item-{index}"}})
+            client.put_item(TableName=TABLE, Item={"id": {"S": f"item-{index}"}, "state": {"S": "good"}})
+        client.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": PEER, "KMSMasterKeyId": KEY_ALIAS}}])
+        boto3.client("dynamodb", region_name=PEER).update_table(TableName=TABLE, DeletionProtectionEnabled=True)
         yield client
 
 
-def test_pitr_runbook_restores_into_a_new_table_and_counts_items(documents: dict[str, dict[str, Any]], table: Any) -> None:
-    restore = embedded(documents, "restore-table-pitr")
-    result = restore(
-        {
-            "Region": "eu-west-1",
-            "SourceTableName": "hadr-prod-items",
-            "TargetTableName": "hadr-prod-items-pitr-drill",
-            "RestoreDateTime": "",
-            "KmsKeyAlias": "alias/hadr-prod-active-active-table",
-        },
-        None,
+def replica_settings(region: str) -> tuple[bool, str]:
+    client = boto3.client("dynamodb", region_name=region)
+    protected = client.describe_table(TableName=TABLE)["Table"]["DeletionProtectionEnabled"]
+    backups = client.describe_continuous_backups(TableName=TABLE)["ContinuousBackupsDescription"]
+    return protected, backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+
+
+def test_replica_drill_deletes_and_recreates_the_replica_protected_as_the_replica_role(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    replica = {"SourceRegion": HOME, "ReplicaRegion": PEER}
+    deleted = run_as(synthesized, documents, "replica-role", "delete-table-replica", replica)
+    assert deleted.ran() == ["deleteReplica", "waitReplicaGoneSleep", "waitReplicaGoneCheck", "waitReplicaGone"]
+    assert TABLE not in boto3.client("dynamodb", region_name=PEER).list_tables()["TableNames"]
+    recreated = run_as(synthesized, documents, "replica-role", "recreate-table-replica", replica)
+    assert recreated.outputs["protectReplica.DeletionProtection"] is True
+    assert replica_settings(PEER) == (True, "ENABLED"), "the recreated replica is protected and keeps PITR"
+    assert [r["RegionName"] for r in global_table.describe_table(TableName=TABLE)["Table"]["Replicas"]] == [PEER]
+
+
+def test_restore_drill_runs_as_the_restore_role_which_cannot_change_the_live_table(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    target = "hadr-prod-items-pitr-drill"
+    restored = run_as(
+        synthesized, documents, "restore-role", "restore-table-pitr", {"Region": HOME, "TargetTableName": target, "MinimumItems": "3"}
     )
-    assert result["ItemCount"] == 3
-    assert result["TargetTableArn"].endswith(":table/hadr-prod-items-pitr-drill")
-    assert table.describe_table(TableName="hadr-prod-items-pitr-drill")["Table"]["TableStatus"] == "ACTIVE"
+    assert (restored.outputs["verifyRestore.Verified"], restored.outputs["verifyRestore.Count"]) == (True, 3)
+    assert run_as(synthesized, documents, "restore-role", "delete-drill-table", {"Region": HOME, "TableName": target}).outputs == {
+        "deleteDrillTable.Deleted": True
+    }
+    with pytest.raises(AutomationFailed, match="AccessDenied"):  # the replica chaos, attempted with the restore role
+        run_as(synthesized, documents, "restore-role", "delete-table-replica", {"SourceRegion": HOME, "ReplicaRegion": PEER})
+    assert replica_settings(PEER)[0] is True
 
 
-def test_drill_clean_up_deletes_drill_tables_and_refuses_the_live_table(documents: dict[str, dict[str, Any]], table: Any) -> None:
-    delete = embedded(documents, "delete-drill-table")
-    with pytest.raises(ValueError, match="TableName: 'hadr-prod-items' is not a drill table"):
-        delete({"Region": "eu-west-1", "TableName": "hadr-prod-items"}, None)
-    assert table.describe_table(TableName="hadr-prod-items")["Table"]["TableName"] == "hadr-prod-items"
-    assert delete({"Region": "eu-west-1", "TableName": "hadr-prod-items-pitr-drill"}, None) == {"Deleted": False}
-    embedded(documents, "restore-table-pitr")(
-        {
-            "Region": "eu-west-1",
-            "SourceTableName": "hadr-prod-items",
-            "TargetTableName": "hadr-prod-items-pitr-drill",
-            "KmsKeyAlias": "alias/k",
-        },
-        None,
+def test_access_denial_attaches_only_the_deny_policy_and_detaches_it_as_the_fault_role(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], fake_aws: None, fixups: None
+) -> None:
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = f"{PREFIX}-eu-west-1-api-function"
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        deny = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": DENY}))["Policy"][
+            "Arn"
+        ]
+        attached: list[list[str]] = []
+        run = run_as(
+            synthesized, documents, "fault-role", "inject-lambda-access-denial", {"RoleName": role, "PolicyArn": deny, "Duration": "PT0S"}
+        )
+        attached.append([p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]])
+    assert run.ran() == ["injectDeny", "hold", "revertDeny"] and attached == [[]]
+
+
+DENY = [{"Sid": "ChaosDenyTableAccess", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]
+
+
+# --- the data-loss recovery, drilled in the emulator ---
+
+
+def corrupt(client: Any) -> None:
+    """The software failure: a bad deploy overwrites every item and deletes one."""
+    for index in range(3):
+        client.put_item(TableName=TABLE, Item={"id": {"S": f"item-{index}"}, "state": {"S": "corrupt"}})
+    client.delete_item(TableName=TABLE, Key={"id": {"S": "item-2"}})
+
+
+def states(region: str) -> dict[str, str]:
+    items = boto3.client("dynamodb", region_name=region).scan(TableName=TABLE)["Items"]
+    return {item["id"]["S"]: item["state"]["S"] for item in items}
+
+
+def test_recovery_restores_verifies_cuts_over_and_rebuilds_the_global_table(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    """From a backup taken before the damage (moto's point-in-time restore copies the current items, so the time is
+    shown with a backup): the live name holds the good items again, in both regions, protected, streamed, tagged."""
+    backup = global_table.create_backup(TableName=TABLE, BackupName="nightly")["BackupDetails"]["BackupArn"]
+    corrupt(global_table)
+    approvals: list[str] = []
+    run = run_as(
+        synthesized,
+        documents,
+        "recovery-role",
+        "recover-table",
+        {"HomeRegion": HOME, "ReplicaRegion": PEER, "SourceBackupArn": backup, "MinimumItems": "3", "RequiredItemIds": "item-2",
+         "Approvers": ["arn:aws:iam::123456789012:role/oncall"]},
+        approve=lambda inputs: approvals.append(inputs["Message"]) or True,
+    )  # fmt: skip
+    assert states(HOME) == states(PEER) == {"item-0": "good", "item-1": "good", "item-2": "good"}
+    assert approvals == [
+        f"Replace {TABLE} in {HOME} with the verified copy (3 items, backup from {backup})? Writes fail until the restore completes."
+    ]
+    live = global_table.describe_table(TableName=TABLE)["Table"]
+    assert live["DeletionProtectionEnabled"] is True and live["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert [r["RegionName"] for r in live["Replicas"]] == [PEER] and replica_settings(PEER) == (True, "ENABLED")
+    assert replica_settings(HOME) == (True, "ENABLED")
+    assert {"Key": "Project", "Value": "hadr"} in global_table.list_tags_of_resource(ResourceArn=live["TableArn"])["Tags"]
+    assert f"{TABLE}-recovery" not in global_table.list_tables()["TableNames"], "the copy is cleaned up"
+    assert run.outputs["verifyLive.Verified"] is True and run.ran()[-1] == "cleanUp"
+    rollback = run.outputs["snapshot.LiveBackupArn"]
+    assert global_table.describe_backup(BackupArn=rollback)["BackupDescription"]["BackupDetails"]["BackupStatus"] == "AVAILABLE"
+
+
+def test_a_copy_that_fails_verification_is_discarded_and_the_live_table_is_untouched(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    corrupt(global_table)
+    with pytest.raises(AutomationFailed) as failed:
+        run_as(
+            synthesized,
+            documents,
+            "recovery-role",
+            "recover-table",
+            {"HomeRegion": HOME, "ReplicaRegion": PEER, "MinimumItems": "1000", "Approvers": ["arn:aws:iam::123456789012:role/oncall"]},
+            approve=lambda _: pytest.fail("nothing may be approved after a failed verification"),
+        )
+    assert "the copy failed verification (2 items, expected at least 1000); it was deleted and the live table was not touched" in str(
+        failed.value
     )
-    assert delete({"Region": "eu-west-1", "TableName": "hadr-prod-items-pitr-drill"}, None) == {"Deleted": True}
-    assert "hadr-prod-items-pitr-drill" not in table.list_tables()["TableNames"]
+    assert [r.name for r in failed.value.record][-3:] == ["decideOnCopy", "discardCopy", "failVerification"]
+    assert states(HOME) == {"item-0": "corrupt", "item-1": "corrupt"} and replica_settings(HOME)[0] is True
+    assert set(global_table.list_tables()["TableNames"]) == {TABLE}
 
 
-def test_replica_deletion_is_a_no_op_when_the_replica_is_already_gone(documents: dict[str, dict[str, Any]], table: Any) -> None:
-    delete = embedded(documents, "delete-table-replica")
-    result = delete({"TableName": "hadr-prod-items", "SourceRegion": "eu-west-1", "ReplicaRegion": "eu-central-1"}, None)
-    assert result == {"Changed": False, "Replicas": []}
+def test_a_deleted_table_is_recovered_from_its_latest_backup(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    """Point-in-time recovery needs the source table; without it the runbook takes the newest available backup
+    (in AWS also the system backup DynamoDB keeps of a deleted table with point-in-time recovery on)."""
+    global_table.create_backup(TableName=TABLE, BackupName="nightly")
+    peer = boto3.client("dynamodb", region_name=PEER)
+    peer.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
+    global_table.update_table(TableName=TABLE, ReplicaUpdates=[{"Delete": {"RegionName": PEER}}])
+    global_table.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
+    global_table.delete_table(TableName=TABLE)
+    run = run_as(
+        synthesized,
+        documents,
+        "recovery-role",
+        "recover-table",
+        {"HomeRegion": HOME, "ReplicaRegion": PEER, "MinimumItems": "3", "Approvers": ["arn:aws:iam::123456789012:role/oncall"]},
+        approve=lambda _: True,
+    )
+    assert run.outputs["restoreCopy.Method"] == "backup" and run.outputs["snapshot.LiveBackupArn"] == ""
+    assert states(HOME) == states(PEER) == {"item-0": "good", "item-1": "good", "item-2": "good"}
+
+
+def test_the_runner_refuses_what_ssm_would_refuse(documents: dict[str, dict[str, Any]]) -> None:
+    from stacks.runbooks import delete_scratch_table, script_step, wait_step
+
+    with pytest.raises(ValueError, match=r"timeout_seconds: got 7200; expected 1 to 600"):
+        script_step("restore", delete_scratch_table, {}, {}, timeout_seconds=7200)
+    with pytest.raises(ValueError, match=r"max_iterations: got 101; expected 1 to 100"):
+        wait_step("wait", delete_scratch_table, {}, what="x", max_iterations=101)
+    long_script = {
+        "schemaVersion": "0.3",
+        "parameters": {},
+        "mainSteps": [{**documents["delete-drill-table"]["parsed"]["mainSteps"][0], "timeoutSeconds": 7200}],
+    }
+    with pytest.raises(AutomationFailed, match="7200 is over the 600 s"):
+        run_document(long_script, {}, region=HOME, clients=boto3.client)
+    with pytest.raises(ValueError, match=r"missing \['RoleName'\]"):
+        run_document(documents["inject-lambda-access-denial"]["parsed"], {"AutomationAssumeRole": "r"}, region=HOME, clients=boto3.client)
+
+
+def test_scratch_clean_up_refuses_the_live_table(documents: dict[str, dict[str, Any]], global_table: Any) -> None:
+    with pytest.raises(AutomationFailed, match="TableName: 'hadr-prod-items' is not a restored copy"):
+        run_document(
+            documents["delete-drill-table"]["parsed"],
+            {"AutomationAssumeRole": "r", "Region": HOME, "TableName": TABLE},
+            region=HOME,
+            clients=boto3.client,
+        )
+    assert TABLE in global_table.list_tables()["TableNames"]
+
+
+@pytest.mark.parametrize("missing", ["dynamodb:DeleteTable", "dynamodb:RestoreTableFromBackup"])
+def test_the_recovery_role_needs_what_it_has_and_a_cut_over_failure_names_the_way_back(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any, missing: str
+) -> None:
+    policy = without(synthesized_role(synthesized, "recovery-role"), missing)
+    parameters = {"HomeRegion": HOME, "ReplicaRegion": PEER, "MinimumItems": "3", "Approvers": ["arn:aws:iam::123456789012:role/oncall"]}
+    with pytest.raises(AutomationFailed) as failed:
+        act_as(
+            policy,
+            lambda clients: run_document(
+                documents["recover-table"]["parsed"],
+                {"AutomationAssumeRole": "r", **parameters},
+                region="us-east-1",
+                clients=clients,
+                approve=lambda _: True,
+            ),
+            service="ssm.amazonaws.com",
+            region=HOME,
+        )
+    steps = {record.name: record for record in failed.value.record}
+    broken = "deleteLive" if missing == "dynamodb:DeleteTable" else "restoreLive"  # moto checks the API action only
+    assert steps[broken].outcome == "Failed" and "AccessDenied" in steps[broken].error
+    assert "the cut-over stopped part-way; roll back by running this runbook with SourceBackupArn=arn:aws:dynamodb:eu-west-1" in str(
+        failed.value
+    )

@@ -55,7 +55,7 @@ class ImportStatus:
     def __init__(self, client: Any, statuses: list[str], error_message: str = "") -> None:
         self.client, self.statuses, self.error_message, self.calls = client, list(statuses), error_message, []
 
-    def describe_draft_app_version_resources_import_status(self, appArn: str) -> dict[str, Any]:  # noqa: N803 - boto3's name
+    def describe_draft_app_version_resources_import_status(self, appArn: str) -> dict[str, Any]:
         self.calls.append("status")
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         return {"appArn": appArn, "status": status, **({"errorMessage": self.error_message} if status == "Failed" else {})}

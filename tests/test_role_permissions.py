@@ -5,91 +5,17 @@ so resource scoping and conditions are checked by the synthesized-JSON tests ins
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.core import set_initial_no_auth_action_count
 
-from tests.conftest import Synthesized, create_postgres, load_lambda, stage_rotation
+from tests.conftest import Synthesized, act_as, create_postgres, load_lambda, role_policy, stage_rotation, without
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
-TRUSTED_USER = "drill"
-#: boto3's own factory: a test may replace boto3.client for the code under test, the role's clients stay real.
-make_client = boto3.client
-
-
-def role_policy(synthesized: Synthesized, stack: str, path: str) -> dict[str, Any]:
-    """The role's inline policy as synthesized; Terraform references (known only at apply) become a placeholder ARN,
-    which moto's resource matching (see the module docstring) treats like any other."""
-    text = synthesized.one(stack, "aws_iam_role_policy", path)["policy"]
-    return json.loads(re.sub(r"(?<!\$)\$\{[^}]*\}", "arn:aws:terraform:::reference-known-at-apply", text))
-
-
-def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
-    statements = [{**s, "Action": [a for a in s["Action"] if a != action]} for s in policy["Statement"]]
-    return {**policy, "Statement": [s for s in statements if s["Action"]]}
-
-
-@pytest.fixture
-def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
-    """tools.moto_server's fix-ups in this process, undone after the test."""
-    from moto.iam.access_control import IAMPolicyStatement
-    from moto.rds.models import RDSBackend
-    from moto.secretsmanager.models import SecretsManagerBackend
-    from moto.secretsmanager.responses import SecretsManagerResponse
-
-    from tools.moto_server import apply
-
-    monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
-    monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
-    monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", IAMPolicyStatement.is_action_permitted)
-    for cls in (SecretsManagerBackend, SecretsManagerResponse):
-        monkeypatch.setattr(cls, "stop_replication_to_replica", None, raising=False)
-        monkeypatch.delattr(cls, "stop_replication_to_replica")
-    apply()
-
-
-def act_as(policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any]) -> Any:
-    """Create a role with `policy`, then with IAM enforced assume it and `run(clients)` with clients signed as it."""
-    iam = boto3.client("iam", region_name=PRIMARY)
-    user = iam.create_user(UserName=TRUSTED_USER)["User"]
-    assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
-    iam.put_user_policy(UserName=TRUSTED_USER, PolicyName="assume", PolicyDocument=json.dumps(assume))
-    keys = iam.create_access_key(UserName=TRUSTED_USER)["AccessKey"]
-    # As deployed: the service's statement (with its confused-deputy condition), plus the stand-in for the service.
-    service = {
-        "Effect": "Allow",
-        "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
-    }
-    stand_in = {"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}
-    trust = {"Version": "2012-10-17", "Statement": [service, stand_in]}
-    role = iam.create_role(RoleName="acting", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    iam.put_role_policy(RoleName="acting", PolicyName="synthesized", PolicyDocument=json.dumps(policy))
-
-    @set_initial_no_auth_action_count(0)
-    def enforced() -> Any:
-        sts = boto3.client("sts", region_name=PRIMARY, aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"])
-        credentials = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="test")["Credentials"]
-
-        def clients(service: str, **kwargs: Any) -> Any:
-            return make_client(
-                service,
-                region_name=kwargs.get("region_name", STANDBY),
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-            )
-
-        return run(clients)
-
-    return enforced()
 
 
 @pytest.fixture

@@ -6,17 +6,23 @@ moto 5.2.5 keeps ReadReplicaSourceDBInstanceIdentifier after PromoteReadReplica;
 function waits for exactly that. moto 5.2.5 has no Secrets Manager StopReplicationToReplica, which the failover
 calls to make the master secret's replica standalone. With IAM enforced, moto authorizes most services' requests
 with the resource "*" (it cannot name the resource), which no ARN-scoped statement matches: every least-privilege
-role would be denied. `apply()` makes moto do what AWS does (the handler tests use
+role would be denied. moto 5.2.5 ignores UpdateTable's ReplicaUpdates, which the DynamoDB runbooks use to delete and
+re-create global-table replicas. `apply()` makes moto do what AWS does (the handler tests use
 it in-process), and each fix-up fails loudly once moto does it by itself, so that it can be deleted then.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import sys
 from typing import Any
 
+from moto.dynamodb.exceptions import MockValidationException
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.rds.models import RDSBackend
 from moto.secretsmanager.exceptions import InvalidParameterException
@@ -111,12 +117,73 @@ def trust_statements_for_others_do_not_deny() -> None:
     IAMPolicyStatement.is_action_permitted = permitted  # type: ignore[method-assign]
 
 
+#: (account, table name) -> the regions that hold a replica of that global table (set by ReplicaUpdates).
+_REPLICA_REGIONS: dict[tuple[str, str], set[str]] = {}
+
+
+def global_table_replicas() -> None:
+    """UpdateTable's ReplicaUpdates for version 2019.11.21 global tables
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html): Create copies the
+    table's schema, settings and items into a table of the same name in the other region, encrypted with the given
+    key; Delete removes that region's copy, refused while its deletion protection is on; DescribeTable lists the
+    other regions' replicas as ACTIVE. Replication of later writes is not emulated."""
+    original_update, original_describe = DynamoHandler.update_table, Table.describe
+    if getattr(original_update, "fix_up", False):
+        return
+    if "ReplicaUpdates" in inspect.getsource(original_update):
+        raise RuntimeError("moto now reads ReplicaUpdates itself: remove this fix-up")
+
+    def update(self: Any) -> Any:
+        backend = self.dynamodb_backend
+        for change in self.body.get("ReplicaUpdates") or []:
+            table = backend.get_table(self.body["TableName"])
+            regions = _REPLICA_REGIONS.setdefault((backend.account_id, table.name), {backend.region_name})
+            if "Create" in change:
+                region = change["Create"]["RegionName"]
+                target = dynamodb_backends[backend.account_id][region]
+                if table.name in target.tables:
+                    raise MockValidationException(
+                        f"Failed to create the new replica of {table.name}: a table of that name exists in {region}"
+                    )
+                copy_ = target.create_table(
+                    table.name, schema=table.schema, throughput=None, attr=table.attr, global_indexes=None, indexes=None,
+                    streams=table.stream_specification, billing_mode=table.billing_mode,
+                    sse_specification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": change["Create"].get("KMSMasterKeyId")},
+                    tags=[], deletion_protection_enabled=False, warm_throughput=None,
+                )  # fmt: skip
+                copy_.items = copy.deepcopy(table.items)
+                regions.add(region)
+                _REPLICA_REGIONS[(backend.account_id, table.name)] = regions
+            if "Delete" in change:
+                region = change["Delete"]["RegionName"]
+                target = dynamodb_backends[backend.account_id][region]
+                if region not in regions or table.name not in target.tables:
+                    raise MockValidationException(f"Update global table operation failed because the replica in {region} does not exist.")
+                target.delete_table(table.name)  # raises while the replica's deletion protection is on
+                regions.discard(region)
+        return original_update(self)
+
+    def describe(self: Any, base_key: str = "TableDescription") -> dict[str, Any]:
+        found = original_describe(self, base_key=base_key)
+        regions = _REPLICA_REGIONS.get((self.account_id, self.name), set())
+        others = sorted(r for r in regions if r != self.region_name and self.name in dynamodb_backends[self.account_id][r].tables)
+        if others:
+            found[base_key]["Replicas"] = [{"RegionName": region, "ReplicaStatus": "ACTIVE"} for region in others]
+            found[base_key]["GlobalTableVersion"] = "2019.11.21"
+        return found
+
+    update.fix_up = True  # type: ignore[attr-defined]
+    DynamoHandler.update_table = update  # type: ignore[method-assign]
+    Table.describe = describe  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Every fix-up, in this process."""
     promotion_clears_the_source()
     secret_replicas_can_be_promoted()
     actions_are_enforced_where_resources_are_unknown()
     trust_statements_for_others_do_not_deny()
+    global_table_replicas()
 
 
 def main(argv: list[str]) -> None:

@@ -40,8 +40,13 @@ class ImportFailed(RuntimeError):
 
 
 def wait_for_import(
-    client: Any, app_arn: str, *, timeout_seconds: float = IMPORT_TIMEOUT_SECONDS, poll_seconds: float = IMPORT_POLL_SECONDS,
-    sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+    client: Any,
+    app_arn: str,
+    *,
+    timeout_seconds: float = IMPORT_TIMEOUT_SECONDS,
+    poll_seconds: float = IMPORT_POLL_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> str:
     """Poll the draft version's import status until Success; raise ImportFailed on Failed or after `timeout_seconds`.
 
@@ -57,7 +62,9 @@ def wait_for_import(
             return status
         if status == "Failed":
             details = "; ".join(str(detail) for detail in found.get("errorDetails", []))
-            raise ImportFailed(f"resource import of {app_arn} failed: {found.get('errorMessage', 'no message')}{' (' + details + ')' if details else ''}")
+            raise ImportFailed(
+                f"resource import of {app_arn} failed: {found.get('errorMessage', 'no message')}{' (' + details + ')' if details else ''}"
+            )
         if clock() >= deadline:
             raise ImportFailed(f"resource import of {app_arn} is still {status} after {timeout_seconds:.0f} s; publish nothing")
         sleep(poll_seconds)

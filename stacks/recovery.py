@@ -1,0 +1,142 @@
+"""The data-loss recovery runbook of the active/active table (seed 000's software failure: RTO 5400 s, RPO 300 s).
+
+Design: restore into the original name after a controlled delete, not a configuration indirection. Everything
+that names the table keeps working unchanged: the function's TABLE_NAME and its IAM (one ARN), the backup
+selection, the alarms' dimensions, the Terraform state and the Resilience Hub import. A name read at run time
+would put a parameter read on every cold start and leave Terraform managing a table nobody uses. The price is a
+window in which the table does not exist (writes fail in both regions), from the delete to the restored table,
+plus rebuilding the replica; both grow with the table's size, so the restore rate is what RTO depends on.
+
+Order, and why it is safe:
+1. Restore a copy (`<table>-recovery`): point in time, or a backup when the live table is gone.
+2. Verify the copy: item count (paginated), required items. On failure: discard the copy and stop; the live
+   table was never touched (the rollback).
+3. Approval (`aws:approve`): an operator confirms before anything destructive happens.
+4. Back up the live table (to roll back to) and the copy (to restore from).
+5. Remove the replica, then delete the live table; restore the copy's backup into the live name; restore the
+   stream, point-in-time recovery, deletion protection and tags, which a restore does not carry.
+6. Re-create the replica and protect it; verify the live table; delete the copy.
+A failure from step 5 on stops with the ARN of the live table's backup: running this runbook again with
+SourceBackupArn set to it puts the table back as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modules.drills import parameter
+from stacks import runbooks
+
+#: What verify_table returns, as output types.
+VERIFIED = {"Verified": "Boolean", "Count": "Integer", "Complete": "Boolean", "Reason": "String"}
+#: Every step that changes the live table goes here when it fails.
+ON_CUT_OVER_FAILURE = "step:failCutOver"
+
+
+def parameters(table_name: str, key_alias: str) -> dict[str, dict[str, Any]]:
+    return {
+        "TableName": parameter("The live global table", table_name),
+        "HomeRegion": parameter("Region the table is restored in (its replica's peer is ReplicaRegion)"),
+        "ReplicaRegion": parameter("Region of the replica to rebuild"),
+        "StagingTableName": parameter("The verified copy", f"{table_name}-recovery"),
+        "RestoreDateTime": parameter("ISO 8601 time before the damage; empty for the latest restorable time", ""),
+        "SourceBackupArn": parameter("Restore from this DynamoDB backup instead of point-in-time recovery", ""),
+        "KmsKeyAlias": parameter("Key alias of the table in both regions", f"alias/{key_alias}"),
+        "MinimumItems": parameter("Fewest items a verified table holds", "1"),
+        "RequiredItemIds": parameter("Comma-separated ids a verified table must hold", ""),
+        "Approvers": parameter("IAM users or roles, one of whom approves the cut-over", kind="StringList"),
+    }
+
+
+def _verify(name: str, table: str) -> dict[str, Any]:
+    payload = {
+        "Region": "{{ HomeRegion }}",
+        "TableName": table,
+        "MinimumItems": "{{ MinimumItems }}",
+        "RequiredItemIds": "{{ RequiredItemIds }}",
+    }
+    return runbooks.script_step(name, runbooks.verify_table, payload, VERIFIED)
+
+
+def _fail(name: str, message: str) -> dict[str, Any]:
+    return {**runbooks.script_step(name, runbooks.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True}
+
+
+def steps() -> list[dict[str, Any]]:
+    """The runbook's mainSteps."""
+    home = {"Region": "{{ HomeRegion }}"}
+    live, staging = {**home, "TableName": "{{ TableName }}"}, {**home, "TableName": "{{ StagingTableName }}"}
+    replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ HomeRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
+    cut = ON_CUT_OVER_FAILURE
+    restore_payload = {**live, "StagingTableName": "{{ StagingTableName }}", "RestoreDateTime": "{{ RestoreDateTime }}"}
+    restore_payload |= {"SourceBackupArn": "{{ SourceBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}"}
+    return [
+        runbooks.script_step("restoreCopy", runbooks.restore_copy, restore_payload, {"Method": "String", "Source": "String"}),
+        runbooks.wait_step("waitCopy", runbooks.check_table, {**staging, "Desired": "ACTIVE"}, what="restore of the copy"),
+        _verify("verifyCopy", "{{ StagingTableName }}"),
+        runbooks.branch_step("decideOnCopy", "verifyCopy.Verified", when_true="approveCutOver", otherwise="discardCopy"),
+        runbooks.script_step("discardCopy", runbooks.delete_scratch_table, staging, {"Deleted": "Boolean"}),
+        _fail(
+            "failVerification", "the copy failed verification ({{ verifyCopy.Reason }}); it was deleted and the live table was not touched"
+        ),
+        {
+            "name": "approveCutOver",
+            "action": "aws:approve",
+            "timeoutSeconds": 3600,
+            "inputs": {
+                "Approvers": "{{ Approvers }}",
+                "MinRequiredApprovals": 1,
+                "Message": "Replace {{ TableName }} in {{ HomeRegion }} with the verified copy ({{ verifyCopy.Count }} items,"
+                " {{ restoreCopy.Method }} from {{ restoreCopy.Source }})? Writes fail until the restore completes.",
+            },
+        },
+        runbooks.script_step(
+            "snapshot",
+            runbooks.snapshot_tables,
+            {**live, "StagingTableName": "{{ StagingTableName }}"},
+            {"LiveBackupArn": "String", "StagingBackupArn": "String", "TagsJson": "String"},
+        ),
+        runbooks.wait_step(
+            "waitSnapshots",
+            runbooks.check_backups,
+            {**home, "LiveBackupArn": "{{ snapshot.LiveBackupArn }}", "StagingBackupArn": "{{ snapshot.StagingBackupArn }}"},
+            what="on-demand backups",
+        ),
+        runbooks.script_step("dropReplica", runbooks.delete_replica, replica, {"Changed": "Boolean"}, on_failure=cut),
+        runbooks.wait_step(
+            "waitReplicaGone", runbooks.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion", on_failure=cut
+        ),
+        runbooks.script_step("deleteLive", runbooks.delete_live_table, live, {"Changed": "Boolean"}, on_failure=cut),
+        runbooks.wait_step("waitLiveGone", runbooks.check_table, {**live, "Desired": "ABSENT"}, what="live table deletion", on_failure=cut),
+        runbooks.script_step(
+            "restoreLive",
+            runbooks.restore_live_table,
+            {**live, "StagingBackupArn": "{{ snapshot.StagingBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}"},
+            {"TableArn": "String"},
+            on_failure=cut,
+        ),
+        runbooks.wait_step(
+            "waitLive", runbooks.check_table, {**live, "Desired": "ACTIVE"}, what="restore of the live table", on_failure=cut
+        ),
+        runbooks.script_step(
+            "configureLive",
+            runbooks.configure_live_table,
+            {**live, "TagsJson": "{{ snapshot.TagsJson }}"},
+            {"Configured": "Boolean"},
+            on_failure=cut,
+        ),
+        *runbooks.replica_steps(replica, on_failure=cut),
+        _verify("verifyLive", "{{ TableName }}"),
+        runbooks.branch_step("decideOnLive", "verifyLive.Verified", when_true="cleanUp", otherwise="failLiveVerification"),
+        _fail(
+            "failLiveVerification",
+            "the restored {{ TableName }} failed verification ({{ verifyLive.Reason }}); roll back by running this runbook with"
+            " SourceBackupArn={{ snapshot.LiveBackupArn }}",
+        ),
+        _fail(
+            "failCutOver",
+            "the cut-over stopped part-way; roll back by running this runbook with SourceBackupArn={{ snapshot.LiveBackupArn }}"
+            " (the live table as it was), or forward with SourceBackupArn={{ snapshot.StagingBackupArn }} (the verified copy)",
+        ),
+        {**runbooks.script_step("cleanUp", runbooks.delete_scratch_table, staging, {"Deleted": "Boolean"}), "isEnd": True},
+    ]
