@@ -125,12 +125,10 @@ class PrivateFunction(Construct):
         self.security_group = None if network is None else self._security_group(function_name, network)
         self.role = self._role(function_name, network, key, statements)
         asset = TerraformAsset(self, "code", path=str(package_source(source_dir)), type=AssetType.ARCHIVE)
-        vpc_config = (
-            None
-            if network is None or self.security_group is None
-            else {"subnet_ids": network.subnet_ids(subnet_tier or ""), "security_group_ids": [self.security_group.id]}
-        )
-        self._code: dict[str, Any] = {
+        vpc_config = None if network is None or self.security_group is None else {
+            "subnet_ids": network.subnet_ids(subnet_tier or ""), "security_group_ids": [self.security_group.id]
+        }  # fmt: skip
+        self._code: dict[str, Any] = {  # what the function and its twins share
             "role": self.role.role_arn,
             "runtime": runtime,
             "filename": asset.path,

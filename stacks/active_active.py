@@ -110,6 +110,37 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             account_security=account_security,
         )
         name = self.resource_prefix
+        self._functions(name, config, arch, region, table)
+        self.api_logging = ApiGatewayLogging(self, "api-logging", role_name=f"{name}-apigateway-logs")
+        self.api = RegionalRestApi(
+            self,
+            "api",
+            name=f"{name}-api",
+            function=self.function,
+            domain_names=[arch.domain_name, regional_host(region, arch.domain_name)],
+            alias_records=[regional_host(region, arch.domain_name)],
+            hosted_zone_id=arch.hosted_zone_id,
+            authorization=arch.api.authorization,
+            public_paths=[arch.health_check.path],
+            log_key=self.key,
+            log_retention_days=arch.log_retention_days,
+            logging=self.api_logging,
+            throttling_rate_limit=arch.traffic.peak_requests_per_second,
+            throttling_burst_limit=2 * arch.traffic.peak_requests_per_second,
+            health_function=self.health_function,
+            health_throttling=HEALTH_THROTTLING,
+            validated_elsewhere=[arch.domain_name],
+        )
+        self.web_acl.associate("api-waf", self.api.stage_arn)
+        self._alarms(name, config, peer_region, arch.resilience_policy)
+        TerraformOutput(self, "api_function_name", value=self.function.function.function_name)
+        TerraformOutput(self, "api_stage_arn", value=self.api.stage_arn)
+        TerraformOutput(self, "api_regional_url", value=f"https://{regional_host(region, arch.domain_name)}")
+        TerraformOutput(self, "health_function_name", value=self.health_function.function_name)
+        add_removed_blocks(self, SHARED_NAME_RECORD_HANDOVER)
+
+    def _functions(self, name: str, config: DeploymentConfig, arch: ActiveActive, region: str, table: str) -> None:
+        """The API function (items in this region's replica) and its health twin."""
         self.function = PrivateFunction(
             self,
             "api-function",
@@ -152,33 +183,6 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             reserved_concurrency=HEALTH_CONCURRENCY,
             timeout_seconds=arch.lambda_function.timeout_seconds,
         )
-        self.api_logging = ApiGatewayLogging(self, "api-logging", role_name=f"{name}-apigateway-logs")
-        self.api = RegionalRestApi(
-            self,
-            "api",
-            name=f"{name}-api",
-            function=self.function,
-            domain_names=[arch.domain_name, regional_host(region, arch.domain_name)],
-            alias_records=[regional_host(region, arch.domain_name)],
-            hosted_zone_id=arch.hosted_zone_id,
-            authorization=arch.api.authorization,
-            public_paths=[arch.health_check.path],
-            log_key=self.key,
-            log_retention_days=arch.log_retention_days,
-            logging=self.api_logging,
-            throttling_rate_limit=arch.traffic.peak_requests_per_second,
-            throttling_burst_limit=2 * arch.traffic.peak_requests_per_second,
-            health_function=self.health_function,
-            health_throttling=HEALTH_THROTTLING,
-            validated_elsewhere=[arch.domain_name],
-        )
-        self.web_acl.associate("api-waf", self.api.stage_arn)
-        self._alarms(name, config, peer_region, arch.resilience_policy)
-        TerraformOutput(self, "api_function_name", value=self.function.function.function_name)
-        TerraformOutput(self, "api_stage_arn", value=self.api.stage_arn)
-        TerraformOutput(self, "api_regional_url", value=f"https://{regional_host(region, arch.domain_name)}")
-        TerraformOutput(self, "health_function_name", value=self.health_function.function_name)
-        add_removed_blocks(self, SHARED_NAME_RECORD_HANDOVER)
 
     def _alarms(self, name: str, config: DeploymentConfig, peer_region: str, policy: ResiliencePolicy) -> None:
         topic = self.alarms.topic_arn

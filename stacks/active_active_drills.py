@@ -147,6 +147,18 @@ class ActiveActiveDrills(Construct):
 
     def _table_documents(self) -> None:
         """Replica deletion and re-creation, point-in-time and backup restores, drill clean-up, and the recovery."""
+        self._replica_documents()
+        self._restore_documents()
+        self._document(
+            "recover-table",
+            "Recovery from data loss (seed 000's software failure): restore a verified copy, then, once approved, replace"
+            " the live table with it under the same name and rebuild the global table. The live table is untouched"
+            " until the copy verifies; a failed verification discards the copy.",
+            recovery.parameters(self.table_name, self.table_key_alias),
+            recovery.steps(),
+        )
+
+    def _replica_documents(self) -> None:
         table = {"TableName": parameter("Global table", self.table_name), "SourceRegion": parameter("Region that issues the change")}
         replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ SourceRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
         self._document(
@@ -169,6 +181,8 @@ class ActiveActiveDrills(Construct):
             },
             runbooks.replica_steps(replica),
         )
+
+    def _restore_documents(self) -> None:
         restore = {
             "Region": parameter("Region of the replica to restore from"),
             "TargetTableName": parameter("New table name (ends in -drill)"),
@@ -234,17 +248,9 @@ class ActiveActiveDrills(Construct):
                 )
             ],
         )
-        self._document(
-            "recover-table",
-            "Recovery from data loss (seed 000's software failure): restore a verified copy, then, once approved, replace"
-            " the live table with it under the same name and rebuild the global table. The live table is untouched"
-            " until the copy verifies; a failed verification discards the copy.",
-            recovery.parameters(self.table_name, self.table_key_alias),
-            recovery.steps(),
-        )
 
     def _experiment_role(self) -> ServiceRole:
-        """What FIS does: start and follow our documents, passing the automation role."""
+        """What FIS does: start and follow our documents, passing the drill roles (never the recovery role)."""
         return ServiceRole(
             self,
             "experiment-role",

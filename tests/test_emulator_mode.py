@@ -28,6 +28,7 @@ LEFT_OUT_TYPES = {
     "aws_secretsmanager_secret_rotation",  # moto would run the rotation function in a container
     "aws_securityhub_account",  # moto has no Security Hub account to enable
     "aws_securityhub_standards_subscription",
+    "aws_dynamodb_table_replica",  # moto has no global-table replicas: one table per region instead
 }
 
 

@@ -39,14 +39,37 @@ def addresses(document: dict[str, Any]) -> list[str]:
     return sorted(f"{kind}.{name}" for kind, items in document.get("resource", {}).items() for name in items)
 
 
+#: 0.1.0 addresses that are gone on purpose since 0.3.0: stack -> address prefix -> why. Handed-over resources are
+#: forgotten by a `removed` block (the object stays, another stack owns it); retired ones are destroyed.
+GONE_ON_PURPOSE = {
+    stack: {
+        "aws_route53_record.api_certificate_validation-0_": "handed over: the data stack owns the shared API name's validation record",
+        "aws_sqs_queue.api-function_dlq_": "retired: the API function is only invoked synchronously, so its queue never received anything",
+    }
+    for stack in ("active-active-eu-west-1", "active-active-eu-central-1")
+} | {
+    "active-active-global": {
+        "aws_iam_role.drills_automation-role_": "retired: one role per kind of runbook replaces the drills' single automation role",
+        "aws_iam_role_policy.drills_automation-role_policy_": "retired with that role",
+    }
+}
+
+
 def test_undoing_the_moves_gives_back_every_0_1_0_address(synthesized: Synthesized) -> None:
-    """GIVEN today's synth WHEN the moved blocks are undone THEN every 0.1.0 address is there again: no object of
-    an existing deployment loses its address (resources added since are new addresses, not moves)."""
+    """GIVEN today's synth WHEN the moved blocks are undone THEN every 0.1.0 address is there again, except those
+    gone on purpose: no object of an existing deployment loses its address by accident (resources added since are
+    new addresses, not moves)."""
     before = json.loads(FIXTURE.read_text())
     assert sorted(before) == sorted(synthesized.stack_names)
     for name, document in synthesized.stacks.items():
         reverted = set(addresses(revert_moves(document)))
-        assert sorted(set(before[name]) - reverted) == [], name
+        gone = sorted(set(before[name]) - reverted)
+        expected = GONE_ON_PURPOSE.get(name, {})
+        assert [next(p for p in expected if a.startswith(p)) if any(a.startswith(p) for p in expected) else a for a in gone] == sorted(
+            expected
+        ), name
+        handed_over = [a for a in gone if expected[next(p for p in expected if a.startswith(p))].startswith("handed over")]
+        assert sorted(block["from"] for block in document.get("removed", [])) == handed_over, name
         assert not {move["to"] for move in document.get("moved", [])} & reverted, name
 
 
