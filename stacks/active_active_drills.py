@@ -75,8 +75,10 @@ class ActiveActiveDrills(Construct):
             statements=DENY_TABLE_ACCESS,
         )
         self.documents: dict[str, RunbookDocument] = {}
+        self.regions = regions
         self._fault_documents()
         self._table_documents()
+        self._operations_documents(arch.traffic.required_concurrency)
         targets = drill_roles.DrillTargets(
             env=env,
             regions=regions,
@@ -86,12 +88,14 @@ class ActiveActiveDrills(Construct):
             deny_policy_arn=self.deny_policy.arn,
             health_check_arns=[f"arn:{env.partition}:route53:::healthcheck/{check.health_check_id}" for check in health_checks.values()],
             backup_roles=list(self.backup_roles.values()),
+            functions=[env.arn("lambda", f"function:{prefix}-{region}-api", region=region) for region in regions],
         )
         self.roles = {
             "faults": drill_roles.fault_role(self, f"{prefix}-drill-faults", targets),
             "restores": drill_roles.restore_role(self, f"{prefix}-drill-restores", targets),
             "replicas": drill_roles.replica_role(self, f"{prefix}-drill-replicas", targets),
             "recovery": drill_roles.recovery_role(self, f"{prefix}-recovery", targets),
+            "operations": drill_roles.operations_role(self, f"{prefix}-operations", targets),
         }
         self.experiment_role = self._experiment_role()
         self.experiments: dict[str, Experiment] = {}
@@ -156,6 +160,43 @@ class ActiveActiveDrills(Construct):
             " until the copy verifies; a failed verification discards the copy.",
             recovery.parameters(self.table_name, self.table_key_alias),
             recovery.steps(),
+        )
+
+    def _operations_documents(self, required_concurrency: int) -> None:
+        """Seed 000's catalogue, the parts that are safe to automate: verify the global table, set concurrency."""
+        self._document(
+            "verify-global-table",
+            "Check (read-only): every region holds an ACTIVE, deletion-protected, point-in-time-recoverable, KMS-encrypted replica.",
+            {
+                "TableName": parameter("Global table", self.table_name),
+                "Regions": parameter("Comma-separated regions", ",".join(self.regions)),
+            },
+            [
+                runbooks.script_step(
+                    "verify",
+                    runbooks.verify_global_table,
+                    payload("TableName", "Regions"),
+                    {"Verified": "Boolean", "ItemCountEstimates": "String"},
+                )
+            ],
+        )
+        self._document(
+            "set-function-concurrency",
+            "Incident lever: set the API function's reserved concurrency in Region (never below what the configured peak needs).",
+            {
+                "Region": parameter("Region of the function"),
+                "FunctionName": parameter("The API function (<prefix>-<region>-api)"),
+                "Concurrency": parameter("Reserved concurrent executions"),
+                "MinimumConcurrency": parameter("Floor: one region's share of the configured peak", str(required_concurrency)),
+            },
+            [
+                runbooks.script_step(
+                    "setConcurrency",
+                    runbooks.set_function_concurrency,
+                    payload("Region", "FunctionName", "Concurrency", "MinimumConcurrency"),
+                    {"Previous": "Integer", "Current": "Integer"},
+                )
+            ],
         )
 
     def _replica_documents(self) -> None:

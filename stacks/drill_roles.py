@@ -6,6 +6,7 @@
   not change the live table (no UpdateTable, DeleteTable or replica calls on it).
 - replicas: the replica-deletion experiment. Deleting and re-creating a replica is an UpdateTable of the live
   table by definition, so this role has it, and nothing on items beyond what adding a replica requires.
+- operations: read-only verification of the global table, and the API functions' reserved concurrency.
 - recovery: the data-loss runbook. It replaces the live table, so it may delete it; FIS cannot pass it (the
   experiment role passes only the first three), and the runbook asks for an approval before the delete.
 KMS use is limited to the table's key alias and to requests DynamoDB makes on the role's behalf (`kms:ViaService`,
@@ -50,6 +51,7 @@ class DrillTargets:
     deny_policy_arn: str
     health_check_arns: Sequence[str]
     backup_roles: Sequence[str]
+    functions: Sequence[str]
 
     def tables(self, suffix: str = "") -> list[str]:
         return [self.env.arn("dynamodb", f"table/{self.table_name}{suffix}", region=region) for region in self.regions]
@@ -217,5 +219,27 @@ def recovery_role(scope: Construct, name: str, targets: DrillTargets) -> Service
             },
             targets.replication_role(),
             targets.key_through_dynamodb(["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"]),
+        ],
+    )
+
+
+def operations_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceRole:
+    return _role(
+        scope,
+        "operations-role",
+        name,
+        [
+            {
+                "Sid": "ReadTheGlobalTable",
+                "Effect": "Allow",
+                "Action": ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
+                "Resource": targets.tables(),
+            },
+            {
+                "Sid": "ApiFunctionConcurrency",
+                "Effect": "Allow",
+                "Action": ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"],
+                "Resource": list(targets.functions),
+            },
         ],
     )

@@ -338,6 +338,54 @@ def configure_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]
     return {"Configured": True}
 
 
+# --- operations ---
+
+
+def verify_global_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Read-only: every region in Regions (comma-separated) holds an ACTIVE replica of TableName with deletion
+    protection and point-in-time recovery on, encrypted with a KMS key, streaming new and old images. Raises naming
+    every problem; returns the per-region item-count estimates (DescribeTable refreshes them about every six hours)."""
+    import boto3
+
+    problems, counts = [], {}
+    for region in [r.strip() for r in events["Regions"].split(",") if r.strip()]:
+        client = boto3.client("dynamodb", region_name=region)
+        try:
+            table = client.describe_table(TableName=events["TableName"])["Table"]
+        except client.exceptions.ResourceNotFoundException:
+            problems.append(f"{region}: no replica")
+            continue
+        backups = client.describe_continuous_backups(TableName=events["TableName"])["ContinuousBackupsDescription"]
+        checks = {
+            "ACTIVE": table["TableStatus"] == "ACTIVE",
+            "deletion protection": table.get("DeletionProtectionEnabled", False),
+            "point-in-time recovery": backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus") == "ENABLED",
+            "KMS encryption": table.get("SSEDescription", {}).get("SSEType") == "KMS",
+            "stream of new and old images": table.get("StreamSpecification", {}).get("StreamViewType") == "NEW_AND_OLD_IMAGES",
+        }
+        problems += [f"{region}: not {name}" for name, ok in checks.items() if not ok]
+        counts[region] = table.get("ItemCount", 0)
+    if problems:
+        raise RuntimeError(f"{events['TableName']}: " + "; ".join(problems))
+    return {"Verified": True, "ItemCountEstimates": ", ".join(f"{region}={count}" for region, count in counts.items())}
+
+
+def set_function_concurrency(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Set the API function's reserved concurrency in Region to Concurrency, refusing less than MinimumConcurrency
+    (what one region needs for the whole configured peak). Lambda itself refuses a value that leaves the account
+    fewer than 100 unreserved executions (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+    Terraform sets it back to the configured value on the next apply: make a lasting change in the configuration."""
+    import boto3
+
+    wanted, minimum = int(events["Concurrency"]), int(events["MinimumConcurrency"])
+    if wanted < minimum:
+        raise ValueError(f"Concurrency: got {wanted}; expected at least {minimum} (the configured peak needs it)")
+    client = boto3.client("lambda", region_name=events["Region"])
+    current = client.get_function_concurrency(FunctionName=events["FunctionName"]).get("ReservedConcurrentExecutions", 0)
+    client.put_function_concurrency(FunctionName=events["FunctionName"], ReservedConcurrentExecutions=wanted)
+    return {"Previous": current, "Current": wanted}
+
+
 def fail(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """End the automation Failed with Message (after a rollback, so the execution shows what happened)."""
     raise RuntimeError(events["Message"])

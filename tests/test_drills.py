@@ -49,6 +49,8 @@ def test_runbook_documents_cover_the_seed_scenarios_and_recoveries(documents: di
         "restore-table-backup",
         "delete-drill-table",
         "recover-table",
+        "verify-global-table",
+        "set-function-concurrency",
     }
     for doc in documents.values():
         assert (doc["document_type"], doc["document_format"]) == ("Automation", "JSON")
@@ -201,7 +203,7 @@ def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthes
         for role in ("fault-role", "restore-role", "replica-role")
     ], "FIS may not pass the recovery role"
     start = {s["Sid"]: s for s in experiment["Statement"]}["StartDrillAutomations"]
-    assert len(start["Resource"]) == 8 and all(":automation-definition/" in arn for arn in start["Resource"])
+    assert len(start["Resource"]) == 10 and all(":automation-definition/" in arn for arn in start["Resource"])
 
 
 # --- the documents, run as SSM runs them, as their roles, with IAM enforced in moto ---
@@ -239,13 +241,16 @@ def global_table(fake_aws: None, fixups: None) -> Iterator[Any]:
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
             DeletionProtectionEnabled=True,
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": KEY_ALIAS},
             Tags=[{"Key": "Project", "Value": "hadr"}],
         )
         client.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
         for index in range(3):
             client.put_item(TableName=TABLE, Item={"id": {"S": f"item-{index}"}, "state": {"S": "good"}})
         client.update_table(TableName=TABLE, ReplicaUpdates=[{"Create": {"RegionName": PEER, "KMSMasterKeyId": KEY_ALIAS}}])
-        boto3.client("dynamodb", region_name=PEER).update_table(TableName=TABLE, DeletionProtectionEnabled=True)
+        peer = boto3.client("dynamodb", region_name=PEER)
+        peer.update_table(TableName=TABLE, DeletionProtectionEnabled=True)
+        peer.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
         yield client
 
 
@@ -451,3 +456,53 @@ def test_the_recovery_role_needs_what_it_has_and_a_cut_over_failure_names_the_wa
     assert "the cut-over stopped part-way; roll back by running this runbook with SourceBackupArn=arn:aws:dynamodb:eu-west-1" in str(
         failed.value
     )
+
+
+# --- the operations runbooks (seed 000's catalogue, the parts safe to automate) ---
+
+
+def test_global_table_verification_names_every_unprotected_replica(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    run = run_as(synthesized, documents, "operations-role", "verify-global-table", {})
+    assert run.outputs["verify.ItemCountEstimates"] == "eu-west-1=3, eu-central-1=3"
+    boto3.client("dynamodb", region_name=PEER).update_table(TableName=TABLE, DeletionProtectionEnabled=False)
+    with pytest.raises(AutomationFailed, match="hadr-prod-items: eu-central-1: not deletion protection"):
+        run_as(synthesized, documents, "operations-role", "verify-global-table", {})
+
+
+def test_function_concurrency_is_set_and_never_below_the_peak(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], fake_aws: None, fixups: None
+) -> None:
+    """Run without IAM enforcement: moto 5.2.5 rejects the signature of Lambda's REST paths once IAM is enforced
+    (SignatureDoesNotMatch on GetFunctionConcurrency), so the role is checked against the calls on its policy."""
+    import io
+    import zipfile
+
+    assert documents["set-function-concurrency"]["parsed"]["parameters"]["MinimumConcurrency"]["default"] == "20"  # 100/s x 200 ms
+    name = f"{PREFIX}-eu-west-1-api"
+    with mock_aws():
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="fn", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
+        )["Role"]["Arn"]
+        package = io.BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+        client = boto3.client("lambda", region_name=HOME)
+        client.create_function(
+            FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": package.getvalue()}
+        )
+        client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=50)
+        parameters = {"AutomationAssumeRole": "r", "Region": HOME, "FunctionName": name}
+        document = documents["set-function-concurrency"]["parsed"]
+        run = run_document(document, {**parameters, "Concurrency": "100"}, region="us-east-1", clients=boto3.client)
+        assert (run.outputs["setConcurrency.Previous"], run.outputs["setConcurrency.Current"]) == (50, 100)
+        with pytest.raises(AutomationFailed, match=r"Concurrency: got 10; expected at least 20 \(the configured peak needs it\)"):
+            run_document(document, {**parameters, "Concurrency": "10"}, region="us-east-1", clients=boto3.client)
+        assert client.get_function_concurrency(FunctionName=name)["ReservedConcurrentExecutions"] == 100
+    statement = policy_of(synthesized, "operations-role")["ApiFunctionConcurrency"]
+    assert statement["Action"] == ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"]
+    assert statement["Resource"] == [
+        f"arn:aws:lambda:eu-west-1:123456789012:function:{PREFIX}-eu-west-1-api",
+        f"arn:aws:lambda:eu-central-1:123456789012:function:{PREFIX}-eu-central-1-api",
+    ]
