@@ -59,11 +59,12 @@ class DrillTargets:
     def backups(self, suffix: str = "") -> list[str]:
         return [self.env.arn("dynamodb", f"table/{self.table_name}{suffix}/backup/*", region=region) for region in self.regions]
 
-    def key_through_dynamodb(self, actions: Sequence[str]) -> dict[str, Any]:
+    def key_through_dynamodb(self) -> dict[str, Any]:
+        """The table key, for what DynamoDB does with it on the role's behalf (restores, replicas, reads)."""
         return {
             "Sid": "TableKeyThroughDynamoDb",
             "Effect": "Allow",
-            "Action": list(actions),
+            "Action": ["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"],
             "Resource": [self.env.arn("kms", "key/*", region=region) for region in self.regions],
             "Condition": {
                 "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{self.key_alias}"},
@@ -84,6 +85,19 @@ class DrillTargets:
         }
 
 
+def allow(sid: str, actions: Sequence[str], resources: Sequence[str] | str, condition: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One Allow statement."""
+    statement: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": resources if isinstance(resources, str) else list(resources),
+    }
+    if condition:
+        statement["Condition"] = dict(condition)
+    return statement
+
+
 def _role(scope: Construct, id: str, name: str, statements: Sequence[Mapping[str, Any]]) -> ServiceRole:
     return ServiceRole(scope, id, name=name, service="ssm.amazonaws.com", statements=statements)
 
@@ -94,19 +108,13 @@ def fault_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceRol
         "fault-role",
         name,
         [
-            {
-                "Sid": "AttachOnlyTheDenyPolicy",
-                "Effect": "Allow",
-                "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-                "Resource": list(targets.function_roles),
-                "Condition": {"ArnEquals": {"iam:PolicyARN": targets.deny_policy_arn}},
-            },
-            {
-                "Sid": "InvertHealthChecks",
-                "Effect": "Allow",
-                "Action": ["route53:UpdateHealthCheck", "route53:GetHealthCheck"],
-                "Resource": list(targets.health_check_arns),
-            },
+            allow(
+                "AttachOnlyTheDenyPolicy",
+                ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+                list(targets.function_roles),
+                {"ArnEquals": {"iam:PolicyARN": targets.deny_policy_arn}},
+            ),
+            allow("InvertHealthChecks", ["route53:UpdateHealthCheck", "route53:GetHealthCheck"], list(targets.health_check_arns)),
         ],
     )
 
@@ -117,38 +125,30 @@ def restore_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
         "restore-role",
         name,
         [
-            {
-                "Sid": "RestoreFromTheLiveTable",
-                "Effect": "Allow",
-                "Action": ["dynamodb:RestoreTableToPointInTime", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
-                "Resource": targets.tables(),
-            },
-            {
-                "Sid": "WriteCheckAndDeleteDrillCopies",
-                "Effect": "Allow",
-                "Action": ["dynamodb:DescribeTable", "dynamodb:DeleteTable", *TABLE_WRITES],
-                "Resource": targets.tables("-*-drill"),
-            },
-            {
-                "Sid": "RestoreRecoveryPoints",
-                "Effect": "Allow",
-                "Action": ["backup:StartRestoreJob"],
-                "Resource": [targets.env.arn("backup", "recovery-point:*", region=region) for region in targets.regions],
-            },
-            {
-                "Sid": "FollowRestoreJobs",
-                "Effect": "Allow",
-                "Action": ["backup:DescribeRestoreJob", "backup:ListRecoveryPointsByResource"],
-                "Resource": "*",  # neither action supports resource-level permissions
-            },
-            {
-                "Sid": "PassBackupRoleToBackup",
-                "Effect": "Allow",
-                "Action": ["iam:PassRole"],
-                "Resource": list(targets.backup_roles),
-                "Condition": {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
-            },
-            targets.key_through_dynamodb(["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"]),
+            allow(
+                "RestoreFromTheLiveTable",
+                ["dynamodb:RestoreTableToPointInTime", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
+                targets.tables(),
+            ),
+            allow(
+                "WriteCheckAndDeleteDrillCopies",
+                ["dynamodb:DescribeTable", "dynamodb:DeleteTable", *TABLE_WRITES],
+                targets.tables("-*-drill"),
+            ),
+            allow(
+                "RestoreRecoveryPoints",
+                ["backup:StartRestoreJob"],
+                [targets.env.arn("backup", "recovery-point:*", region=region) for region in targets.regions],
+            ),
+            # neither action supports resource-level permissions
+            allow("FollowRestoreJobs", ["backup:DescribeRestoreJob", "backup:ListRecoveryPointsByResource"], "*"),
+            allow(
+                "PassBackupRoleToBackup",
+                ["iam:PassRole"],
+                list(targets.backup_roles),
+                {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
+            ),
+            targets.key_through_dynamodb(),
         ],
     )
 
@@ -159,10 +159,9 @@ def replica_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
         "replica-role",
         name,
         [
-            {
-                "Sid": "DeleteAndRecreateReplicas",
-                "Effect": "Allow",
-                "Action": [
+            allow(
+                "DeleteAndRecreateReplicas",
+                [
                     "dynamodb:DescribeTable",
                     "dynamodb:UpdateTable",
                     "dynamodb:CreateTableReplica",
@@ -171,10 +170,10 @@ def replica_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
                     "dynamodb:DescribeContinuousBackups",
                     *TABLE_WRITES,
                 ],
-                "Resource": targets.tables(),
-            },
+                targets.tables(),
+            ),
             targets.replication_role(),
-            targets.key_through_dynamodb(["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"]),
+            targets.key_through_dynamodb(),
         ],
     )
 
@@ -185,10 +184,9 @@ def recovery_role(scope: Construct, name: str, targets: DrillTargets) -> Service
         "recovery-role",
         name,
         [
-            {
-                "Sid": "ReplaceTheLiveTableWithAVerifiedCopy",
-                "Effect": "Allow",
-                "Action": [
+            allow(
+                "ReplaceTheLiveTableWithAVerifiedCopy",
+                [
                     "dynamodb:DescribeTable",
                     "dynamodb:UpdateTable",
                     "dynamodb:DeleteTable",
@@ -203,22 +201,16 @@ def recovery_role(scope: Construct, name: str, targets: DrillTargets) -> Service
                     "dynamodb:DeleteTableReplica",
                     *TABLE_WRITES,
                 ],
-                "Resource": [*targets.tables(), *targets.tables("-recovery")],
-            },
-            {
-                "Sid": "BackupsOfTheTableAndCopy",
-                "Effect": "Allow",
-                "Action": ["dynamodb:DescribeBackup", "dynamodb:RestoreTableFromBackup"],
-                "Resource": [*targets.backups(), *targets.backups("-recovery")],
-            },
-            {
-                "Sid": "FindBackups",
-                "Effect": "Allow",
-                "Action": ["dynamodb:ListBackups"],
-                "Resource": "*",  # ListBackups supports no resource-level permissions
-            },
+                [*targets.tables(), *targets.tables("-recovery")],
+            ),
+            allow(
+                "BackupsOfTheTableAndCopy",
+                ["dynamodb:DescribeBackup", "dynamodb:RestoreTableFromBackup"],
+                [*targets.backups(), *targets.backups("-recovery")],
+            ),
+            allow("FindBackups", ["dynamodb:ListBackups"], "*"),  # ListBackups supports no resource-level permissions
             targets.replication_role(),
-            targets.key_through_dynamodb(["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"]),
+            targets.key_through_dynamodb(),
         ],
     )
 
@@ -229,17 +221,7 @@ def operations_role(scope: Construct, name: str, targets: DrillTargets) -> Servi
         "operations-role",
         name,
         [
-            {
-                "Sid": "ReadTheGlobalTable",
-                "Effect": "Allow",
-                "Action": ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
-                "Resource": targets.tables(),
-            },
-            {
-                "Sid": "ApiFunctionConcurrency",
-                "Effect": "Allow",
-                "Action": ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"],
-                "Resource": list(targets.functions),
-            },
+            allow("ReadTheGlobalTable", ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"], targets.tables()),
+            allow("ApiFunctionConcurrency", ["lambda:GetFunctionConcurrency", "lambda:PutFunctionConcurrency"], list(targets.functions)),
         ],
     )
