@@ -12,7 +12,8 @@
 KMS use is limited to the table's key alias and to requests DynamoDB makes on the role's behalf (`kms:ViaService`,
 https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service). The IAM
 actions each DynamoDB call needs: https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/api-permissions-reference.html
-and, for replicas, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2globaltables_reqs_bestpractices.html.
+and, for replicas (CreateTable and DeleteTable in the replica's region besides the replica actions),
+https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2gt_IAM.html.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class DrillTargets:
     def tables(self, suffix: str = "") -> list[str]:
         return [self.env.arn("dynamodb", f"table/{self.table_name}{suffix}", region=region) for region in self.regions]
 
+    def replica_tables(self) -> list[str]:
+        """The table in the regions that hold replicas (all but the first, where the table was created)."""
+        return [self.env.arn("dynamodb", f"table/{self.table_name}", region=region) for region in self.regions[1:]]
+
     def backups(self, suffix: str = "") -> list[str]:
         return [self.env.arn("dynamodb", f"table/{self.table_name}{suffix}/backup/*", region=region) for region in self.regions]
 
@@ -64,7 +69,16 @@ class DrillTargets:
         return {
             "Sid": "TableKeyThroughDynamoDb",
             "Effect": "Allow",
-            "Action": ["kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant"],
+            "Action": [
+                "kms:DescribeKey",
+                "kms:Decrypt",
+                "kms:Encrypt",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:CreateGrant",
+            ],
             "Resource": [self.env.arn("kms", "key/*", region=region) for region in self.regions],
             "Condition": {
                 "ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{self.key_alias}"},
@@ -138,7 +152,8 @@ def restore_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
             allow(
                 "RestoreRecoveryPoints",
                 ["backup:StartRestoreJob"],
-                [targets.env.arn("backup", "recovery-point:*", region=region) for region in targets.regions],
+                # recovery points of a table without AWS Backup's advanced DynamoDB features are DynamoDB backup ARNs
+                [*(targets.env.arn("backup", "recovery-point:*", region=region) for region in targets.regions), *targets.backups()],
             ),
             # neither action supports resource-level permissions
             allow("FollowRestoreJobs", ["backup:DescribeRestoreJob", "backup:ListRecoveryPointsByResource"], "*"),
@@ -164,6 +179,7 @@ def replica_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
                 [
                     "dynamodb:DescribeTable",
                     "dynamodb:UpdateTable",
+                    "dynamodb:CreateTable",  # adding a replica creates the table in the replica's region
                     "dynamodb:CreateTableReplica",
                     "dynamodb:DeleteTableReplica",
                     "dynamodb:UpdateContinuousBackups",
@@ -172,6 +188,8 @@ def replica_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
                 ],
                 targets.tables(),
             ),
+            # removing a replica deletes the table in the replica's region; the primary's own table stays out of reach
+            allow("DeleteReplicaTables", ["dynamodb:DeleteTable"], targets.replica_tables()),
             targets.replication_role(),
             targets.key_through_dynamodb(),
         ],
@@ -189,6 +207,7 @@ def recovery_role(scope: Construct, name: str, targets: DrillTargets) -> Service
                 [
                     "dynamodb:DescribeTable",
                     "dynamodb:UpdateTable",
+                    "dynamodb:CreateTable",  # adding the replica creates the table in the replica's region
                     "dynamodb:DeleteTable",
                     "dynamodb:RestoreTableToPointInTime",
                     "dynamodb:RestoreTableFromBackup",

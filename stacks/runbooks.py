@@ -47,6 +47,13 @@ def replica_state(client: Any, table_name: str, region: str) -> str:
     return next((r.get("ReplicaStatus", "ACTIVE") for r in replicas if r["RegionName"] == region), "ABSENT")
 
 
+def settle(client: Any, table_name: str) -> None:
+    """Wait (at most 100 s, inside the script's 300 s) until the table is ACTIVE again after an UpdateTable: no other
+    UpdateTable or DeleteTable is accepted while it is UPDATING
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html)."""
+    client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 5, "MaxAttempts": 20})
+
+
 def table_state(client: Any, table_name: str) -> str:
     """TableStatus, or ABSENT."""
     try:
@@ -68,6 +75,8 @@ def delete_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"Changed": False}
     replica = boto3.client("dynamodb", region_name=events["ReplicaRegion"])
     replica.update_table(TableName=events["TableName"], DeletionProtectionEnabled=False)
+    settle(replica, events["TableName"])
+    settle(source, events["TableName"])
     source.update_table(TableName=events["TableName"], ReplicaUpdates=[{"Delete": {"RegionName": events["ReplicaRegion"]}}])
     return {"Changed": True}
 
@@ -79,6 +88,7 @@ def create_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
     source = boto3.client("dynamodb", region_name=events["SourceRegion"])
     if replica_state(source, events["TableName"], events["ReplicaRegion"]) != "ABSENT":
         return {"Changed": False}
+    settle(source, events["TableName"])
     source.update_table(
         TableName=events["TableName"],
         ReplicaUpdates=[{"Create": {"RegionName": events["ReplicaRegion"], "KMSMasterKeyId": events["KmsKeyAlias"]}}],
@@ -87,11 +97,13 @@ def create_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def check_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look at the replica in ReplicaRegion: pending until it is Desired (ACTIVE or ABSENT)."""
+    """One look at the replica in ReplicaRegion: pending until it is Desired (ACTIVE or ABSENT) and the table it
+    belongs to is ACTIVE again (a replica change keeps the table UPDATING)."""
     import boto3
 
-    state = replica_state(boto3.client("dynamodb", region_name=events["SourceRegion"]), events["TableName"], events["ReplicaRegion"])
-    return still_pending(events, state != events["Desired"], state)
+    source = boto3.client("dynamodb", region_name=events["SourceRegion"])
+    state, table = replica_state(source, events["TableName"], events["ReplicaRegion"]), table_state(source, events["TableName"])
+    return still_pending(events, state != events["Desired"] or table not in ("ACTIVE", "ABSENT"), f"replica {state}, table {table}")
 
 
 def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -100,6 +112,7 @@ def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
     client = boto3.client("dynamodb", region_name=events["ReplicaRegion"])
     client.update_table(TableName=events["TableName"], DeletionProtectionEnabled=True)
+    settle(client, events["TableName"])
     client.update_continuous_backups(TableName=events["TableName"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     protected = client.describe_table(TableName=events["TableName"])["Table"].get("DeletionProtectionEnabled", False)
     backups = client.describe_continuous_backups(TableName=events["TableName"])["ContinuousBackupsDescription"]
@@ -299,6 +312,7 @@ def delete_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
     if table_state(client, events["TableName"]) == "ABSENT":
         return {"Changed": False}
     client.update_table(TableName=events["TableName"], DeletionProtectionEnabled=False)
+    settle(client, events["TableName"])
     client.delete_table(TableName=events["TableName"])
     return {"Changed": True}
 
@@ -330,8 +344,10 @@ def configure_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]
     table = client.describe_table(TableName=name)["Table"]
     if not table.get("StreamSpecification", {}).get("StreamEnabled"):
         client.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        settle(client, name)
     client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
     client.update_table(TableName=name, DeletionProtectionEnabled=True)
+    settle(client, name)
     tags = json.loads(events.get("TagsJson") or "{}")
     if tags:
         client.tag_resource(ResourceArn=table["TableArn"], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
@@ -393,16 +409,18 @@ def fail(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 #: Helpers each handler's script needs besides itself.
 HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
-    delete_replica: (replica_state,),
-    create_replica: (replica_state,),
-    check_replica: (replica_state, still_pending),
+    delete_replica: (replica_state, settle),
+    create_replica: (replica_state, settle),
+    check_replica: (replica_state, table_state, still_pending),
+    protect_replica: (settle,),
+    configure_live_table: (settle,),
     check_restore_job: (still_pending,),
     check_table: (table_state, still_pending),
     verify_table: (table_state,),
     restore_copy: (table_state,),
     snapshot_tables: (table_state,),
     check_backups: (still_pending,),
-    delete_live_table: (table_state,),
+    delete_live_table: (table_state, settle),
 }
 
 
@@ -459,9 +477,16 @@ def wait_step(
         "inputs": {
             "MaxIterations": max_iterations,
             "LoopCondition": {"Variable": f"{{{{ {check_name}.Pending }}}}", "BooleanEquals": True},
-            "Steps": [
-                {"name": f"{name}Sleep", "action": "aws:sleep", "inputs": {"Duration": interval}},
-                script_step(check_name, check, bounded, {"Pending": "Boolean", "Status": "String"}, timeout_seconds=120),
+            "Steps": [  # a step inside a loop follows its own onFailure; the loop's applies only to its own errors
+                {
+                    "name": f"{name}Sleep",
+                    "action": "aws:sleep",
+                    "inputs": {"Duration": interval},
+                    **({"onFailure": on_failure} if on_failure else {}),
+                },
+                script_step(
+                    check_name, check, bounded, {"Pending": "Boolean", "Status": "String"}, timeout_seconds=120, on_failure=on_failure
+                ),
             ],
         },
     }

@@ -193,6 +193,13 @@ def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthes
         assert role["TableKeyThroughDynamoDb"]["Condition"]["StringEquals"] == {
             "kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com", "dynamodb.eu-central-1.amazonaws.com"]
         }
+    assert "dynamodb:CreateTable" in replicas["DeleteAndRecreateReplicas"]["Action"]
+    assert replicas["DeleteReplicaTables"] == {
+        "Sid": "DeleteReplicaTables",
+        "Effect": "Allow",
+        "Action": ["dynamodb:DeleteTable"],
+        "Resource": ["arn:aws:dynamodb:eu-central-1:123456789012:table/hadr-prod-items"],
+    }, "the replica role may delete the replica's table, never the primary's"
     assert replicas["ReplicationServiceLinkedRole"]["Condition"] == {
         "StringEquals": {"iam:AWSServiceName": "replication.dynamodb.amazonaws.com"}
     }
@@ -506,3 +513,38 @@ def test_function_concurrency_is_set_and_never_below_the_peak(
         f"arn:aws:lambda:eu-west-1:123456789012:function:{PREFIX}-eu-west-1-api",
         f"arn:aws:lambda:eu-central-1:123456789012:function:{PREFIX}-eu-central-1-api",
     ]
+
+
+def test_a_failure_inside_a_wait_goes_where_the_steps_inside_it_say() -> None:
+    """SSM: steps inside a loop follow their own onFailure, and the loop inherits it; the cut-over's waits name
+    failCutOver on the steps inside them, so a timed-out wait still reports the way back."""
+    from stacks.recovery import steps
+    from stacks.runbooks import script_step, wait_step
+
+    cut_over = steps()
+    first_change = next(index for index, step in enumerate(cut_over) if step["name"] == "dropReplica")
+    assert cut_over[first_change].get("onFailure") == "step:failCutOver"
+    for step in cut_over[first_change:]:
+        if step["action"] == "aws:loop":
+            assert {inner.get("onFailure") for inner in step["inputs"]["Steps"]} == {"step:failCutOver"}, step["name"]
+    raising = {"Script": "def boom(events, context):\n    raise TimeoutError('still UPDATING')\n", "Handler": "boom"}
+    wait = wait_step("wait", delete_scratch_table_stub, {}, what="x", max_iterations=3, on_failure="step:report")
+    wait["inputs"]["Steps"][1]["inputs"] |= raising
+    document = {
+        "schemaVersion": "0.3",
+        "parameters": {},
+        "mainSteps": [
+            wait,
+            script_step("never", delete_scratch_table_stub, {}, {}),
+            {**script_step("report", delete_scratch_table_stub, {}, {}), "isEnd": True},
+        ],
+    }
+    document["mainSteps"][2]["inputs"] |= {"Script": "def ok(events, context):\n    return {}\n", "Handler": "ok"}
+    execution = run_document(document, {}, region=HOME, clients=boto3.client)
+    assert execution.ran() == ["waitSleep", "waitCheck", "report"]
+    assert execution.steps[1].outcome == "Failed" and "still UPDATING" in execution.steps[1].error
+
+
+def delete_scratch_table_stub(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A handler whose script the test replaces."""
+    return {}

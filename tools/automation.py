@@ -41,6 +41,15 @@ _REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 ClientFactory = Callable[..., Any]
 
 
+class _LeaveLoop(BaseException):
+    """A step inside a loop goes to a step outside it (its onFailure): the loop ends there, as SSM's loop inherits
+    the onFailure of the steps inside it."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(target)
+        self.target = target
+
+
 class AutomationFailed(RuntimeError):
     """The automation ended Failed: the step and its error."""
 
@@ -142,16 +151,23 @@ class Automation:
         self._run_steps(steps)
         return Execution("Success", self.records, {k: v for k, v in self.values.items() if "." in k})
 
-    def _run_steps(self, steps: list[Mapping[str, Any]]) -> None:
+    def _run_steps(self, steps: list[Mapping[str, Any]], *, inside_loop: bool = False) -> None:
         by_name = {step["name"]: index for index, step in enumerate(steps)}
         index = 0
         while index < len(steps):
             step = steps[index]
-            outcome_next = self._run_step(step)
-            if outcome_next == "__end__" or step.get("isEnd"):
+            try:
+                outcome_next = self._run_step(step)
+            except _LeaveLoop as leave:
+                if inside_loop or leave.target not in by_name:
+                    raise
+                outcome_next = leave.target
+            if outcome_next == "__end__" or (step.get("isEnd") and outcome_next is None):
                 return
             if outcome_next is not None:
                 if outcome_next not in by_name:
+                    if inside_loop:
+                        raise _LeaveLoop(outcome_next)
                     raise ValueError(f"step {step['name']}: next step {outcome_next!r} is not in this document")
                 index = by_name[outcome_next]
                 continue
@@ -261,7 +277,7 @@ class Automation:
             raise ValueError(f"step {step['name']}: only do-while loops (LoopCondition) are implemented")
         for iteration in range(1, bound + 1):
             self.values[f"{step['name']}.CurrentIteration"] = iteration
-            self._run_steps(list(inputs["Steps"]))
+            self._run_steps(list(inputs["Steps"]), inside_loop=True)
             if not self._choice(inputs["LoopCondition"]):
                 break
         return {"CurrentIteration": self.values[f"{step['name']}.CurrentIteration"]}
