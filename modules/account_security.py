@@ -87,7 +87,5 @@ class AccountSecurity(Construct):
             },
         }
         for key, pattern in patterns.items():
-            rule = event_rule(
-                self, key, name=f"{name}-{key}"[:64], description=f"{key.replace('-', ' ')} to the alarm topic", pattern=pattern
-            )
+            rule = event_rule(self, key, name=f"{name}-{key}", description=f"{key.replace('-', ' ')} to the alarm topic", pattern=pattern)
             CloudwatchEventTarget(self, f"{key}-target", rule=rule.name, arn=topic_arn, target_id="alarm-topic")

@@ -88,6 +88,10 @@ systemctl enable --now health-server.service
     return base64.b64encode(script.encode()).decode()
 
 
+#: Free addresses an Application Load Balancer needs in each of its subnets.
+ALB_ADDRESSES = 8
+
+
 class LoadBalancedTier(Construct):
     """ALB (HTTPS, TLS 1.2+) -> target group -> Auto Scaling group of hardened instances.
 
@@ -138,6 +142,7 @@ class LoadBalancedTier(Construct):
             problems.append(Problem(f"{self.node.path}.instance_tier", instance_tier, "expected a tier with subnets in at least 2 AZs"))
         if not 0 < cpu_target_percent <= 100:
             problems.append(Problem(f"{self.node.path}.cpu_target_percent", cpu_target_percent, "expected more than 0, at most 100"))
+        problems += self._room(network, alb_tier, instance_tier, size)
         if internet_facing and web_acl_arn is None and origin_verification is None:
             problems.append(
                 Problem(f"{self.node.path}.web_acl_arn", None, "expected a web ACL, or origin_verification behind a CDN with one")
@@ -179,6 +184,24 @@ class LoadBalancedTier(Construct):
                 alias={"name": self.alb_dns_name, "zone_id": self.alb_zone_id, "evaluate_target_health": True},
             )
 
+    def _room(self, network: Network, alb_tier: str, instance_tier: str, size: TierSize) -> list[Problem]:
+        """Each subnet must hold the ALB's nodes (8 free addresses,
+        https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer)
+        and its share of the group at max_size (spread evenly over the AZs); AWS refuses launches past that."""
+        azs = max(len(network.subnet_ids(instance_tier)), 1)
+        per_subnet = {alb_tier: ALB_ADDRESSES}
+        per_subnet[instance_tier] = per_subnet.get(instance_tier, 0) + -(-size.max_size // azs)
+        return [
+            Problem(
+                f"{self.node.path}.size.max_size",
+                size.max_size,
+                f"expected what fits the {tier} subnets: each needs {needed} addresses (load balancer and instances) and has"
+                f" {network.free_addresses(tier)} free: a larger VPC, or fewer instances",
+            )
+            for tier, needed in per_subnet.items()
+            if needed > network.free_addresses(tier)
+        ]
+
     def _load_balancer(
         self,
         *,
@@ -194,7 +217,7 @@ class LoadBalancedTier(Construct):
         self.load_balancer = Lb(
             self,
             "alb",
-            name=name[:32],
+            name=name,
             load_balancer_type="application",
             internal=not internet_facing,
             subnets=network.subnet_ids(alb_tier),
@@ -221,7 +244,7 @@ class LoadBalancedTier(Construct):
         self.target_group = LbTargetGroup(
             self,
             "targets",
-            name=name[:32],
+            name=name,
             port=instance_port,
             protocol="HTTP",
             vpc_id=network.vpc_id,

@@ -65,6 +65,22 @@ COMMERCIAL_REGIONS: tuple[str, ...] = (
 )
 
 MIN_VPC_PREFIX, MAX_VPC_PREFIX = 16, 24
+#: Ranges a VPC may use here: RFC 1918's three and the shared address space 100.64.0.0/10, which AWS accepts for
+#: VPCs; never loopback, link-local, multicast or "this network"
+#: (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-cidr-blocks.html).
+VPC_RANGES = tuple(ipaddress.IPv4Network(r) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+#: Availability Zones every account gets in each region. us-west-1 has three zones, but accounts created since 2013
+#: get two of them; every other commercial region offers at least three to every account
+#: (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html). Naming the zones
+#: (`availability_zones`) lifts the limit; a real plan checks the region's zones again (a postcondition).
+ACCOUNT_AZ_COUNT = {region: 3 for region in COMMERCIAL_REGIONS} | {"us-west-1": 2}
+#: Lambda's default concurrency quota per account and region, of which 100 always stay unreserved
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html), and what the health twin reserves.
+ACCOUNT_CONCURRENCY, UNRESERVED_CONCURRENCY, HEALTH_CONCURRENCY = 1000, 100, 5
+#: An Application Load Balancer needs subnets of at least /27 with 8 free addresses
+#: (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer);
+#: subnets are the VPC cut into 16 blocks (four bits longer), so a VPC with load balancers is at most /23.
+ALB_MAX_VPC_PREFIX = 23
 
 _DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z]{{2,63}}$")
@@ -93,8 +109,10 @@ def _vpc_cidr(value: str) -> str:
         raise ValueError(f"expected an IPv4 network in CIDR notation such as 10.1.0.0/16 ({exc})") from None
     if not MIN_VPC_PREFIX <= network.prefixlen <= MAX_VPC_PREFIX:
         raise ValueError(f"expected a prefix length from /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX}")
-    if not network.is_private:
-        raise ValueError("expected a private (RFC 1918) range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16")
+    if not any(network.subnet_of(allowed) for allowed in VPC_RANGES):
+        raise ValueError(
+            "expected a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918), or 100.64.0.0/10 (shared address space)"
+        )
     return str(network)
 
 
@@ -277,7 +295,7 @@ class ActiveActive(_Architecture):
 class ScalingSize(_Model):
     """Auto Scaling group size and instance type of one tier."""
 
-    instance_type: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")] = "t3.small"
+    instance_type: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"), AfterValidator(_instance_type)] = "t3.small"
     min_size: Annotated[StrictInt, Field(ge=0, le=100)]
     desired_capacity: Annotated[StrictInt, Field(ge=0, le=100)]
     max_size: Annotated[StrictInt, Field(ge=1, le=100)]
@@ -298,11 +316,45 @@ class WarmStandbyRegion(RegionSettings):
     app: ScalingSize
 
 
+#: PostgreSQL majors in RDS standard support (13 and older are extended support only, at extra cost), so the
+#: parameter-group family `postgres<major>` exists (https://docs.aws.amazon.com/AmazonRDS/latest/PostgreSQLReleaseNotes/postgresql-release-calendar.html).
+POSTGRES_MAJORS = ("14", "15", "16", "17")
+#: Instance class families RDS for PostgreSQL offers
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html).
+POSTGRES_CLASS_FAMILIES = (
+    "t3", "t4g", "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m6in", "m6idn", "m7g", "m7i", "m8g",
+    "r5", "r5b", "r5d", "r6g", "r6gd", "r6i", "r6id", "r6in", "r6idn", "r7g", "r7i", "r8g", "x2g", "x2iedn",
+)  # fmt: skip
+
+
+def _postgres_version(value: str) -> str:
+    if value.split(".", 1)[0] not in POSTGRES_MAJORS:
+        raise ValueError(f"expected a PostgreSQL version of a major in RDS standard support: {', '.join(POSTGRES_MAJORS)} (such as 16.4)")
+    return value
+
+
+def _postgres_class(value: str) -> str:
+    if value.split(".")[1] not in POSTGRES_CLASS_FAMILIES:
+        raise ValueError(
+            f"expected a class RDS for PostgreSQL offers, db.<family>.<size> with family one of: {', '.join(POSTGRES_CLASS_FAMILIES)}"
+        )
+    return value
+
+
+def _instance_type(value: str) -> str:
+    """An EC2 instance type botocore's EC2 model lists (AWS maintains that enum)."""
+    import botocore.session  # noqa: PLC0415 - only warm-standby sizes need EC2's 2 MB model; --check stays fast otherwise
+
+    if value not in botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum:
+        raise ValueError("expected an EC2 instance type such as t3.small (botocore's EC2 model lists them)")
+    return value
+
+
 class DatabaseSettings(_Model):
     """RDS PostgreSQL primary (Multi-AZ) and its cross-region replica."""
 
-    engine_version: Annotated[StrictStr, Field(pattern=r"^\d+(\.\d+)?$")] = "16.4"
-    instance_class: Annotated[StrictStr, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$")] = "db.t3.medium"
+    engine_version: Annotated[StrictStr, Field(pattern=r"^\d+(\.\d+)?$"), AfterValidator(_postgres_version)] = "16.4"
+    instance_class: Annotated[StrictStr, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"), AfterValidator(_postgres_class)] = "db.t3.medium"
     allocated_storage_gb: Annotated[StrictInt, Field(ge=20, le=65536)] = 50
     backup_retention_days: Annotated[StrictInt, Field(ge=7, le=35)] = 7
 
@@ -437,6 +489,69 @@ class DeploymentConfig(_Model):
 # --- whole-file rules that span fields ---
 
 
+def _sizing_problems(cfg: DeploymentConfig) -> list[Problem]:
+    """Zones the account has, subnet sizes for load balancers, tiers that can serve, and policies that mean something."""
+    problems: list[Problem] = []
+    archs = list(cfg.enabled_architectures())
+    for key, arch in archs:
+        second = "secondary" if key == "active_active" else "standby"
+        for role, settings in (("primary", arch.regions[0]), (second, arch.regions[1])):
+            offered = ACCOUNT_AZ_COUNT.get(settings.region, 3)
+            if settings.availability_zones is None and settings.az_count > offered:
+                problems.append(
+                    Problem(
+                        f"{key}.{role}.az_count",
+                        settings.az_count,
+                        f"expected at most {offered}: {settings.region} gives most accounts {offered} zones"
+                        f" (name {key}.{role}.availability_zones to use more)",
+                    )
+                )
+            prefix = ipaddress.IPv4Network(settings.vpc_cidr).prefixlen
+            if key == "warm_standby" and prefix > ALB_MAX_VPC_PREFIX:
+                problems.append(
+                    Problem(
+                        f"{key}.{role}.vpc_cidr",
+                        settings.vpc_cidr,
+                        f"expected /{ALB_MAX_VPC_PREFIX} or shorter: its load balancers need /27 subnets (a sixteenth of the VPC)",
+                    )
+                )
+        for domain, objective in arch.resilience_policy.model_dump().items():
+            if isinstance(objective, dict) and objective["rpo_seconds"] > objective["rto_seconds"]:
+                problems.append(
+                    Problem(
+                        f"{key}.resilience_policy.{domain}.rpo_seconds",
+                        objective["rpo_seconds"],
+                        f"expected at most rto_seconds ({objective['rto_seconds']}): more data lost than the outage lasts cannot be meant",
+                    )
+                )
+    if cfg.warm_standby is not None and cfg.warm_standby.enabled:
+        for tier in ("web", "app"):
+            primary, standby = getattr(cfg.warm_standby.primary, tier), getattr(cfg.warm_standby.standby, tier)
+            if primary.min_size < 1:
+                problems.append(
+                    Problem(f"warm_standby.primary.{tier}.min_size", primary.min_size, "expected at least 1: the primary serves traffic")
+                )
+            for field in ("min_size", "desired_capacity", "max_size"):
+                if getattr(standby, field) > getattr(primary, field):
+                    problems.append(
+                        Problem(
+                            f"warm_standby.standby.{tier}.{field}",
+                            getattr(standby, field),
+                            f"expected at most warm_standby.primary.{tier}.{field} ({getattr(primary, field)}): the standby is scaled down",
+                        )
+                    )
+    domains = [(key, arch.domain_name) for key, arch in archs]
+    if len(domains) == 2 and domains[0][1] == domains[1][1]:
+        problems.append(
+            Problem(
+                "warm_standby.domain_name",
+                domains[1][1],
+                "expected a name other than active_active.domain_name: each architecture owns its records",
+            )
+        )
+    return problems
+
+
 def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
     problems: list[Problem] = []
     if cfg.state.region == cfg.state.replica_region:
@@ -475,16 +590,6 @@ def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
                             Problem(f"{path}.availability_zones", zone, f"expected a zone of {settings.region}, such as {settings.region}a")
                         )
         if key == "warm_standby":
-            for tier in ("web", "app"):
-                primary_size, standby_size = getattr(arch.primary, tier), getattr(arch.standby, tier)
-                if standby_size.max_size > primary_size.max_size:
-                    problems.append(
-                        Problem(
-                            f"warm_standby.standby.{tier}.max_size",
-                            standby_size.max_size,
-                            f"expected at most warm_standby.primary.{tier}.max_size ({primary_size.max_size}): the standby is scaled down",
-                        )
-                    )
             for role, settings in (("primary", arch.primary), ("standby", arch.standby)):
                 if settings.nat_gateways > settings.az_count:
                     problems.append(
@@ -497,6 +602,16 @@ def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
 
     if cfg.active_active is not None and cfg.active_active.enabled:
         traffic, function = cfg.active_active.traffic, cfg.active_active.lambda_function
+        reservable = ACCOUNT_CONCURRENCY - UNRESERVED_CONCURRENCY - HEALTH_CONCURRENCY
+        if function.reserved_concurrency > reservable:
+            problems.append(
+                Problem(
+                    "active_active.lambda_function.reserved_concurrency",
+                    function.reserved_concurrency,
+                    f"expected at most {reservable}: an account has {ACCOUNT_CONCURRENCY} concurrent executions per region, keeps"
+                    f" {UNRESERVED_CONCURRENCY} unreserved, and the health function reserves {HEALTH_CONCURRENCY}",
+                )
+            )
         if function.reserved_concurrency < traffic.required_concurrency:
             problems.append(
                 Problem(
@@ -506,6 +621,8 @@ def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
                     f" (active_active.traffic: {traffic.peak_requests_per_second} requests/s x {traffic.average_duration_ms} ms)",
                 )
             )
+
+    problems += _sizing_problems(cfg)
 
     for index, (path, network) in enumerate(vpcs):
         for other_path, other in vpcs[:index]:

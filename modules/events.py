@@ -35,7 +35,7 @@ def event_rule(scope: Construct, id: str, *, name: str, description: str, patter
 class EventForwarding(Construct):
     """Send the events matching `pattern` on this region's default bus to the default bus of `target_region`.
 
-    Default: the forwarding role may put events on that one bus only; its name is the rule's, cut to IAM's 64.
+    Default: the forwarding role may put events on that one bus only; it has the rule's name (both at most 64).
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str, pattern: Mapping[str, Any], target_region: str) -> None:
@@ -44,7 +44,7 @@ class EventForwarding(Construct):
         self.role = ServiceRole(
             self,
             "role",
-            name=name[:64],
+            name=name,
             service="events.amazonaws.com",
             statements=[{"Sid": "PutOnTheTargetBus", "Effect": "Allow", "Action": ["events:PutEvents"], "Resource": [bus]}],
         )

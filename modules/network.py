@@ -219,10 +219,21 @@ class Network(Construct):
         """The zones given, else the first `az_count` of the region's a-f zones (looked up at plan time)."""
         env = RegionalStack.of(self).env
         if availability_zones is None:
+            # element() wraps around: with fewer zones than az_count two subnets would share a zone, so the plan
+            # fails instead (a postcondition on the lookup).
             zones_lookup = DataAwsAvailabilityZones(
                 self,
                 "zones",
                 state="available",
+                lifecycle={
+                    "postcondition": [
+                        {
+                            "condition": f"${{length(self.names) >= {az_count}}}",
+                            "error_message": f"{env.region} offers this account fewer than az_count ({az_count}) zones among"
+                            f" {env.region}a-f: lower az_count or name availability_zones",
+                        }
+                    ]
+                },
                 filter=[
                     DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"]),
                     # A closed set of names: a zone AWS adds later never shifts which zones the subnets use.
@@ -343,8 +354,9 @@ class Network(Construct):
         name, cidr, env = self.name, self.cidr, RegionalStack.of(self).env
         self.endpoint_security_group: SecurityGroup | None = None
         self.interface_endpoints: dict[str, VpcEndpoint] = {}
+        self.endpoint_tier = endpoint_tier or next((t.name for t in self.tiers if t.kind != "public"), None)
         if interface_endpoints:
-            endpoint_subnets = self.subnets[endpoint_tier or next(t.name for t in self.tiers if t.kind != "public")]
+            endpoint_subnets = self.subnets[self.endpoint_tier or ""]
             self.endpoint_security_group = SecurityGroup(
                 self,
                 "endpoint-sg",
@@ -382,6 +394,15 @@ class Network(Construct):
     @property
     def vpc_id(self) -> str:
         return self.vpc.id
+
+    def free_addresses(self, tier: str) -> int:
+        """Addresses left in each subnet of `tier` for instances and load balancers: the subnet (a sixteenth of the
+        VPC) less the 5 AWS reserves (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html), the
+        interface endpoints it holds, and a NAT gateway in a public subnet."""
+        size = ipaddress.IPv4Network(self.cidr).num_addresses // (2**_SUBNET_PREFIX_DELTA)
+        endpoints = len(self.interface_endpoints) if tier == self.endpoint_tier else 0
+        nat = 1 if self.nat_gateways and any(t.name == tier and t.kind == "public" for t in self.tiers) else 0
+        return size - 5 - endpoints - nat
 
     def subnet_ids(self, tier: str) -> list[str]:
         """IDs of one tier's subnets in AZ order; raises naming the tiers that exist."""

@@ -16,7 +16,7 @@ from modules.alarms import metric_alarm
 from modules.api import ApiGatewayLogging, RegionalRestApi
 from modules.base import RegionalStack
 from modules.certificate import ValidationRecords
-from modules.config import ActiveActive, DeploymentConfig, RegionSettings, ResiliencePolicy
+from modules.config import HEALTH_CONCURRENCY, ActiveActive, DeploymentConfig, RegionSettings, ResiliencePolicy
 from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
 from modules.kms import EncryptionKey
@@ -31,7 +31,6 @@ API_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "api"
 #: (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html):
 #: at a 10 s interval that is under 2 requests/s, so 20/s with bursts of 40 and 5 executions leave wide margins.
 HEALTH_THROTTLING = (20, 40)
-HEALTH_CONCURRENCY = 5
 #: Up to 0.2 each regional stack declared the shared name's validation record; the data stack owns it now.
 SHARED_NAME_RECORD_HANDOVER = [Handover("aws_route53_record", "api/certificate/validation-0", DATA_STACK)]
 #: Alarm thresholds: any error or throttle in 5 minutes; p99 API latency over 2 s. Replication: from the policy.

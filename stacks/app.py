@@ -14,6 +14,8 @@ from constructs import Construct
 
 from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
+from modules.errors import InputError
+from modules.names import name_problems
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
 from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack, WarmStandbyStorageStack
@@ -72,6 +74,14 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
     return names
 
 
+def check_names(outdir: Path, name_prefix: str) -> None:
+    """Raise InputError for every synthesized name AWS would refuse or that two resources share (modules.names)."""
+    stacks = {path.parent.name: json.loads(path.read_text()) for path in sorted((outdir / "stacks").glob("*/cdk.tf.json"))}
+    problems = name_problems(stacks, name_prefix)
+    if problems:
+        raise InputError(problems)
+
+
 @dataclass(frozen=True)
 class SynthResult:
     outdir: Path
@@ -90,6 +100,7 @@ def synthesize(config: DeploymentConfig, outdir: Path | str) -> SynthResult:
         app = App(outdir=str(staging))
         names = build_stacks(app, config, outdir=final)
         app.synth()
+        check_names(staging, config.name_prefix)
         (staging / DEPLOY_ORDER_FILE).write_text(json.dumps({"order": names}, indent=2) + "\n")
         retired = None
         if final.exists():

@@ -123,6 +123,26 @@ def unhealthy_alarm_name(config: DeploymentConfig, region: str) -> str:
     return f"{config.name_prefix}-{WARM_STANDBY}-{region}-unhealthy"
 
 
+#: The AWS Health services the warm standby's primary runs on (Health's service codes).
+FAILOVER_HEALTH_SERVICES = ["EC2", "EBS", "ELASTICLOADBALANCING", "RDS"]
+
+
+def health_issue(region: str) -> dict[str, Any]:
+    """Open AWS Health issues of the services the primary runs on, in `region`: not every service's issue, and not
+    again when it closes. `detail.eventRegion` is the region affected; the event's own `region` is only where it was
+    delivered (https://docs.aws.amazon.com/health/latest/ug/aws-health-events-eventbridge-schema.html)."""
+    return {
+        "source": ["aws.health"],
+        "detail-type": ["AWS Health Event"],
+        "detail": {
+            "eventTypeCategory": ["issue"],
+            "service": FAILOVER_HEALTH_SERVICES,
+            "statusCode": ["open"],
+            "eventRegion": [region],
+        },
+    }
+
+
 class WarmStandbyRegionStack(RegionalFoundationStack):
     """One region: the security-group chain, web and app tiers, the database, break-glass access; in the standby
     also the failover function and what triggers it."""
@@ -174,8 +194,9 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         self._alarms(name)
         if self.is_primary:
             # AWS Health issues of this region arrive on this region's bus; the failover listens in the standby.
-            health_issue = {"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": {"eventTypeCategory": ["issue"]}}
-            EventForwarding(self, "forward-health", name=f"{name}-health-to-{peer_region}", pattern=health_issue, target_region=peer_region)
+            EventForwarding(
+                self, "forward-health", name=f"{name}-health-to-{peer_region}", pattern=health_issue(region), target_region=peer_region
+            )
         else:
             self._failover(config, arch)
         TerraformOutput(self, "web_alb_dns_name", value=self.web.alb_dns_name)
@@ -412,12 +433,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                         "detail-type": ["CloudWatch Alarm State Change"],
                         "detail": {"alarmName": [unhealthy_alarm_name(config, primary_region)], "state": {"value": ["ALARM"]}},
                     },
-                    {
-                        "source": ["aws.health"],
-                        "detail-type": ["AWS Health Event"],
-                        "detail": {"eventTypeCategory": ["issue"]},
-                        "region": [primary_region],
-                    },
+                    health_issue(primary_region),
                 ]
             },
             function=self.failover,

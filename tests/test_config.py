@@ -110,7 +110,79 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
         "CIDR public range",
         [("warm_standby.standby.vpc_cidr", "52.20.0.0/16")],
         "warm_standby.standby.vpc_cidr: got '52.20.0.0/16'; "
-        "expected a private (RFC 1918) range such as 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+        "expected a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918), or 100.64.0.0/10 (shared address space)",
+    ),
+    (
+        "CIDR loopback (Python calls it private)",
+        [("active_active.primary.vpc_cidr", "127.0.0.0/16")],
+        "active_active.primary.vpc_cidr: got '127.0.0.0/16'; "
+        "expected a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918), or 100.64.0.0/10 (shared address space)",
+    ),
+    (
+        "CIDR link-local",
+        [("active_active.secondary.vpc_cidr", "169.254.0.0/16")],
+        "active_active.secondary.vpc_cidr: got '169.254.0.0/16'; "
+        "expected a range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (RFC 1918), or 100.64.0.0/10 (shared address space)",
+    ),
+    (
+        "load balancer subnets too small",
+        [("warm_standby.standby.vpc_cidr", "10.20.0.0/24")],
+        "warm_standby.standby.vpc_cidr: got '10.20.0.0/24'; expected /23 or shorter: its load balancers need /27 subnets"
+        " (a sixteenth of the VPC)",
+    ),
+    (
+        "more zones than the region gives an account",
+        [("warm_standby.standby.az_count", 3)],
+        "warm_standby.standby.az_count: got 3; expected at most 2: us-west-1 gives most accounts 2 zones"
+        " (name warm_standby.standby.availability_zones to use more)",
+    ),
+    (
+        "primary tier that serves nothing",
+        [("warm_standby.primary.web.min_size", 0)],
+        "warm_standby.primary.web.min_size: got 0; expected at least 1: the primary serves traffic",
+    ),
+    (
+        "standby starts more instances than the primary",
+        [("warm_standby.standby.web.desired_capacity", 4), ("warm_standby.standby.web.max_size", 4)],
+        "warm_standby.standby.web.desired_capacity: got 4; expected at most warm_standby.primary.web.desired_capacity (2):"
+        " the standby is scaled down",
+    ),
+    (
+        "one domain for both architectures",
+        [("warm_standby.domain_name", "api.example.com")],
+        "warm_standby.domain_name: got 'api.example.com'; expected a name other than active_active.domain_name:"
+        " each architecture owns its records",
+    ),
+    (
+        "PostgreSQL major out of standard support",
+        [("warm_standby.database.engine_version", "12.19")],
+        "warm_standby.database.engine_version: got '12.19'; expected a PostgreSQL version of a major in RDS standard support:"
+        " 14, 15, 16, 17 (such as 16.4)",
+    ),
+    (
+        "instance class RDS for PostgreSQL does not offer",
+        [("warm_standby.database.instance_class", "db.c5.large")],
+        "warm_standby.database.instance_class: got 'db.c5.large'; expected a class RDS for PostgreSQL offers, db.<family>.<size>"
+        " with family one of: t3, t4g, m5, m5d, m6g, m6gd, m6i, m6id, m6in, m6idn, m7g, m7i, m8g, r5, r5b, r5d, r6g, r6gd, r6i,"
+        " r6id, r6in, r6idn, r7g, r7i, r8g, x2g, x2iedn",
+    ),
+    (
+        "EC2 instance type that does not exist",
+        [("warm_standby.primary.web.instance_type", "t3.gigantic")],
+        "warm_standby.primary.web.instance_type: got 't3.gigantic'; expected an EC2 instance type such as t3.small"
+        " (botocore's EC2 model lists them)",
+    ),
+    (
+        "more concurrency than an account can reserve",
+        [("active_active.lambda_function.reserved_concurrency", 900)],
+        "active_active.lambda_function.reserved_concurrency: got 900; expected at most 895: an account has 1000 concurrent"
+        " executions per region, keeps 100 unreserved, and the health function reserves 5",
+    ),
+    (
+        "RPO longer than RTO",
+        [("active_active.resilience_policy.software.rpo_seconds", 6000)],
+        "active_active.resilience_policy.software.rpo_seconds: got 6000; expected at most rto_seconds (5400):"
+        " more data lost than the outage lasts cannot be meant",
     ),
     (
         "CIDRs overlap across architectures",
@@ -282,3 +354,28 @@ def test_disabled_architecture_is_not_synthesized(example_data: dict[str, Any]) 
 
 
 EditFn = Callable[[dict[str, Any]], None]
+
+
+def test_limits_lift_where_the_user_says_so(example_data: dict[str, Any]) -> None:
+    """Named zones lift the per-account AZ count; the shared address space is a range AWS accepts for a VPC."""
+    from modules.config import ACCOUNT_AZ_COUNT
+
+    data = copy.deepcopy(example_data)
+    edit(data, "warm_standby.standby.az_count", 3)
+    edit(data, "warm_standby.standby.availability_zones", ["us-west-1a", "us-west-1b", "us-west-1c"])
+    edit(data, "active_active.secondary.vpc_cidr", "100.64.0.0/16")
+    config = parse_config(data)
+    assert config.warm_standby.standby.az_count == 3 and config.active_active.secondary.vpc_cidr == "100.64.0.0/16"
+    assert set(ACCOUNT_AZ_COUNT) == set(COMMERCIAL_REGIONS) and min(ACCOUNT_AZ_COUNT.values()) == 2
+    assert [region for region, count in ACCOUNT_AZ_COUNT.items() if count < 3] == ["us-west-1"]
+
+
+def test_a_real_plan_fails_when_the_region_has_fewer_zones_than_asked(synthesized: Any) -> None:
+    """element() wraps around, so too few zones would put two subnets in one zone: the lookup's postcondition fails the
+    plan instead."""
+    for name in ("active-active-eu-west-1", "warm-standby-us-west-1"):
+        (lookup,) = synthesized.stacks[name]["data"]["aws_availability_zones"].values()
+        (check,) = lookup["lifecycle"]["postcondition"]
+        count = 3 if name.startswith("active") else 2
+        assert check["condition"] == f"${{length(self.names) >= {count}}}"
+        assert f"fewer than az_count ({count}) zones" in check["error_message"]

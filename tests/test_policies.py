@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tools.scan import POLICIES, project_check_ids, run_checkov
+from tools.scan import POLICIES, PROJECT_CHECK, project_check_ids, run_checkov
 
 ARN_KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 DB = {"engine": "postgres", "instance_class": "db.t3.medium", "kms_key_id": ARN_KEY}
@@ -25,6 +25,40 @@ ORIGIN_GROUP = {
     "failover_criteria": {"status_codes": [500, 502, 503, 504]},
     "member": [{"origin_id": "primary"}, {"origin_id": "standby"}],
 }
+
+
+def automation(*steps: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "d", "document_type": "Automation", "content": json.dumps({"schemaVersion": "0.3", "mainSteps": list(steps)})}
+
+
+def script(name: str, timeout: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "action": "aws:executeScript",
+        "timeoutSeconds": timeout,
+        "inputs": {"Handler": "h", "Script": "def h(e, c): ..."},
+    }
+
+
+def loop(inner: dict[str, Any]) -> dict[str, Any]:
+    condition = {"Variable": "{{ check.Pending }}", "BooleanEquals": True}
+    return {"name": "wait", "action": "aws:loop", "inputs": {"MaxIterations": 10, "LoopCondition": condition, "Steps": [inner]}}
+
+
+def health(detail: dict[str, Any]) -> dict[str, Any]:
+    return {"source": ["aws.health"], "detail-type": ["AWS Health Event"], "detail": detail}
+
+
+def event_rule(pattern: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "r", "event_pattern": json.dumps(pattern)}
+
+
+OPEN_ISSUES = {"eventTypeCategory": ["issue"], "service": ["EC2", "RDS"], "statusCode": ["open"]}
+CNAME = {"zone_id": "Z1", "type": "CNAME", "ttl": 60, "records": ["x"]}
+VALIDATION_NAME = (
+    '${[for o in aws_acm_certificate.c.domain_validation_options : o.resource_record_name if o.domain_name == "api.example.com"][0]}'
+)
+DEFAULT_ASG_ROLE = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
 def behavior(target: str) -> dict[str, Any]:
@@ -178,6 +212,79 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "bad_no_pitr": {"global_table_arn": "arn", "deletion_protection_enabled": True, "point_in_time_recovery": False},
         },
     ),
+    "CKV_APPLY_1": (
+        "aws_ssm_document",
+        {
+            "good_short_steps": automation(script("start", 300), loop(script("check", 120))),
+            "bad_script_over_600": automation(script("restore", 7200)),
+            "bad_script_in_loop_over_600": automation(loop(script("check", 900))),
+        },
+    ),
+    "CKV_APPLY_2": (
+        "aws_lambda_function",
+        {
+            "good_wait_inside": {**FUNCTION, "timeout": 900, "environment": {"variables": {"WAIT_TIMEOUT_SECONDS": "780"}}},
+            "good_no_waits": {**FUNCTION, "timeout": 10, "environment": {"variables": {"TABLE_NAME": "t"}}},
+            "bad_wait_reaches_timeout": {**FUNCTION, "timeout": 60, "environment": {"variables": {"POLL_TIMEOUT_SECONDS": "60"}}},
+            "bad_wait_past_default_timeout": {**FUNCTION, "environment": {"variables": {"WAIT_SECONDS": "5"}}},
+        },
+    ),
+    "CKV_APPLY_3": (
+        "aws_cloudwatch_event_rule",
+        {
+            "good_filtered": event_rule(health(OPEN_ISSUES)),
+            "good_not_health": event_rule({"source": ["aws.cloudwatch"]}),
+            "bad_every_service": event_rule(health({"eventTypeCategory": ["issue"], "statusCode": ["open"]})),
+            "bad_closed_too": event_rule(health({**OPEN_ISSUES, "statusCode": ["open", "closed"]})),
+            "bad_inside_or": event_rule({"$or": [{"source": ["aws.cloudwatch"]}, health({"eventTypeCategory": ["issue"]})]}),
+        },
+    ),
+    "CKV_APPLY_4": (
+        "aws_route53_record",
+        {
+            "good_one_owner": {**CNAME, "name": VALIDATION_NAME},
+            "good_not_validation": {**CNAME, "name": "www.example.com", "allow_overwrite": True},
+            "bad_shared": {**CNAME, "name": VALIDATION_NAME, "allow_overwrite": True},
+        },
+    ),
+    "CKV_APPLY_5": (
+        "aws_db_instance",
+        {
+            "good_own_secret": {**DB, "password": "from-our-secret"},
+            "bad_managed_source": {**DB, "manage_master_user_password": True},
+            "bad_managed_replica": {
+                **DB,
+                "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:p",
+                "manage_master_user_password": True,
+            },
+        },
+    ),
+    "CKV2_APPLY_6": (
+        "aws_kms_key",
+        {
+            "good_unused_by_templates": {"policy": "{}"},
+            "good_names_the_role_resource": {
+                "policy": "${jsonencode({Statement = [{Principal = {AWS = aws_iam_service_linked_role.asg.arn}}]})}"
+            },
+            "good_names_the_default_role": {
+                "policy": "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+            },
+            "bad_template_key_without_the_role": {"policy": "{}"},
+        },
+    ),
+}
+
+#: Resources the graph check CKV2_APPLY_6 needs next to its keys: templates that use three of them, and the role.
+GRAPH_NEIGHBOURS: dict[str, dict[str, dict[str, Any]]] = {
+    "aws_iam_service_linked_role": {"asg": {"aws_service_name": "autoscaling.amazonaws.com", "custom_suffix": "x"}},
+    "aws_launch_template": {
+        f"uses_{key}": {
+            "block_device_mappings": [
+                {"device_name": "/dev/xvda", "ebs": {"encrypted": "true", "kms_key_id": f"${{aws_kms_key.ckv2_apply_6_{key}.arn}}"}}
+            ]
+        }
+        for key in ("good_names_the_role_resource", "good_names_the_default_role", "bad_template_key_without_the_role")
+    },
 }
 
 #: Checks that read a second resource type: the same check ID, more cases.
@@ -201,12 +308,14 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
         prefix = check_id.lower().replace("ckv_", "")
         for name, body in cases.items():
             document.setdefault(resource_type, {})[f"{prefix}_{name}"] = body
+    for resource_type, bodies in GRAPH_NEIGHBOURS.items():
+        document.setdefault(resource_type, {}).update(bodies)
     (folder / "cases.tf.json").write_text(json.dumps({"resource": document}, indent=1))
     found: dict[tuple[str, str], str] = {}
     for report in run_checkov(folder):
         for kind, outcome in (("passed_checks", "PASSED"), ("failed_checks", "FAILED")):
             for check in report.get("results", {}).get(kind, []):
-                if check["check_id"].startswith("CKV_HADR_"):
+                if PROJECT_CHECK.fullmatch(f'check_id = "{check["check_id"]}"'):
                     found[(check["check_id"], check["resource"].split(".", 1)[1])] = outcome
     return found
 
@@ -227,6 +336,6 @@ def test_check_passes_compliant_and_fails_non_compliant_resources(outcomes: dict
 
 
 def test_one_check_per_file() -> None:
-    for file in POLICIES.glob("*.py"):
-        declared = file.read_text().count('check_id = "CKV_HADR_')
+    for file in [*POLICIES.glob("*.py"), *POLICIES.glob("*.yaml")]:
+        declared = len(PROJECT_CHECK.findall(file.read_text()))
         assert declared == (0 if file.name in ("__init__.py", "hadr_common.py") else 1), file.name

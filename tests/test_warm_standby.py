@@ -183,7 +183,12 @@ def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(
     rule = synthesized.one(STANDBY, "aws_cloudwatch_event_rule", "failover-trigger/rule")
     alarm, health = json.loads(rule["event_pattern"])["$or"]
     assert alarm["detail"] == {"alarmName": ["hadr-prod-warm-standby-us-east-1-unhealthy"], "state": {"value": ["ALARM"]}}
-    assert health["region"] == ["us-east-1"] and health["detail"] == {"eventTypeCategory": ["issue"]}
+    assert "region" not in health and health["detail"] == {
+        "eventTypeCategory": ["issue"],
+        "service": ["EC2", "EBS", "ELASTICLOADBALANCING", "RDS"],
+        "statusCode": ["open"],
+        "eventRegion": ["us-east-1"],
+    }
     target = synthesized.one(STANDBY, "aws_cloudwatch_event_target", "failover-trigger/target")
     assert target["arn"] == ref("aws_lambda_function", function, "arn")
     policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
@@ -314,7 +319,12 @@ def test_primary_health_issues_are_forwarded_to_the_standby_bus(synthesized: Syn
     assert json.loads(rule["event_pattern"]) == {
         "source": ["aws.health"],
         "detail-type": ["AWS Health Event"],
-        "detail": {"eventTypeCategory": ["issue"]},
+        "detail": {
+            "eventTypeCategory": ["issue"],
+            "service": ["EC2", "EBS", "ELASTICLOADBALANCING", "RDS"],
+            "statusCode": ["open"],
+            "eventRegion": ["us-east-1"],
+        },
     }
     target = synthesized.one(PRIMARY, "aws_cloudwatch_event_target", "forward-health/target")
     assert target["arn"] == "arn:aws:events:us-west-1:123456789012:event-bus/default"
@@ -365,3 +375,31 @@ def test_an_internet_facing_alb_needs_a_web_acl_or_a_cdn_with_one(scratch_stack)
     assert association["web_acl_arn"].endswith("webacl/a/1")
     (alb,) = terraform["aws_lb"].values()
     assert "checkov" not in alb["//"], "a load balancer with its own web ACL needs no CKV2_AWS_28 suppression"
+
+
+def test_a_tier_must_fit_its_subnets(scratch_stack) -> None:
+    """/23 -> /27 subnets: 32 - 5 reserved = 27; the app tier also holds 2 interface endpoints (25 free). An ALB needs 8
+    of them; 40 instances over 2 AZs need 20 more per subnet."""
+    from modules.compute import LoadBalancedTier, TierSize, instance_role
+    from modules.kms import EncryptionKey
+    from modules.network import THREE_TIER, Network
+
+    stack = scratch_stack("us-east-1")
+    key = EncryptionKey(stack, "key", alias="k", description="k", allow_cloudwatch_logs=True)
+    network = Network(
+        stack, "net", name="n", cidr="10.9.0.0/23", log_key=key, az_count=2, availability_zones=("us-east-1a", "us-east-1b"),
+        tiers=THREE_TIER, nat_gateways=1, interface_endpoints=("ssm", "logs"), endpoint_tier="app",
+    )  # fmt: skip
+    assert (network.free_addresses("app"), network.free_addresses("public"), network.free_addresses("data")) == (25, 26, 27)
+    common = {
+        "network": network, "alb_tier": "app", "instance_tier": "app", "internet_facing": False, "certificate_arn": "arn:cert",
+        "alb_security_group_ids": ["sg-1"], "instance_security_group_id": "sg-2", "key": key,
+        "instance_role": instance_role(stack, "role", name="r"),
+    }  # fmt: skip
+    with pytest.raises(InputError) as caught:
+        LoadBalancedTier(stack, "big", name="big", size=TierSize("t3.small", 1, 1, 40), **common)
+    assert str(caught.value) == (
+        f"{stack.node.id}/big.size.max_size: got 40; expected what fits the app subnets: each needs 28 addresses"
+        " (load balancer and instances) and has 25 free: a larger VPC, or fewer instances"
+    )
+    LoadBalancedTier(stack, "fits", name="fits", size=TierSize("t3.small", 1, 1, 34), **common)

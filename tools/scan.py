@@ -29,10 +29,17 @@ POLICIES = ROOT / "policies" / "checkov"
 CHECKOV_DOCS = "https://www.checkov.io/"
 
 
+#: The project's own check IDs: HA/DR posture (CKV_HADR_) and what AWS would refuse or break at apply (CKV_APPLY_,
+#: CKV2_APPLY_ for graph checks written in YAML).
+PROJECT_CHECK = re.compile(r'(?:check_id = |id: )"((?:CKV_HADR|CKV_APPLY|CKV2_APPLY)_\d+)"')
+
+
 def project_check_ids(policies: Path = POLICIES) -> list[str]:
-    """The CKV_HADR check IDs declared in the policy folder, in numeric order."""
-    found = {m.group(1) for file in policies.glob("*.py") for m in re.finditer(r'check_id = "(CKV_HADR_\d+)"', file.read_text())}
-    return sorted(found, key=lambda check_id: int(check_id.rsplit("_", 1)[1]))
+    """The project's check IDs declared in the policy folder: CKV_HADR first, then the apply rules, each in
+    numeric order."""
+    files = [*policies.glob("*.py"), *policies.glob("*.yaml")]
+    found = {m.group(1) for file in files for m in PROJECT_CHECK.finditer(file.read_text())}
+    return sorted(found, key=lambda check_id: (not check_id.startswith("CKV_HADR"), int(check_id.rsplit("_", 1)[1])))
 
 
 @dataclass
