@@ -8,7 +8,6 @@ characters of [.-_A-Za-z0-9] (https://docs.aws.amazon.com/eventbridge/latest/API
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,17 +17,12 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from modules.base import RegionalStack
-from modules.errors import InputError
 from modules.function import PrivateFunction
 from modules.iam import ServiceRole
 
-RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
-
 
 def event_rule(scope: Construct, id: str, *, name: str, description: str, pattern: Mapping[str, Any]) -> CloudwatchEventRule:
-    """A rule on the default bus matching `pattern`; its name is checked against EventBridge's rules."""
-    if not RULE_NAME.match(name):
-        raise InputError.single(f"{scope.node.path}.name", name, "expected 1 to 64 characters of letters, digits, '.', '-', '_'")
+    """A rule on the default bus matching `pattern`; its name is checked with every other name at synth (modules.names)."""
     return CloudwatchEventRule(scope, id, name=name, description=description, event_pattern=json.dumps(pattern), tags={"Name": name})
 
 

@@ -85,14 +85,32 @@ DOCUMENTED: dict[str, NameRule] = {
 }
 
 
+_CLASS = re.compile(r"\[(?:\\.|[^\]\\])+\](?:\{(\d+)(?:,(\d+))?\})?")
+
+
+def _widest(pattern: str) -> int | None:
+    """The longest string a pattern made only of character classes (each once, or `{m,n}` times) matches."""
+    body, total, position = pattern.removeprefix("^").removesuffix("$"), 0, 0
+    while position < len(body):
+        match = _CLASS.match(body, position)
+        if match is None:
+            return None
+        total += int(match.group(2) or match.group(1) or 1)
+        position = match.end()
+    return total
+
+
 @cache
 def botocore_rule(service: str, operation: str, member: str) -> tuple[int, str | None]:
-    """(max length, pattern) of an API input member, from botocore's model; a `{min,max}` pattern counts as the max."""
+    """(max length, pattern) of an API input member, from botocore's model: its `max`, else the longest string its
+    pattern matches. A pattern Python cannot read (Java-style surrogate ranges) is left out; the length still counts."""
     shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape.members[member]
     pattern = shape.metadata.get("pattern")
-    maximum = shape.metadata.get("max")
-    if maximum is None and pattern and (bounds := re.search(r"\{\d+,(\d+)\}\$?$", pattern)):
-        maximum = int(bounds.group(1))
+    try:
+        re.compile(pattern or "")
+    except re.error:
+        pattern = None
+    maximum = shape.metadata.get("max") or (_widest(pattern) if pattern else None)
     if maximum is None:
         raise LookupError(f"{service}.{operation}.{member}: the model gives no maximum length")
     return int(maximum), pattern

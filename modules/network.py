@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cdktf import Fn
+from cdktf import Fn, Postcondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
@@ -225,15 +225,15 @@ class Network(Construct):
                 self,
                 "zones",
                 state="available",
-                lifecycle={
-                    "postcondition": [
-                        {
-                            "condition": f"${{length(self.names) >= {az_count}}}",
-                            "error_message": f"{env.region} offers this account fewer than az_count ({az_count}) zones among"
+                lifecycle=TerraformResourceLifecycle(
+                    postcondition=[
+                        Postcondition(
+                            condition=f"${{length(self.names) >= {az_count}}}",
+                            error_message=f"{env.region} offers this account fewer than az_count ({az_count}) zones among"
                             f" {env.region}a-f: lower az_count or name availability_zones",
-                        }
+                        )
                     ]
-                },
+                ),
                 filter=[
                     DataAwsAvailabilityZonesFilter(name="opt-in-status", values=["opt-in-not-required"]),
                     # A closed set of names: a zone AWS adds later never shifts which zones the subnets use.

@@ -73,11 +73,20 @@ def test_security_group_chain_opens_exactly_its_links(scratch_stack: Any) -> Non
         chain.group_id("web")
 
 
-def test_event_rule_names_follow_eventbridge(scratch_stack: Any) -> None:
+def test_event_rule_and_role_names_follow_eventbridge_and_iam(scratch_stack: Any) -> None:
+    """No name is cut to fit: a 65-character forwarding name is refused at synth for the rule and for its role."""
     from modules.events import EventForwarding
+    from modules.names import name_problems
 
-    with pytest.raises(InputError, match=r"/forward.name: got '.{65}'; expected 1 to 64 characters of letters, digits, '.', '-', '_'"):
-        EventForwarding(scratch_stack(), "forward", name="x" * 65, pattern={"source": ["aws.health"]}, target_region="us-west-2")
+    stack = scratch_stack()
+    EventForwarding(stack, "forward", name="zz-" + "x" * 62, pattern={"source": ["aws.health"]}, target_region="us-west-2")
+    problems = sorted(str(problem) for problem in name_problems({"s": stack.to_terraform()}, "zz"))
+    assert len(problems) == 2, problems
+    for problem, kind, limit in zip(
+        problems, ("aws_cloudwatch_event_rule", "aws_iam_role"), ("events.PutRule.Name", "iam.CreateRole.RoleName"), strict=True
+    ):
+        assert problem.startswith(f"project, environment: got 'zz-{'x' * 62}'; expected at most 64 characters for {kind} "), problem
+        assert problem.endswith(f"botocore {limit}), got 65: shorten project or environment"), problem
 
 
 def test_multi_region_bucket_needs_two_sites_and_a_valid_access_point_name(scratch_stack: Any) -> None:

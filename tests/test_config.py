@@ -138,7 +138,7 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
     ),
     (
         "primary tier that serves nothing",
-        [("warm_standby.primary.web.min_size", 0)],
+        [("warm_standby.primary.web.min_size", 0), ("warm_standby.standby.web.min_size", 0)],
         "warm_standby.primary.web.min_size: got 0; expected at least 1: the primary serves traffic",
     ),
     (

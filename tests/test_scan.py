@@ -126,7 +126,7 @@ def test_the_example_scans_clean_with_every_skip_explained(
     assert document["runs"][0]["results"] == []
     summary = step_summary.read_text()
     assert "| stack | passed | failed | skipped |" in summary and "Suppressed at the resource, with reasons" in summary
-    assert len(project_check_ids()) == 14
+    assert len(project_check_ids()) == 20  # 14 CKV_HADR, 5 CKV_APPLY, 1 CKV2_APPLY
 
 
 def test_a_file_checkov_cannot_parse_is_an_error_not_a_clean_scan(tmp_path: Path) -> None:

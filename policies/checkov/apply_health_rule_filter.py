@@ -6,9 +6,7 @@ AWS Health sends every event category, service and status to the bus
 which is no ground for a failover.
 """
 
-import json
-
-from hadr_common import HadrCheck, attr, result
+from hadr_common import HadrCheck, json_attr, result
 
 
 def health_patterns(pattern):
@@ -27,11 +25,7 @@ class HealthRuleFiltered(HadrCheck):
     resource_types = ("aws_cloudwatch_event_rule",)
 
     def scan_resource_conf(self, conf):
-        text = attr(conf, "event_pattern")
-        try:
-            pattern = json.loads(text) if isinstance(text, str) else text
-        except ValueError:
-            return result(True)
+        pattern = json_attr(conf, "event_pattern")
         for health in health_patterns(pattern):
             detail = health.get("detail") or {}
             if not detail.get("service") or detail.get("statusCode") != ["open"]:

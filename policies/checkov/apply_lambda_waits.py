@@ -22,7 +22,8 @@ class LambdaWaitsWithinTimeout(HadrCheck):
     def scan_resource_conf(self, conf):
         timeout = as_int(attr(conf, "timeout")) or DEFAULT_TIMEOUT
         variables = attr(block(conf, "environment"), "variables") or {}
-        waits = [as_int(value) for name, value in variables.items() if WAIT.search(str(name))] if isinstance(variables, dict) else []
+        found = variables.items() if isinstance(variables, dict) else []
+        waits = [as_int(value[0] if isinstance(value, list) and value else value) for name, value in found if WAIT.search(str(name))]
         return result(all(wait is None or wait < timeout for wait in waits))
 
 

@@ -5,9 +5,7 @@ SSM stops such a step at 600 seconds whatever `timeoutSeconds` says
 wait inside one script never finishes. Steps inside `aws:loop` are checked too.
 """
 
-import json
-
-from hadr_common import HadrCheck, attr, result
+from hadr_common import HadrCheck, json_attr, result
 
 MAX_SCRIPT_SECONDS = 600
 
@@ -26,11 +24,7 @@ class SsmScriptTimeout(HadrCheck):
     resource_types = ("aws_ssm_document",)
 
     def scan_resource_conf(self, conf):
-        content = attr(conf, "content")
-        try:
-            document = json.loads(content) if isinstance(content, str) else content or {}
-        except ValueError:
-            return result(True)  # YAML or not JSON: not ours to read
+        document = json_attr(conf, "content") or {}  # YAML or not JSON: not ours to read
         too_long = [
             step for step in steps(document.get("mainSteps") if isinstance(document, dict) else [])
             if step.get("action") == "aws:executeScript" and int(step.get("timeoutSeconds", 0) or 0) > MAX_SCRIPT_SECONDS

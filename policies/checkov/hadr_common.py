@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -33,6 +34,18 @@ def block(conf: dict[str, Any], name: str) -> dict[str, Any]:
     """The first nested block called `name`, or an empty dict."""
     found = blocks(conf, name)
     return found[0] if found else {}
+
+
+def json_attr(conf: dict[str, Any], name: str) -> Any:
+    """An attribute that holds a JSON document (an SSM document's content, an event pattern), parsed; None when it
+    is unset or not JSON (YAML, or an expression known only at apply)."""
+    value = attr(conf, name)
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
 
 
 def as_int(value: Any) -> int | None:
