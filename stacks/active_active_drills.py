@@ -274,7 +274,6 @@ class ActiveActiveDrills(Construct):
                     runbooks.check_restore_job,
                     {"Region": "{{ Region }}", "RestoreJobId": "{{ restoreBackup.RestoreJobId }}"},
                     what="backup restore job",
-                    interval="PT2M",
                 ),
                 verify,
             ],

@@ -18,7 +18,7 @@ because SSM runs each script on its own.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 #: Each script runs alone: it needs the names its annotations use.
@@ -60,6 +60,21 @@ def table_state(client: Any, table_name: str) -> str:
         return client.describe_table(TableName=table_name)["Table"]["TableStatus"]
     except client.exceptions.ResourceNotFoundException:
         return "ABSENT"
+
+
+def restore_target(events: dict[str, Any], target: str) -> dict[str, Any]:
+    """What every restore here asks for: the target table, on demand, encrypted with KmsKeyAlias."""
+    encryption = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": events["KmsKeyAlias"]}
+    return {"TargetTableName": target, "BillingModeOverride": "PAY_PER_REQUEST", "SSESpecificationOverride": encryption}
+
+
+def restore_time(events: dict[str, Any]) -> dict[str, Any]:
+    """RestoreDateTime (ISO 8601), or the latest restorable time when it is empty."""
+    import datetime
+
+    if events.get("RestoreDateTime"):
+        return {"RestoreDateTime": datetime.datetime.fromisoformat(events["RestoreDateTime"])}
+    return {"UseLatestRestorableTime": True}
 
 
 # --- replicas ---
@@ -127,22 +142,12 @@ def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def restore_point_in_time(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """Start restoring SourceTableName to TargetTableName (latest restorable time unless RestoreDateTime is set)."""
-    import datetime
-
     import boto3
 
     client = boto3.client("dynamodb", region_name=events["Region"])
-    request: dict[str, Any] = {
-        "SourceTableName": events["SourceTableName"],
-        "TargetTableName": events["TargetTableName"],
-        "BillingModeOverride": "PAY_PER_REQUEST",
-        "SSESpecificationOverride": {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": events["KmsKeyAlias"]},
-    }
-    if events.get("RestoreDateTime"):
-        request["RestoreDateTime"] = datetime.datetime.fromisoformat(events["RestoreDateTime"])
-    else:
-        request["UseLatestRestorableTime"] = True
-    description = client.restore_table_to_point_in_time(**request)["TableDescription"]
+    description = client.restore_table_to_point_in_time(
+        SourceTableName=events["SourceTableName"], **restore_target(events, events["TargetTableName"]), **restore_time(events)
+    )["TableDescription"]
     return {"TargetTableArn": description["TableArn"]}
 
 
@@ -243,25 +248,13 @@ def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
     live table (RestoreDateTime, or the latest restorable time); else, when the live table is gone, its latest
     available backup, such as the system backup DynamoDB keeps of a deleted table with point-in-time recovery on
     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html)."""
-    import datetime
-
     import boto3
 
     client = boto3.client("dynamodb", region_name=events["Region"])
-    encryption = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": events["KmsKeyAlias"]}
-    common = {
-        "TargetTableName": events["StagingTableName"],
-        "BillingModeOverride": "PAY_PER_REQUEST",
-        "SSESpecificationOverride": encryption,
-    }
+    common = restore_target(events, events["StagingTableName"])
     backup = events.get("SourceBackupArn") or ""
     if not backup and table_state(client, events["TableName"]) != "ABSENT":
-        request: dict[str, Any] = {"SourceTableName": events["TableName"], **common}
-        if events.get("RestoreDateTime"):
-            request["RestoreDateTime"] = datetime.datetime.fromisoformat(events["RestoreDateTime"])
-        else:
-            request["UseLatestRestorableTime"] = True
-        client.restore_table_to_point_in_time(**request)
+        client.restore_table_to_point_in_time(SourceTableName=events["TableName"], **common, **restore_time(events))
         return {"Method": "point-in-time", "Source": events["TableName"]}
     if not backup:
         found = client.list_backups(TableName=events["TableName"], BackupType="ALL")["BackupSummaries"]
@@ -417,7 +410,8 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     check_restore_job: (still_pending,),
     check_table: (table_state, still_pending),
     verify_table: (table_state,),
-    restore_copy: (table_state,),
+    restore_copy: (table_state, restore_target, restore_time),
+    restore_point_in_time: (restore_target, restore_time),
     snapshot_tables: (table_state,),
     check_backups: (still_pending,),
     delete_live_table: (table_state, settle),
@@ -499,15 +493,6 @@ def branch_step(name: str, variable: str, *, when_true: str, otherwise: str) -> 
         "action": "aws:branch",
         "inputs": {"Choices": [{"NextStep": when_true, "Variable": f"{{{{ {variable} }}}}", "BooleanEquals": True}], "Default": otherwise},
     }
-
-
-def steps_named(steps: Sequence[dict[str, Any]]) -> list[str]:
-    """Every step name, including those inside loops (for tests and reports)."""
-    names: list[str] = []
-    for step in steps:
-        names.append(step["name"])
-        names += steps_named(step.get("inputs", {}).get("Steps", [])) if step["action"] == "aws:loop" else []
-    return names
 
 
 def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> list[dict[str, Any]]:

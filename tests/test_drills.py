@@ -16,6 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from stacks.active_active_drills import DENY_TABLE_ACCESS
 from tests.conftest import Synthesized, act_as, role_policy, without
 from tools.automation import AutomationFailed, Execution, run_document
 
@@ -304,18 +305,15 @@ def test_access_denial_attaches_only_the_deny_policy_and_detaches_it_as_the_faul
         iam = boto3.client("iam", region_name="us-east-1")
         role = f"{PREFIX}-eu-west-1-api-function"
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-        deny = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": DENY}))["Policy"][
-            "Arn"
-        ]
+        deny = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": DENY_TABLE_ACCESS}))[
+            "Policy"
+        ]["Arn"]
         attached: list[list[str]] = []
         run = run_as(
             synthesized, documents, "fault-role", "inject-lambda-access-denial", {"RoleName": role, "PolicyArn": deny, "Duration": "PT0S"}
         )
         attached.append([p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]])
     assert run.ran() == ["injectDeny", "hold", "revertDeny"] and attached == [[]]
-
-
-DENY = [{"Sid": "ChaosDenyTableAccess", "Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]
 
 
 # --- the data-loss recovery, drilled in the emulator ---
@@ -548,3 +546,27 @@ def test_a_failure_inside_a_wait_goes_where_the_steps_inside_it_say() -> None:
 def delete_scratch_table_stub(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """A handler whose script the test replaces."""
     return {}
+
+
+def test_the_waits_of_every_experiment_fit_in_its_fis_action(
+    documents: dict[str, dict[str, Any]], experiments: dict[str, dict[str, Any]]
+) -> None:
+    """FIS stops an SSM action at its maxDuration (PT2H here): the sleeps a document may take, every loop run to its
+    bound, must end well before that, or FIS cuts a slow restore short before the runbook's own bound reports it."""
+    minutes = {"PT1M": 60, "PT2M": 120, "PT10M": 600}
+
+    def sleeps(steps: list[dict[str, Any]], parameters: dict[str, Any]) -> int:
+        total = 0
+        for step in steps:
+            if step["action"] == "aws:loop":
+                total += step["inputs"]["MaxIterations"] * sleeps(step["inputs"]["Steps"], parameters)
+            elif step["action"] == "aws:sleep":
+                duration = step["inputs"]["Duration"]
+                total += minutes[parameters["Duration"]["default"] if duration == "{{ Duration }}" else duration]
+        return total
+
+    by_arn = {f"${{aws_ssm_document.{doc['//']['metadata']['uniqueId']}.arn}}": doc for doc in documents.values()}
+    for key, template in experiments.items():
+        for action in template["action"]:
+            document = by_arn[{p["key"]: p["value"] for p in action["parameter"]}["documentArn"]]["parsed"]
+            assert sleeps(document["mainSteps"], document["parameters"]) <= 6000, (key, action["name"])
