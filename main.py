@@ -1,16 +1,22 @@
 #!/usr/bin/env python
 """cdktf app: synthesize every stack of one deployment configuration.
 
-    python main.py [--config FILE] [--outdir DIR] [--check] [--emulator-endpoint http://127.0.0.1:PORT]
+    python main.py [--config FILE] [--outdir DIR] [--check] [--if-changed] [--emulator-endpoint http://127.0.0.1:PORT]
 
 The configuration is --config, else $HADR_CONFIG, else config/example.yaml. The output directory is --outdir,
 else $CDKTF_OUTDIR (set by `cdktf synth`), else cdktf.out. Exit codes: 0 done, 2 bad input (nothing written),
 1 synthesis failed (nothing written).
+
+--if-changed (what `make synth` passes) skips the synth when the output directory was written from the same
+inputs: the configuration file's bytes, the emulator endpoint, and every source the synth reads (main.py,
+cdktf.json, pyproject.toml, modules/, stacks/, lambda/). So `make scan` then `make plan` keep both reports, and
+a saved plan stays next to the stacks it was made from; any change synthesizes again (and drops them).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -23,10 +29,27 @@ from modules.errors import InputError
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "config" / "example.yaml"
 CONFIG_ENV = "HADR_CONFIG"
+#: What the synth reads besides the configuration; a change to any of them means a new synth.
+SOURCES = ("main.py", "cdktf.json", "pyproject.toml", "modules", "stacks", "lambda")
+INPUTS_FILE = "inputs.sha256"
+
+
+def inputs_digest(config_path: Path, emulator_endpoint: str | None) -> str:
+    """SHA-256 over the configuration, the emulator endpoint and the synth's sources (bytecode caches left out)."""
+    digest = hashlib.sha256(config_path.read_bytes() + b"\0" + (emulator_endpoint or "").encode() + b"\0")
+    for source in SOURCES:
+        path = ROOT / source
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if "__pycache__" not in file.parts and file.suffix != ".pyc":
+                digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _progress(message: str) -> None:
-    print(f"[synth] {message}", file=sys.stderr, flush=True)
+    """Progress goes to standard error, except under the cdktf CLI (which sets CDKTF_OUTDIR): it labels every line
+    of an app's standard error [ERROR], so there progress goes to standard output, which it shows as it is."""
+    print(f"[synth] {message}", file=sys.stdout if os.environ.get("CDKTF_OUTDIR") else sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help=f"deployment YAML (default: ${CONFIG_ENV}, else {DEFAULT_CONFIG.relative_to(ROOT)})")
     parser.add_argument("--outdir", help="output directory (default: $CDKTF_OUTDIR, else cdktf.out)")
     parser.add_argument("--check", action="store_true", help="validate the configuration only; write nothing")
+    parser.add_argument("--if-changed", action="store_true", help="skip the synth when its inputs are those of the last one")
     parser.add_argument(
         "--emulator-endpoint",
         metavar="URL",
@@ -56,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     architectures = ", ".join(key for key, _ in config.enabled_architectures())
     _progress(f"configuration {config_path} is valid: {config.name_prefix}, architectures: {architectures}")
     if args.check:
+        return 0
+    digest = inputs_digest(config_path, args.emulator_endpoint)
+    recorded = outdir / INPUTS_FILE
+    if args.if_changed and (outdir / "manifest.json").is_file() and recorded.is_file() and recorded.read_text().strip() == digest:
+        _progress(f"{outdir} is up to date: same configuration and sources as its last synth; nothing to do (FORCE=1 to redo)")
         return 0
 
     venv_bin = Path(sys.executable).parent
@@ -83,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         resources = json.loads(stack_file.read_text()).get("resource", {})
         count = sum(len(items) for items in resources.values())
         _progress(f"  {name:<32} {count:>4} resources")
+    (result.outdir / INPUTS_FILE).write_text(digest + "\n")
     _progress(f"wrote {len(result.stack_names)} stacks to {result.outdir} in {time.monotonic() - started:.1f} s")
     return 0
 

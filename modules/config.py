@@ -6,6 +6,7 @@ Every problem is reported as one line naming the field path, the value given and
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Iterator
@@ -98,7 +99,12 @@ _LOOPBACK_URL_RE = re.compile(r"^http://(127\.0\.0\.1|localhost):([1-9][0-9]{0,4
 
 def _region(value: str) -> str:
     if value not in COMMERCIAL_REGIONS:
-        raise ValueError(f"expected an AWS commercial region, one of: {', '.join(COMMERCIAL_REGIONS)}")
+        close = difflib.get_close_matches(value, COMMERCIAL_REGIONS, n=1, cutoff=0.6)
+        if re.match(r"(us-gov|cn|us-iso[a-z]?|eu-iso[a-z]?)-", value):
+            hint = " (GovCloud, China and ISO partitions are not supported)"
+        else:
+            hint = f" (closest: {close[0]})" if close else ""
+        raise ValueError(f"expected an AWS commercial region{hint}, one of: {', '.join(COMMERCIAL_REGIONS)}")
     return value
 
 
@@ -669,6 +675,10 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
+#: Pydantic error types where a quoted number ("3") was given for a number.
+NUMBER_ERRORS = frozenset({"int_type", "int_parsing", "float_type", "float_parsing", "literal_error"})
+
+
 def _problem_from(error: dict[str, Any]) -> Problem:
     path = _loc_path(error["loc"])
     kind = error["type"]
@@ -684,7 +694,12 @@ def _problem_from(error: dict[str, Any]) -> Problem:
             message = message if prefix == "Value error, " else f"expected {message}"
     if not message.startswith("expected"):
         message = f"expected a valid value: {message[0].lower()}{message[1:]}"
-    return Problem(path, error.get("input", MISSING), message)
+    given = error.get("input", MISSING)
+    if kind == "string_type" and isinstance(given, int | float) and not isinstance(given, bool):
+        message += f' (YAML read a number: quote it, "{given}", to give text such as an account ID)'
+    elif kind in NUMBER_ERRORS and isinstance(given, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", given):
+        message += " (YAML read text: write the number without quotes)"
+    return Problem(path, given, message)
 
 
 def parse_config(data: Any, *, source: str | None = None) -> DeploymentConfig:
@@ -716,7 +731,8 @@ def load_config(path: str | Path, *, emulator_endpoint: str | None = None) -> De
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
-        raise InputError(Problem("", f"<YAML syntax error at {where}>", "expected valid YAML"), source=source) from None
+        reason = ", ".join(part for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part) or str(exc)
+        raise InputError(Problem("", f"<YAML syntax error at {where}: {reason}>", "expected valid YAML"), source=source) from None
     if emulator_endpoint is not None and isinstance(data, dict):
         data = {**data, "emulator": {"endpoint": emulator_endpoint}}
     return parse_config(data, source=source)

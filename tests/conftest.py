@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,3 +210,20 @@ def act_as(
         return run(clients)
 
     return enforced()
+
+
+@pytest.fixture(autouse=True)
+def progress_on_the_terminal(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Emulator tests print tools.local's progress lines as they go (past pytest's capture), so a deploy of several
+    minutes shows each stack and step instead of looking hung."""
+    if request.node.get_closest_marker("emulator") is None:
+        return
+    from tools import local
+
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def show(message: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\n    {message}", end="", file=sys.stderr, flush=True)
+
+    monkeypatch.setattr(local, "progress", show)

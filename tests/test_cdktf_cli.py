@@ -43,3 +43,47 @@ def test_cdktf_synth_reports_config_problems_and_writes_nothing(tmp_path: Path) 
     assert result.returncode != 0
     assert "active_active.primary.az_count: got 5; expected 2 or 3" in result.stdout + result.stderr
     assert tree_digest(outdir) == before
+
+
+def test_cdktf_synth_shows_progress_as_output_not_errors_and_make_synth_then_skips_it(tmp_path: Path) -> None:
+    """Under the cdktf CLI the progress lines go to standard output (cdktf labels an app's standard error [ERROR]).
+    A second synth with --if-changed (what `make synth` runs) from the same inputs does nothing and keeps the
+    reports written next to the stacks."""
+    assert CDKTF.exists(), "the cdktf CLI is not installed: run `make install` (make test does)"
+    outdir = tmp_path / "out"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "CHECKPOINT_DISABLE": "1", "CI": "1"}
+    env.pop("HADR_CONFIG", None)
+    result = subprocess.run(
+        [str(CDKTF), "synth", "--output", str(outdir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    progress = [line for line in output.splitlines() if "[synth]" in line]
+    assert any("[synth] wrote 9 stacks" in line for line in progress), output[-3000:]
+    assert not [line for line in progress if "[ERROR]" in line], "progress must not be labelled as errors"
+    (outdir / "plans").mkdir()
+    (outdir / "plans" / "summary.json").write_text("{}")
+    manifest = (outdir / "manifest.json").stat().st_mtime_ns
+    again = subprocess.run(
+        [sys.executable, "main.py", "--outdir", str(outdir), "--if-changed"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert again.returncode == 0 and f"{outdir} is up to date" in again.stderr, again.stderr
+    assert (outdir / "plans" / "summary.json").read_text() == "{}" and (outdir / "manifest.json").stat().st_mtime_ns == manifest
+
+
+def test_the_synth_inputs_digest_follows_the_configuration_bytes(tmp_path: Path) -> None:
+    from main import inputs_digest
+
+    config = tmp_path / "a.yaml"
+    config.write_text((ROOT / "config" / "example.yaml").read_text())
+    first = inputs_digest(config, None)
+    assert inputs_digest(config, None) == first
+    assert inputs_digest(config, "http://127.0.0.1:5000") != first
+    config.write_text(config.read_text() + "# a comment is a change too\n")
+    assert inputs_digest(config, None) != first

@@ -78,7 +78,19 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
     (
         "region not commercial",
         [("active_active.secondary.region", "us-gov-west-1")],
-        f"active_active.secondary.region: got 'us-gov-west-1'; expected an AWS commercial region, one of: {', '.join(COMMERCIAL_REGIONS)}",
+        "active_active.secondary.region: got 'us-gov-west-1'; expected an AWS commercial region (GovCloud, China and ISO partitions "
+        f"are not supported), one of: {', '.join(COMMERCIAL_REGIONS)}",
+    ),
+    (
+        "region typo",
+        [("active_active.secondary.region", "eu-centrl-1")],
+        "active_active.secondary.region: got 'eu-centrl-1'; expected an AWS commercial region (closest: eu-central-1), one of: "
+        f"{', '.join(COMMERCIAL_REGIONS)}",
+    ),
+    (
+        "number quoted",
+        [("active_active.primary.az_count", "3")],
+        "active_active.primary.az_count: got '3'; expected 2 or 3 (YAML read text: write the number without quotes)",
     ),
     (
         "primary equals secondary",
@@ -214,7 +226,8 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
     (
         "RPO given as text",
         [("active_active.resilience_policy.az.rpo_seconds", "1")],
-        "active_active.resilience_policy.az.rpo_seconds: got '1'; expected a valid integer",
+        "active_active.resilience_policy.az.rpo_seconds: got '1'; expected a valid integer "
+        "(YAML read text: write the number without quotes)",
     ),
     (
         "required key missing",
@@ -229,7 +242,8 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
     (
         "account id unquoted",
         [("account_id", 123456789012)],
-        "account_id: got 123456789012; expected a valid string",
+        "account_id: got 123456789012; expected a valid string "
+        '(YAML read a number: quote it, "123456789012", to give text such as an account ID)',
     ),
 ]
 
@@ -274,7 +288,11 @@ def test_every_problem_is_reported_one_line_each(example_data: dict[str, Any]) -
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("project: [unclosed\n", "<root>: got '<YAML syntax error at line 2, column 1>'; expected valid YAML"),
+        (
+            "project: [unclosed\n",
+            "<root>: got \"<YAML syntax error at line 2, column 1: while parsing a flow sequence, expected ',' or ']', "
+            "but got '<stream end>'>\"; expected valid YAML",
+        ),
         ("- just\n- a list\n", "<root>: got ['just', 'a list']; expected a mapping of settings at the top level"),
     ],
     ids=["yaml syntax", "not a mapping"],

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.response import StreamingBody
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from modules.config import load_config
 from tests.conftest import EXAMPLE_CONFIG
@@ -79,3 +80,28 @@ def test_fis_drill_starts_only_this_projects_templates_and_waits(stubbed: dict[s
     fis.assert_no_pending_responses()
     fis.add_response("list_experiment_templates", {"experimentTemplates": templates})
     assert drill.drill_experiments(load_config(EXAMPLE_CONFIG), keys=["nope"], timeout=600) == 2
+
+
+def test_fis_drill_fails_when_no_template_of_this_configuration_exists(
+    stubbed: dict[str, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stubbed["fis"].add_response("list_experiment_templates", {"experimentTemplates": [{"id": "X", "tags": {"Name": "someone-else"}}]})
+    assert drill.main(["fis", "--config", str(EXAMPLE_CONFIG)]) == 1
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last.startswith("[drill] no FIS experiment template tagged Name=hadr-prod-active-active-* in us-east-1")
+    assert last.endswith("nothing was drilled")
+
+
+def test_drill_acts_on_the_configuration_in_hadr_config(
+    stubbed: dict[str, Stubber], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "acme.yaml"
+    other.write_text(EXAMPLE_CONFIG.read_text().replace("project: hadr", "project: acme", 1))
+    monkeypatch.setenv("HADR_CONFIG", str(other))
+    expected = {"FunctionName": "acme-prod-warm-standby-us-west-1-failover", "Payload": ANY}
+    stubbed["lambda"].add_response(
+        "invoke", {"StatusCode": 200, "Payload": payload({"steps": [step("promote_replica", "planned")]})}, expected
+    )
+    assert drill.main(["failover"]) == 0
+    assert f"[drill] configuration {other}: acme-prod" in capsys.readouterr().err
+    stubbed["lambda"].assert_no_pending_responses()

@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import Synthesized
 from tools.plan import OFFLINE_VARIABLE_VALUE, plan_all
-from tools.plan_report import GITHUB_COMMENT_LIMIT
+from tools.plan import main as plan_main
+from tools.plan_report import GITHUB_COMMENT_LIMIT, OFFLINE_NOTE
 from tools.plan_report import main as report_main
 
 
@@ -46,7 +47,7 @@ def test_every_example_stack_plans_offline_as_new_resources_with_data_read_at_ap
 
 
 @pytest.mark.terraform
-def test_report_of_a_first_deploy_has_a_line_per_stack_and_no_stateful_warning(
+def test_offline_report_says_nothing_was_compared_and_summarizes_creations_by_type(
     offline_plans: Path, synthesized: Synthesized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     summary = tmp_path / "step-summary.md"
@@ -54,16 +55,29 @@ def test_report_of_a_first_deploy_has_a_line_per_stack_and_no_stateful_warning(
     full, comment = tmp_path / "report.md", tmp_path / "comment.md"
     assert report_main(["--plans", str(offline_plans), "--output", str(full), "--comment", str(comment)]) == 0
     text = full.read_text()
-    assert text.startswith("## Terraform plan\n\nNo stateful resource")
+    assert text.startswith(f"## Terraform plan (offline)\n\n{OFFLINE_NOTE}\n\n| stack |")
+    assert "No stateful resource" not in text, "an offline plan has no state: it cannot say nothing is replaced"
     for name in synthesized.stack_names:
-        count = sum(len(items) for items in synthesized.stacks[name]["resource"].values())
+        resources = synthesized.stacks[name]["resource"]
+        count = sum(len(items) for items in resources.values())
         assert f"| `{name}` | {count} | 0 | 0 | 0 |" in text
         assert f"### `{name}`: {count} to add, 0 to change, 0 to replace, 0 to destroy" in text
+        for kind, items in resources.items():
+            assert f"| `{kind}` | {len(items)} |" in text
+        assert not any(f"- `{kind}.{key}`" in text for kind, items in resources.items() for key in items), "no list of every address"
+    table = next(iter(synthesized.resources("active-active-data", "aws_dynamodb_table")))
+    assert (
+        f"| `aws_dynamodb_table.{table}` | billing_mode=`PAY_PER_REQUEST`, deletion_protection_enabled=`true`, "
+        "point_in_time_recovery[0].enabled=`true`, server_side_encryption[0].enabled=`true`, stream_view_type=`NEW_AND_OLD_IMAGES` |"
+    ) in text
+    database = next(iter(synthesized.resources("warm-standby-us-east-1", "aws_db_instance")))
+    assert f"| `aws_db_instance.{database}` | engine=`postgres`" in text and "multi_az=`true`" in text
     assert comment.read_text() == text and len(text) < GITHUB_COMMENT_LIMIT
     assert summary.read_text() == text
 
 
-def test_a_stack_that_reads_another_stacks_state_is_reported_blocked_not_failed(tmp_path: Path) -> None:
+def reader_stack(tmp_path: Path) -> Path:
+    """An output folder with one stack that reads another stack's state."""
     stack = {
         "terraform": {"backend": {"s3": {"bucket": "b", "key": "reader.tfstate", "region": "us-east-1"}}},
         "data": {"terraform_remote_state": {"network": {"backend": "s3", "config": {"bucket": "b", "key": "network.tfstate"}}}},
@@ -71,13 +85,43 @@ def test_a_stack_that_reads_another_stacks_state_is_reported_blocked_not_failed(
     }
     (tmp_path / "stacks" / "reader").mkdir(parents=True)
     (tmp_path / "stacks" / "reader" / "cdk.tf.json").write_text(json.dumps(stack))
-    (result,) = plan_all(tmp_path, offline=True)
-    assert (result.status, result.reason) == ("blocked", "reads the state of network.tfstate: plan it once that stack is deployed")
+    return tmp_path
+
+
+def test_a_blocked_stack_fails_the_gate_unless_allowed_and_heads_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outdir = reader_stack(tmp_path)
+    assert plan_main(["--outdir", str(outdir), "--offline"]) == 4
+    assert "say so with --allow-blocked (make plan ALLOW_BLOCKED=1)" in capsys.readouterr().err
+    assert plan_main(["--outdir", str(outdir), "--offline", "--allow-blocked"]) == 0
+    (result,) = json.loads((outdir / "plans" / "summary.json").read_text())["stacks"]
+    reason = "reads the state of network.tfstate, which an offline plan cannot: plan it live once applied"
+    assert (result["status"], result["reason"]) == ("blocked", reason)
     report = tmp_path / "report.md"
-    assert report_main(["--plans", str(tmp_path / "plans"), "--output", str(report)]) == 0
+    assert report_main(["--plans", str(outdir / "plans"), "--output", str(report)]) == 4
+    assert "rerun with --allow-blocked (make plan-report ALLOW_BLOCKED=1)" in capsys.readouterr().err
     text = report.read_text()
-    assert "| `reader` | blocked: reads the state of network.tfstate: plan it once that stack is deployed | | | |" in text
-    assert "- `reader` was not planned (blocked)" in text
+    assert text.index("[!WARNING]") < text.index(OFFLINE_NOTE) < text.index("| stack |")
+    assert "**1 stack(s) were not planned, so nothing in this report checks them.**" in text
+    assert f"- `reader` **blocked**: {reason}" in text
+    assert report_main(["--plans", str(outdir / "plans"), "--output", str(report), "--allow-blocked"]) == 0
+
+
+def test_a_missing_variable_fails_the_live_plan_and_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TF_VAR_origin_verify_secret", raising=False)
+    stack = {"variable": {"origin_verify_secret": {"type": "string", "sensitive": True}}, "resource": {"terraform_data": {"a": {}}}}
+    (tmp_path / "stacks" / "edge").mkdir(parents=True)
+    (tmp_path / "stacks" / "edge" / "cdk.tf.json").write_text(json.dumps(stack))
+    (result,) = plan_all(tmp_path, offline=False)
+    assert (result.status, result.reason) == (
+        "failed",
+        "variable origin_verify_secret has no default and no value: export TF_VAR_origin_verify_secret (or plan with --offline)",
+    )
+    report = tmp_path / "report.md"
+    assert report_main(["--plans", str(tmp_path / "plans"), "--output", str(report), "--allow-blocked"]) == 1
+    assert "1 stack(s) failed to plan: edge" in capsys.readouterr().err
+    assert "- `edge` **failed**: variable origin_verify_secret has no default" in report.read_text()
 
 
 def updated(address: str, index: int) -> dict[str, Any]:
@@ -136,11 +180,6 @@ def test_secrets_and_unknown_values_are_masked_in_attribute_diffs(tmp_path: Path
     assert "| `value` | `(sensitive)` | `(sensitive)` |" in text and "| `version` | `1` | `(known after apply)` |" in text
 
 
-def test_report_without_plans_says_what_to_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert report_main(["--plans", str(tmp_path)]) == 2
-    assert "no plan summary; run `make plan`" in capsys.readouterr().err
-
-
 @pytest.mark.emulator
 def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_check_unless_allowed(
     tmp_path: Path, example_data: dict[str, Any], capsys: pytest.CaptureFixture[str]
@@ -187,3 +226,19 @@ def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_che
         and "| `name` **(forces replacement)** | `hadr-prod-tflock` | `hadr-prod-tflock-v2` |" in text
     )
     assert report_main(["--plans", str(changed / "plans"), "--output", str(report), "--allow-stateful-changes"]) == 0
+
+
+def test_the_gate_names_every_reason_and_exits_with_the_first(capsys: pytest.CaptureFixture[str]) -> None:
+    from tools.plan_report import ResourceChange, StackPlan, gate
+
+    dropped = StackPlan("data", "planned", changes=[ResourceChange("aws_dynamodb_table.t", "aws_dynamodb_table", "delete")])
+    stacks = [StackPlan("edge", "failed", "boom"), StackPlan("global", "blocked", "upstream"), dropped]
+    assert gate(stacks, allow_stateful=False, allow_blocked=False) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[0] for line in err] == [
+        "[plan-report] 1 stack(s) failed to plan",
+        "[plan-report] 1 stack(s) blocked, so not checked",
+        "[plan-report] 1 stateful resource(s) would be replaced or destroyed",
+    ]
+    assert gate(stacks[1:], allow_stateful=False, allow_blocked=True) == 3
+    assert gate(stacks[1:], allow_stateful=True, allow_blocked=True) == 0

@@ -89,7 +89,17 @@ def test_deploys_never_overlap_and_wait_for_approval_in_dependency_order() -> No
     assert deploy["concurrency"] == {"group": "deploy-production", "cancel-in-progress": False}
     job = deploy["jobs"]["deploy"]
     assert job["environment"] == "production" and job["needs"] == "plan"
-    assert [step["run"] for step in job["steps"] if "run" in step] == ['make deploy CONFIG="$CONFIG"']
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert runs[-1] == 'make deploy CONFIG="$CONFIG" ALLOW_BLOCKED="$ALLOW_BLOCKED"', "the deploy applies the saved plans, nothing else"
+    assert "make synth" in runs[0] and "openssl enc -d" in runs[0], "the approved plans are put next to a fresh synth"
+    plan_steps = deploy["jobs"]["plan"]["steps"]
+    assert any("make plan " in step.get("run", "") for step in plan_steps)
+    upload = next(step for step in plan_steps if step.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"] == {"name": "approved-plans", "path": "approved-plans.tar.gz.enc", "retention-days": 7}
+    encrypt = next(step for step in plan_steps if "openssl enc" in step.get("run", ""))
+    assert "--exclude=.terraform" in encrypt["run"] and "-pass env:PLAN_ENCRYPTION_KEY" in encrypt["run"]
+    assert "set -o pipefail" in encrypt["run"] and '"${#PLAN_ENCRYPTION_KEY}" -lt 32' in encrypt["run"], "no plans in the clear"
+    assert "TF_VAR_origin_verify_secret" not in str(job), "applying a saved plan needs no variables"
     drill = load(ROOT / ".github" / "workflows" / "drill.yml")
     assert drill["jobs"]["production-drill"]["environment"] == "production"
     assert drill["on"]["schedule"] and drill["jobs"]["dry-run"]["if"].startswith("github.event_name == 'schedule'")
@@ -104,3 +114,14 @@ def test_ci_uploads_the_scan_and_plan_keeps_one_sticky_comment() -> None:
     assert plan["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
     script = next(step["with"]["script"] for step in plan["steps"] if "github-script" in step.get("uses", ""))
     assert "<!-- hadr-plan-report -->" in script and "updateComment" in script
+
+
+def test_pull_requests_show_the_assessment_against_the_base_branch() -> None:
+    steps = load(ROOT / ".github" / "workflows" / "plan.yml")["jobs"]["plan"]["steps"]
+    base = next(step for step in steps if step.get("with", {}).get("path") == "base")
+    assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}" and base["with"]["persist-credentials"] is False
+    assess = next(step for step in steps if "make assess" in step.get("run", ""))
+    assert "--base base-assessment.json" in assess["env"]["ASSESS_ARGS"]
+    assert "base/main.py" in assess["run"] and "--json base-assessment.json" in assess["run"]
+    names = [step.get("name", "") for step in steps]
+    assert names.index(assess["name"]) < names.index("Write the report (job summary, comment, artifact)"), "the report includes it"

@@ -3,16 +3,21 @@
     python -m tools.drill failover [--config FILE] [--execute] [--reason TEXT]
     python -m tools.drill fis [--config FILE] [--experiment KEY ...] [--timeout 7200]
 
+The configuration is --config, else $HADR_CONFIG (which `make drill CONFIG=...` sets), else config/example.yaml:
+the drill acts on the names that configuration deploys.
+
 failover: invokes the warm standby's failover function in the standby region. Default: a dry run, which checks
 every step (replica, parameter, groups, access point) and reports what it would change; --execute fails over.
 fis: starts the active/active FIS experiment templates (all, or the keys given), one after another, and waits
-for each to end. Each prints a line per step with its duration; exit 1 when a step or experiment fails.
+for each to end. Each prints a line per step with its duration; exit 1 when a step or experiment fails, or when
+the account holds no template of this configuration (nothing was drilled).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -22,8 +27,8 @@ import boto3
 from botocore.config import Config
 
 from modules.config import DeploymentConfig, load_config
-from modules.errors import InputError
 from stacks.naming import ACTIVE_ACTIVE, failover_function_name
+from tools.cli import EXIT_SETUP, ToolError, command, require_credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Every AWS call is bounded; the failover function itself may run up to 15 minutes.
@@ -39,7 +44,7 @@ def format_step(step: dict[str, Any]) -> str:
 def drill_failover(config: DeploymentConfig, *, execute: bool, reason: str) -> int:
     """Invoke the failover function (dry run unless `execute`) and print its report."""
     if config.warm_standby is None:
-        raise SystemExit("warm_standby: not configured; the failover drill needs it")
+        raise ToolError("warm_standby: not configured; the failover drill needs it", EXIT_SETUP)
     region = config.warm_standby.standby.region
     name = failover_function_name(config, region)
     payload = {"action": "failover", "dry_run": not execute, "reason": reason}
@@ -60,7 +65,7 @@ def drill_failover(config: DeploymentConfig, *, execute: bool, reason: str) -> i
 def drill_experiments(config: DeploymentConfig, *, keys: list[str], timeout: int) -> int:
     """Start the FIS experiment templates of the active/active architecture and wait for each to end."""
     if config.active_active is None:
-        raise SystemExit("active_active: not configured; the FIS drill needs it")
+        raise ToolError("active_active: not configured; the FIS drill needs it", EXIT_SETUP)
     prefix = f"{config.name_prefix}-{ACTIVE_ACTIVE}-"
     fis = boto3.client("fis", region_name="us-east-1", config=CLIENT_CONFIG)
     templates: dict[str, str] = {}
@@ -73,6 +78,11 @@ def drill_experiments(config: DeploymentConfig, *, keys: list[str], timeout: int
         if not page.get("nextToken"):
             break
         request = {"nextToken": page["nextToken"]}
+    if not templates:
+        raise ToolError(
+            f"no FIS experiment template tagged Name={prefix}* in us-east-1: deploy active-active-global of this configuration "
+            "first, or pass the configuration you deployed (make drill CONFIG=...); nothing was drilled"
+        )
     chosen = keys or sorted(templates)
     unknown = sorted(set(chosen) - set(templates))
     if unknown:
@@ -91,22 +101,21 @@ def drill_experiments(config: DeploymentConfig, *, keys: list[str], timeout: int
     return 1 if failures else 0
 
 
+@command("drill")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.drill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("drill", choices=["failover", "fis"])
-    parser.add_argument("--config", default=str(ROOT / "config" / "example.yaml"))
+    parser.add_argument("--config", default=os.environ.get("HADR_CONFIG") or str(ROOT / "config" / "example.yaml"))
     parser.add_argument("--execute", action="store_true", help="failover: really fail over (default: dry run)")
     parser.add_argument("--reason", default="scheduled DR drill", help="failover: recorded in the function's report")
     parser.add_argument("--experiment", action="append", default=[], help="fis: template key (repeatable; default: all)")
     parser.add_argument("--timeout", type=int, default=7200, help="fis: seconds to wait for each experiment")
     args = parser.parse_args(argv)
-    try:
-        config = load_config(args.config)
-    except InputError as error:
-        print(error.render(), file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    print(f"[drill] configuration {args.config}: {config.name_prefix}", file=sys.stderr, flush=True)
+    require_credentials()
     if args.drill == "failover":
         return drill_failover(config, execute=args.execute, reason=args.reason)
     return drill_experiments(config, keys=args.experiment, timeout=args.timeout)

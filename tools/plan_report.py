@@ -1,16 +1,19 @@
 """Turn the plan JSON files of tools.plan into one Markdown report for a pull request.
 
     python -m tools.plan_report [--plans cdktf.out/plans] [--output FILE] [--comment FILE]
-                                [--allow-stateful-changes] [--max-comment-chars 60000]
+                                [--allow-stateful-changes] [--allow-blocked] [--max-comment-chars 60000]
 
-The report opens with the stateful resources (databases, tables, buckets, keys, secrets, vaults) that would be
-replaced or destroyed, then a line per stack with its add / change / replace / destroy counts, then each
-resource's changed attributes in collapsible sections. `--output` gets the whole report (and so does
+The report opens with what was not checked: stacks that failed or were blocked, and, for an offline plan, a
+note that nothing was compared with real state. Then the stateful resources (databases, tables, buckets, keys,
+secrets, vaults) that would be replaced or destroyed, a line per stack with its add / change / replace / destroy
+counts, and per stack: each changed resource's attributes, and for creations the count per resource type and
+the notable settings of the stateful and security resources. `--output` gets the whole report (and so does
 $GITHUB_STEP_SUMMARY when set); `--comment` gets a version cut below GitHub's 65,536-character comment limit at a
 section boundary, with a note saying what was left out and where to find it.
 
-Exit 0; 3 when a stateful resource would be replaced or destroyed and --allow-stateful-changes is not given;
-2 when the plans folder holds no summary (run tools.plan first).
+Exit 0; 1 when a stack failed to plan; 4 when a stack is blocked and --allow-blocked is not given; 3 when a
+stateful resource would be replaced or destroyed and --allow-stateful-changes is not given; 2 when the plans
+folder holds no summary or a plan file is missing or unreadable (run tools.plan first).
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tools.cli import EXIT_SETUP, ToolError, command
 
 #: Resource types whose replacement or deletion loses data or breaks what depends on their identity.
 STATEFUL_TYPES = frozenset(
@@ -51,7 +57,54 @@ DEFAULT_COMMENT_CHARS = 60_000
 #: GitHub accepts at most 1 MiB of job summary per step.
 STEP_SUMMARY_LIMIT = 1_000_000
 MAX_VALUE_CHARS = 200
+EXIT_FAILED = 1
 EXIT_STATEFUL = 3
+EXIT_BLOCKED = 4
+#: Settings a reviewer checks on a new stateful or security resource (plan `after` values; unknown ones are left out).
+NOTABLE_SETTINGS: dict[str, tuple[str, ...]] = {
+    "aws_db_instance": (
+        "engine",
+        "engine_version",
+        "instance_class",
+        "multi_az",
+        "storage_encrypted",
+        "deletion_protection",
+        "backup_retention_period",
+        "publicly_accessible",
+        "replicate_source_db",
+    ),
+    "aws_dynamodb_table": (
+        "billing_mode",
+        "deletion_protection_enabled",
+        "point_in_time_recovery[0].enabled",
+        "server_side_encryption[0].enabled",
+        "stream_view_type",
+    ),
+    "aws_dynamodb_table_replica": ("deletion_protection_enabled", "point_in_time_recovery"),
+    "aws_s3_bucket": ("bucket", "force_destroy", "object_lock_enabled"),
+    "aws_s3_bucket_public_access_block": ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"),
+    "aws_kms_key": ("enable_key_rotation", "deletion_window_in_days", "multi_region", "key_usage"),
+    "aws_secretsmanager_secret": ("name", "recovery_window_in_days"),
+    "aws_backup_vault": ("name", "force_destroy"),
+    "aws_cloudwatch_log_group": ("name", "retention_in_days"),
+    "aws_sqs_queue": ("name", "message_retention_seconds", "sqs_managed_sse_enabled"),
+    "aws_security_group": ("name", "vpc_id"),
+    "aws_vpc_security_group_ingress_rule": ("cidr_ipv4", "ip_protocol", "from_port", "to_port"),
+    "aws_vpc_security_group_egress_rule": ("cidr_ipv4", "ip_protocol", "from_port", "to_port"),
+    "aws_iam_role": ("name", "max_session_duration"),
+    "aws_lb": ("name", "internal", "drop_invalid_header_fields", "enable_deletion_protection"),
+    "aws_lambda_function": ("function_name", "runtime", "timeout", "reserved_concurrent_executions"),
+    "aws_api_gateway_rest_api": ("name", "disable_execute_api_endpoint"),
+    "aws_wafv2_web_acl": ("name", "scope"),
+    "aws_cloudfront_distribution": ("enabled", "price_class", "web_acl_id"),
+}
+OFFLINE_NOTE = """> [!NOTE]
+> **Offline plan: nothing was compared with real state.** There was no state, no account and no data source read,
+> so every resource shows as new and no change, replacement or destruction can show up here.
+> It tells that the provider accepts the configuration (types, required arguments, validation, preconditions)
+> and what a deploy into an empty account would create, with which settings.
+> It cannot tell what exists already, what would change or be destroyed, whether names are free, or whether
+> quotas and permissions allow it. Run the live plan (`make plan` with credentials) for that."""
 ACTION_WORDS = (("create", "add"), ("update", "change"), ("replace", "replace"), ("delete", "destroy"))
 TRUNCATION_NOTE = "The full report is in this run's job summary and in the `plan-report` artifact."
 
@@ -62,6 +115,7 @@ class ResourceChange:
     resource_type: str
     action: str  # create, update, replace, delete
     attributes: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (path, before, after, forces replacement)
+    settings: dict[str, str] = field(default_factory=dict)  # notable settings of a created resource
 
     @property
     def stateful(self) -> bool:
@@ -136,24 +190,50 @@ def changed_attributes(change: dict[str, Any]) -> list[tuple[str, str, str, bool
     return rows
 
 
-def load_plans(plans: Path) -> list[StackPlan]:
-    """Every stack of plans/summary.json with its resource changes."""
-    summary_file = plans / "summary.json"
-    if not summary_file.is_file():
-        raise FileNotFoundError(f"{summary_file}: no plan summary; run `make plan` (python -m tools.plan) first")
+def notable_settings(resource_type: str, change: dict[str, Any]) -> dict[str, str]:
+    """The NOTABLE_SETTINGS of a created resource that are known at plan time, shown as text."""
+    after = flatten(change.get("after") or {})
+    shown = {}
+    for path in NOTABLE_SETTINGS.get(resource_type, ()):
+        if path in after and after[path] is not None and not _marked(change.get("after_unknown"), path):
+            shown[path] = "(sensitive)" if _marked(change.get("after_sensitive"), path) else _shown(after[path])
+    return shown
+
+
+def read_json(path: Path, what: str) -> Any:
+    """A JSON file tools.plan wrote; ToolError naming it when it is missing or malformed."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ToolError(f"{path}: {what} is missing; run `make plan` (python -m tools.plan) first", EXIT_SETUP) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ToolError(f"{path}: {what} is not valid JSON ({error}); run `make plan` again", EXIT_SETUP) from None
+
+
+def load_summary(plans: Path) -> dict[str, Any]:
+    summary = read_json(plans / "summary.json", "the plan summary")
+    if not isinstance(summary, dict) or not isinstance(summary.get("stacks"), list):
+        raise ToolError(f"{plans / 'summary.json'}: expected tools.plan's summary with a list of stacks; run `make plan` again", EXIT_SETUP)
+    return summary
+
+
+def load_plans(plans: Path) -> tuple[str, list[StackPlan]]:
+    """The plan mode (live or offline) and every stack of plans/summary.json with its resource changes."""
+    summary = load_summary(plans)
     stacks = []
-    for entry in json.loads(summary_file.read_text())["stacks"]:
+    for entry in summary["stacks"]:
         stack = StackPlan(entry["stack"], entry["status"], entry.get("reason", ""))
         if entry["status"] == "planned":
-            document = json.loads((plans / entry["plan_file"]).read_text())
+            document = read_json(plans / entry["plan_file"], f"the plan of {entry['stack']}")
             for resource in document.get("resource_changes", []):
                 action = action_of(resource["change"]["actions"])
                 if action is None or resource.get("mode") == "data":
                     continue
                 attributes = changed_attributes(resource["change"]) if action != "create" else []
-                stack.changes.append(ResourceChange(resource["address"], resource["type"], action, attributes))
+                settings = notable_settings(resource["type"], resource["change"]) if action == "create" else {}
+                stack.changes.append(ResourceChange(resource["address"], resource["type"], action, attributes, settings))
         stacks.append(stack)
-    return stacks
+    return summary.get("mode", "live"), stacks
 
 
 def _stack_line(stack: StackPlan) -> str:
@@ -191,11 +271,51 @@ def _counts(stack: StackPlan) -> str:
     return ", ".join(f"{stack.count(action)} to {word}" for action, word in ACTION_WORDS)
 
 
-def sections(stacks: list[StackPlan]) -> list[str]:
+def _not_checked(stacks: list[StackPlan]) -> str | None:
+    """The failed and blocked stacks, at the top of the report: nothing below says anything about them."""
+    unchecked = [stack for stack in stacks if stack.status != "planned"]
+    if not unchecked:
+        return None
+    lines = [
+        f"> [!WARNING]\n> **{len(unchecked)} stack(s) were not planned, so nothing in this report checks them.** A failed stack "
+        "fails the check; a blocked one (an upstream stack not applied yet) fails it unless blocking was allowed.",
+        "",
+    ]
+    for stack in unchecked:
+        reason = stack.reason.strip().splitlines()
+        lines.append(f"- `{stack.stack}` **{stack.status}**: {reason[0] if reason else ''}")
+        if len(reason) > 1:
+            lines += ["", "  ```", *[f"  {line}" for line in reason[1:]], "  ```"]
+    return "\n".join(lines)
+
+
+def _created(stack: StackPlan) -> str:
+    """What a stack creates: counts per resource type, then the notable settings of stateful and security resources."""
+    created = [change for change in stack.changes if change.action == "create"]
+    by_type = Counter(change.resource_type for change in created)
+    lines = [f"<details><summary>{len(created)} to add, by resource type</summary>", "", "| resource type | add |", "| --- | ---: |"]
+    lines += [f"| `{kind}` | {count} |" for kind, count in sorted(by_type.items(), key=lambda item: (-item[1], item[0]))]
+    lines += ["", "</details>"]
+    notable = [change for change in created if change.settings]
+    if notable:
+        lines += ["", f"<details><summary>Notable settings of {len(notable)} stateful and security resources</summary>", ""]
+        lines += ["| resource | settings |", "| --- | --- |"]
+        for change in sorted(notable, key=lambda change: change.address):
+            settings = ", ".join(f"{key}=`{_cell(value)}`" for key, value in change.settings.items())
+            lines.append(f"| `{change.address}` | {settings} |")
+        lines += ["", "</details>"]
+    return "\n".join(lines)
+
+
+def sections(stacks: list[StackPlan], mode: str = "live") -> list[str]:
     """The report as sections in priority order; a comment keeps a prefix of them."""
     stateful = [(stack.stack, change) for stack in stacks for change in stack.changes if change.stateful]
-    blocked = [stack for stack in stacks if stack.status != "planned"]
-    parts = ["## Terraform plan"]
+    parts = ["## Terraform plan" + (" (offline)" if mode == "offline" else "")]
+    unchecked = _not_checked(stacks)
+    if unchecked:
+        parts.append(unchecked)
+    if mode == "offline":
+        parts.append(OFFLINE_NOTE)
     if stateful:
         parts.append(
             "\n".join(
@@ -207,24 +327,20 @@ def sections(stacks: list[StackPlan]) -> list[str]:
                 ]
             )
         )
-    else:
-        parts.append("No stateful resource (database, table, bucket, key, secret, vault) is replaced or destroyed.")
+    elif mode != "offline":
+        planned = "every planned stack" if unchecked else "any stack"
+        parts.append(f"No stateful resource (database, table, bucket, key, secret, vault) is replaced or destroyed in {planned}.")
     table = ["| stack | add | change | replace | destroy |", "| --- | ---: | ---: | ---: | ---: |", *map(_stack_line, stacks)]
     parts.append("\n".join(table))
-    if blocked:
-        parts.append("\n".join(f"- `{stack.stack}` was not planned ({stack.status}): {stack.reason}" for stack in blocked))
     order = {"replace": 0, "delete": 1, "update": 2, "create": 3}
     for stack in stacks:
         changes = sorted(stack.changes, key=lambda change: (not change.stateful, order[change.action], change.address))
         if not changes:
             continue
         parts.append(f"### `{stack.stack}`: {_counts(stack)}")
-        detailed = [change for change in changes if change.action != "create"]
-        parts += [_details(change) for change in detailed]
-        created = [change.address for change in changes if change.action == "create"]
-        if created:
-            items = "\n".join(f"- `{address}`" for address in created)
-            parts.append(f"<details><summary>{len(created)} to add</summary>\n\n{items}\n\n</details>")
+        parts += [_details(change) for change in changes if change.action != "create"]
+        if stack.count("create"):
+            parts.append(_created(stack))
     return parts
 
 
@@ -244,6 +360,14 @@ def render(parts: Iterable[str], limit: int | None = None, note: str = TRUNCATIO
     return "\n\n".join([*kept, f"**Truncated:** {left_out} more section(s) did not fit in a comment. {note}"]) + "\n"
 
 
+def nested_section(markdown: Path) -> str:
+    """Another tool's Markdown report as a section of this one: every heading one level deeper."""
+    if not markdown.is_file():
+        raise ToolError(f"{markdown}: missing; run `make assess` first", EXIT_SETUP)
+    return "\n".join(f"#{line}" if line.startswith("##") else line for line in markdown.read_text().strip().splitlines())
+
+
+@command("plan-report")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.plan_report", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -253,15 +377,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--comment", help="write the comment-sized report here")
     parser.add_argument("--max-comment-chars", type=int, default=DEFAULT_COMMENT_CHARS)
     parser.add_argument("--allow-stateful-changes", action="store_true", help="exit 0 even when stateful resources are replaced")
+    parser.add_argument("--allow-blocked", action="store_true", help="exit 0 even when stacks are blocked by an upstream stack")
+    parser.add_argument("--assessment", help="Markdown of tools.assess to include after the summary table")
     args = parser.parse_args(argv)
     if not 1_000 <= args.max_comment_chars <= GITHUB_COMMENT_LIMIT:
         parser.error(f"--max-comment-chars: got {args.max_comment_chars}; expected 1000 to {GITHUB_COMMENT_LIMIT}")
-    try:
-        stacks = load_plans(Path(args.plans))
-    except FileNotFoundError as error:
-        print(f"[plan-report] {error}", file=sys.stderr)
-        return 2
-    parts = sections(stacks)
+    mode, stacks = load_plans(Path(args.plans))
+    parts = sections(stacks, mode)
+    if args.assessment:
+        table = next(index for index, part in enumerate(parts) if part.startswith("| stack |"))
+        parts.insert(table + 1, nested_section(Path(args.assessment)))
     full = render(parts)
     if args.output:
         Path(args.output).write_text(full)
@@ -272,16 +397,38 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
             summary.write(render(parts, STEP_SUMMARY_LIMIT, "The full report is in the `plan-report` artifact."))
+    return gate(stacks, allow_stateful=args.allow_stateful_changes, allow_blocked=args.allow_blocked)
+
+
+def gate(stacks: list[StackPlan], *, allow_stateful: bool, allow_blocked: bool) -> int:
+    """The check's verdict: a line on standard error for every reason it fails, and the code of the first (a failed
+    stack, then a blocked one, then a stateful change)."""
+    failed = [stack.stack for stack in stacks if stack.status == "failed"]
+    blocked = [stack.stack for stack in stacks if stack.status == "blocked"]
     stateful = [change for stack in stacks for change in stack.changes if change.stateful]
-    if stateful and not args.allow_stateful_changes:
-        print(
-            f"[plan-report] {len(stateful)} stateful resource(s) would be replaced or destroyed: "
-            + ", ".join(change.address for change in stateful)
-            + "; review, back up, then rerun with --allow-stateful-changes",
-            file=sys.stderr,
+    reasons: list[tuple[int, str]] = []
+    if failed:
+        reasons.append((EXIT_FAILED, f"{len(failed)} stack(s) failed to plan: {', '.join(failed)}"))
+    if blocked and not allow_blocked:
+        reasons.append(
+            (
+                EXIT_BLOCKED,
+                f"{len(blocked)} stack(s) blocked, so not checked: {', '.join(blocked)}; if an upstream stack is not applied yet "
+                "(a first deploy), rerun with --allow-blocked (make plan-report ALLOW_BLOCKED=1)",
+            )
         )
-        return EXIT_STATEFUL
-    return 0
+    if stateful and not allow_stateful:
+        addresses = ", ".join(change.address for change in stateful)
+        reasons.append(
+            (
+                EXIT_STATEFUL,
+                f"{len(stateful)} stateful resource(s) would be replaced or destroyed: {addresses}; "
+                "review, back up, then rerun with --allow-stateful-changes",
+            )
+        )
+    for _, message in reasons:
+        print(f"[plan-report] {message}", file=sys.stderr)
+    return reasons[0][0] if reasons else 0
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 
 from modules.config import DeploymentConfig, load_config
 from modules.errors import InputError
 from stacks.naming import ACTIVE_ACTIVE, active_active_stacks
+from tools.cli import command, require_credentials
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The global stack, which holds the policy, deploys to this region; the application lives next to it.
@@ -143,6 +143,7 @@ def register(client: Any, registration: dict[str, Any], *, assess: bool = False,
     return result
 
 
+@command("resiliencehub")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.resiliencehub", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -152,24 +153,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print what would be registered; call nothing")
     parser.add_argument("--assess", action="store_true", help="also start an assessment")
     args = parser.parse_args(argv)
-    try:
-        registration = plan(load_config(args.config))
-    except InputError as error:
-        print(error.render(), file=sys.stderr)
-        return 2
+    registration = plan(load_config(args.config))
     if args.dry_run:
         print(f"[resiliencehub] would register {registration['app_name']} in {registration['region']}", file=sys.stderr)
         for url in registration["state_files"]:
             print(f"[resiliencehub]   import {url}", file=sys.stderr)
         return 0
+    require_credentials()
     try:
         result = register(boto3.client("resiliencehub", region_name=registration["region"]), registration, assess=args.assess)
-    except InputError as error:
-        print(error.render(), file=sys.stderr)
-        return 2
-    except (BotoCoreError, ClientError) as error:
-        print(f"[resiliencehub] AWS call failed: {error}", file=sys.stderr)
-        return 1
     except ImportFailed as error:
         print(f"[resiliencehub] {error}", file=sys.stderr)
         return 1

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tools.cli import ToolError, command
+
 ROOT = Path(__file__).resolve().parent.parent
 MIN_REASON_LENGTH = 10
 POLICIES = ROOT / "policies" / "checkov"
@@ -241,12 +243,17 @@ def run_checkov(target: Path, policies: Path = POLICIES) -> list[dict[str, Any]]
     command = [sys.executable, "-m", "checkov.main", "-d", str(target), "--framework", "terraform_json", "--skip-download"]
     command += ["--external-checks-dir", str(policies), "-o", "json"]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
     if completed.returncode not in (0, 1):
-        raise SystemExit(f"checkov failed ({completed.returncode}): {completed.stderr[-2000:]}")
-    parsed = json.loads(completed.stdout)
+        raise ToolError(f"checkov crashed (exit {completed.returncode}): {last}")
+    try:
+        parsed = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise ToolError(f"checkov printed no JSON report (exit {completed.returncode}): {last}") from None
     return parsed if isinstance(parsed, list) else [parsed]
 
 
+@command("scan")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.scan", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--outdir", default=str(ROOT / "cdktf.out"))

@@ -9,17 +9,21 @@ exists, and from the public registry otherwise, with downloads cached in .terraf
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+from tools.cli import EXIT_SETUP, ToolError, command
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MIRROR = Path("/opt/tf-plugins")
@@ -74,8 +78,41 @@ def terraform_env() -> dict[str, str]:
 def terraform_binary() -> str:
     found = shutil.which("terraform")
     if found is None:
-        raise SystemExit("terraform not found on PATH: install Terraform 1.11 or newer (https://developer.hashicorp.com/terraform/install)")
+        raise ToolError(
+            "terraform not found on PATH: install Terraform 1.11 or newer (https://developer.hashicorp.com/terraform/install)", EXIT_SETUP
+        )
     return found
+
+
+class TerraformTimeout(ToolError):
+    """A Terraform command ran past its time limit: it fails the stack it ran in."""
+
+
+#: What Terraform adds to a stack folder; none of it is part of the synthesized configuration.
+NOT_CONFIGURATION = (".terraform", ".terraform.lock.hcl", "*.tfplan", "*.tfstate", "*.tfstate.backup")
+
+
+def stack_digest(stack_dir: Path) -> str:
+    """SHA-256 over a synthesized stack folder's files (cdk.tf.json and its assets), without Terraform's own files:
+    equal digests mean the same configuration. An asset archive counts by its members' names and contents, not
+    its bytes, which carry the files' modification times (another checkout of the same commit zips differently)."""
+    digest = hashlib.sha256()
+    for path in sorted(stack_dir.rglob("*")):
+        relative = path.relative_to(stack_dir)
+        if path.is_dir() or any(part == ".terraform" for part in relative.parts) or any(relative.match(p) for p in NOT_CONFIGURATION):
+            continue
+        digest.update(str(relative).encode() + b"\0")
+        if path.suffix == ".zip" and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in sorted(archive.namelist()):
+                    digest.update(member.encode() + b"\0" + archive.read(member) + b"\0")
+        else:
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,17 +123,22 @@ class StackResult:
     output: str
 
 
-def run(stack_dir: Path, *args: str, env: dict[str, str], timeout: int = COMMAND_TIMEOUT_SECONDS) -> subprocess.CompletedProcess[str]:
-    """One Terraform command in `stack_dir`, output captured, bounded by `timeout` seconds."""
-    return subprocess.run(
-        [terraform_binary(), *args, "-no-color"],
-        cwd=stack_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+def run(stack_dir: Path, *args: str, env: dict[str, str], timeout: int | None = None) -> subprocess.CompletedProcess[str]:
+    """One Terraform command in `stack_dir`, output captured; ToolError when it runs past `timeout` seconds
+    (default COMMAND_TIMEOUT_SECONDS)."""
+    timeout = timeout or COMMAND_TIMEOUT_SECONDS
+    try:
+        return subprocess.run(
+            [terraform_binary(), *args, "-no-color"],
+            cwd=stack_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TerraformTimeout(f"terraform {args[0]} in {stack_dir.name} did not finish within {timeout} s") from None
 
 
 def validate_stack(stack_dir: Path, env: dict[str, str] | None = None) -> StackResult:
@@ -133,7 +175,7 @@ def provider_schema(workdir: Path, provider_version: str = "5.100.0") -> dict:
 def stack_dirs(outdir: Path) -> list[Path]:
     stacks = sorted(path for path in (outdir / "stacks").glob("*") if (path / "cdk.tf.json").is_file())
     if not stacks:
-        raise SystemExit(f"no synthesized stacks under {outdir}/stacks: run `make synth` first")
+        raise ToolError(f"no synthesized stacks under {outdir}/stacks: run `make synth` first", EXIT_SETUP)
     return stacks
 
 
@@ -161,6 +203,7 @@ def validate_all(outdir: Path, *, jobs: int = 2, report: Callable[[StackResult],
     return for_each_stack(stack_dirs(outdir), lambda path: validate_stack(path, env), jobs=jobs, report=report)
 
 
+@command("validate")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.terraform", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

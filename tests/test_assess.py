@@ -1,0 +1,229 @@
+"""The resilience assessment: estimates read from the synthesized JSON against the policy. The example's verdicts
+(and the seed target it cannot meet), a configuration that breaches every domain for a known reason, missing pieces
+as verdicts rather than numbers, the comparison with a base branch, a drill's measurement, and the plan report."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modules.config import load_config, parse_config
+from tests.conftest import EXAMPLE_CONFIG, Synthesized
+from tools import assess
+from tools.assess import Stacks
+
+
+def verdicts(result: assess.Assessment) -> dict[tuple[str, str, str], str]:
+    return {(e.architecture, e.domain, e.objective): e.verdict for e in result.estimates}
+
+
+def estimate(result: assess.Assessment, architecture: str, domain: str, objective: str) -> assess.Estimate:
+    return next(e for e in result.estimates if (e.architecture, e.domain, e.objective) == (architecture, domain, objective))
+
+
+@pytest.fixture(scope="module")
+def example(synthesized: Synthesized) -> assess.Assessment:
+    return assess.assess(load_config(EXAMPLE_CONFIG), Stacks(copy.deepcopy(synthesized.stacks)))
+
+
+def test_the_example_meets_its_policies_except_the_warm_standby_region_and_says_why(example: assess.Assessment) -> None:
+    failing = {key: verdict for key, verdict in verdicts(example).items() if verdict != "met"}
+    assert failing == {("warm_standby", "region", "RTO"): "depends", ("warm_standby", "region", "RPO"): "breached"}
+    rpo = estimate(example, "warm_standby", "region", "RPO")
+    assert rpo.seconds == 900 and max(rpo.terms, key=lambda t: t.seconds).source == assess.S3_RTC
+    assert "S3 Replication Time Control: designed for 99.99% of objects within 15 minutes, SLA-backed" in [t.what for t in rpo.terms]
+    rto = estimate(example, "warm_standby", "region", "RTO")
+    assert [blocker.split(":")[0] for blocker in rto.blockers] == ["us-east-1, the failed region", "writes"]
+    assert [t.seconds for t in rto.terms] == [90, 60, 600], "detection, alarm, then promotion (longer than the scale-out)"
+    region = estimate(example, "active_active", "region", "RTO")
+    assert [(t.seconds, t.resource.split(".")[0]) for t in region.terms] == [(90, "aws_route53_health_check"), (60, "aws_route53_record")]
+    assert region.margin == 3600 - 150
+
+
+def test_every_term_has_a_source_and_the_assumptions_are_labelled(example: assess.Assessment) -> None:
+    for item in example.estimates:
+        for term in item.terms:
+            assert term.source.startswith("https://") or term.source == "assumption", term
+            if "assumption" in term.what:
+                assert any(name in term.what for name in assess.ASSUMPTIONS), term
+
+
+@pytest.fixture(scope="module")
+def breaching(tmp_path_factory: pytest.TempPathFactory, example_data: dict[str, Any]) -> assess.Assessment:
+    """One synthesized configuration that breaches a domain of each kind for a known reason."""
+    from stacks.app import synthesize
+
+    data = copy.deepcopy(example_data)
+    data["active_active"]["health_check"] = {"request_interval_seconds": 30, "failure_threshold": 10}
+    data["active_active"]["resilience_policy"]["region"]["rto_seconds"] = 240  # detection alone is 300 s
+    data["active_active"]["resilience_policy"]["software"]["rpo_seconds"] = 60  # PITR lags 5 minutes
+    data["warm_standby"]["resilience_policy"]["az"]["rto_seconds"] = 60  # Multi-AZ failover takes up to 120 s
+    data["warm_standby"]["resilience_policy"]["hardware"]["rto_seconds"] = 60
+    data["warm_standby"]["resilience_policy"]["software"]["rto_seconds"] = 600  # a restore takes longer
+    config = parse_config(data)
+    result = synthesize(config, tmp_path_factory.mktemp("breach") / "cdktf.out")
+    return assess.assess(config, Stacks.read(result.outdir))
+
+
+@pytest.mark.parametrize(
+    ("key", "cause"),
+    [
+        (("active_active", "region", "RTO"), "Route 53 detection of eu-west-1.api.example.com: 30 s interval x 10 failures"),
+        (("active_active", "software", "RPO"), "PITR latest restorable time: typically 5 minutes before now"),
+        (("warm_standby", "az", "RTO"), "RDS Multi-AZ failover: typically 60-120 s"),
+        (("warm_standby", "hardware", "RTO"), "RDS Multi-AZ failover: typically 60-120 s"),
+        (("warm_standby", "software", "RTO"), "point-in-time restore into a new instance (assumption db_restore_seconds)"),
+    ],
+    ids=lambda value: ".".join(value) if isinstance(value, tuple) else "",
+)
+def test_a_configuration_breaching_each_domain_is_reported_with_its_cause(
+    breaching: assess.Assessment, key: tuple[str, str, str], cause: str
+) -> None:
+    found = estimate(breaching, *key)
+    assert found.verdict == "breached" and found.margin < 0
+    assert any(term.what.startswith(cause) for term in found.terms), found.terms
+    if key == ("active_active", "region", "RTO"):
+        detection = next(term for term in found.terms if term.what.startswith(cause))
+        assert detection.seconds == 300 > found.target, "detection alone exceeds the region RTO"
+    assert f"| {key[0]} | {key[1]} | {key[2]} |" in assess.markdown(breaching)
+
+
+def edited(synthesized: Synthesized, stack: str, edit: Any) -> Stacks:
+    stacks = copy.deepcopy(synthesized.stacks)
+    edit(stacks[stack]["resource"])
+    return Stacks(stacks)
+
+
+def first(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return next(iter(resources[kind].values()))
+
+
+@pytest.mark.parametrize(
+    ("stack", "edit", "key", "verdict", "blocker"),
+    [
+        (
+            "active-active-global",
+            lambda r: [body.pop("health_check_id") for body in r["aws_route53_record"].values() if "weighted_routing_policy" in body],
+            ("active_active", "region", "RTO"),
+            "unrecoverable",
+            "has no health check: DNS keeps answering with a failed region",
+        ),
+        (
+            "active-active-data",
+            lambda r: r.pop("aws_dynamodb_table_replica"),
+            ("active_active", "region", "RPO"),
+            "breached",  # the backup plans still copy to the other region: the RPO becomes their daily schedule
+            "",
+        ),
+        (
+            "warm-standby-us-east-1",
+            lambda r: first(r, "aws_db_instance").update(multi_az=False),
+            ("warm_standby", "az", "RTO"),
+            "unrecoverable",
+            "the database is single-AZ",
+        ),
+        (
+            "active-active-eu-central-1",
+            lambda r: [body.update(reserved_concurrent_executions=10) for body in r["aws_lambda_function"].values()],
+            ("active_active", "region", "RTO"),
+            "depends",
+            "eu-central-1 has 10 reserved executions for a peak needing 20",
+        ),
+        (
+            "active-active-global",
+            lambda r: r.pop("aws_ssm_document"),
+            ("active_active", "software", "RTO"),
+            "depends",
+            "no recover-table runbook",
+        ),
+    ],
+    ids=["record without health check", "table without replica", "single-AZ database", "survivor too small", "no runbook"],
+)
+def test_missing_pieces_are_verdicts_not_numbers(
+    synthesized: Synthesized, stack: str, edit: Any, key: tuple[str, str, str], verdict: str, blocker: str
+) -> None:
+    found = estimate(assess.assess(load_config(EXAMPLE_CONFIG), edited(synthesized, stack, edit)), *key)
+    assert found.verdict == verdict
+    if blocker:
+        assert any(blocker in text for text in found.blockers), found.blockers
+    else:
+        assert found.seconds == 86400 and not found.blockers, "without the replica, the daily backup copy is the RPO"
+
+
+def test_a_store_with_no_copy_anywhere_is_unrecoverable(synthesized: Synthesized) -> None:
+    def strip(resources: dict[str, Any]) -> None:
+        resources.pop("aws_dynamodb_table_replica")
+
+    stacks = edited(synthesized, "active-active-data", strip)
+    for name in ("active-active-eu-west-1", "active-active-eu-central-1"):
+        for plan in stacks.stacks[name]["resource"]["aws_backup_plan"].values():
+            for rule in plan["rule"]:
+                rule.pop("copy_action", None)
+    found = estimate(assess.assess(load_config(EXAMPLE_CONFIG), stacks), "active_active", "region", "RPO")
+    assert found.verdict == "unrecoverable"
+    assert found.blockers == ["the table has no replica and no backup copy in another region"]
+
+
+def test_the_markdown_compares_with_the_base_and_shows_a_measured_drill(example: assess.Assessment, breaching: assess.Assessment) -> None:
+    base = json.loads(json.dumps(example.as_dict()))
+    text = assess.markdown(breaching, base=base, measured=None)
+    assert "| active_active | region | RTO | 240 s | 360 s | **breached** (-120 s) | was 150 s, met |" in text
+    assert "| active_active | az | RTO | 1 s | 0 s | met (+1 s) | unchanged |" in text
+    from tools.local import drill_report
+
+    measured = drill_report([("failover_function_code", "10 steps", 2.5), ("verify_replica_promoted", "ok", 0.5)], str(EXAMPLE_CONFIG))
+    text = assess.markdown(example, measured=measured)
+    assert "- warm_standby.region RTO: measured 3 s (emulator drill, make drill-local), estimated 12.5 min **(large difference)**" in text
+
+
+def test_make_assess_writes_markdown_and_json_and_exits_5_unless_warned(
+    synthesized: Synthesized, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--outdir", str(synthesized.outdir), "--config", str(EXAMPLE_CONFIG)]
+    output, machine = tmp_path / "assessment.md", tmp_path / "assessment.json"
+    assert assess.main([*args, "--output", str(output), "--json", str(machine)]) == assess.EXIT_BREACH
+    err = capsys.readouterr().err
+    assert "[assess] warm_standby region RPO: breached: 15.0 min > 300 s" in err and "[assess] 14 of 16 objectives met" in err
+    assert output.read_text().startswith("## Resilience assessment\n\n> [!WARNING]\n> **2 objective(s) not met.**")
+    document = json.loads(machine.read_text())
+    assert {(e["architecture"], e["domain"], e["objective"], e["verdict"]) for e in document["estimates"] if e["verdict"] != "met"} == {
+        ("warm_standby", "region", "RTO", "depends"),
+        ("warm_standby", "region", "RPO", "breached"),
+    }
+    assert assess.main([*args, "--warn-only"]) == 0
+    assert assess.main([*args, "--assume", "nonsense=3"]) == 2
+    assert "--assume: got 'nonsense=3'; expected NAME=SECONDS with NAME one of: instance_launch_seconds" in capsys.readouterr().err
+    assert assess.main([*args, "--warn-only", "--assume", "replica_promotion_seconds=60"]) == 0
+    out = capsys.readouterr().out
+    assert "in parallel, the longest of: promote the cross-region replica (assumption replica_promotion_seconds) 60 s; scale" in out
+
+
+def test_the_plan_report_carries_the_assessment_after_the_summary(example: assess.Assessment, tmp_path: Path) -> None:
+    from tools.plan_report import main as report_main
+
+    (tmp_path / "summary.json").write_text(json.dumps({"mode": "live", "stacks": []}))
+    section = tmp_path / "assessment.md"
+    section.write_text(assess.markdown(example))
+    report = tmp_path / "report.md"
+    assert report_main(["--plans", str(tmp_path), "--output", str(report), "--assessment", str(section)]) == 0
+    text = report.read_text()
+    assert text.index("| stack |") < text.index("### Resilience assessment") < text.index("#### Timelines")
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [
+        ("cron(0 5 ? * * *)", 86400),
+        ("cron(0 5 ? * SUN *)", 7 * 86400),
+        ("cron(0 * ? * * *)", 3600),
+        ("cron(0 0/4 ? * * *)", 4 * 3600),
+        ("cron(0 5 1 * ? *)", 31 * 86400),
+        ("rate(1 day)", 31 * 86400),
+    ],
+)
+def test_backup_schedules_are_read_or_assumed_at_their_longest(expression: str, seconds: int) -> None:
+    assert assess.schedule_seconds(expression) == seconds
