@@ -538,6 +538,8 @@ def assess(config: DeploymentConfig, stacks: Stacks, assume: dict[str, float] | 
 
 
 def _duration(seconds: float) -> str:
+    if 0 < seconds < 10 and seconds != int(seconds):
+        return f"{seconds:.2f} s"
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.1f} min"
 
 

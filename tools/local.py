@@ -154,10 +154,12 @@ KNOWN_EMULATOR_DRIFT: dict[tuple[str, str], str] = {
     ("aws_s3_bucket_replication_configuration", "rule[0].source_selection_criteria"): "moto does not return source selection criteria",
     ("aws_backup_plan", "tags"): "moto does not return AWS Backup tags",
     ("aws_backup_vault", "tags"): "moto does not return AWS Backup tags",
-    ("aws_cloudfront_distribution", "default_cache_behavior[0].forwarded_values"): "moto adds legacy forwarded_values to a behavior "
+    ("aws_cloudfront_distribution", "default_cache_behavior[*].forwarded_values"): "moto adds legacy forwarded_values to a behavior "
     "that uses a cache policy",
-    ("aws_cloudfront_distribution", "ordered_cache_behavior[0].forwarded_values"): "moto adds legacy forwarded_values to a behavior "
+    ("aws_cloudfront_distribution", "ordered_cache_behavior[*].forwarded_values"): "moto adds legacy forwarded_values to a behavior "
     "that uses a cache policy",
+    ("aws_cloudfront_distribution", "viewer_certificate[*].cloudfront_default_certificate"): "moto reports the default certificate "
+    "setting of a distribution that serves an ACM certificate differently",
 }
 UNKNOWN = "(known after apply)"
 
@@ -208,9 +210,10 @@ def classify_drift(stack: str, resource_changes: list[dict[str, Any]]) -> list[D
 
 
 def known_drift(resource_type: str, path: str) -> str | None:
-    """Why `path` of `resource_type` drifts in the emulator, or None when it must not."""
+    """Why `path` of `resource_type` drifts in the emulator, or None when it must not. An entry's prefix may say
+    `[*]` for any list index."""
     for (kind, prefix), reason in KNOWN_EMULATOR_DRIFT.items():
-        if kind == resource_type and path.startswith(prefix):
+        if kind == resource_type and re.match(re.escape(prefix).replace(r"\[\*\]", r"\[\d+\]"), path):
             return reason
     return None
 
