@@ -209,6 +209,17 @@ def objectives(architecture: str, policy: ResiliencePolicy) -> Objectives:
     }
 
 
+def add_detection(rto: Estimate, stacks: Stacks, prefix: str, fqdn: str) -> None:
+    """The health check's detection time as the first RTO term; without a health check, nothing detects the
+    failure, and the domain is unrecoverable."""
+    detection = health_check_term(stacks, prefix, fqdn)
+    if detection is None:
+        rto.unrecoverable = True
+        rto.blockers.append(f"no health check watches {fqdn}")
+    else:
+        rto.terms.append(detection)
+
+
 # --- active/active ---
 
 
@@ -231,12 +242,7 @@ def assess_active_active(arch: ActiveActive, estimates: Objectives, stacks: Stac
             region_rto.unrecoverable = True
             region_rto.blockers.append(f"{address} has no health check: DNS keeps answering with a failed region")
     primary = arch.primary.region
-    detection = health_check_term(stacks, prefix, regional_host(primary, arch.domain_name))
-    if detection is None:
-        region_rto.unrecoverable = True
-        region_rto.blockers.append(f"no health check watches {regional_host(primary, arch.domain_name)}")
-    else:
-        region_rto.terms.append(detection)
+    add_detection(region_rto, stacks, prefix, regional_host(primary, arch.domain_name))
     ttl = max((record.get("ttl", 60) for _, record in weighted), default=60)
     region_rto.terms.append(Term(f"DNS caching: the weighted records' TTL of {ttl} s", ttl, R53_DNS, weighted[0][0] if weighted else ""))
 
@@ -381,12 +387,7 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
 
     # Region: detection, the alarm, then promotion and scaling in parallel; writes need the CDN to follow.
     rto = estimates[("region", "RTO")]
-    detection = health_check_term(stacks, prefix, origin_host(primary, arch.domain_name))
-    if detection is None:
-        rto.unrecoverable = True
-        rto.blockers.append(f"no health check watches {origin_host(primary, arch.domain_name)}")
-    else:
-        rto.terms.append(detection)
+    add_detection(rto, stacks, prefix, origin_host(primary, arch.domain_name))
     unhealthy = alarm_on(stacks, prefix, "HealthCheckStatus", name_contains=f"{primary}-unhealthy")
     if unhealthy is None:
         rto.blockers.append(f"no alarm turns {primary}'s health check into a failover trigger")
