@@ -33,6 +33,8 @@ from typing import Any
 from modules.config import ActiveActive, DeploymentConfig, ResiliencePolicy, WarmStandby, load_config
 from stacks.naming import ACTIVE_ACTIVE, WARM_STANDBY, origin_host, regional_host
 from tools.cli import EXIT_SETUP, ToolError, command
+from tools.plan_report import read_json
+from tools.terraform import stack_dirs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXIT_BREACH = 5
@@ -144,10 +146,7 @@ class Stacks:
 
     @classmethod
     def read(cls, outdir: Path) -> Stacks:
-        files = sorted((outdir / "stacks").glob("*/cdk.tf.json"))
-        if not files:
-            raise ToolError(f"no synthesized stacks under {outdir}/stacks: run `make synth` first", EXIT_SETUP)
-        return cls({file.parent.name: json.loads(file.read_text()) for file in files})
+        return cls({folder.name: json.loads((folder / "cdk.tf.json").read_text()) for folder in stack_dirs(outdir)})
 
     def resources(self, stack: str, kind: str) -> dict[str, dict[str, Any]]:
         return self.stacks.get(stack, {}).get("resource", {}).get(kind, {})
@@ -619,12 +618,8 @@ def parse_assumptions(values: list[str]) -> dict[str, float]:
 
 
 def read_optional(path: str | None, what: str) -> dict[str, Any] | None:
-    if not path or not Path(path).is_file():
-        return None
-    try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as error:
-        raise ToolError(f"{path}: {what} is not valid JSON ({error})", EXIT_SETUP) from None
+    """A JSON input that may be absent (no base assessment, no drill yet)."""
+    return read_json(Path(path), what) if path and Path(path).is_file() else None
 
 
 @command("assess")
