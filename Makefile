@@ -73,7 +73,7 @@ drill: $(PY_STAMP) ## DR drill against the deployment of $(CONFIG) (ARGS="failov
 deploy-local: install ## deploy every stack into a local moto server (started on a free loopback port; kept for drill-local)
 	@$(PY) -m tools.local deploy --config $(CONFIG) $(if $(STACKS),--stacks $(STACKS),)
 
-drill-local: $(PY_STAMP) ## fail the warm standby over in the local emulator with the failover function's code; verify
+drill-local: $(PY_STAMP) ## in the local emulator: signals -> decision -> approved recovery plan -> verify, then the failback; prints step timings
 	@$(PY) -m tools.local drill
 
 destroy-local: $(PY_STAMP) ## destroy everything deploy-local created, in reverse order, and stop the emulator

@@ -71,7 +71,9 @@ def security_headers_policy(scope: Construct, id: str, *, name: str) -> Cloudfro
 
 class OriginFailoverDistribution(Construct):
     """A distribution whose reads go to an origin group (`primary`, then `standby` on 5xx or no connection) and
-    whose `write_path` goes to `primary` only, with A and AAAA aliases for `domain_name` in `hosted_zone_id`.
+    whose `write_path` goes to `writer` (Default: `primary`; CloudFront's origin groups fail over only GET, HEAD
+    and OPTIONS, so writes need an origin that moves by itself, such as a DNS failover record), with A and AAAA aliases for `domain_name` in
+    `hosted_zone_id`.
 
     Default: HTTPS only (TLS 1.2 2021 to viewers, TLS 1.2 to origins), caching disabled (a dynamic app), every
     viewer header but Host forwarded, `origin_verification`'s header added to origin requests, HTTP/2 and 3, IPv6,
@@ -96,14 +98,13 @@ class OriginFailoverDistribution(Construct):
         origin_verification: OriginVerification,
         settings: CloudFrontOrigin,
         write_path: str = "/api/*",
+        writer: Origin | None = None,
     ) -> None:
         super().__init__(scope, id)
-        if primary.origin_id == standby.origin_id or FAILOVER_GROUP in (primary.origin_id, standby.origin_id):
-            raise InputError.single(
-                f"{self.node.path}.standby.origin_id",
-                standby.origin_id,
-                f"expected IDs distinct from each other and from {FAILOVER_GROUP!r}",
-            )
+        origins = [primary, standby, *([writer] if writer else [])]
+        ids = [origin.origin_id for origin in origins]
+        if len(set(ids)) != len(ids) or FAILOVER_GROUP in ids:
+            raise InputError.single(f"{self.node.path}.origins", ids, f"expected IDs distinct from each other and from {FAILOVER_GROUP!r}")
         emulated = RegionalStack.of(self).emulated
         self.security_headers = None if emulated else security_headers_policy(self, "security-headers", name=f"{name}-security-headers")
         behavior = {
@@ -117,7 +118,7 @@ class OriginFailoverDistribution(Construct):
         reads = primary.origin_id if emulated else FAILOVER_GROUP
         ordered = [
             CloudfrontDistributionOrderedCacheBehavior(
-                path_pattern=write_path, target_origin_id=primary.origin_id, allowed_methods=ALL_METHODS, **behavior
+                path_pattern=write_path, target_origin_id=(writer or primary).origin_id, allowed_methods=ALL_METHODS, **behavior
             )
         ]
         if emulated:
@@ -133,7 +134,7 @@ class OriginFailoverDistribution(Construct):
             enabled=True,
             comment=f"{name}: {primary.origin_id} with failover to {standby.origin_id}",
             aliases=[domain_name],
-            origin=[_origin(origin, settings, origin_verification) for origin in (primary, standby)],
+            origin=[_origin(origin, settings, origin_verification) for origin in origins],
             origin_group=[
                 CloudfrontDistributionOriginGroup(
                     origin_id=FAILOVER_GROUP,

@@ -384,6 +384,24 @@ class CloudFrontOrigin(_Model):
     geo_restriction: GeoRestriction | None = None
 
 
+class FailoverSettings(_Model):
+    """How the warm standby decides to fail over, and who approves.
+
+    Default: `manual` (seed 001): the primary's trouble starts the recovery plan, which runs its pre-checks and
+    waits for an approval; the approvers get a page with the one command that approves. `automatic` skips the
+    approval only when every independent signal agrees for `signal_seconds`: the Route 53 health check's alarm,
+    the probe from the standby region, and an open AWS Health issue of the primary's services. Anything less
+    still pages for an approval. `approvers` (IAM user or role ARNs) default to the approver role the standby
+    stack creates. The readiness evaluation (a practice run) runs every `readiness_interval_minutes`.
+    """
+
+    mode: Literal["manual", "automatic"] = "manual"
+    signal_seconds: Annotated[StrictInt, Field(ge=60, le=3600, multiple_of=60)] = 300
+    approvers: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(user|role)/[\w+=,.@/-]+$")]] = []
+    approval_timeout_seconds: Annotated[StrictInt, Field(ge=300, le=604800)] = 3600
+    readiness_interval_minutes: Annotated[StrictInt, Field(ge=15, le=1440)] = 60
+
+
 class WarmStandby(_Architecture):
     """Warm-standby three-tier architecture (seeds 001, 002, 003)."""
 
@@ -391,6 +409,7 @@ class WarmStandby(_Architecture):
     standby: WarmStandbyRegion
     database: DatabaseSettings = DatabaseSettings()
     cloudfront: CloudFrontOrigin = CloudFrontOrigin()
+    failover: FailoverSettings = FailoverSettings()
 
     @property
     def regions(self) -> tuple[WarmStandbyRegion, WarmStandbyRegion]:

@@ -6,6 +6,11 @@ Rules these builders encode:
 - FIS runs a document through `aws:ssm:start-automation-execution`, whose `maxDuration` is at most 12 hours
   (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#ssm-actions-reference); an
   experiment needs at least one stop condition to stop itself (ours: a CloudWatch alarm).
+- An Availability Zone outage is `aws:network:disrupt-connectivity` on that zone's subnets (FIS swaps in a
+  deny-all network ACL for `duration`, at most 12 hours) together with `aws:rds:reboot-db-instances` with
+  `forceFailover` (a Multi-AZ instance fails over to its standby)
+  (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#network-actions-reference,
+  https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#rds-actions-reference).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from cdktf_cdktf_provider_aws.fis_experiment_template import (
     FisExperimentTemplate,
     FisExperimentTemplateAction,
     FisExperimentTemplateActionParameter,
+    FisExperimentTemplateActionTarget,
     FisExperimentTemplateStopCondition,
+    FisExperimentTemplateTarget,
 )
 from cdktf_cdktf_provider_aws.ssm_document import SsmDocument
 from constructs import Construct
@@ -140,6 +147,70 @@ def automation_experiment(
         description=description,
         role_arn=role_arn,
         action=actions,
+        stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=stop_alarm_arn)],
+        tags={"Name": name},
+    )
+
+
+#: The longest a zone outage may be held here (FIS allows PT12H; a drill needs minutes).
+MAX_ZONE_OUTAGE_MINUTES = 60
+
+
+def zone_outage_experiment(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    role_arn: str,
+    subnet_arns: Sequence[str],
+    database_arns: Sequence[str],
+    stop_alarm_arn: str,
+    minutes: int = 10,
+) -> Experiment:
+    """An FIS experiment that cuts one Availability Zone's subnets off for `minutes` and fails the Multi-AZ
+    databases over at the same time, stopping on `stop_alarm_arn`."""
+    if not subnet_arns:
+        raise InputError.single(f"{scope.node.path}/{id}.subnet_arns", [], "expected the zone's subnets")
+    if not 1 <= minutes <= MAX_ZONE_OUTAGE_MINUTES:
+        raise InputError.single(f"{scope.node.path}/{id}.minutes", minutes, f"expected 1 to {MAX_ZONE_OUTAGE_MINUTES}")
+    targets = [
+        FisExperimentTemplateTarget(
+            name="zone-subnets", resource_type="aws:ec2:subnet", selection_mode="ALL", resource_arns=list(subnet_arns)
+        )
+    ]
+    actions = [
+        FisExperimentTemplateAction(
+            name="disrupt-zone",
+            action_id="aws:network:disrupt-connectivity",
+            parameter=[
+                FisExperimentTemplateActionParameter(key="duration", value=f"PT{minutes}M"),
+                FisExperimentTemplateActionParameter(key="scope", value="all"),
+            ],
+            target=FisExperimentTemplateActionTarget(key="Subnets", value="zone-subnets"),
+        )
+    ]
+    if database_arns:
+        targets.append(
+            FisExperimentTemplateTarget(
+                name="databases", resource_type="aws:rds:db", selection_mode="ALL", resource_arns=list(database_arns)
+            )
+        )
+        actions.append(
+            FisExperimentTemplateAction(
+                name="fail-over-databases",
+                action_id="aws:rds:reboot-db-instances",
+                parameter=[FisExperimentTemplateActionParameter(key="forceFailover", value="true")],
+                target=FisExperimentTemplateActionTarget(key="DBInstances", value="databases"),
+            )
+        )
+    return FisExperimentTemplate(
+        scope,
+        id,
+        description=description,
+        role_arn=role_arn,
+        action=actions,
+        target=targets,
         stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=stop_alarm_arn)],
         tags={"Name": name},
     )

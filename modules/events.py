@@ -21,9 +21,15 @@ from modules.function import PrivateFunction
 from modules.iam import ServiceRole
 
 
-def event_rule(scope: Construct, id: str, *, name: str, description: str, pattern: Mapping[str, Any]) -> CloudwatchEventRule:
-    """A rule on the default bus matching `pattern`; its name is checked with every other name at synth (modules.names)."""
-    return CloudwatchEventRule(scope, id, name=name, description=description, event_pattern=json.dumps(pattern), tags={"Name": name})
+def event_rule(
+    scope: Construct, id: str, *, name: str, description: str, pattern: Mapping[str, Any] | None = None, schedule: str | None = None
+) -> CloudwatchEventRule:
+    """A rule on the default bus matching `pattern`, or run on `schedule` (`rate(...)`/`cron(...)`); its name is
+    checked with every other name at synth (modules.names)."""
+    if (pattern is None) == (schedule is None):
+        raise ValueError(f"{scope.node.path}/{id}: expected a pattern or a schedule, not {'both' if pattern else 'neither'}")
+    matching = {"event_pattern": json.dumps(pattern)} if pattern is not None else {"schedule_expression": schedule}
+    return CloudwatchEventRule(scope, id, name=name, description=description, **matching, tags={"Name": name})
 
 
 class EventForwarding(Construct):
@@ -47,7 +53,7 @@ class EventForwarding(Construct):
 
 
 class FunctionTrigger(Construct):
-    """Invoke `function` on the events matching `pattern` on this region's default bus; only this rule may invoke it.
+    """Invoke `function` on the events matching `pattern` (or on `schedule`) on this region's default bus; only this rule may invoke it.
 
     Default: the target's ID (unique per rule) is "function".
     """
@@ -59,12 +65,13 @@ class FunctionTrigger(Construct):
         *,
         name: str,
         description: str,
-        pattern: Mapping[str, Any],
         function: PrivateFunction,
+        pattern: Mapping[str, Any] | None = None,
+        schedule: str | None = None,
         target_id: str = "function",
     ) -> None:
         super().__init__(scope, id)
-        self.rule = event_rule(self, "rule", name=name, description=description, pattern=pattern)
+        self.rule = event_rule(self, "rule", name=name, description=description, pattern=pattern, schedule=schedule)
         CloudwatchEventTarget(self, "target", rule=self.rule.name, arn=function.function_arn, target_id=target_id)
         LambdaPermission(
             self,

@@ -20,7 +20,9 @@ RoutingPolicy = Literal["failover", "weighted", "latency"]
 class HealthCheck(Construct):
     """An HTTPS health check of `fqdn` and an alarm that fires when it fails.
 
-    Default: HTTPS on 443, `/health`, every 30 s, 3 failures to turn unhealthy, latency measured, SNI on.
+    Default: HTTPS on 443, `/health`, every 30 s, 3 failures to turn unhealthy, latency measured, SNI on; the alarm
+    fires after `alarm_periods` failing minutes and counts missing data as `missing_data` (breaching: a page when
+    the metric stops; a failover signal passes notBreaching, so that us-east-1's metrics going missing is no signal).
     The alarm uses Route 53's metrics, which exist only in us-east-1, so the stack must be a us-east-1 stack.
     """
 
@@ -36,6 +38,8 @@ class HealthCheck(Construct):
         port: int = 443,
         request_interval_seconds: int = 30,
         failure_threshold: int = 3,
+        alarm_periods: int = 1,
+        missing_data: str = "breaching",
     ) -> None:
         super().__init__(scope, id)
         env = RegionalStack.of(self).env
@@ -76,8 +80,8 @@ class HealthCheck(Construct):
             statistic="Minimum",
             threshold=1,
             comparison_operator="LessThanThreshold",
-            evaluation_periods=1,
-            treat_missing_data="breaching",
+            evaluation_periods=alarm_periods,
+            treat_missing_data=missing_data,
             topic_arn=alarm_topic_arn,
         )
 

@@ -27,6 +27,11 @@ def origin_host(region: str, domain_name: str) -> str:
     return f"origin-{region}.{domain_name}"
 
 
+def writer_host(domain_name: str) -> str:
+    """The warm standby's write origin: a Route 53 failover record that follows the writer latch."""
+    return f"origin-writer.{domain_name}"
+
+
 def app_host(region: str, domain_name: str) -> str:
     """The warm standby's internal ALB name in `region`."""
     return f"app-{region}.{domain_name}"

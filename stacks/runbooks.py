@@ -426,11 +426,15 @@ def script_step(
     *,
     timeout_seconds: int = SCRIPT_SECONDS,
     on_failure: str | None = None,
+    helpers: tuple[Callable[..., Any], ...] | None = None,
 ) -> dict[str, Any]:
-    """An `aws:executeScript` step running `handler` (and its helpers) with `payload` ({{ Name }} references)."""
+    """An `aws:executeScript` step running `handler` with `payload` ({{ Name }} references), embedding `helpers`
+    (Default: what HELPERS lists for it)."""
     if not 1 <= timeout_seconds <= MAX_SCRIPT_SECONDS:
         raise ValueError(f"{name}.timeout_seconds: got {timeout_seconds}; expected 1 to {MAX_SCRIPT_SECONDS} (SSM's executeScript cap)")
-    sources = [inspect.getsource(helper) for helper in HELPERS.get(handler, ())] + [inspect.getsource(handler)]
+    sources = [inspect.getsource(helper) for helper in (HELPERS.get(handler, ()) if helpers is None else helpers)] + [
+        inspect.getsource(handler)
+    ]
     step: dict[str, Any] = {
         "name": name,
         "action": "aws:executeScript",
@@ -457,6 +461,7 @@ def wait_step(
     interval: str = "PT1M",
     max_iterations: int = 100,
     on_failure: str | None = None,
+    helpers: tuple[Callable[..., Any], ...] | None = None,
 ) -> dict[str, Any]:
     """An `aws:loop` of `aws:sleep` (`interval`) and one `check`, while the check says Pending; the check raises on
     the last iteration, so the wait is bounded by `max_iterations` x (`interval` + a check)."""
@@ -479,7 +484,13 @@ def wait_step(
                     **({"onFailure": on_failure} if on_failure else {}),
                 },
                 script_step(
-                    check_name, check, bounded, {"Pending": "Boolean", "Status": "String"}, timeout_seconds=120, on_failure=on_failure
+                    check_name,
+                    check,
+                    bounded,
+                    {"Pending": "Boolean", "Status": "String"},
+                    timeout_seconds=120,
+                    on_failure=on_failure,
+                    helpers=helpers,
                 ),
             ],
         },

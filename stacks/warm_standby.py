@@ -7,7 +7,6 @@ while the primary region is down. Every resource comes from a module; this file 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,20 @@ from modules.alarms import metric_alarm
 from modules.base import RegionalStack
 from modules.break_glass import BreakGlassInstance
 from modules.cdn import Origin, OriginFailoverDistribution
-from modules.certificate import DnsValidatedCertificate
+from modules.certificate import DnsValidatedCertificate, ValidationRecords
 from modules.compute import DnsAlias, LoadBalancedTier, OriginVerification, TierSize, instance_role
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
 from modules.database import POSTGRES_PORT, MasterPasswordRotation, MasterSecret, PostgresDatabase, secret_key_statement
+from modules.drills import zone_outage_experiment
 from modules.events import EventForwarding, FunctionTrigger
 from modules.function import PrivateFunction
+from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
 from modules.moves import PathMove, add_moved_blocks
 from modules.multi_region_bucket import BucketSite, MultiRegionBucket
 from modules.security_groups import Egress, Link, PrefixListSource, SecurityGroupChain
 from modules.storage import LogDeliveryBucket
+from stacks import failover_plan
 from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import (
     WARM_STANDBY,
@@ -41,6 +43,15 @@ from stacks.naming import (
     failover_function_name,
     master_secret_name,
     origin_host,
+    writer_host,
+)
+from stacks.warm_standby_failover import (
+    RecoveryPlan,
+    group_names,
+    health_parameter_name,
+    probe_alarm_name,
+    switch_document_name,
+    writer_parameter_name,
 )
 
 STORAGE_STACK = f"{WARM_STANDBY}-storage"
@@ -49,10 +60,10 @@ ROTATION_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "rotate_ma
 ORIGIN_HEADER = "X-Origin-Verify"
 ORIGIN_SECRET_VARIABLE = "origin_verify_secret"  # noqa: S105 - the variable name, not its value
 APP_PORT = 8080
-#: Lambda stops an invocation at its timeout (900 s at most); the failover keeps the last 120 s for its report.
-FAILOVER_TIMEOUT_SECONDS = 900
-FAILOVER_REPORT_RESERVE_SECONDS = 120
-#: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group.
+#: The decision makes a few calls with short timeouts; the recovery plan (SSM Automation) does the failover.
+DECISION_TIMEOUT_SECONDS = 60
+#: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group, so
+#: these go to the writer origin, a DNS failover record that the recovery plan moves.
 WRITE_PATH = "/api/*"
 #: The chain, in the order requests flow: CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass
 #: -> SSH to web and app. Route 53 health checkers reach the web ALB through a group of their own: the two prefix
@@ -175,8 +186,9 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         self.certificate = DnsValidatedCertificate(
             self,
             "certificate",
-            domain_names=[origin_host(region, arch.domain_name), app_host(region, arch.domain_name)],
+            domain_names=[origin_host(region, arch.domain_name), app_host(region, arch.domain_name), writer_host(arch.domain_name)],
             hosted_zone_id=arch.hosted_zone_id,
+            validated_elsewhere=[writer_host(arch.domain_name)],  # both regions certify it: its record is in the storage stack
         )
         self.security = self._security_groups(name)
         self._database(config, arch, peer_region)
@@ -193,6 +205,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         )
         self._alarms(name)
         if self.is_primary:
+            self._zone_outage(config, name)
             # AWS Health issues of this region arrive on this region's bus; the failover listens in the standby.
             EventForwarding(
                 self, "forward-health", name=f"{name}-health-to-{peer_region}", pattern=health_issue(region), target_region=peer_region
@@ -206,6 +219,37 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         TerraformOutput(self, "break_glass_instance_id", value=self.break_glass.instance_id)
         TerraformOutput(self, "break_glass_operator_policy_arn", value=self.break_glass.operator_policy_arn)
         add_moved_blocks(self, REGION_MOVES + (PRIMARY_MOVES if is_primary else STANDBY_MOVES))
+
+    def _zone_outage(self, config: DeploymentConfig, name: str) -> None:
+        """Seed 002's Availability Zone failure in the primary: the first zone's subnets (every tier) cut off for 10
+        minutes while the database fails over to its Multi-AZ standby; it stops when the web tier answers 5xx,
+        which one zone's loss must not cause. The role has AWS's managed policy for the network action (it may
+        only touch network ACLs FIS creates and tags) and may reboot this database only."""
+        role = ServiceRole(
+            self,
+            "zone-outage-role",
+            name=f"{name}-zone-outage",
+            service="fis.amazonaws.com",
+            managed_policy_arns=[f"arn:{self.env.partition}:iam::aws:policy/service-role/AWSFaultInjectionSimulatorNetworkAccess"],
+            statements=[
+                {
+                    "Sid": "FailTheDatabaseOver",
+                    "Effect": "Allow",
+                    "Action": ["rds:RebootDBInstance", "rds:DescribeDBInstances"],
+                    "Resource": [self.database.arn],
+                }
+            ],
+        )
+        zone_outage_experiment(
+            self,
+            "zone-outage",
+            name=f"{name}-az-outage",
+            description=f"{name}: one Availability Zone down (network cut, database failover); stops on web 5xx",
+            role_arn=role.role_arn,
+            subnet_arns=[subnets[0].arn for subnets in self.network.subnets.values()],
+            database_arns=[self.database.arn],
+            stop_alarm_arn=self.web_errors.arn,
+        )
 
     def _database(self, config: DeploymentConfig, arch: WarmStandby, peer_region: str) -> None:
         """The primary (password from the master secret), or the replica of the peer's; the rotation function."""
@@ -360,7 +404,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
     def _alarms(self, name: str) -> None:
         """Edge errors at the web ALB, and the database's health (replica lag in the standby: the RPO)."""
         topic = self.alarms.topic_arn
-        metric_alarm(
+        self.web_errors = metric_alarm(
             self, "alarm-web-5xx", name=f"{name}-web-5xx", description="Web ALB answered more than 10 5xx in 5 minutes",
             namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count",
             dimensions={"LoadBalancer": self.web.load_balancer.arn_suffix}, threshold=10, evaluation_periods=1, period_seconds=300,
@@ -385,12 +429,20 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             )  # fmt: skip
 
     def _failover(self, config: DeploymentConfig, arch: WarmStandby) -> None:
-        """The failover function (outside the VPC it repairs) and the rule that runs it on the primary's trouble."""
+        """The recovery plan, and the decision function (outside the VPC it decides about) with what runs it: the
+        signal alarms, open or closed AWS Health issues of the primary, and a one-minute schedule that probes."""
         primary_region = arch.primary.region
-        capacity = {
-            tier.name: {"min": size.min_size, "desired": size.desired_capacity, "max": size.max_size}
-            for tier, size in ((self.web, arch.primary.web), (self.app, arch.primary.app))
-        }
+        self.recovery_plan = RecoveryPlan(
+            self, "recovery-plan", config=config, arch=arch, topic_arn=self.alarms.topic_arn, key_arn=self.key.key_arn
+        )
+        probe = metric_alarm(
+            self, "alarm-primary-probe", name=probe_alarm_name(config),
+            description=f"The probe from {self.env.region} finds the primary's database or web tier down",
+            namespace=failover_plan.WRITER_NAMESPACE, metric_name="PrimaryProbe",
+            dimensions={"Deployment": self.recovery_plan.plan["deployment"]},
+            statistic="Maximum", threshold=1, comparison_operator="LessThanThreshold",
+            evaluation_periods=arch.failover.signal_seconds // 60, period_seconds=60, topic_arn=self.alarms.topic_arn,
+        )  # fmt: skip
         self.failover = PrivateFunction(
             self,
             "failover-function",
@@ -398,40 +450,42 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             source_dir=FAILOVER_SOURCE,
             handler="handler.handler",
             network=None,
-            outside_vpc_reason="failover control plane: calls only AWS APIs; must not depend on the VPC, NAT or endpoints it repairs",
+            outside_vpc_reason="failover decision: calls only AWS APIs; must not depend on the VPC, NAT or endpoints it decides about",
             key=self.key,
             memory_mb=256,
-            timeout_seconds=FAILOVER_TIMEOUT_SECONDS,
-            reserved_concurrency=1,  # one failover at a time
+            timeout_seconds=DECISION_TIMEOUT_SECONDS,
+            reserved_concurrency=1,  # one decision at a time: a second would not see the first's execution yet
             log_retention_days=arch.log_retention_days,
             environment={
-                "REPLICA_ID": database_identifier(config, replica=True),
-                "PARAMETER_NAME": database_parameter(config),
-                "ASG_CAPACITY": json.dumps(capacity, sort_keys=True),
+                "DOCUMENT_NAME": switch_document_name(config),
                 "PRIMARY_REGION": primary_region,
+                "MODE": arch.failover.mode,
+                "SIGNAL_SECONDS": str(arch.failover.signal_seconds),
+                "ROUTE53_ALARM": unhealthy_alarm_name(config, primary_region),
+                "PROBE_ALARM": probe_alarm_name(config),
+                "WRITER_PARAMETER": writer_parameter_name(config),
+                "HEALTH_PARAMETER": health_parameter_name(config),
+                "PRIMARY_DATABASE": database_identifier(config, replica=False),
+                "PRIMARY_WEB_GROUP": group_names(config, primary_region)["web"],
+                "NAMESPACE": failover_plan.WRITER_NAMESPACE,
+                "DEPLOYMENT": self.recovery_plan.plan["deployment"],
+                "STATE_KEY_ID": self.key.key_arn,
                 "TOPIC_ARN": self.alarms.topic_arn,
-                "SECRET_KMS_KEY_ID": self.key.key_arn,
-                "ACCOUNT_ID": config.account_id,
-                "MRAP_NAME": "" if self.emulated else access_point_name(config),  # no access point in the emulator
-                "STANDBY_BUCKET": assets_bucket(config, self.env.region),
-                "PRIMARY_BUCKET": assets_bucket(config, primary_region),
-                "SECRET_ID": master_secret_name(config),
-                "WAIT_TIMEOUT_SECONDS": str(FAILOVER_TIMEOUT_SECONDS - FAILOVER_REPORT_RESERVE_SECONDS),
-                "REPORT_RESERVE_SECONDS": str(FAILOVER_REPORT_RESERVE_SECONDS),
             },
-            statements=self._failover_statements(config),
+            statements=self._failover_statements(config, arch, probe.arn),
         )
+        signals = [unhealthy_alarm_name(config, primary_region), probe_alarm_name(config)]
         FunctionTrigger(
             self,
             "failover-trigger",
             name=f"{self.resource_prefix}-failover-trigger",
-            description=f"Primary health-check alarm (forwarded from us-east-1) or an AWS Health issue in {primary_region}",
+            description=f"Signal alarms into ALARM, or AWS Health issues of the primary's services in {primary_region}",
             pattern={
                 "$or": [
                     {
                         "source": ["aws.cloudwatch"],
                         "detail-type": ["CloudWatch Alarm State Change"],
-                        "detail": {"alarmName": [unhealthy_alarm_name(config, primary_region)], "state": {"value": ["ALARM"]}},
+                        "detail": {"alarmName": signals, "state": {"value": ["ALARM"]}},
                     },
                     health_issue(primary_region),
                 ]
@@ -439,53 +493,75 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             function=self.failover,
             target_id="failover",
         )
+        FunctionTrigger(
+            self,
+            "failover-probe",
+            name=f"{self.resource_prefix}-failover-probe",
+            description="Probe the primary from the standby region and decide, every minute",
+            schedule="rate(1 minute)",
+            function=self.failover,
+            target_id="probe",
+        )
         TerraformOutput(self, "failover_function_name", value=self.failover.function.function_name)
 
-    def _failover_statements(self, config: DeploymentConfig) -> list[dict[str, Any]]:
-        """Least privilege for the failover: this replica, this parameter, these groups, the topic, the access point."""
-        groups = [self.env.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{tier.name}") for tier in (self.web, self.app)]
+    def _failover_statements(self, config: DeploymentConfig, arch: WarmStandby, probe_alarm_arn: str) -> list[dict[str, Any]]:
+        """Least privilege for the decision: read the signals, probe the primary, start the one document, page."""
+        primary = arch.primary.region
+        plan = self.recovery_plan
         return [
             {
-                "Sid": "PromoteTheReplica",
+                "Sid": "ReadTheSignals",
                 "Effect": "Allow",
-                "Action": ["rds:DescribeDBInstances", "rds:PromoteReadReplica", "rds:ModifyDBInstance"],
-                "Resource": [self.database.arn],
+                "Action": ["cloudwatch:DescribeAlarms"],
+                "Resource": [
+                    probe_alarm_arn,
+                    self.env.arn("cloudwatch", f"alarm:{unhealthy_alarm_name(config, primary)}", region="us-east-1"),
+                ],
             },
             {
-                "Sid": "EncryptTheNewSecretAndParameter",
+                "Sid": "PublishTheProbe",
                 "Effect": "Allow",
-                "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Encrypt", "kms:Decrypt"],
-                "Resource": [self.key.key_arn],
+                "Action": ["cloudwatch:PutMetricData"],
+                "Resource": "*",  # PutMetricData has no resource; the namespace is the boundary
+                "Condition": {"StringEquals": {"cloudwatch:namespace": failover_plan.WRITER_NAMESPACE}},
             },
             {
-                "Sid": "PromoteTheSecretReplica",
+                "Sid": "ProbeThePrimaryDatabase",
                 "Effect": "Allow",
-                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:StopReplicationToReplica"],
-                "Resource": [self.env.arn("secretsmanager", f"secret:{master_secret_name(config)}-??????")],
+                "Action": ["rds:DescribeDBInstances"],
+                "Resource": [self.env.arn("rds", f"db:{database_identifier(config, replica=False)}", region=primary)],
             },
             {
-                "Sid": "RepointTheApp",
+                "Sid": "ProbeThePrimaryTiers",
+                "Effect": "Allow",
+                "Action": ["autoscaling:DescribeAutoScalingGroups", "ssm:DescribeAutomationExecutions"],
+                "Resource": "*",  # no resource-level permissions for these
+            },
+            {
+                "Sid": "TheLatchAndTheHealthRecord",
                 "Effect": "Allow",
                 "Action": ["ssm:GetParameter", "ssm:PutParameter"],
-                "Resource": [self.database.writer_parameter_arn],
+                "Resource": [plan.writer_parameter.arn, plan.health_parameter.arn],
             },
-            {"Sid": "ScaleTheStandby", "Effect": "Allow", "Action": ["autoscaling:UpdateAutoScalingGroup"], "Resource": groups},
             {
-                "Sid": "DescribeGroups",
+                "Sid": "StartThePlan",
                 "Effect": "Allow",
-                "Action": ["autoscaling:DescribeAutoScalingGroups"],
-                "Resource": "*",  # no resource-level permissions for Describe
+                "Action": ["ssm:StartAutomationExecution"],
+                "Resource": [self.env.arn("ssm", f"automation-definition/{switch_document_name(config)}:*")],
             },
-            {"Sid": "Announce", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [self.alarms.topic_arn]},
             {
-                "Sid": "RouteTheAccessPoint",
+                "Sid": "RunAsThePlanRole",
                 "Effect": "Allow",
-                "Action": [
-                    "s3:GetMultiRegionAccessPoint",
-                    "s3:GetMultiRegionAccessPointRoutes",
-                    "s3:SubmitMultiRegionAccessPointRoutes",
-                ],
-                "Resource": [f"arn:{self.env.partition}:s3::{config.account_id}:accesspoint/*"],
+                "Action": ["iam:PassRole"],
+                "Resource": [plan.role.role_arn],
+                "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+            },
+            {"Sid": "Page", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [self.alarms.topic_arn]},
+            {
+                "Sid": "PageAndStateEncrypted",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
+                "Resource": [self.key.key_arn],
             },
         ]
 
@@ -514,6 +590,7 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
             origin_verification=OriginVerification(ORIGIN_HEADER, origin_secret(self).string_value),
             settings=arch.cloudfront,
             write_path=WRITE_PATH,
+            writer=Origin("writer", writer_host(arch.domain_name)),  # a Route 53 failover record: see warm_standby_failover
         )
         # Route 53 health alarms live in us-east-1; the standby's failover trigger listens on its own bus.
         alarm = {
@@ -571,4 +648,6 @@ class WarmStandbyStorageStack(RegionalStack):
             self, "master-secret", name=master_secret_name(config), key=keys[primary], replica_keys={standby: keys[standby]}
         )
         TerraformOutput(self, "master_secret_name", value=self.master_secret.name)
+        # Both regional certificates include the writer origin's name: its validation record lives here, once.
+        ValidationRecords(self, "writer-validation", domain_names=[writer_host(arch.domain_name)], hosted_zone_id=arch.hosted_zone_id)
         add_moved_blocks(self, STORAGE_MOVES)

@@ -33,7 +33,8 @@ def test_every_regional_stack_turns_on_guardduty_and_security_hub(synthesized: S
 
 @pytest.mark.parametrize("stack", REGIONAL)
 def test_findings_reach_the_alarm_topic(synthesized: Synthesized, stack: str) -> None:
-    patterns = [json.loads(r["event_pattern"]) for r in synthesized.resources(stack, "aws_cloudwatch_event_rule").values()]
+    rules_of = synthesized.resources(stack, "aws_cloudwatch_event_rule").values()
+    patterns = [json.loads(r["event_pattern"]) for r in rules_of if "event_pattern" in r]  # schedules have none
     rules = {pattern["source"][0]: {"event_pattern": json.dumps(pattern)} for pattern in patterns if "source" in pattern}
     assert json.loads(rules["aws.guardduty"]["event_pattern"])["detail"] == {"severity": [{"numeric": [">=", 4]}]}
     hub = json.loads(rules["aws.securityhub"]["event_pattern"])

@@ -32,13 +32,16 @@ def example(synthesized: Synthesized) -> assess.Assessment:
 
 def test_the_example_meets_its_policies_except_the_warm_standby_region_and_says_why(example: assess.Assessment) -> None:
     failing = {key: verdict for key, verdict in verdicts(example).items() if verdict != "met"}
-    assert failing == {("warm_standby", "region", "RTO"): "depends", ("warm_standby", "region", "RPO"): "breached"}
+    assert failing == {("warm_standby", "region", "RTO"): "breached", ("warm_standby", "region", "RPO"): "breached"}
     rpo = estimate(example, "warm_standby", "region", "RPO")
     assert rpo.seconds == 900 and max(rpo.terms, key=lambda t: t.seconds).source == assess.S3_RTC
     assert "S3 Replication Time Control: designed for 99.99% of objects within 15 minutes, SLA-backed" in [t.what for t in rpo.terms]
     rto = estimate(example, "warm_standby", "region", "RTO")
-    assert [blocker.split(":")[0] for blocker in rto.blockers] == ["us-east-1, the failed region", "writes"]
-    assert [t.seconds for t in rto.terms] == [90, 60, 600], "detection, alarm, then promotion (longer than the scale-out)"
+    assert rto.blockers == [], "the decision runs in the standby and the writes follow a DNS failover record"
+    assert [t.seconds for t in rto.terms] == [90, 180, 300, 720], "detection, alarm, approval, then promotion and writes"
+    assert rto.terms[2].what == "operator approval of the recovery plan (assumption approval_seconds)"
+    assert "then move the writes (/api/*): latch alarm 60 s + origin-writer.www.example.com TTL 60 s" in rto.terms[3].what
+    assert any("the Route 53 signal needs us-east-1" in note for note in example.stability)
     region = estimate(example, "active_active", "region", "RTO")
     assert [(t.seconds, t.resource.split(".")[0]) for t in region.terms] == [(90, "aws_route53_health_check"), (60, "aws_route53_record")]
     assert region.margin == 3600 - 150
@@ -175,9 +178,9 @@ def test_the_markdown_compares_with_the_base_and_shows_a_measured_drill(example:
     assert "| active_active | az | RTO | 1 s | 0 s | met (+1 s) | unchanged |" in text
     from tools.local import drill_report
 
-    measured = drill_report([("failover_function_code", "10 steps", 2.5), ("verify_replica_promoted", "ok", 0.5)], str(EXAMPLE_CONFIG))
-    text = assess.markdown(example, measured=measured)
-    assert "- warm_standby.region RTO: measured 3 s (emulator drill, make drill-local), estimated 12.5 min **(large difference)**" in text
+    steps = [("decision_and_recovery_plan", "page", 2.5), ("verify_failover_writer", "ok", 0.5), ("failback_switch_us-east-1", "ok", 9.0)]
+    text = assess.markdown(example, measured=drill_report(steps, str(EXAMPLE_CONFIG)))
+    assert "- warm_standby.region RTO: measured 3 s (emulator drill, make drill-local), estimated 21.5 min **(large difference)**" in text
 
 
 def test_make_assess_writes_markdown_and_json_and_exits_5_unless_warned(
@@ -191,7 +194,7 @@ def test_make_assess_writes_markdown_and_json_and_exits_5_unless_warned(
     assert output.read_text().startswith("## Resilience assessment\n\n> [!WARNING]\n> **2 objective(s) not met.**")
     document = json.loads(machine.read_text())
     assert {(e["architecture"], e["domain"], e["objective"], e["verdict"]) for e in document["estimates"] if e["verdict"] != "met"} == {
-        ("warm_standby", "region", "RTO", "depends"),
+        ("warm_standby", "region", "RTO", "breached"),
         ("warm_standby", "region", "RPO", "breached"),
     }
     assert assess.main([*args, "--warn-only"]) == 0
@@ -199,7 +202,10 @@ def test_make_assess_writes_markdown_and_json_and_exits_5_unless_warned(
     assert "--assume: got 'nonsense=3'; expected NAME=SECONDS with NAME one of: instance_launch_seconds" in capsys.readouterr().err
     assert assess.main([*args, "--warn-only", "--assume", "replica_promotion_seconds=60"]) == 0
     out = capsys.readouterr().out
-    assert "in parallel, the longest of: promote the cross-region replica (assumption replica_promotion_seconds) 60 s; scale" in out
+    assert (
+        "in parallel, the longest of: promote the cross-region replica (assumption replica_promotion_seconds), then move the writes" in out
+    )
+    assert "latch alarm 60 s + origin-writer.www.example.com TTL 60 s 180 s; scale" in out, "60 s promotion + 120 s for the writes"
 
 
 def test_the_plan_report_carries_the_assessment_after_the_summary(example: assess.Assessment, tmp_path: Path) -> None:

@@ -1,16 +1,15 @@
-"""tools.drill against stubbed AWS answers: the failover drill is a dry run unless told otherwise and fails on a
-failed step or a function error; the FIS drill starts the project's templates only and waits for each."""
+"""tools.drill against stubbed AWS answers: the failover drill is a practice run of the recovery plan unless told
+otherwise, shows the approval command and fails on a failed execution; the failback runs its three stages in
+order; the FIS drill starts the project's templates only and waits for each."""
 
 from __future__ import annotations
 
-import io
-import json
+import datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 
 from modules.config import load_config
@@ -18,14 +17,9 @@ from tests.conftest import EXAMPLE_CONFIG
 from tools import drill
 
 
-def payload(document: dict[str, Any]) -> StreamingBody:
-    raw = json.dumps(document).encode()
-    return StreamingBody(io.BytesIO(raw), len(raw))
-
-
 @pytest.fixture
 def stubbed(monkeypatch: pytest.MonkeyPatch, fake_aws: None) -> dict[str, Stubber]:
-    clients = {service: boto3.client(service, region_name="us-west-1") for service in ("lambda", "fis")}
+    clients = {service: boto3.client(service, region_name="us-west-1") for service in ("ssm", "fis")}
     stubs = {service: Stubber(client) for service, client in clients.items()}
     monkeypatch.setattr(drill.boto3, "client", lambda service, **_: clients[service])
     monkeypatch.setattr(drill.time, "sleep", lambda _: None)
@@ -34,30 +28,64 @@ def stubbed(monkeypatch: pytest.MonkeyPatch, fake_aws: None) -> dict[str, Stubbe
     return stubs
 
 
-def step(name: str, status: str) -> dict[str, Any]:
-    return {"name": name, "status": status, "detail": f"{name} detail", "seconds": 0.5}
+def execution(status: str, *steps: tuple[str, str]) -> dict[str, Any]:
+    start = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    return {
+        "AutomationExecution": {
+            "AutomationExecutionStatus": status,
+            "StepExecutions": [
+                {"StepExecutionId": name, "StepName": name, "StepStatus": outcome, "ExecutionStartTime": start,
+                 "ExecutionEndTime": start + datetime.timedelta(seconds=2)}
+                for name, outcome in steps
+            ],
+        }
+    }  # fmt: skip
 
 
-def test_failover_drill_is_a_dry_run_and_reports_each_step(stubbed: dict[str, Stubber], capsys: pytest.CaptureFixture[str]) -> None:
+def test_failover_drill_is_a_practice_run_and_reports_each_step(stubbed: dict[str, Stubber], capsys: pytest.CaptureFixture[str]) -> None:
+    ssm = stubbed["ssm"]
     expected = {
-        "FunctionName": "hadr-prod-warm-standby-us-west-1-failover",
-        "Payload": json.dumps({"action": "failover", "dry_run": True, "reason": "scheduled DR drill"}),
+        "DocumentName": "hadr-prod-ws-region-switch",
+        "Parameters": {"TargetRegion": ["us-west-1"], "Practice": ["true"], "Reason": ["scheduled DR drill"], "Decision": ["manual"]},
     }
-    stubbed["lambda"].add_response(
-        "invoke", {"StatusCode": 200, "Payload": payload({"steps": [step("promote_replica", "planned")]})}, expected
-    )
+    ssm.add_response("start_automation_execution", {"AutomationExecutionId": "e" * 36}, expected)
+    ssm.add_response("get_automation_execution", execution("InProgress", ("preChecks", "InProgress")), {"AutomationExecutionId": "e" * 36})
+    ssm.add_response("get_automation_execution", execution("Success", ("preChecks", "Success"), ("practiceReport", "Success")))
     assert drill.drill_failover(load_config(EXAMPLE_CONFIG), execute=False, reason="scheduled DR drill") == 0
-    assert "promote_replica          planned" in capsys.readouterr().out
-    stubbed["lambda"].assert_no_pending_responses()
+    out = capsys.readouterr().out
+    assert "preChecks                      Success        2.0 s" in out and "practiceReport" in out
+    ssm.assert_no_pending_responses()
 
 
-def test_failover_drill_fails_on_a_failed_step_or_a_function_error(stubbed: dict[str, Stubber]) -> None:
-    config = load_config(EXAMPLE_CONFIG)
-    stubbed["lambda"].add_response("invoke", {"StatusCode": 200, "Payload": payload({"steps": [step("scale_standby", "failed")]})})
-    assert drill.drill_failover(config, execute=True, reason="r") == 1
-    error = {"errorType": "BadEvent", "errorMessage": "dry_run: got 'yes'"}
-    stubbed["lambda"].add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": payload(error)})
-    assert drill.drill_failover(config, execute=True, reason="r") == 1
+def test_failover_drill_shows_the_approval_command_and_fails_on_a_failed_execution(
+    stubbed: dict[str, Stubber], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ssm = stubbed["ssm"]
+    ssm.add_response("start_automation_execution", {"AutomationExecutionId": "f" * 36})
+    ssm.add_response("get_automation_execution", execution("Waiting", ("preChecks", "Success"), ("approve", "Waiting")))
+    ssm.add_response("get_automation_execution", execution("Failed", ("preChecks", "Success"), ("approve", "Failed")))
+    assert drill.drill_failover(load_config(EXAMPLE_CONFIG), execute=True, reason="r") == 1
+    err = capsys.readouterr().err
+    assert f"aws ssm send-automation-signal --region us-west-1 --automation-execution-id {'f' * 36} --signal-type Approve" in err
+
+
+def test_failback_rebuilds_switches_back_and_rebuilds_in_order_and_stops_at_a_failure(stubbed: dict[str, Stubber]) -> None:
+    ssm = stubbed["ssm"]
+    for document, parameters in (
+        ("hadr-prod-ws-rebuild-replica", {"Region": ["us-east-1"]}),
+        ("hadr-prod-ws-region-switch", {"TargetRegion": ["us-east-1"], "Reason": ["failback"], "Decision": ["manual"]}),
+        ("hadr-prod-ws-rebuild-replica", {"Region": ["us-west-1"]}),
+    ):
+        ssm.add_response(
+            "start_automation_execution", {"AutomationExecutionId": "a" * 36}, {"DocumentName": document, "Parameters": parameters}
+        )
+        ssm.add_response("get_automation_execution", execution("Success", ("inspect", "Success")))
+    assert drill.drill_failback(load_config(EXAMPLE_CONFIG)) == 0
+    ssm.assert_no_pending_responses()
+    ssm.add_response("start_automation_execution", {"AutomationExecutionId": "b" * 36})
+    ssm.add_response("get_automation_execution", execution("Failed", ("inspect", "Failed")))
+    assert drill.drill_failback(load_config(EXAMPLE_CONFIG)) == 1
+    ssm.assert_no_pending_responses()
 
 
 def test_fis_drill_starts_only_this_projects_templates_and_waits(stubbed: dict[str, Stubber], capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,10 +126,10 @@ def test_drill_acts_on_the_configuration_in_hadr_config(
     other = tmp_path / "acme.yaml"
     other.write_text(EXAMPLE_CONFIG.read_text().replace("project: hadr", "project: acme", 1))
     monkeypatch.setenv("HADR_CONFIG", str(other))
-    expected = {"FunctionName": "acme-prod-warm-standby-us-west-1-failover", "Payload": ANY}
-    stubbed["lambda"].add_response(
-        "invoke", {"StatusCode": 200, "Payload": payload({"steps": [step("promote_replica", "planned")]})}, expected
+    stubbed["ssm"].add_response(
+        "start_automation_execution", {"AutomationExecutionId": "c" * 36}, {"DocumentName": "acme-prod-ws-region-switch", "Parameters": ANY}
     )
+    stubbed["ssm"].add_response("get_automation_execution", execution("Success", ("preChecks", "Success")))
     assert drill.main(["failover"]) == 0
     assert f"[drill] configuration {other}: acme-prod" in capsys.readouterr().err
-    stubbed["lambda"].assert_no_pending_responses()
+    stubbed["ssm"].assert_no_pending_responses()

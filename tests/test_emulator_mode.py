@@ -91,13 +91,13 @@ def test_one_table_per_region_and_the_failover_skips_the_access_point(emulated: 
         ("hadr-prod-items", "aws", False),
         ("hadr-prod-items", "aws.secondary", False),
     ]
-    functions = emulated["warm-standby-us-west-1"]["resource"]["aws_lambda_function"].values()
-    (function,) = [body for body in functions if body["function_name"].endswith("-failover")]
-    assert function["environment"]["variables"]["MRAP_NAME"] == ""
+    documents = emulated["warm-standby-us-west-1"]["resource"]["aws_ssm_document"].values()
+    (switch,) = [body for body in documents if body["name"].endswith("-region-switch")]
+    assert json.loads(json.loads(switch["content"])["parameters"]["Plan"]["default"])["mrap"] is None
     (distribution,) = emulated["warm-standby-global"]["resource"]["aws_cloudfront_distribution"].values()
     assert distribution["default_cache_behavior"]["target_origin_id"] == "us-east-1"
     assert [(b["path_pattern"], b["target_origin_id"]) for b in distribution["ordered_cache_behavior"]] == [
-        ("/api/*", "us-east-1"),
+        ("/api/*", "writer"),
         ("*", "failover"),
     ]
 

@@ -5,7 +5,7 @@ so resource scoping and conditions are checked by the synthesized-JSON tests ins
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -16,59 +16,6 @@ from tests.conftest import Synthesized, act_as, create_postgres, load_lambda, ro
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
-
-
-@pytest.fixture
-def standby_world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None) -> Iterator[None]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", STANDBY)
-    with mock_aws():
-        primary = create_postgres(PRIMARY, "hadr-prod-warm-standby-db", BackupRetentionPeriod=7)
-        replica = boto3.client("rds", region_name=STANDBY).create_db_instance_read_replica(
-            DBInstanceIdentifier="hadr-prod-warm-standby-db-replica", SourceDBInstanceIdentifier=primary["DBInstanceArn"]
-        )["DBInstance"]
-        boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
-            Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40}), AddReplicaRegions=[{"Region": STANDBY}]
-        )
-        boto3.client("ssm", region_name=STANDBY).put_parameter(
-            Name="/hadr-prod/warm-standby/database",
-            Type="SecureString",
-            Value=json.dumps({"host": replica["Endpoint"]["Address"], "port": 5432, "writable": False, "secret_id": SECRET}),
-        )
-        autoscaling = boto3.client("autoscaling", region_name=STANDBY)
-        autoscaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678", InstanceType="t3.small")
-        for tier in ("web", "app"):
-            autoscaling.create_auto_scaling_group(
-                AutoScalingGroupName=f"hadr-prod-ws-us-west-1-{tier}",
-                LaunchConfigurationName="lc",
-                MinSize=1,
-                DesiredCapacity=1,
-                MaxSize=6,
-                AvailabilityZones=[f"{STANDBY}a"],
-            )
-        topic = boto3.client("sns", region_name=STANDBY).create_topic(Name="alarms")["TopicArn"]
-        yield topic
-
-
-def failover_environment(synthesized: Synthesized, topic: str) -> dict[str, str]:
-    function = synthesized.one("warm-standby-us-west-1", "aws_lambda_function", "failover-function/function")
-    variables = dict(function["environment"]["variables"])
-    return {**variables, "TOPIC_ARN": topic, "SECRET_KMS_KEY_ID": "", "MRAP_NAME": "", "POLL_SECONDS": "0"}
-
-
-@pytest.mark.parametrize("missing", [None, "autoscaling:UpdateAutoScalingGroup", "secretsmanager:StopReplicationToReplica"])
-def test_the_failover_runs_as_its_role_and_needs_every_action_it_has(
-    synthesized: Synthesized, standby_world: str, monkeypatch: pytest.MonkeyPatch, missing: str | None
-) -> None:
-    policy = role_policy(synthesized, "warm-standby-us-west-1", "failover-function/role/policy")
-    for name, value in failover_environment(synthesized, standby_world).items():
-        monkeypatch.setenv(name, value)
-    module = load_lambda("failover")
-    if missing is None:
-        report = act_as(policy, lambda clients: module.handler({"action": "failover", "reason": "iam"}, None, clients=clients))
-        assert report["complete"] is True and report["changed"] is True
-        return
-    with pytest.raises(module.FailoverIncomplete, match="AccessDenied"):
-        act_as(without(policy, missing), lambda clients: module.handler({"action": "failover", "reason": "iam"}, None, clients=clients))
 
 
 @pytest.mark.parametrize("missing", [None, "rds:ModifyDBInstance", "secretsmanager:PutSecretValue"])

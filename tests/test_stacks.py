@@ -97,8 +97,15 @@ def test_regional_stack_touches_only_its_own_region(synthesized: Synthesized, st
             ]
             policy["policy"] = json.dumps(document)
     for function in resources.get("aws_lambda_function", {}).values():
-        for name in ("PRIMARY_REGION", "PRIMARY_BUCKET"):  # what the failover routes away from
+        for name in ("PRIMARY_REGION", "PRIMARY_BUCKET", "ROUTE53_ALARM", "PRIMARY_WEB_GROUP"):  # what the decision probes
             function["environment"]["variables"].pop(name, None)
+    # The standby's recovery plan acts on both regions at run time: its documents (the plan's data), the roles
+    # that run and decide it (IAM names the primary's resources) and the write record (the primary's host name).
+    for kind in ("aws_ssm_document", "aws_iam_role_policy", "aws_route53_record", "aws_ssm_parameter"):  # the latch's value
+        for key in [
+            k for k, r in resources.get(kind, {}).items() if re.search(r"/(recovery-plan|failover-function)/", r["//"]["metadata"]["path"])
+        ]:
+            del resources[kind][key]
     text = json.dumps(resources)
     # Otherwise another region appears only in deterministic ARNs: the peer's backup vault (the copy target) and,
     # in the warm standby, the primary database the replica follows.

@@ -149,7 +149,7 @@ def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(syn
         stack: next(iter(synthesized.resources(stack, "aws_db_subnet_group").values()))["name"] for stack in (PRIMARY, STANDBY)
     }
     assert subnet_groups[PRIMARY] == subnet_groups[STANDBY]
-    (parameter,) = synthesized.resources(STANDBY, "aws_ssm_parameter").values()
+    parameter = synthesized.one(STANDBY, "aws_ssm_parameter", "database/writer-parameter")
     assert parameter["name"] == "/hadr-prod/warm-standby/database" and parameter["lifecycle"] == {"ignore_changes": ["value"]}
     assert (
         parameter["value"] == '${jsonencode({"host" = aws_db_instance.database_instance_D7FC2283.address, '
@@ -168,34 +168,119 @@ def test_break_glass_instance_is_stopped_hardened_and_ssm_only(synthesized: Synt
     assert state["state"] == "stopped" and state["instance_id"] == ref("aws_instance", instance)
 
 
-def test_failover_function_lives_in_the_standby_and_is_triggered_by_the_primary(synthesized: Synthesized) -> None:
+def test_the_decision_function_lives_in_the_standby_and_hears_every_signal(synthesized: Synthesized) -> None:
     assert [f["function_name"] for f in synthesized.resources(PRIMARY, "aws_lambda_function").values()] == [
         "hadr-prod-warm-standby-us-east-1-rotate-db"
     ]
     function = synthesized.one(STANDBY, "aws_lambda_function", "failover-function/function")
-    assert "vpc_config" not in function and function["reserved_concurrent_executions"] == 1 and function["timeout"] == 900
+    assert "vpc_config" not in function and function["reserved_concurrent_executions"] == 1 and function["timeout"] == 60
     variables = function["environment"]["variables"]
-    assert variables["REPLICA_ID"] == "hadr-prod-warm-standby-db-replica" and variables["PRIMARY_REGION"] == "us-east-1"
-    assert json.loads(variables["ASG_CAPACITY"]) == {
-        "hadr-prod-ws-us-west-1-app": {"desired": 2, "max": 6, "min": 2},
-        "hadr-prod-ws-us-west-1-web": {"desired": 2, "max": 6, "min": 2},
-    }
+    assert (variables["MODE"], variables["SIGNAL_SECONDS"], variables["DOCUMENT_NAME"]) == ("manual", "300", "hadr-prod-ws-region-switch")
+    assert (variables["ROUTE53_ALARM"], variables["PROBE_ALARM"]) == (
+        "hadr-prod-warm-standby-us-east-1-unhealthy",
+        "hadr-prod-warm-standby-primary-probe",
+    )
     rule = synthesized.one(STANDBY, "aws_cloudwatch_event_rule", "failover-trigger/rule")
     alarm, health = json.loads(rule["event_pattern"])["$or"]
-    assert alarm["detail"] == {"alarmName": ["hadr-prod-warm-standby-us-east-1-unhealthy"], "state": {"value": ["ALARM"]}}
+    assert alarm["detail"] == {"alarmName": [variables["ROUTE53_ALARM"], variables["PROBE_ALARM"]], "state": {"value": ["ALARM"]}}
     assert "region" not in health and health["detail"] == {
         "eventTypeCategory": ["issue"],
         "service": ["EC2", "EBS", "ELASTICLOADBALANCING", "RDS"],
         "statusCode": ["open"],
         "eventRegion": ["us-east-1"],
     }
-    target = synthesized.one(STANDBY, "aws_cloudwatch_event_target", "failover-trigger/target")
-    assert target["arn"] == ref("aws_lambda_function", function, "arn")
+    assert synthesized.one(STANDBY, "aws_cloudwatch_event_rule", "failover-probe/rule")["schedule_expression"] == "rate(1 minute)"
+    for trigger in ("failover-trigger", "failover-probe"):
+        assert synthesized.one(STANDBY, "aws_cloudwatch_event_target", f"{trigger}/target")["arn"] == ref(
+            "aws_lambda_function", function, "arn"
+        )
+    probe = next(a for a in synthesized.resources(STANDBY, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "PrimaryProbe")
+    assert (probe["evaluation_periods"], probe["period"], probe["treat_missing_data"]) == (5, 60, "notBreaching")
     policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
-    (db,) = synthesized.resources(STANDBY, "aws_db_instance").values()
-    assert statements["PromoteTheReplica"]["Resource"] == [ref("aws_db_instance", db, "arn")]
-    assert all(":autoScalingGroupName/hadr-prod-ws-us-west-1-" in arn for arn in statements["ScaleTheStandby"]["Resource"])
+    assert statements["StartThePlan"]["Resource"] == [
+        "arn:aws:ssm:us-west-1:123456789012:automation-definition/hadr-prod-ws-region-switch:*"
+    ]
+    plan_role = synthesized.one(STANDBY, "aws_iam_role", "recovery-plan/role/role")
+    assert statements["RunAsThePlanRole"]["Resource"] == [ref("aws_iam_role", plan_role, "arn")]
+    assert statements["ProbeThePrimaryDatabase"]["Resource"] == ["arn:aws:rds:us-east-1:123456789012:db:hadr-prod-warm-standby-db"]
+
+
+def test_the_route53_signal_is_sustained_and_missing_data_is_no_signal(synthesized: Synthesized) -> None:
+    alarms = synthesized.resources(GLOBAL, "aws_cloudwatch_metric_alarm").values()
+    (primary,) = [a for a in alarms if a["alarm_name"] == "hadr-prod-warm-standby-us-east-1-unhealthy"]
+    assert (primary["evaluation_periods"], primary["treat_missing_data"]) == (3, "notBreaching")
+
+
+def test_the_recovery_plan_is_an_automation_with_an_approval_and_a_readiness_run(synthesized: Synthesized) -> None:
+    switch = json.loads(synthesized.one(STANDBY, "aws_ssm_document", "recovery-plan/switch")["content"])
+    names = [step["name"] for step in switch["mainSteps"]]
+    order = ["preChecks", "approve", "scaleTarget", "fenceSource", "promote", "waitPromoted", "takeOverCredentials", "repointApp",
+             "moveWrites", "routeStorage", "waitCapacity", "verify", "restSource", "notifyDone"]  # fmt: skip
+    assert [name for name in names if name in order] == order
+    approve = next(step for step in switch["mainSteps"] if step["action"] == "aws:approve")
+    topic = next(iter(synthesized.resources(STANDBY, "aws_sns_topic")))
+    assert approve["inputs"]["NotificationArn"] == f"${{aws_sns_topic.{topic}.arn}}" and approve["timeoutSeconds"] == 3600
+    approver = synthesized.one(STANDBY, "aws_iam_role", "recovery-plan/approver/role")
+    assert switch["parameters"]["Approvers"]["default"] == [ref("aws_iam_role", approver, "arn")]
+    assert switch["parameters"]["Decision"] == {
+        **switch["parameters"]["Decision"],
+        "default": "manual",
+        "allowedValues": ["manual", "automatic"],
+    }
+    schedule = synthesized.one(STANDBY, "aws_cloudwatch_event_rule", "recovery-plan/readiness/rule")
+    target = synthesized.one(STANDBY, "aws_cloudwatch_event_target", "recovery-plan/readiness/target")
+    assert schedule["schedule_expression"] == "rate(60 minutes)"
+    assert target["arn"] == "arn:aws:ssm:us-west-1:123456789012:automation-definition/hadr-prod-ws-region-switch:$DEFAULT"
+    assert json.loads(target["input"]) == {"Practice": ["true"], "Reason": ["readiness evaluation"]}
+    ready = next(a for a in synthesized.resources(STANDBY, "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "StandbyReady")
+    assert (ready["period"], ready["treat_missing_data"], ready["comparison_operator"]) == (3600, "breaching", "LessThanThreshold")
+
+
+def test_writes_follow_a_latch_in_the_standby_region_through_a_failover_record(synthesized: Synthesized) -> None:
+    latch = synthesized.one(STANDBY, "aws_cloudwatch_metric_alarm", "recovery-plan/writer/alarm")
+    assert (latch["namespace"], latch["metric_name"], latch["treat_missing_data"]) == ("HADR/WarmStandby", "PrimaryIsWriter", "ignore")
+    checks = {
+        role: synthesized.one(STANDBY, "aws_route53_health_check", f"recovery-plan/writer/check-{role}") for role in ("primary", "standby")
+    }
+    for role, check in checks.items():
+        assert (check["type"], check["cloudwatch_alarm_region"], check["insufficient_data_health_status"]) == (
+            "CLOUDWATCH_METRIC", "us-west-1", "LastKnownStatus"
+        )  # fmt: skip
+        assert check["invert_healthcheck"] is (role == "standby")
+    records = {
+        r["set_identifier"]: r
+        for r in synthesized.resources(STANDBY, "aws_route53_record").values()
+        if r["name"] == "origin-writer.www.example.com"
+    }
+    assert records["primary"]["records"] == ["origin-us-east-1.www.example.com"] and records["primary"]["failover_routing_policy"] == {
+        "type": "PRIMARY"
+    }
+    assert records["standby"]["records"] == ["origin-us-west-1.www.example.com"] and records["standby"]["failover_routing_policy"] == {
+        "type": "SECONDARY"
+    }
+    parameter = synthesized.one(STANDBY, "aws_ssm_parameter", "recovery-plan/writer-region")
+    assert (parameter["value"], parameter["type"], parameter["lifecycle"]) == ("us-east-1", "SecureString", {"ignore_changes": ["value"]})
+    for stack in (PRIMARY, STANDBY):
+        certificate = synthesized.one(stack, "aws_acm_certificate", "certificate/certificate")
+        assert "origin-writer.www.example.com" in certificate["subject_alternative_names"]
+
+
+def test_the_primary_has_an_availability_zone_outage_experiment_that_stops_on_web_errors(synthesized: Synthesized) -> None:
+    experiment = synthesized.one(PRIMARY, "aws_fis_experiment_template", "zone-outage")
+    actions = {a["action_id"]: a for a in experiment["action"]}
+    assert set(actions) == {"aws:network:disrupt-connectivity", "aws:rds:reboot-db-instances"}
+    assert {p["key"]: p["value"] for p in actions["aws:rds:reboot-db-instances"]["parameter"]} == {"forceFailover": "true"}
+    assert {p["key"]: p["value"] for p in actions["aws:network:disrupt-connectivity"]["parameter"]} == {"duration": "PT10M", "scope": "all"}
+    subnets = next(t for t in experiment["target"] if t["resource_type"] == "aws:ec2:subnet")
+    first_zone = [
+        ref("aws_subnet", synthesized.one(PRIMARY, "aws_subnet", f"network/{tier}-0"), "arn") for tier in ("public", "app", "data")
+    ]
+    assert sorted(subnets["resource_arns"]) == sorted(first_zone)
+    web_errors = synthesized.one(PRIMARY, "aws_cloudwatch_metric_alarm", "alarm-web-5xx")
+    assert experiment["stop_condition"] == [
+        {"source": "aws:cloudwatch:alarm", "value": ref("aws_cloudwatch_metric_alarm", web_errors, "arn")}
+    ]
 
 
 GLOBAL = "warm-standby-global"
@@ -207,6 +292,7 @@ def test_cloudfront_fails_over_from_primary_to_standby_on_5xx_https_only(synthes
     assert {k: o["domain_name"] for k, o in origins.items()} == {
         "us-east-1": "origin-us-east-1.www.example.com",
         "us-west-1": "origin-us-west-1.www.example.com",
+        "writer": "origin-writer.www.example.com",  # the failover record the recovery plan moves
     }
     for origin in origins.values():
         assert (origin["connection_attempts"], origin["connection_timeout"]) == (3, 10)
@@ -220,7 +306,7 @@ def test_cloudfront_fails_over_from_primary_to_standby_on_5xx_https_only(synthes
     assert distribution["default_cache_behavior"]["target_origin_id"] == "failover"
     assert distribution["default_cache_behavior"]["viewer_protocol_policy"] == "https-only"
     (writes,) = distribution["ordered_cache_behavior"]
-    assert (writes["path_pattern"], writes["target_origin_id"], writes["viewer_protocol_policy"]) == ("/api/*", "us-east-1", "https-only")
+    assert (writes["path_pattern"], writes["target_origin_id"], writes["viewer_protocol_policy"]) == ("/api/*", "writer", "https-only")
     assert distribution["viewer_certificate"]["minimum_protocol_version"] == "TLSv1.2_2021"
     (acl,) = synthesized.resources(GLOBAL, "aws_wafv2_web_acl").values()
     assert distribution["web_acl_id"] == ref("aws_wafv2_web_acl", acl, "arn")
@@ -289,15 +375,15 @@ def test_assets_buckets_replicate_both_ways_with_rtc_behind_one_multi_region_acc
     assert all(details["public_access_block"].values())
 
 
-def test_failover_knows_the_access_point_and_may_only_route_it(synthesized: Synthesized) -> None:
-    function = synthesized.one(STANDBY, "aws_lambda_function", "failover-function/function")
-    variables = function["environment"]["variables"]
-    assert (variables["MRAP_NAME"], variables["ACCOUNT_ID"]) == ("hadr-prod-ws-assets", "123456789012")
-    assert (variables["STANDBY_BUCKET"], variables["PRIMARY_BUCKET"]) == (
-        "hadr-prod-ws-assets-us-west-1-123456789012",
-        "hadr-prod-ws-assets-us-east-1-123456789012",
-    )
-    policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "failover-function/role/policy")["policy"])
+def test_the_plan_knows_the_access_point_and_may_only_route_it(synthesized: Synthesized) -> None:
+    switch = json.loads(synthesized.one(STANDBY, "aws_ssm_document", "recovery-plan/switch")["content"])
+    plan = json.loads(switch["parameters"]["Plan"]["default"])
+    assert (plan["mrap"]["name"], plan["mrap"]["account"]) == ("hadr-prod-ws-assets", "123456789012")
+    assert {region: r["bucket"] for region, r in plan["regions"].items()} == {
+        "us-west-1": "hadr-prod-ws-assets-us-west-1-123456789012",
+        "us-east-1": "hadr-prod-ws-assets-us-east-1-123456789012",
+    }
+    policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "recovery-plan/role/policy")["policy"])
     route = {s["Sid"]: s for s in policy["Statement"]}["RouteTheAccessPoint"]
     assert route["Resource"] == ["arn:aws:s3::123456789012:accesspoint/*"]
 
@@ -308,7 +394,8 @@ def test_backups_take_the_database_and_alarms_watch_it(synthesized: Synthesized,
     (selection,) = synthesized.resources(stack, "aws_backup_selection").values()
     assert selection["resources"] == [f"arn:aws:rds:{region}:123456789012:db:{identifier}"]
     alarms = {a["metric_name"]: a for a in synthesized.resources(stack, "aws_cloudwatch_metric_alarm").values()}
-    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "FreeStorageSpace"} | ({"ReplicaLag"} if stack == STANDBY else set())
+    failover = {"ReplicaLag", "PrimaryProbe", "PrimaryIsWriter", "StandbyReady"}  # the standby's signals, latch and readiness
+    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "FreeStorageSpace"} | (failover if stack == STANDBY else set())
     assert set(alarms) == expected
     if stack == STANDBY:
         assert (alarms["ReplicaLag"]["threshold"], alarms["ReplicaLag"]["statistic"]) == (300, "Maximum")

@@ -87,14 +87,20 @@ def test_auto_scaling_may_use_the_key_that_encrypts_its_volumes(synthesized: Syn
         assert grant["Action"] == ["kms:CreateGrant"] and grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": True}}
 
 
-def test_the_failover_reports_before_lambda_stops_it(synthesized: Synthesized) -> None:
-    """A Lambda invocation ends at its timeout, at most 900 s (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
-    the promotion wait must leave time for the report and the notification."""
-    function = next(
-        body for body in synthesized.resources(STANDBY, "aws_lambda_function").values() if body["function_name"].endswith("-failover")
-    )
-    variables = function["environment"]["variables"]
-    assert int(variables["WAIT_TIMEOUT_SECONDS"]) + int(variables["REPORT_RESERVE_SECONDS"]) <= function["timeout"] <= 900
+def test_the_recovery_plan_stays_inside_ssm_automation_limits(synthesized: Synthesized) -> None:
+    """An aws:executeScript step runs for at most 600 s
+    (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeScript.html) and an
+    aws:loop at most 100 iterations (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html):
+    every wait of both documents is a bounded loop, no script waits by itself."""
+    for key in ("switch", "rebuild"):
+        document = json.loads(synthesized.one(STANDBY, "aws_ssm_document", f"recovery-plan/{key}")["content"])
+        for step in document["mainSteps"]:
+            for inner in [step, *step.get("inputs", {}).get("Steps", [])]:
+                if inner["action"] == "aws:executeScript":
+                    assert 1 <= inner["timeoutSeconds"] <= 600, inner["name"]
+                    assert "time.sleep" not in inner["inputs"]["Script"], inner["name"]
+            if step["action"] == "aws:loop":
+                assert 1 <= step["inputs"]["MaxIterations"] <= 100, step["name"]
 
 
 def test_instances_can_patch_and_run_their_agents_through_the_restricted_endpoints(synthesized: Synthesized) -> None:

@@ -102,7 +102,7 @@ def test_deploys_never_overlap_and_wait_for_approval_in_dependency_order() -> No
     assert "TF_VAR_origin_verify_secret" not in str(job), "applying a saved plan needs no variables"
     drill = load(ROOT / ".github" / "workflows" / "drill.yml")
     assert drill["jobs"]["production-drill"]["environment"] == "production"
-    assert drill["on"]["schedule"] and drill["jobs"]["dry-run"]["if"].startswith("github.event_name == 'schedule'")
+    assert drill["on"]["schedule"] and drill["jobs"]["practice"]["if"].startswith("github.event_name == 'schedule'")
 
 
 def test_ci_uploads_the_scan_and_plan_keeps_one_sticky_comment() -> None:

@@ -57,6 +57,7 @@ DDB_RESTORE = "https://repost.aws/knowledge-center/dynamodb-restore-taking-long"
 DDB_RESILIENCE = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/disaster-recovery-resiliency.html"
 LAMBDA_RESILIENCE = "https://docs.aws.amazon.com/lambda/latest/dg/security-resilience.html"
 LAMBDA_CONCURRENCY = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html"
+R53_FAILOVER = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html"
 S3_RTC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html"
 ASG_GRACE = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-check-grace-period.html"
 BACKUP_SCHEDULE = "https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html"
@@ -384,19 +385,30 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
         for stack, address, body in stacks.everywhere(prefix, "aws_db_instance")
     }
 
-    # Region: detection, the alarm, then promotion and scaling in parallel; writes need the CDN to follow.
+    # Region: detection and its alarm, the decision, then promotion (and the writes' move) in parallel with scaling.
     rto = estimates[("region", "RTO")]
     add_detection(rto, stacks, prefix, origin_host(primary, arch.domain_name))
     unhealthy = alarm_on(stacks, prefix, "HealthCheckStatus", name_contains=f"{primary}-unhealthy")
-    if unhealthy is None:
-        rto.blockers.append(f"no alarm turns {primary}'s health check into a failover trigger")
+    probe = alarm_on(stacks, prefix, "PrimaryProbe")
+    if unhealthy is None and probe is None:
+        rto.blockers.append(f"no alarm turns {primary}'s trouble into a failover signal")
     else:
-        rto.terms.append(alarm_term(*unhealthy))
-        if primary == "us-east-1":
+        rto.terms.append(alarm_term(*(unhealthy or probe)))  # type: ignore[misc]
+        if probe is None and primary == "us-east-1":
             rto.blockers.append(
                 "us-east-1, the failed region: the health-check alarm and the rule forwarding it to the standby run there "
-                "(Route 53 health-check metrics exist only in us-east-1)"
+                "(Route 53 health-check metrics exist only in us-east-1), and nothing probes from the standby"
             )
+        elif primary == "us-east-1":
+            stability.append(
+                f"warm_standby: the Route 53 signal needs us-east-1 (its metrics live there); the probe alarm {probe[0]} "  # type: ignore[index]
+                f"and the decision run in {standby}"
+            )
+    decision = decision_term(stacks, prefix, assume)
+    if decision is None:
+        rto.blockers.append(f"no decision function in {standby}: nothing starts the failover")
+    else:
+        rto.terms.append(decision)
     if "replica" not in databases:
         rto.unrecoverable = True
         rto.blockers.append(f"no read replica of the database in {standby}")
@@ -407,22 +419,19 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
         RDS_PROMOTE,
         replica_address,
     )
+    writes = writes_term(stacks, prefix, rto)
+    if writes is not None:
+        promotion = Term(
+            f"{promotion.what}, then {writes.what}",
+            promotion.seconds + writes.seconds,
+            f"{RDS_PROMOTE} and {writes.source}",
+            replica_address,
+        )
     scaling = scale_out(stacks, f"{prefix}-{standby}", f"{prefix}-{primary}", assume, stability)
     rto.terms.append(in_parallel([promotion, *scaling]))
     distribution = stacks.everywhere(f"{prefix}-global", "aws_cloudfront_distribution")
     if distribution:
         _, address, cdn = distribution[0]
-        groups = {group["origin_id"] for group in cdn.get("origin_group", [])}
-        pinned = [
-            b["path_pattern"]
-            for b in cdn.get("ordered_cache_behavior", [])
-            if b.get("target_origin_id") not in groups and "POST" in b.get("allowed_methods", [])
-        ]
-        if pinned:
-            rto.blockers.append(
-                f"writes: CloudFront sends {', '.join(pinned)} to one origin, and origin groups fail over only GET, HEAD and OPTIONS "
-                f"({CF_METHODS}); moving them is a CloudFront change, whose control plane is in us-east-1"
-            )
         origins = cdn.get("origin", [])
         if origins:
             attempts, timeout = origins[0].get("connection_attempts", 3), origins[0].get("connection_timeout", 10)
@@ -483,6 +492,56 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
         software_rto.unrecoverable = software_rpo.unrecoverable = True
         software_rpo.blockers.append("the database keeps no automated backups")
     return stability
+
+
+def decision_term(stacks: Stacks, prefix: str, assume: dict[str, float]) -> Term | None:
+    """What the decision adds: an approval in manual mode, the signals' agreement held in automatic mode (read from
+    the decision function's settings); None without a decision function."""
+    for _, address, function in stacks.everywhere(prefix, "aws_lambda_function"):
+        variables = function.get("environment", {}).get("variables", {})
+        if "DOCUMENT_NAME" in variables and "MODE" in variables:
+            if variables["MODE"] == "automatic":
+                held = float(variables.get("SIGNAL_SECONDS", 0))
+                return Term(f"automatic decision: every signal held {held:.0f} s", held, "lambda/failover/handler.py", address)
+            return Term(
+                "operator approval of the recovery plan (assumption approval_seconds)", assume["approval_seconds"], "assumption", address
+            )
+    return None
+
+
+def writes_term(stacks: Stacks, prefix: str, rto: Estimate) -> Term | None:
+    """How the writes follow: a CloudFront write behavior aimed at one origin is a blocker, unless that origin is a
+    DNS failover record (then the latch alarm's period and the record's TTL); None when nothing writes."""
+    distribution = stacks.everywhere(f"{prefix}-global", "aws_cloudfront_distribution")
+    if not distribution:
+        return None
+    cdn = distribution[0][2]
+    groups = {group["origin_id"] for group in cdn.get("origin_group", [])}
+    hosts = {origin["origin_id"]: origin.get("domain_name", "") for origin in cdn.get("origin", [])}
+    records = {
+        body.get("name"): (address, body)
+        for _, address, body in stacks.everywhere(prefix, "aws_route53_record")
+        if body.get("failover_routing_policy")
+    }
+    latch = alarm_on(stacks, prefix, "PrimaryIsWriter")
+    pinned, moving = [], []
+    for behavior in cdn.get("ordered_cache_behavior", []):
+        target = behavior.get("target_origin_id")
+        if target in groups or "POST" not in behavior.get("allowed_methods", []):
+            continue
+        (moving if hosts.get(target) in records and latch is not None else pinned).append(behavior["path_pattern"])
+    if pinned:
+        rto.blockers.append(
+            f"writes: CloudFront sends {', '.join(pinned)} to one origin, and origin groups fail over only GET, HEAD and OPTIONS "
+            f"({CF_METHODS}); moving them is a CloudFront change, whose control plane is in us-east-1"
+        )
+    if not moving or latch is None:
+        return None
+    address, record = next(records[hosts[b.get("target_origin_id")]] for b in cdn["ordered_cache_behavior"] if b["path_pattern"] in moving)
+    seconds = latch[1].get("period", 60) * latch[1].get("evaluation_periods", 1) + record.get("ttl", 60)
+    period, ttl = latch[1].get("period", 60), record.get("ttl", 60)
+    what = f"move the writes ({', '.join(moving)}): latch alarm {period} s + {record['name']} TTL {ttl} s"
+    return Term(what, seconds, R53_FAILOVER, address)
 
 
 def in_parallel(terms: list[Term]) -> Term:

@@ -17,6 +17,7 @@ anything else rather than guess:
 - `aws:loop`: do-while with LoopCondition, at most MaxIterations (100 at most), `{{ loop.CurrentIteration }}`
   (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html).
 - `aws:approve`: approved by the caller's `approve` function (a drill records who approved).
+- `{{ automation:EXECUTION_ID }}`: a new ID per run.
 - onFailure `Abort` (the default), `Continue` or `step:<name>`; `nextStep`; `isEnd`.
 """
 
@@ -27,6 +28,7 @@ import json
 import re
 import sys
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +39,7 @@ import boto3
 #: The longest an aws:executeScript step may run, in seconds (SSM's cap).
 MAX_SCRIPT_SECONDS = 600
 MAX_LOOP_ITERATIONS = 100
-_REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
+_REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.:]+)\s*\}\}")
 ClientFactory = Callable[..., Any]
 
 
@@ -121,6 +123,8 @@ class Automation:
             raise ValueError(f"parameters: unknown {unknown}, missing {missing}; the document declares {sorted(declared)}")
         self.document, self.region, self.clients, self.approve = document, region, clients, approve
         self.values: dict[str, Any] = {name: parameters.get(name, spec.get("default")) for name, spec in declared.items()}
+        self.execution_id = str(uuid.uuid4())
+        self.values["automation:EXECUTION_ID"] = self.execution_id  # SSM's automation variable
         self.records: list[StepRecord] = []
 
     # --- values ---
@@ -293,6 +297,50 @@ def run_document(
 ) -> Execution:
     """Run `document` with `parameters`; raises AutomationFailed (with the steps that ran) when it fails."""
     return Automation(document, parameters, region=region, clients=clients, approve=approve).run()
+
+
+class LocalAutomations:
+    """SSM's automation calls of one client, served here (moto stores documents but does not run them):
+    `start_automation_execution` runs the stored document at once with `run_as(service, **kw)` clients (the plan's
+    role) and `approve`, and `describe_automation_executions` lists what ran; everything else goes to `ssm`."""
+
+    def __init__(self, ssm: Any, *, region: str, run_as: ClientFactory, approve: Callable[[Mapping[str, Any]], bool]) -> None:
+        self.ssm, self.region, self.run_as, self.approve = ssm, region, run_as, approve
+        self.executions: list[dict[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.ssm, name)
+
+    def start_automation_execution(self, DocumentName: str, Parameters: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+        document = json.loads(self.ssm.get_document(Name=DocumentName)["Content"])
+        declared = document.get("parameters", {})
+        values = {
+            name: (list(value) if declared.get(name, {}).get("type") == "StringList" else value[0])
+            for name, value in (Parameters or {}).items()
+        }
+        automation = Automation(document, values, region=self.region, clients=self.run_as, approve=self.approve)
+        record: dict[str, Any] = {"DocumentName": DocumentName, "Parameters": values, "AutomationExecutionId": automation.execution_id}
+        self.executions.append(record)
+        try:
+            execution = automation.run()
+            record.update(AutomationExecutionStatus="Success", Steps=execution.steps)
+        except AutomationFailed as failure:
+            record.update(AutomationExecutionStatus="Failed", Steps=failure.record, FailureMessage=str(failure))
+        return {"AutomationExecutionId": automation.execution_id}
+
+    def describe_automation_executions(self, Filters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        wanted = {f["Key"]: f["Values"] for f in Filters or []}
+        found = [
+            {
+                "AutomationExecutionId": e["AutomationExecutionId"],
+                "DocumentName": e["DocumentName"],
+                "AutomationExecutionStatus": e["AutomationExecutionStatus"],
+            }
+            for e in self.executions
+            if any(e["DocumentName"].startswith(p) for p in wanted.get("DocumentNamePrefix", [e["DocumentName"]]))
+            and e["AutomationExecutionStatus"] in wanted.get("ExecutionStatus", [e["AutomationExecutionStatus"]])
+        ]
+        return {"AutomationExecutionMetadataList": found}
 
 
 def main(argv: list[str] | None = None) -> int:

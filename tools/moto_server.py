@@ -117,6 +117,25 @@ def trust_statements_for_others_do_not_deny() -> None:
     IAMPolicyStatement.is_action_permitted = permitted  # type: ignore[method-assign]
 
 
+def cloudwatch_actions_have_their_iam_prefix() -> None:
+    """moto 5.2.5 names CloudWatch's actions after its endpoint, `monitoring:PutMetricData`, while IAM policies
+    (and AWS) use `cloudwatch:`
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html); here a
+    statement is matched with the prefix AWS uses."""
+    original = IAMPolicyStatement.is_action_permitted
+    if getattr(original, "cloudwatch_prefix", False):
+        return
+
+    def permitted(self: Any, action: str, *args: Any, **kwargs: Any) -> Any:
+        if action.startswith("monitoring:"):
+            action = "cloudwatch:" + action.removeprefix("monitoring:")
+        return original(self, action, *args, **kwargs)
+
+    permitted.cloudwatch_prefix = True  # type: ignore[attr-defined]
+    permitted.fix_up = getattr(original, "fix_up", False)  # type: ignore[attr-defined]
+    IAMPolicyStatement.is_action_permitted = permitted  # type: ignore[method-assign]
+
+
 #: (account, table name) -> the regions that hold a replica of that global table (set by ReplicaUpdates).
 _REPLICA_REGIONS: dict[tuple[str, str], set[str]] = {}
 
@@ -183,6 +202,7 @@ def apply() -> None:
     secret_replicas_can_be_promoted()
     actions_are_enforced_where_resources_are_unknown()
     trust_statements_for_others_do_not_deny()
+    cloudwatch_actions_have_their_iam_prefix()
     global_table_replicas()
 
 

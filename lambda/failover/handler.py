@@ -1,32 +1,42 @@
-"""Warm-standby failover: make the standby region the primary, step by step, idempotently.
+"""Warm-standby failover decision: runs in the standby region, decides, and starts the recovery plan.
 
-Runs in the standby region. Steps, each reported with its duration:
-  1. scale the standby Auto Scaling groups up to the primary's capacity (first: it does not need the database);
-  2. promote the cross-region read replica (skipped when it already is a primary);
-  3. wait until it is available as a standalone writer, at most WAIT_TIMEOUT_SECONDS and never into the last
-     REPORT_RESERVE_SECONDS of the invocation (Lambda stops a function at its timeout, 900 s at most);
-  4. take over the credentials: the master secret's replica in this region becomes a standalone secret
-     (StopReplicationToReplica), so it can be read, rotated and changed while the primary region is down;
-  5. repoint the application: the SSM parameter the app tier reads gets the writer's host, writable;
-  6. route the S3 Multi-Region Access Point to the standby bucket (100 %) and away from the primary (0 %);
-  7. notify the SNS topic (when something changed or a step failed).
+It does not fail over itself: the region-switch SSM Automation document does, step by step (stacks/failover_plan.py).
+This function probes, weighs the signals and starts that document, once.
 
-A failed step (a wait that ran out included) skips the steps after it, is reported and notified, and then fails
-the invocation, so that EventBridge's retry of the asynchronous invocation resumes where it stopped.
+Events it accepts (anything else is refused with the field, the value and what is accepted):
+- the one-minute schedule (`source: aws.events`, `detail-type: Scheduled Event`): probe the primary from here
+  (its database's status and its web tier's instances, through the primary region's APIs), publish the result as
+  the PrimaryProbe metric, then decide;
+- a CloudWatch alarm state change into ALARM of one of the signal alarms: the Route 53 health check's alarm of the
+  primary origin (forwarded from us-east-1) or the probe's alarm (here);
+- an open AWS Health issue of the primary's services in the primary region (recorded; it counts for HEALTH_WINDOW
+  seconds after its last update, since the rules pass no closed events: a closed one is no ground to act);
+- a manual `{"action": "decide" | "practice", "reason": str}`.
 
-Accepted events: a manual {"action": "failover", "dry_run": bool, "reason": str}, a CloudWatch alarm state
-change of the primary's health-check alarm into ALARM, or an AWS Health issue in the primary region.
-A dry run describes and reports the plan; it changes nothing. A second run after success changes nothing.
+The signals, each independent of the others:
+- `route53`: the health check's alarm (Route 53's metrics live only in us-east-1; read there, unknown when it
+  does not answer);
+- `probe`: the probe's alarm in the standby region;
+- `health`: an open AWS Health issue of EC2, EBS, ELB or RDS in the primary region, seen in the last hour (the
+  event is delivered in that region and forwarded here; it is recorded in a parameter here).
+An alarm is ALARM once it has been in ALARM for SIGNAL_SECONDS, pending before.
+
+Decision: nothing in ALARM: nothing. Already failed over (the writer latch names the standby) or a switch
+execution already running: nothing. In `manual` mode (the default) any signal in ALARM, or a manual `decide`,
+starts the switch with Decision=manual: it runs the pre-checks and waits for an approval, and the topic gets a
+page with the one command that approves. In `automatic` mode the switch starts with Decision=automatic only when
+every signal has been in ALARM for SIGNAL_SECONDS; until then each signal event pages ("watching") with the
+command that decides now (a manual `decide`, which then waits for an approval).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -35,38 +45,50 @@ from botocore.config import Config
 logger = logging.getLogger("failover")
 logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
-REQUIRED_ENV = ("REPLICA_ID", "PARAMETER_NAME", "ASG_CAPACITY", "PRIMARY_REGION")
-MANUAL_KEYS = {"action", "dry_run", "reason"}
-
-
-class FailoverIncomplete(RuntimeError):
-    """A step failed; the report was logged and notified, and a new invocation resumes from where this one stopped."""
+REQUIRED_ENV = (
+    "DOCUMENT_NAME",
+    "PRIMARY_REGION",
+    "MODE",
+    "SIGNAL_SECONDS",
+    "ROUTE53_ALARM",
+    "PROBE_ALARM",
+    "WRITER_PARAMETER",
+    "HEALTH_PARAMETER",
+    "PRIMARY_DATABASE",
+    "PRIMARY_WEB_GROUP",
+    "NAMESPACE",
+    "DEPLOYMENT",
+    "STATE_KEY_ID",
+)
+MANUAL_ACTIONS = ("decide", "practice")
+MANUAL_KEYS = {"action", "reason"}
+HEALTH_SERVICES = ("EC2", "EBS", "ELASTICLOADBALANCING", "RDS")
+ROUTE53_REGION = "us-east-1"
+#: How long an open AWS Health issue counts after the last event about it, in seconds.
+HEALTH_WINDOW = 3600
+RUNNING = ["Pending", "InProgress", "Waiting"]
 
 
 class BadEvent(ValueError):
     """The event is not one the function acts on; the message names the field and what is accepted."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    replica_id: str
-    parameter_name: str
-    capacity: dict[str, dict[str, int]]
+    document_name: str
     primary_region: str
+    mode: str
+    signal_seconds: int
+    route53_alarm: str
+    probe_alarm: str
+    writer_parameter: str
+    health_parameter: str
+    primary_database: str
+    primary_web_group: str
+    namespace: str
+    deployment: str
+    state_key_id: str
     topic_arn: str | None = None
-    secret_kms_key_id: str | None = None
-    mrap_arn: str | None = None
-    mrap_name: str | None = None
-    account_id: str | None = None
-    standby_bucket: str | None = None
-    primary_bucket: str | None = None
-    mrap_control_regions: list[str] = field(
-        default_factory=lambda: ["us-west-2", "us-east-1", "eu-west-1", "ap-southeast-2", "ap-northeast-1"]
-    )
-    secret_id: str | None = None
-    wait_timeout_seconds: int = 600
-    report_reserve_seconds: int = 120
-    poll_seconds: int = 15
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -74,286 +96,220 @@ class Settings:
         missing = [name for name in REQUIRED_ENV if not env.get(name)]
         if missing:
             raise RuntimeError(f"environment: {', '.join(missing)} not set; the stack sets {', '.join(REQUIRED_ENV)}")
-        try:
-            capacity = json.loads(env["ASG_CAPACITY"])
-        except ValueError:
-            capacity = None
-        if not isinstance(capacity, dict) or not all(
-            isinstance(v, dict) and {"min", "desired", "max"} <= set(v) for v in capacity.values()
-        ):
-            raise RuntimeError('environment: ASG_CAPACITY must be JSON {"<group>": {"min": n, "desired": n, "max": n}}')
+        if env["MODE"] not in ("manual", "automatic"):
+            raise RuntimeError(f"environment: MODE is {env['MODE']!r}; expected manual or automatic")
         return cls(
-            replica_id=env["REPLICA_ID"],
-            parameter_name=env["PARAMETER_NAME"],
-            capacity=capacity,
-            primary_region=env["PRIMARY_REGION"],
+            **{name.lower(): env[name] for name in REQUIRED_ENV if name != "SIGNAL_SECONDS"},
+            signal_seconds=int(env["SIGNAL_SECONDS"]),
             topic_arn=env.get("TOPIC_ARN") or None,
-            secret_kms_key_id=env.get("SECRET_KMS_KEY_ID") or None,
-            mrap_arn=env.get("MRAP_ARN") or None,
-            mrap_name=env.get("MRAP_NAME") or None,
-            account_id=env.get("ACCOUNT_ID") or None,
-            standby_bucket=env.get("STANDBY_BUCKET") or None,
-            primary_bucket=env.get("PRIMARY_BUCKET") or None,
-            secret_id=env.get("SECRET_ID") or None,
-            wait_timeout_seconds=int(env.get("WAIT_TIMEOUT_SECONDS", "600")),
-            report_reserve_seconds=int(env.get("REPORT_RESERVE_SECONDS", "120")),
-            poll_seconds=int(env.get("POLL_SECONDS", "15")),
         )
 
 
 def parse_event(event: Any, settings: Settings) -> dict[str, Any]:
-    """Decide whether to act: returns {"dry_run", "trigger"}; raises BadEvent naming what is wrong."""
+    """What the event asks: {"kind": tick|alarm|health|manual, ...}; raises BadEvent naming what is wrong."""
     if not isinstance(event, dict):
         raise BadEvent(f"event: expected a JSON object, got {type(event).__name__}")
     source = event.get("source")
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    if source == "aws.events":
+        if event.get("detail-type") != "Scheduled Event":
+            raise BadEvent(f"detail-type: got {event.get('detail-type')!r}; expected 'Scheduled Event'")
+        return {"kind": "tick"}
     if source == "aws.cloudwatch":
-        state = (event.get("detail") or {}).get("state", {}).get("value")
+        name = detail.get("alarmName")
+        if name not in (settings.route53_alarm, settings.probe_alarm):
+            raise BadEvent(f"detail.alarmName: got {name!r}; expected {settings.route53_alarm} or {settings.probe_alarm}")
+        state = (detail.get("state") or {}).get("value")
         if state != "ALARM":
-            raise BadEvent(f"detail.state.value: got {state!r}; only ALARM triggers a failover")
-        return {"dry_run": False, "trigger": f"alarm {event['detail'].get('alarmName', '?')}"}
+            raise BadEvent(f"detail.state.value: got {state!r}; only ALARM is a signal")
+        return {"kind": "alarm", "alarm": name}
     if source == "aws.health":
-        detail = event.get("detail") or {}
-        region = event.get("region") or detail.get("affectedRegion")
-        if region != settings.primary_region:
-            raise BadEvent(
-                f"region: got {region!r}; only AWS Health issues in the primary region {settings.primary_region} trigger a failover"
-            )
-        if detail.get("eventTypeCategory") != "issue":
-            raise BadEvent(f"detail.eventTypeCategory: got {detail.get('eventTypeCategory')!r}; expected 'issue'")
-        return {"dry_run": False, "trigger": f"AWS Health {detail.get('eventTypeCode', 'issue')} in {region}"}
+        checks = {
+            "detail.eventTypeCategory": (detail.get("eventTypeCategory"), ("issue",)),
+            "detail.service": (detail.get("service"), HEALTH_SERVICES),
+            "detail.eventRegion": (detail.get("eventRegion"), (settings.primary_region,)),
+            "detail.statusCode": (detail.get("statusCode"), ("open",)),
+        }
+        for field, (value, allowed) in checks.items():
+            if value not in allowed:
+                raise BadEvent(f"{field}: got {value!r}; expected {' or '.join(allowed)}")
+        return {"kind": "health", "code": detail.get("eventTypeCode", "issue")}
     unknown = sorted(set(event) - MANUAL_KEYS)
     if unknown:
         raise BadEvent(f"{unknown[0]}: unknown field; a manual event has {', '.join(sorted(MANUAL_KEYS))}")
-    if event.get("action") != "failover":
-        raise BadEvent(f"action: got {event.get('action')!r}; expected 'failover' (or an aws.cloudwatch / aws.health event)")
-    dry_run = event.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        raise BadEvent(f"dry_run: got {dry_run!r}; expected true or false")
-    return {"dry_run": dry_run, "trigger": f"manual: {event.get('reason') or 'no reason given'}"}
+    if event.get("action") not in MANUAL_ACTIONS:
+        raise BadEvent(
+            f"action: got {event.get('action')!r}; expected {' or '.join(MANUAL_ACTIONS)} (or a scheduled, alarm or health event)"
+        )
+    return {"kind": "manual", "practice": event["action"] == "practice", "reason": str(event.get("reason") or "operator request")}
 
 
-def mrap_route_updates(routes: list[dict[str, Any]], standby_bucket: str, primary_bucket: str) -> list[dict[str, Any]]:
-    """The route changes that send all traffic to the standby bucket; empty when already so."""
-    dials = {route["Bucket"]: route.get("TrafficDialPercentage", 0) for route in routes}
-    wanted = {standby_bucket: 100, primary_bucket: 0}
-    return [
-        {"Bucket": bucket, "Region": next(r["Region"] for r in routes if r["Bucket"] == bucket), "TrafficDialPercentage": dial}
-        for bucket, dial in wanted.items()
-        if bucket in dials and dials[bucket] != dial
-    ]
-
-
-def mrap_arn(control: Any, account_id: str, name: str) -> str:
-    """The access point's ARN from its name (the ARN holds a generated alias, unknown until it exists)."""
-    alias = control.get_multi_region_access_point(AccountId=account_id, Name=name)["AccessPoint"]["Alias"]
-    return f"arn:aws:s3::{account_id}:accesspoint/{alias}"
-
-
-class Failover:
-    """The steps, against clients of the standby region (and S3 Control in a region that is up)."""
+class Decision:
+    """Signals, the decision and its effect, against clients of the standby region (and quick ones elsewhere)."""
 
     def __init__(
         self,
         settings: Settings,
         *,
-        dry_run: bool,
         clients: Callable[..., Any] | None = None,
-        remaining_seconds: Callable[[], float] | None = None,
+        now: datetime.datetime | None = None,
+        region: str | None = None,
     ) -> None:
         self.settings = settings
-        self.dry_run = dry_run
-        self.remaining_seconds = remaining_seconds or (lambda: float("inf"))
-        config = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
+        self.region = region or os.environ.get("AWS_REGION", "the standby region")
+        self.now = now or datetime.datetime.now(datetime.UTC)
+        config = Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"})
         self.client = clients or (lambda service, **kw: boto3.client(service, config=config, **kw))
-        self.rds = self.client("rds")
-        self.steps: list[dict[str, Any]] = []
+        self.ssm = self.client("ssm")
 
-    def step(self, name: str, action: Callable[[], tuple[str, str]]) -> None:
-        started = time.monotonic()
-        try:
-            status, detail = action()
-        except Exception as exc:
-            self.steps.append(
-                {
-                    "name": name,
-                    "status": "failed",
-                    "detail": f"{type(exc).__name__}: {exc}",
-                    "seconds": round(time.monotonic() - started, 2),
-                }
-            )
-            raise
-        self.steps.append({"name": name, "status": status, "detail": detail, "seconds": round(time.monotonic() - started, 2)})
-        logger.info(json.dumps({"message": "step", **self.steps[-1]}))
+    # --- signals ---
 
-    def _db(self) -> dict[str, Any]:
-        return self.rds.describe_db_instances(DBInstanceIdentifier=self.settings.replica_id)["DBInstances"][0]
-
-    def promote(self) -> tuple[str, str]:
-        db = self._db()
-        source = db.get("ReadReplicaSourceDBInstanceIdentifier")
-        if not source:
-            return "unchanged", f"{self.settings.replica_id} is already a standalone primary"
-        if self.dry_run:
-            return "planned", f"would promote {self.settings.replica_id} (replica of {source})"
-        self.rds.promote_read_replica(DBInstanceIdentifier=self.settings.replica_id, BackupRetentionPeriod=7)
-        return "changed", f"promoted {self.settings.replica_id}, was a replica of {source}"
-
-    def wait_available(self) -> tuple[str, str]:
-        if self.dry_run:
-            return "planned", f"would wait up to {self.settings.wait_timeout_seconds} s for the instance to be available"
-        budget = min(self.settings.wait_timeout_seconds, self.remaining_seconds() - self.settings.report_reserve_seconds)
-        deadline = time.monotonic() + budget
-        while True:
-            db = self._db()
-            if db["DBInstanceStatus"] == "available" and not db.get("ReadReplicaSourceDBInstanceIdentifier"):
-                return "unchanged", f"available at {db['Endpoint']['Address']}"
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"{self.settings.replica_id} still {db['DBInstanceStatus']} after {max(budget, 0):.0f} s; "
-                    "run the failover again: it resumes here"
-                )
-            time.sleep(min(self.settings.poll_seconds, max(deadline - time.monotonic(), 0)))
-
-    def take_over_credentials(self) -> tuple[str, str]:
-        secret_id = self.settings.secret_id
-        if not secret_id:
-            return "unchanged", "no master secret configured"
-        secrets = self.client("secretsmanager")
-        described = secrets.describe_secret(SecretId=secret_id)
-        primary_region = described.get("PrimaryRegion")
-        here = secrets.meta.region_name
-        if not primary_region or primary_region == here:
-            return "unchanged", f"{secret_id} is a standalone secret in {here}"
-        if self.dry_run:
-            return "planned", f"would make the replica of {secret_id} in {here} standalone (its primary is in {primary_region})"
-        secrets.stop_replication_to_replica(SecretId=secret_id)
-        return "changed", f"{secret_id} in {here} no longer replicates from {primary_region}: it can be rotated here"
-
-    def repoint(self) -> tuple[str, str]:
-        ssm = self.client("ssm")
-        db = self._db()
-        endpoint = {
-            "host": db["Endpoint"]["Address"],
-            "port": db["Endpoint"]["Port"],
-            "writable": True,
-            "secret_id": self.settings.secret_id,
-        }
-        if self.dry_run and db.get("ReadReplicaSourceDBInstanceIdentifier"):
-            return "planned", f"would set {self.settings.parameter_name} to {endpoint}"
-        wanted = json.dumps(endpoint, sort_keys=True)
-        current = ssm.get_parameter(Name=self.settings.parameter_name, WithDecryption=True)["Parameter"]["Value"]
-        if _same_json(current, wanted):
-            return "unchanged", f"{self.settings.parameter_name} already points the app at the writer"
-        if self.dry_run:
-            return "planned", f"would set {self.settings.parameter_name} to {wanted}"
-        parameter = {"Type": "SecureString", **({"KeyId": self.settings.secret_kms_key_id} if self.settings.secret_kms_key_id else {})}
-        ssm.put_parameter(Name=self.settings.parameter_name, Value=wanted, Overwrite=True, **parameter)
-        return "changed", f"{self.settings.parameter_name} = {wanted}"
-
-    def scale(self) -> tuple[str, str]:
-        autoscaling = self.client("autoscaling")
-        names = list(self.settings.capacity)
-        groups = {
-            g["AutoScalingGroupName"]: g for g in autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=names)["AutoScalingGroups"]
-        }
-        missing = [name for name in names if name not in groups]
-        if missing:
-            raise RuntimeError(f"Auto Scaling groups not found: {', '.join(missing)}")
-        changes = []
-        for name, target in self.settings.capacity.items():
-            group = groups[name]
-            current = {"min": group["MinSize"], "desired": group["DesiredCapacity"], "max": group["MaxSize"]}
-            raised = {key: max(current[key], target[key]) for key in ("min", "desired", "max")}
-            if raised == current:
-                continue
-            changes.append(f"{name} {current} -> {raised}")
-            if not self.dry_run:
-                autoscaling.update_auto_scaling_group(
-                    AutoScalingGroupName=name, MinSize=raised["min"], DesiredCapacity=raised["desired"], MaxSize=raised["max"]
-                )
-        if not changes:
-            return "unchanged", "groups already at the primary's capacity"
-        return ("planned" if self.dry_run else "changed"), "; ".join(changes)
-
-    def route_storage(self) -> tuple[str, str]:
+    def probe(self) -> tuple[bool, str]:
+        """The primary seen from here: its database available and its web tier with instances in service."""
         s = self.settings
-        if not ((s.mrap_arn or s.mrap_name) and s.account_id and s.standby_bucket and s.primary_bucket):
-            return "unchanged", "no Multi-Region Access Point configured"
-        errors = []
-        for region in s.mrap_control_regions:  # the routing API answers in a few regions; use one that is up
-            control = self.client("s3control", region_name=region)
-            try:
-                mrap = s.mrap_arn or mrap_arn(control, s.account_id, s.mrap_name or "")
-                routes = control.get_multi_region_access_point_routes(AccountId=s.account_id, Mrap=mrap)["Routes"]
-            except Exception as exc:  # any failure there: try the next control region
-                errors.append(f"{region}: {type(exc).__name__}")
-                continue
-            updates = mrap_route_updates(routes, s.standby_bucket, s.primary_bucket)
-            if not updates:
-                return "unchanged", f"all traffic already goes to {s.standby_bucket}"
-            if self.dry_run:
-                return "planned", f"would set {updates}"
-            control.submit_multi_region_access_point_routes(AccountId=s.account_id, Mrap=mrap, RouteUpdates=updates)
-            return "changed", f"routes {updates} (via {region})"
-        raise RuntimeError(f"no S3 Control region answered: {', '.join(errors)}")
+        try:
+            db = self.client("rds", region_name=s.primary_region).describe_db_instances(DBInstanceIdentifier=s.primary_database)
+            status = db["DBInstances"][0]["DBInstanceStatus"]
+            groups = self.client("autoscaling", region_name=s.primary_region).describe_auto_scaling_groups(
+                AutoScalingGroupNames=[s.primary_web_group]
+            )["AutoScalingGroups"]
+            in_service = sum(i["LifecycleState"] == "InService" for g in groups for i in g["Instances"])
+        except Exception as error:  # no answer is the signal
+            return False, f"{s.primary_region} did not answer: {type(error).__name__}"
+        healthy = status == "available" and in_service > 0
+        return healthy, f"database {status}, {in_service} web instances in service"
 
-    def notify(self, trigger: str) -> tuple[str, str]:
-        changed = [step for step in self.steps if step["status"] == "changed"]
-        failed = [step for step in self.steps if step["status"] == "failed"]
-        if not self.settings.topic_arn:
-            return "unchanged", "no topic configured"
-        if self.dry_run or not (changed or failed):
-            return "unchanged", "nothing changed, nothing to announce"
-        summary = "\n".join(f"{step['name']}: {step['status']}: {step['detail']} ({step['seconds']} s)" for step in self.steps)
-        subject = "Warm standby failover INCOMPLETE" if failed else "Warm standby failover executed"
-        self.client("sns").publish(TopicArn=self.settings.topic_arn, Subject=subject, Message=f"Trigger: {trigger}\n{summary}")
-        return "changed", f"notified {self.settings.topic_arn}"
+    def publish_probe(self, healthy: bool) -> None:
+        self.client("cloudwatch").put_metric_data(
+            Namespace=self.settings.namespace,
+            MetricData=[
+                {
+                    "MetricName": "PrimaryProbe",
+                    "Dimensions": [{"Name": "Deployment", "Value": self.settings.deployment}],
+                    "Value": int(healthy),
+                }
+            ],
+        )
 
-    def run(self, trigger: str) -> dict[str, Any]:
-        started = time.monotonic()
-        failed = False
-        for name, action in (
-            ("scale_standby", self.scale),
-            ("promote_replica", self.promote),
-            ("wait_available", self.wait_available),
-            ("take_over_credentials", self.take_over_credentials),
-            ("repoint_application", self.repoint),
-            ("route_storage", self.route_storage),
-        ):
-            if failed:
-                self.steps.append({"name": name, "status": "skipped", "detail": "an earlier step failed", "seconds": 0.0})
-                continue
-            try:
-                self.step(name, action)
-            except Exception:  # reported in the step; the rest is skipped and the report still goes out
-                logger.exception("step %s failed", name)
-                failed = True
-        self.step("notify", lambda: self.notify(trigger))
+    def alarm_signal(self, name: str, region: str | None) -> str:
+        """ALARM (for SIGNAL_SECONDS), pending (in ALARM for less), OK, or unknown (no answer)."""
+        try:
+            client = self.client("cloudwatch", region_name=region) if region else self.client("cloudwatch")
+            alarms = client.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        except Exception:
+            return "unknown"
+        if not alarms:
+            return "unknown"
+        alarm = alarms[0]
+        if alarm["StateValue"] != "ALARM":
+            return "OK" if alarm["StateValue"] == "OK" else "unknown"
+        since = alarm["StateUpdatedTimestamp"]
+        held = (self.now - since).total_seconds()
+        return "ALARM" if held >= self.settings.signal_seconds else "pending"
+
+    def health_signal(self) -> str:
+        """ALARM while the last open issue recorded is less than HEALTH_WINDOW old."""
+        value = self.ssm.get_parameter(Name=self.settings.health_parameter, WithDecryption=True)["Parameter"]["Value"]
+        try:
+            seen = datetime.datetime.fromisoformat(json.loads(value)["seen"])
+        except (ValueError, KeyError, TypeError):
+            return "OK"
+        return "ALARM" if (self.now - seen).total_seconds() < HEALTH_WINDOW else "OK"
+
+    def record_health(self, code: str) -> None:
+        value = json.dumps({"code": code, "seen": self.now.isoformat()})
+        self.ssm.put_parameter(
+            Name=self.settings.health_parameter, Value=value, Type="SecureString", KeyId=self.settings.state_key_id, Overwrite=True
+        )
+
+    def signals(self) -> dict[str, str]:
         return {
-            "dry_run": self.dry_run,
-            "trigger": trigger,
-            "complete": not failed,
-            "changed": any(step["status"] == "changed" for step in self.steps),
-            "steps": self.steps,
-            "total_seconds": round(time.monotonic() - started, 2),
+            "route53": self.alarm_signal(self.settings.route53_alarm, ROUTE53_REGION),
+            "probe": self.alarm_signal(self.settings.probe_alarm, None),
+            "health": self.health_signal(),
         }
 
+    # --- decision ---
 
-def _same_json(current: str, wanted: str) -> bool:
-    try:
-        return json.loads(current) == json.loads(wanted)
-    except ValueError:
-        return False
+    def failed_over(self) -> bool:
+        latch = self.ssm.get_parameter(Name=self.settings.writer_parameter, WithDecryption=True)["Parameter"]["Value"]
+        return latch != self.settings.primary_region
+
+    def running(self) -> str | None:
+        executions = self.ssm.describe_automation_executions(
+            Filters=[
+                {"Key": "DocumentNamePrefix", "Values": [self.settings.document_name]},
+                {"Key": "ExecutionStatus", "Values": RUNNING},
+            ]
+        )["AutomationExecutionMetadataList"]
+        return executions[0]["AutomationExecutionId"] if executions else None
+
+    def start(self, decision: str, reason: str, practice: bool = False) -> str:
+        response = self.ssm.start_automation_execution(
+            DocumentName=self.settings.document_name,
+            Parameters={"Decision": [decision], "Reason": [reason[:200]], "Practice": ["true" if practice else "false"]},
+        )
+        return response["AutomationExecutionId"]
+
+    def page(self, subject: str, message: str) -> None:
+        if self.settings.topic_arn:
+            self.client("sns").publish(TopicArn=self.settings.topic_arn, Subject=subject[:99], Message=message)
+
+    def automatic(self, signals: dict[str, str], reason: str, *, paging: bool) -> dict[str, Any]:
+        """Automatic mode: fail over when every signal agrees for SIGNAL_SECONDS; until then page (once per signal
+        event, not every minute) with the command that decides now."""
+        if all(state == "ALARM" for state in signals.values()):
+            execution = self.start("automatic", reason)
+            self.page("Warm standby failing over automatically", f"All signals agree ({signals}); execution {execution}.")
+            return {"action": "failover", "decision": "automatic", "execution": execution}
+        if paging:
+            self.page(
+                "Warm standby: primary trouble, watching",
+                f"Signals: {signals}. An automatic failover follows only when all agree for {self.settings.signal_seconds} s.\n"
+                f"To decide now: aws lambda invoke --region {self.region} --function-name {os.environ.get('AWS_LAMBDA_FUNCTION_NAME', '<the failover function>')} "
+                '--cli-binary-format raw-in-base64-out --payload \'{"action": "decide", "reason": "<why>"}\' out.json',
+            )
+        return {"action": "watch", "why": "automatic mode: the signals do not all agree yet"}
+
+    def decide(self, request: dict[str, Any]) -> dict[str, Any]:
+        s = self.settings
+        report: dict[str, Any] = {"event": request["kind"], "mode": s.mode}
+        if request["kind"] == "tick":
+            healthy, detail = self.probe()
+            self.publish_probe(healthy)
+            report["probe"] = detail
+        if request["kind"] == "health":
+            self.record_health(request["code"])
+        if request["kind"] == "manual" and request["practice"]:
+            report.update(action="practice", execution=self.start("manual", request["reason"], practice=True))
+            return report
+        signals = report["signals"] = self.signals()
+        raised = sorted(name for name, state in signals.items() if state in ("ALARM", "pending"))
+        if self.failed_over():
+            return {**report, "action": "none", "why": "already failed over: the writer latch names the standby"}
+        if not raised and request["kind"] != "manual":
+            return {**report, "action": "none", "why": "no signal is in ALARM"}
+        running = self.running()
+        if running:
+            return {**report, "action": "none", "why": f"a switch is already running: {running}"}
+        reason = request.get("reason") or f"signals in ALARM: {', '.join(raised)}"
+        if s.mode == "automatic" and request["kind"] != "manual":
+            return {**report, **self.automatic(signals, reason, paging=request["kind"] != "tick")}
+        execution = self.start("manual", reason)
+        self.page(
+            "Warm standby: failover awaits your approval",
+            f"Signals: {signals}. Execution {execution} ran its pre-checks and waits for an approval.\n"
+            f"Approve: aws ssm send-automation-signal --region {self.region} --automation-execution-id {execution} "
+            '--signal-type Approve --payload Comment="<why>"\n'
+            f"Refuse:  aws ssm send-automation-signal --region {self.region} --automation-execution-id {execution} --signal-type Deny",
+        )
+        return {**report, "action": "page", "decision": "manual", "execution": execution}
 
 
 def handler(event: Any, context: Any, *, clients: Callable[..., Any] | None = None) -> dict[str, Any]:
-    """Lambda entry point. Bad events raise BadEvent; a failed step raises FailoverIncomplete after the report."""
+    """Lambda entry point. Bad events raise BadEvent (no retry helps them)."""
     settings = Settings.from_env()
-    decision = parse_event(event, settings)
-    remaining = (lambda: context.get_remaining_time_in_millis() / 1000) if hasattr(context, "get_remaining_time_in_millis") else None
-    report = Failover(settings, dry_run=decision["dry_run"], clients=clients, remaining_seconds=remaining).run(decision["trigger"])
-    logger.info(json.dumps({"message": "failover report", **report}))
-    if not report["complete"]:
-        failed = next(step for step in report["steps"] if step["status"] == "failed")
-        raise FailoverIncomplete(f"{failed['name']}: {failed['detail']}")
+    request = parse_event(event, settings)
+    report = Decision(settings, clients=clients).decide(request)
+    logger.info(json.dumps({"message": "decision", **report}, default=str))
     return report

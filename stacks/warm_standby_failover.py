@@ -1,0 +1,341 @@
+"""The warm standby's failover machinery in the standby region: the recovery plan (SSM Automation), the roles that
+run and approve it, the readiness evaluation, the writer latch and the write record CloudFront's writes follow.
+
+Why SSM Automation and not Step Functions: the plan needs a human approval that one CLI command gives
+(`aws:approve` + `send-automation-signal`), bounded waits without a function held open (`aws:loop` and
+`aws:sleep`), and an execution report of every step with its start, end and outputs, which SSM keeps for each
+execution. Step Functions has the waits and the report, but an approval there is a callback token we would
+have to deliver and guard ourselves. The drills already run SSM documents, and the same documents run in the
+emulator through tools.automation with IAM enforced.
+
+Why writes move through DNS: CloudFront's API lives in us-east-1, the example's primary region, so changing a
+behavior's origin during that region's outage may be impossible. The write behavior's origin is instead
+`origin-writer.<domain>`, a Route 53 failover record whose PRIMARY (the primary's origin) and SECONDARY (the
+standby's) answer according to health checks that follow a CloudWatch alarm in the standby region on the
+PrimaryIsWriter metric, which the plan publishes (Route 53 answers DNS from its data plane; health checks of a
+CloudWatch alarm read the alarm's metric:
+https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html#health-checks-creating-values-cloudwatch).
+With no data the checks keep their last status, so writes stay where they were when nobody publishes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cdktf import TerraformOutput
+from constructs import Construct
+
+from modules.alarms import metric_alarm
+from modules.base import AwsEnv, RegionalStack
+from modules.config import DeploymentConfig, WarmStandby
+from modules.drills import runbook_document
+from modules.iam import OperatorRole, ServiceRole
+from modules.recovery import LatchedRecord, ScheduledAutomation, owned_parameter
+from stacks import failover_plan
+from stacks.naming import (
+    WARM_STANDBY,
+    access_point_name,
+    assets_bucket,
+    database_identifier,
+    database_parameter,
+    master_secret_name,
+    origin_host,
+    writer_host,
+)
+
+#: Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
+#: (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html).
+VCPU_QUOTA_CODE = "L-1216C47A"
+#: The S3 Control regions that answer Multi-Region Access Point routing calls
+#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointFailover.html).
+MRAP_CONTROL_REGIONS = ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1"]
+
+
+def switch_document_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-ws-region-switch"
+
+
+def rebuild_document_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-ws-rebuild-replica"
+
+
+def group_names(config: DeploymentConfig, region: str) -> dict[str, str]:
+    """The web and app Auto Scaling groups of `region` (LoadBalancedTier names them)."""
+    return {tier: f"{config.name_prefix}-ws-{region}-{tier}" for tier in ("web", "app")}
+
+
+def latch_alarm_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-{WARM_STANDBY}-writes-moved"
+
+
+def probe_alarm_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-{WARM_STANDBY}-primary-probe"
+
+
+def writer_parameter_name(config: DeploymentConfig) -> str:
+    return f"/{config.name_prefix}/{WARM_STANDBY}/writer-region"
+
+
+def health_parameter_name(config: DeploymentConfig) -> str:
+    return f"/{config.name_prefix}/{WARM_STANDBY}/primary-health-issue"
+
+
+def recovery_plan(config: DeploymentConfig, arch: WarmStandby, *, topic_arn: str, state_key_arn: str, emulated: bool) -> dict[str, Any]:
+    """The plan's data: regions, names and sizes, from the configuration (the documents' `Plan` default)."""
+    primary, standby = arch.primary.region, arch.standby.region
+    active = {"web": arch.primary.web, "app": arch.primary.app}
+
+    def region(settings: Any) -> dict[str, Any]:
+        groups = group_names(config, settings.region)
+        sizes = {"web": settings.web, "app": settings.app}
+        env = AwsEnv(config.account_id, settings.region)
+        return {
+            "database": database_identifier(config, replica=settings is arch.standby),
+            "database_key": env.arn("kms", f"alias/{config.name_prefix}-{WARM_STANDBY}-{settings.region}"),
+            "parameter": database_parameter(config),
+            "active": {groups[t]: {"min": s.min_size, "desired": s.desired_capacity, "max": s.max_size} for t, s in active.items()},
+            "resting": {groups[t]: {"min": s.min_size, "desired": s.desired_capacity, "max": s.max_size} for t, s in sizes.items()},
+            "instance_types": {groups[t]: s.instance_type for t, s in active.items()},
+            "app_group": groups["app"],
+            "bucket": assets_bucket(config, settings.region),
+            "origin_host": origin_host(settings.region, arch.domain_name),
+        }
+
+    return {
+        "deployment": f"{config.name_prefix}-{WARM_STANDBY}",
+        "home": standby,
+        "primary": primary,
+        "standby": standby,
+        "regions": {primary: region(arch.primary), standby: region(arch.standby)},
+        "secret": master_secret_name(config),
+        "writer_parameter": writer_parameter_name(config),
+        "state_key": state_key_arn,
+        "namespace": failover_plan.WRITER_NAMESPACE,
+        "writer_metric": failover_plan.WRITER_METRIC,
+        "ready_metric": failover_plan.READY_METRIC,
+        "rpo_seconds": arch.resilience_policy.region.rpo_seconds,
+        "vcpu_quota_code": VCPU_QUOTA_CODE,
+        "certificate_margin_days": failover_plan.CERTIFICATE_MARGIN_DAYS,
+        "backup_retention_days": arch.database.backup_retention_days,
+        "topic_arn": topic_arn,
+        "mrap": None
+        if emulated
+        else {"name": access_point_name(config), "account": config.account_id, "partition": "aws", "control_regions": MRAP_CONTROL_REGIONS},
+    }
+
+
+class RecoveryPlan(Construct):
+    """The region-switch and rebuild-replica documents and the role they run as; the approver role; the readiness
+    evaluation (a practice run on a schedule) and its alarm; the writer latch and the write record.
+
+    Attributes: `plan`, `switch_document`, `rebuild_document`, `role`, `approver_role`, `writer_parameter`,
+    `health_parameter`.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig, arch: WarmStandby, topic_arn: str, key_arn: str) -> None:
+        super().__init__(scope, id)
+        stack = RegionalStack.of(self)
+        settings = arch.failover
+        self.plan = recovery_plan(config, arch, topic_arn=topic_arn, state_key_arn=key_arn, emulated=stack.emulated)
+        prefix = f"{config.name_prefix}-{WARM_STANDBY}"
+        self.writer_parameter = owned_parameter(
+            self, "writer-region", name=writer_parameter_name(config), value=arch.primary.region,
+            description="Which region takes the writes; the recovery plan owns the value", key_arn=key_arn,
+        )  # fmt: skip
+        self.health_parameter = owned_parameter(
+            self, "health-issue", name=health_parameter_name(config), value="none",
+            description="The last AWS Health issue of the primary's services; the decision function owns the value", key_arn=key_arn,
+        )  # fmt: skip
+        statements = [*self._database_statements(config, stack.env), *self._statements(config, stack.env, key_arn)]
+        self.role = ServiceRole(self, "role", name=f"{prefix}-recovery-plan", service="ssm.amazonaws.com", statements=statements)
+        self.approver_role = OperatorRole(
+            self, "approver", name=f"{prefix}-failover-approver", statements=self._approver_statements(config, stack.env)
+        )
+        approvers = list(settings.approvers) or [self.approver_role.role_arn]
+        self.switch_document = runbook_document(
+            self,
+            "switch",
+            name=switch_document_name(config),
+            description=f"{prefix}: make TargetRegion the writer (failover to the standby, or the failback's switch)",
+            parameters=failover_plan.switch_parameters(self.plan, approvers, self.role.role_arn, settings.approval_timeout_seconds),
+            steps=failover_plan.switch_steps(topic_arn, settings.approval_timeout_seconds),
+        )
+        self.rebuild_document = runbook_document(
+            self,
+            "rebuild",
+            name=rebuild_document_name(config),
+            description=f"{prefix}: rebuild Region's database as a replica of the other region's writer (failback)",
+            parameters=failover_plan.rebuild_parameters(self.plan, approvers, self.role.role_arn),
+            steps=failover_plan.rebuild_steps(topic_arn, settings.approval_timeout_seconds),
+        )
+        self._readiness(config, prefix, topic_arn, settings.readiness_interval_minutes)
+        LatchedRecord(
+            self, "writer", name=latch_alarm_name(config), namespace=failover_plan.WRITER_NAMESPACE,
+            metric_name=failover_plan.WRITER_METRIC, dimensions={"Deployment": self.plan["deployment"]},
+            zone_id=arch.hosted_zone_id, record_name=writer_host(arch.domain_name),
+            primary_cname=origin_host(arch.primary.region, arch.domain_name),
+            standby_cname=origin_host(arch.standby.region, arch.domain_name), topic_arn=topic_arn,
+        )  # fmt: skip
+        TerraformOutput(stack, "recovery_plan_document", value=self.switch_document.name)
+        TerraformOutput(stack, "rebuild_replica_document", value=self.rebuild_document.name)
+        TerraformOutput(stack, "failover_approver_role_arn", value=self.approver_role.role_arn)
+
+    def _database_statements(self, config: DeploymentConfig, env: AwsEnv) -> list[dict[str, Any]]:
+        """Promote, rebuild and read the two databases (by deterministic ARN), with their keys through RDS."""
+        regions = list(self.plan["regions"])
+        prefix = f"{config.name_prefix}-{WARM_STANDBY}"
+        return [
+            {
+                "Sid": "SwitchTheDatabases",
+                "Effect": "Allow",
+                "Action": [
+                    "rds:DescribeDBInstances",
+                    "rds:PromoteReadReplica",
+                    "rds:ModifyDBInstance",
+                    "rds:DeleteDBInstance",
+                    "rds:CreateDBInstanceReadReplica",
+                    "rds:CreateDBSnapshot",
+                    "rds:AddTagsToResource",
+                    "rds:ListTagsForResource",
+                ],
+                "Resource": [
+                    *(env.arn("rds", f"db:{r['database']}", region=name) for name, r in self.plan["regions"].items()),
+                    *(env.arn("rds", f"snapshot:{r['database']}-before-rebuild-*", region=n) for n, r in self.plan["regions"].items()),
+                    *(env.arn("rds", f"subgrp:{prefix}-*", region=name) for name in regions),
+                    *(env.arn("rds", f"pg:{prefix}-*", region=name) for name in regions),
+                ],
+            },
+            {
+                "Sid": "KeysThroughRdsAndSsm",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Resource": [env.arn("kms", "key/*", region=name) for name in regions],
+                "Condition": {
+                    "StringEquals": {"kms:ViaService": [f"{svc}.{name}.amazonaws.com" for name in regions for svc in ("rds", "ssm")]}
+                },
+            },
+            {
+                "Sid": "PassTheMonitoringRole",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": [env.arn("iam", f"role/{prefix}-*-rds-monitoring", region="")],
+                "Condition": {"StringEquals": {"iam:PassedToService": "monitoring.rds.amazonaws.com"}},
+            },
+        ]
+
+    def _statements(self, config: DeploymentConfig, env: AwsEnv, key_arn: str) -> list[dict[str, Any]]:
+        """Scale and fence the tiers, repoint, move the latch, take over the secret, read the checks, report."""
+        regions = list(self.plan["regions"])
+        groups = [
+            env.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{group}", region=name)
+            for name, r in self.plan["regions"].items()
+            for group in r["active"]
+        ]
+        parameters = [env.arn("ssm", f"parameter{database_parameter(config)}", region=name) for name in regions]
+        reads = ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstanceTypes", "cloudwatch:GetMetricStatistics"]
+        return [
+            {"Sid": "ScaleAndFenceTheTiers", "Effect": "Allow", "Action": ["autoscaling:UpdateAutoScalingGroup"], "Resource": groups},
+            {
+                "Sid": "ReadWithoutResourceLevelPermissions",
+                "Effect": "Allow",
+                "Action": [*reads, "ssm:DescribeParameters", "acm:ListCertificates"],
+                "Resource": "*",  # these calls have no resource-level permissions
+            },
+            {
+                "Sid": "PublishTheLatchAndReadiness",
+                "Effect": "Allow",
+                "Action": ["cloudwatch:PutMetricData"],
+                "Resource": "*",  # PutMetricData has no resource; the namespace is the boundary
+                "Condition": {"StringEquals": {"cloudwatch:namespace": failover_plan.WRITER_NAMESPACE}},
+            },
+            {
+                "Sid": "ReadTheQuotaAndCertificates",
+                "Effect": "Allow",
+                "Action": ["servicequotas:GetServiceQuota", "acm:DescribeCertificate"],
+                "Resource": [
+                    *(env.arn("servicequotas", f"ec2/{VCPU_QUOTA_CODE}", region=name) for name in regions),
+                    *(env.arn("acm", "certificate/*", region=name) for name in regions),
+                ],
+            },
+            {
+                "Sid": "RepointFenceAndLatch",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+                "Resource": [*parameters, env.arn("ssm", f"parameter{writer_parameter_name(config)}")],
+            },
+            {
+                "Sid": "TakeOverTheCredentials",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:StopReplicationToReplica"],
+                "Resource": [env.arn("secretsmanager", f"secret:{master_secret_name(config)}-??????", region=name) for name in regions],
+            },
+            {"Sid": "Report", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [self.plan["topic_arn"]]},
+            {
+                "Sid": "ReportAndLatchEncrypted",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
+                "Resource": [key_arn],
+            },
+            {
+                "Sid": "RouteTheAccessPoint",
+                "Effect": "Allow",
+                "Action": ["s3:GetMultiRegionAccessPoint", "s3:GetMultiRegionAccessPointRoutes", "s3:SubmitMultiRegionAccessPointRoutes"],
+                "Resource": [f"arn:{env.partition}:s3::{config.account_id}:accesspoint/*"],  # its alias is generated
+            },
+        ]
+
+    def _approver_statements(self, config: DeploymentConfig, env: AwsEnv) -> list[dict[str, Any]]:
+        """Start, approve, refuse and follow the plan's executions, and nothing else."""
+        documents = [env.arn("ssm", f"automation-definition/{n}:*") for n in (switch_document_name(config), rebuild_document_name(config))]
+        return [
+            {"Sid": "StartThePlan", "Effect": "Allow", "Action": ["ssm:StartAutomationExecution"], "Resource": documents},
+            {
+                "Sid": "ApproveAndFollow",
+                "Effect": "Allow",
+                "Action": ["ssm:SendAutomationSignal", "ssm:GetAutomationExecution", "ssm:StopAutomationExecution"],
+                "Resource": [env.arn("ssm", "automation-execution/*")],
+            },
+            {
+                "Sid": "ListExecutions",
+                "Effect": "Allow",
+                "Action": ["ssm:DescribeAutomationExecutions", "ssm:DescribeAutomationStepExecutions"],
+                "Resource": "*",  # no resource-level permissions
+            },
+            {
+                "Sid": "RunAsThePlanRole",
+                "Effect": "Allow",
+                "Action": ["iam:PassRole"],
+                "Resource": [self.role.role_arn],
+                "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+            },
+        ]
+
+    def _readiness(self, config: DeploymentConfig, prefix: str, topic_arn: str, minutes: int) -> None:
+        """ARC's plan evaluation: a practice run of the switch every `minutes`, and an alarm when its pre-checks find
+        the standby unable to take over, or when no evaluation reported (missing data is breaching)."""
+        ScheduledAutomation(
+            self,
+            "readiness",
+            name=f"{prefix}-readiness",
+            description="Practice run of the recovery plan: its pre-checks, no change",
+            schedule=f"rate({minutes} minutes)",
+            document_name=switch_document_name(config),
+            automation_role_arn=self.role.role_arn,
+            parameters={"Practice": ["true"], "Reason": ["readiness evaluation"]},
+        )
+        metric_alarm(
+            self,
+            "readiness-alarm",
+            name=f"{prefix}-standby-not-ready",
+            description="The recovery plan's pre-checks say the standby could not take over (or did not report)",
+            namespace=failover_plan.WRITER_NAMESPACE,
+            metric_name=failover_plan.READY_METRIC,
+            dimensions={"Deployment": self.plan["deployment"], "TargetRegion": self.plan["standby"]},
+            statistic="Minimum",
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            period_seconds=minutes * 60,
+            evaluation_periods=1,
+            treat_missing_data="breaching",
+            topic_arn=topic_arn,
+        )

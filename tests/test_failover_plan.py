@@ -1,0 +1,261 @@
+"""The warm standby's recovery plan, as synthesized, run against moto as its own role with IAM enforced: a practice
+run changes nothing, an approved failover switches and fences, a second run is a no-op, a refused approval or a
+standby that is not ready changes nothing, and the failback (rebuild, switch back, rebuild) restores what
+Terraform deployed."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import Synthesized, act_as, role_policy, without
+from tools.automation import AutomationFailed, Execution, run_document
+
+PRIMARY, STANDBY = "us-east-1", "us-west-1"
+STACK = f"warm-standby-{STANDBY}"
+PARAMETER = "/hadr-prod/warm-standby/database"
+LATCH = "/hadr-prod/warm-standby/writer-region"
+SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
+DATABASES = {PRIMARY: "hadr-prod-warm-standby-db", STANDBY: "hadr-prod-warm-standby-db-replica"}
+SIZES = {PRIMARY: (2, 2, 6), STANDBY: (1, 1, 6)}
+
+
+def groups(region: str) -> list[str]:
+    return [f"hadr-prod-ws-{region}-{tier}" for tier in ("web", "app")]
+
+
+@pytest.fixture(scope="module")
+def documents(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return {key: json.loads(synthesized.one(STACK, "aws_ssm_document", f"recovery-plan/{key}")["content"]) for key in ("switch", "rebuild")}
+
+
+@pytest.fixture(scope="module")
+def policy(synthesized: Synthesized) -> dict[str, Any]:
+    return role_policy(synthesized, STACK, "recovery-plan/role/policy")
+
+
+def put_lag(region: str, identifier: str, seconds: float) -> None:
+    boto3.client("cloudwatch", region_name=region).put_metric_data(
+        Namespace="AWS/RDS",
+        MetricData=[
+            {
+                "MetricName": "ReplicaLag",
+                "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
+                "Value": seconds,
+                "Timestamp": datetime.datetime.now(datetime.UTC),
+            }
+        ],
+    )
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documents: dict[str, dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Both regions as Terraform leaves them: a primary database and its cross-region replica, the master secret
+    replicated, the writer parameters, the tiers at their sizes, issued certificates, the latch on the primary."""
+    from moto import settings
+
+    monkeypatch.setattr(settings, "ACM_VALIDATION_WAIT", 0)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", STANDBY)
+    with mock_aws():
+        primary = boto3.client("rds", region_name=PRIMARY).create_db_instance(
+            DBInstanceIdentifier=DATABASES[PRIMARY], DBInstanceClass="db.t3.medium", Engine="postgres", AllocatedStorage=50,
+            MasterUsername="app_admin", MasterUserPassword="x" * 40, BackupRetentionPeriod=7, DeletionProtection=True,
+        )["DBInstance"]  # fmt: skip
+        replica = boto3.client("rds", region_name=STANDBY).create_db_instance_read_replica(
+            DBInstanceIdentifier=DATABASES[STANDBY], SourceDBInstanceIdentifier=primary["DBInstanceArn"], DBInstanceClass="db.t3.medium"
+        )["DBInstance"]
+        boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
+            Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40}), AddReplicaRegions=[{"Region": STANDBY}]
+        )
+        for region, db, writable in ((PRIMARY, primary, True), (STANDBY, replica, False)):
+            value = {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": writable, "secret_id": SECRET}
+            boto3.client("ssm", region_name=region).put_parameter(Name=PARAMETER, Type="SecureString", Value=json.dumps(value))
+            autoscaling = boto3.client("autoscaling", region_name=region)
+            autoscaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678", InstanceType="t3.small")
+            low, desired, high = SIZES[region]
+            for name in groups(region):
+                autoscaling.create_auto_scaling_group(
+                    AutoScalingGroupName=name, LaunchConfigurationName="lc", MinSize=low, DesiredCapacity=desired, MaxSize=high,
+                    AvailabilityZones=[f"{region}a"],
+                )  # fmt: skip
+            acm = boto3.client("acm", region_name=region)
+            acm.request_certificate(DomainName=f"origin-{region}.www.example.com", ValidationMethod="DNS")
+            put_lag(region, DATABASES[region], 2)
+        ssm = boto3.client("ssm", region_name=STANDBY)
+        ssm.put_parameter(Name=LATCH, Type="SecureString", Value=PRIMARY)
+        sns = boto3.client("sns", region_name=STANDBY)
+        topic = sns.create_topic(Name="alarms")["TopicArn"]
+        sqs = boto3.client("sqs", region_name=STANDBY)
+        queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
+        )
+        # No access point in moto (as in the emulator): route_storage then changes nothing.
+        key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
+        plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "mrap": None, "state_key": key}
+        yield {"plan": json.dumps(plan), "sqs": sqs, "queue": queue}
+
+
+def state() -> dict[str, Any]:
+    """What a switch changes, read from the emulator."""
+    found: dict[str, Any] = {}
+    for region in (PRIMARY, STANDBY):
+        db = boto3.client("rds", region_name=region).describe_db_instances(DBInstanceIdentifier=DATABASES[region])["DBInstances"][0]
+        parameter = boto3.client("ssm", region_name=region).get_parameter(Name=PARAMETER, WithDecryption=True)["Parameter"]["Value"]
+        sized = boto3.client("autoscaling", region_name=region).describe_auto_scaling_groups(AutoScalingGroupNames=groups(region))
+        found[region] = {
+            "replica_of": (db.get("ReadReplicaSourceDBInstanceIdentifier") or "").rsplit(":", 1)[-1] or None,
+            "writable": json.loads(parameter)["writable"],
+            "host": json.loads(parameter)["host"],
+            "sizes": {
+                g["AutoScalingGroupName"].rsplit("-", 1)[1]: (g["MinSize"], g["DesiredCapacity"], g["MaxSize"])
+                for g in sized["AutoScalingGroups"]
+            },
+        }
+    found["latch"] = boto3.client("ssm", region_name=STANDBY).get_parameter(Name=LATCH, WithDecryption=True)["Parameter"]["Value"]
+    found["secret_home"] = boto3.client("secretsmanager", region_name=STANDBY).describe_secret(SecretId=SECRET).get("PrimaryRegion")
+    return found
+
+
+def messages(world: dict[str, Any]) -> list[str]:
+    received = world["sqs"].receive_message(QueueUrl=world["queue"], MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"])["Subject"] + ": " + json.loads(m["Body"])["Message"] for m in received]
+
+
+def run(
+    documents: dict[str, Any],
+    policy: dict[str, Any],
+    world: dict[str, Any],
+    key: str,
+    approvals: list[str] | None = None,
+    **parameters: Any,
+) -> Execution:
+    """Run the document as the plan's role (IAM enforced); approvals are recorded, and granted unless "refuse" is set."""
+
+    refuse = parameters.pop("refuse", False)
+
+    def approve(inputs: Any) -> bool:
+        if approvals is not None:
+            approvals.append(inputs["Message"])
+        return not refuse
+
+    values = {
+        "AutomationAssumeRole": "arn:aws:iam::123456789012:role/plan",
+        "Plan": world["plan"],
+        "Approvers": ["arn:aws:iam::123456789012:role/approver"],
+        **parameters,
+    }
+    return act_as(
+        policy,
+        lambda clients: run_document(documents[key], values, region=STANDBY, clients=clients, approve=approve),
+        service="ssm.amazonaws.com",
+        region=STANDBY,
+    )
+
+
+def test_a_practice_run_checks_and_reports_without_changing_anything(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    before = state()
+    execution = run(documents, policy, world, "switch", Practice="true")
+    assert execution.ran() == ["preChecks", "decideOnPractice", "practiceReport"]
+    assert execution.outputs["preChecks.Ready"] is True, execution.outputs["preChecks.Problems"]
+    assert state() == before
+    assert [m.split(":")[0] for m in messages(world)] == ["Practice"]
+    ready = boto3.client("cloudwatch", region_name=STANDBY).get_metric_statistics(
+        Namespace="HADR/WarmStandby", MetricName="StandbyReady",
+        Dimensions=[{"Name": "Deployment", "Value": "hadr-prod-warm-standby"}, {"Name": "TargetRegion", "Value": STANDBY}],
+        StartTime=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5),
+        EndTime=datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=1),
+        Period=60, Statistics=["Minimum"],
+    )["Datapoints"]  # fmt: skip
+    assert [point["Minimum"] for point in ready] == [1.0]
+
+
+def test_a_lagging_replica_is_not_ready_and_the_switch_changes_nothing(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    put_lag(STANDBY, DATABASES[STANDBY], 900)
+    before = state()
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, policy, world, "switch", approvals=[])
+    assert failure.value.step == "notifyNotReadyFail"
+    assert "replica hadr-prod-warm-standby-db-replica is 900 s behind, over the RPO of 300 s" in str(failure.value)
+    assert state() == before
+
+
+def test_an_approved_failover_switches_fences_and_a_second_run_is_a_no_op(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    approvals: list[str] = []
+    execution = run(documents, policy, world, "switch", approvals=approvals, Reason="drill")
+    assert len(approvals) == 1 and "Approve to make us-west-1 the writer; us-east-1 is fenced" in approvals[0]
+    order = ["approve", "scaleTarget", "fenceSource", "promote", "waitPromoted", "takeOverCredentials", "repointApp", "moveWrites",
+             "routeStorage", "waitCapacity", "verify", "restSource", "notifyDone"]  # fmt: skip
+    assert [name for name in execution.ran() if name in order] == order
+    after = state()
+    assert after[STANDBY]["replica_of"] is None and after[STANDBY]["writable"] is True
+    assert after[STANDBY]["sizes"] == {"web": (2, 2, 6), "app": (2, 2, 6)}
+    # Fencing: the old primary's app tier is gone and its parameter points nowhere writable.
+    assert after[PRIMARY]["writable"] is False and after[PRIMARY]["host"] == ""
+    assert after[PRIMARY]["sizes"]["app"][:2] == (0, 0)
+    assert after["latch"] == STANDBY and after["secret_home"] in (None, STANDBY)
+    assert execution.outputs["fenceSource.Fenced"] is True
+    assert any(m.startswith("Switched to us-west-1") for m in messages(world))
+
+    again = run(documents, policy, world, "switch", approvals=approvals)
+    assert len(approvals) == 1, "a second run asks for no approval: the standby is already the writer"
+    assert "approve" not in again.ran() and "promote" not in again.ran()
+    assert again.outputs["verify.Verified"] is True
+    assert state() == after, "the second run changed something"
+
+
+def test_a_refused_approval_changes_nothing(world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]) -> None:
+    before = state()
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, policy, world, "switch", approvals=[], refuse=True)
+    assert failure.value.step == "notifyFailedFail"
+    assert state() == before
+
+
+def test_the_plan_role_lacking_a_permission_fails_the_switch(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, without(policy, "rds:PromoteReadReplica"), world, "switch", approvals=[])
+    promote = next(record for record in failure.value.record if record.name == "promote")
+    assert promote.outcome == "Failed" and "AccessDenied" in promote.error
+    assert state()[STANDBY]["replica_of"] == DATABASES[PRIMARY]
+
+
+def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    deployed = state()
+    run(documents, policy, world, "switch", approvals=[])
+    approvals: list[str] = []
+    run(documents, policy, world, "rebuild", approvals=approvals, Region=PRIMARY)
+    assert "Rebuild the database in us-east-1 as a replica" in approvals[0]
+    assert state()[PRIMARY]["replica_of"] == DATABASES[STANDBY]
+    snapshots = boto3.client("rds", region_name=PRIMARY).describe_db_snapshots(DBInstanceIdentifier=DATABASES[PRIMARY])["DBSnapshots"]
+    final = [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith(f"{DATABASES[PRIMARY]}-before-rebuild-")]
+    assert final, "the old writer's final snapshot keeps what the standby never saw"
+    put_lag(PRIMARY, DATABASES[PRIMARY], 1)
+    run(documents, policy, world, "switch", approvals=approvals, TargetRegion=PRIMARY)
+    run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)
+    restored = state()
+    assert restored["latch"] == PRIMARY
+    assert restored[PRIMARY]["replica_of"] is None and restored[PRIMARY]["writable"] is True
+    assert restored[STANDBY]["replica_of"] == DATABASES[PRIMARY] and restored[STANDBY]["writable"] is False
+    for region in (PRIMARY, STANDBY):
+        assert restored[region]["sizes"] == deployed[region]["sizes"], f"{region}: back to the configured sizes"
+    again = run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)
+    assert "retireOldWriter" not in again.ran(), "a rebuilt replica is not rebuilt again"
