@@ -174,6 +174,10 @@ TableName = Annotated[
     StrictStr, AfterValidator(_pattern(_TABLE_RE, "a DynamoDB table name: 3-255 characters of A-Z, a-z, 0-9, '_', '.', '-'"))
 ]
 Email = Annotated[StrictStr, AfterValidator(_pattern(_EMAIL_RE, "an e-mail address such as oncall@example.com"))]
+_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(user|role)/[\w+=,.@/-]{1,512}$")
+PrincipalArn = Annotated[
+    StrictStr, AfterValidator(_pattern(_PRINCIPAL_RE, "an IAM user or role ARN such as arn:aws:iam::123456789012:role/oncall"))
+]
 HostedZoneId = Annotated[StrictStr, AfterValidator(_pattern(_ZONE_ID_RE, "a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ"))]
 LoopbackUrl = Annotated[
     StrictStr, AfterValidator(_pattern(_LOOPBACK_URL_RE, "http://127.0.0.1:<port> or http://localhost:<port> (loopback only)"))
@@ -397,7 +401,7 @@ class FailoverSettings(_Model):
 
     mode: Literal["manual", "automatic"] = "manual"
     signal_seconds: Annotated[StrictInt, Field(ge=60, le=3600, multiple_of=60)] = 300
-    approvers: list[Annotated[str, Field(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:(user|role)/[\w+=,.@/-]+$")]] = []
+    approvers: Annotated[list[PrincipalArn], Field(max_length=10)] = []  # aws:approve takes at most 10
     approval_timeout_seconds: Annotated[StrictInt, Field(ge=300, le=604800)] = 3600
     readiness_interval_minutes: Annotated[StrictInt, Field(ge=15, le=1440)] = 60
 

@@ -8,7 +8,8 @@ Rules these builders encode:
   experiment needs at least one stop condition to stop itself (ours: a CloudWatch alarm).
 - An Availability Zone outage is `aws:network:disrupt-connectivity` on that zone's subnets (FIS swaps in a
   deny-all network ACL for `duration`, at most 12 hours) together with `aws:rds:reboot-db-instances` with
-  `forceFailover` (a Multi-AZ instance fails over to its standby)
+  `forceFailover` (a Multi-AZ instance fails over to its standby; the role needs rds:RebootDBInstance,
+  rds:DescribeDBInstances and tag:GetResources)
   (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#network-actions-reference,
   https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#rds-actions-reference).
 """
@@ -34,6 +35,12 @@ from constructs import Construct
 from modules.errors import InputError
 
 Parameters = Mapping[str, Mapping[str, Any]]
+#: SSM's cap on a document's content, runtime parameters included
+#: (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html), and what we keep free
+#: for the values passed at run time (region names, flags, a reason of at most 200 characters) and for the
+#: Terraform references that resolve to longer ARNs after synth.
+MAX_DOCUMENT_BYTES = 64 * 1024
+PARAMETER_RESERVE_BYTES = 4 * 1024
 Step = Mapping[str, Any]
 #: What the builders return, for callers that keep them (attributes: `arn`, `name`; `id`).
 RunbookDocument = SsmDocument
@@ -63,7 +70,7 @@ def runbook_content(description: str, parameters: Parameters, steps: Sequence[St
             "parameters": {"AutomationAssumeRole": parameter("Role the automation runs as"), **parameters},
             "mainSteps": list(steps),
         },
-        indent=1,
+        separators=(",", ":"),
     )
 
 
@@ -85,16 +92,26 @@ def fault_then_revert(name: str, fault: Step, revert: Step) -> list[dict[str, An
 def runbook_document(
     scope: Construct, id: str, *, name: str, description: str, parameters: Parameters, steps: Sequence[Step]
 ) -> RunbookDocument:
-    """An Automation document named `name` in the scope's region."""
+    """An Automation document named `name` in the scope's region, refused when its content leaves less than
+    PARAMETER_RESERVE_BYTES of SSM's 64 KB for the parameters given at run time."""
     if not steps:
         raise InputError.single(f"{scope.node.path}/{id}.steps", [], "expected at least one step")
+    content = runbook_content(description, parameters, steps)
+    size = len(content.encode())
+    if size > MAX_DOCUMENT_BYTES - PARAMETER_RESERVE_BYTES:
+        raise InputError.single(
+            f"{scope.node.path}/{id}.content",
+            f"{size} bytes",
+            f"at most {MAX_DOCUMENT_BYTES - PARAMETER_RESERVE_BYTES} bytes: SSM refuses a document over {MAX_DOCUMENT_BYTES} bytes "
+            f"with its runtime parameters, and {PARAMETER_RESERVE_BYTES} are kept for them",
+        )
     return SsmDocument(
         scope,
         id,
         name=name,
         document_type="Automation",
         document_format="JSON",
-        content=runbook_content(description, parameters, steps),
+        content=content,
         tags={"Name": name},
     )
 
@@ -152,6 +169,9 @@ def automation_experiment(
     )
 
 
+#: FIS's default quota of target subnets for aws:network:disrupt-connectivity (L-1F59732D)
+#: (https://docs.aws.amazon.com/fis/latest/userguide/fis-quotas.html).
+MAX_DISRUPTED_SUBNETS = 5
 #: The longest a zone outage may be held here (FIS allows PT12H; a drill needs minutes).
 MAX_ZONE_OUTAGE_MINUTES = 60
 
@@ -170,8 +190,10 @@ def zone_outage_experiment(
 ) -> Experiment:
     """An FIS experiment that cuts one Availability Zone's subnets off for `minutes` and fails the Multi-AZ
     databases over at the same time, stopping on `stop_alarm_arn`."""
-    if not subnet_arns:
-        raise InputError.single(f"{scope.node.path}/{id}.subnet_arns", [], "expected the zone's subnets")
+    if not 1 <= len(subnet_arns) <= MAX_DISRUPTED_SUBNETS:
+        raise InputError.single(
+            f"{scope.node.path}/{id}.subnet_arns", len(subnet_arns), f"expected 1 to {MAX_DISRUPTED_SUBNETS} subnets (FIS's default quota)"
+        )
     if not 1 <= minutes <= MAX_ZONE_OUTAGE_MINUTES:
         raise InputError.single(f"{scope.node.path}/{id}.minutes", minutes, f"expected 1 to {MAX_ZONE_OUTAGE_MINUTES}")
     targets = [

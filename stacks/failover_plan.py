@@ -462,16 +462,6 @@ def verify_switch(events: dict[str, Any], context: Any) -> dict[str, Any]:
     return {"Verified": True, "Detail": f"{target} writes to {region['database']}; {fenced}"}
 
 
-def notify(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Publish Subject and Message to the alarm topic."""
-    import json
-
-    client_in("sns", json.loads(events["Plan"])["home"]).publish(
-        TopicArn=json.loads(events["Plan"])["topic_arn"], Subject=events["Subject"][:99], Message=events["Message"]
-    )
-    return {"Sent": True}
-
-
 # --- rebuild a replica (failback) ---
 
 
@@ -602,7 +592,6 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     route_storage: (plan_of, client_in),
     check_capacity: (plan_of, client_in, still_pending),
     verify_switch: (plan_of, client_in, database, writer_endpoint, writer_region, unreachable),
-    notify: (client_in,),
     inspect_rebuild: (plan_of, client_in, database),
     retire_old_writer: (plan_of, client_in, database),
     check_gone: (plan_of, client_in, database, still_pending),
@@ -621,8 +610,13 @@ def _wait(name: str, check: Callable[..., Any], payload: dict[str, str], **optio
 
 
 def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: bool = False) -> list[dict[str, Any]]:
-    steps = [
-        {**_script(name, notify, {"Plan": "{{ Plan }}", "Subject": subject, "Message": message}, {"Sent": "Boolean"}, timeout_seconds=60)}
+    """Publish to the plan's topic (an SNS call in the document's own region: aws:executeAwsApi, no script)."""
+    steps: list[dict[str, Any]] = [
+        {
+            "name": name,
+            "action": "aws:executeAwsApi",
+            "inputs": {"Service": "sns", "Api": "Publish", "TopicArn": "{{ TopicArn }}", "Subject": subject, "Message": message},
+        }
     ]
     if fail:
         steps.append({**runbooks.script_step(f"{name}Fail", runbooks.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True})
@@ -646,6 +640,7 @@ def switch_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str,
             "allowedValues": ["manual", "automatic"],
         },
         "Reason": parameter("Why (shown to the approvers and in the report)", "operator request"),
+        "TopicArn": parameter("Where the reports go", plan["topic_arn"]),
         "Approvers": parameter("IAM users or roles allowed to approve", kind="StringList") | {"default": approvers},
         "ApprovalTimeoutSeconds": parameter("", str(approval_timeout_seconds)),
     }
@@ -729,6 +724,7 @@ def rebuild_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str
             **parameter("Region whose database becomes a replica of the other region's writer"),
             "allowedValues": sorted(plan["regions"]),
         },
+        "TopicArn": parameter("Where the reports go", plan["topic_arn"]),
         "Approvers": parameter("IAM users or roles allowed to approve", kind="StringList") | {"default": approvers},
     }
 

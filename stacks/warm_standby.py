@@ -237,7 +237,13 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                     "Effect": "Allow",
                     "Action": ["rds:RebootDBInstance", "rds:DescribeDBInstances"],
                     "Resource": [self.database.arn],
-                }
+                },
+                {
+                    "Sid": "ResolveTargets",
+                    "Effect": "Allow",
+                    "Action": ["tag:GetResources"],
+                    "Resource": "*",  # no resource-level permissions; FIS lists what it targets
+                },
             ],
         )
         zone_outage_experiment(
@@ -430,11 +436,9 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
 
     def _failover(self, config: DeploymentConfig, arch: WarmStandby) -> None:
         """The recovery plan, and the decision function (outside the VPC it decides about) with what runs it: the
-        signal alarms, open or closed AWS Health issues of the primary, and a one-minute schedule that probes."""
+        signal alarms, open AWS Health issues of the primary, and a one-minute schedule that probes."""
         primary_region = arch.primary.region
-        self.recovery_plan = RecoveryPlan(
-            self, "recovery-plan", config=config, arch=arch, topic_arn=self.alarms.topic_arn, key_arn=self.key.key_arn
-        )
+        self.recovery_plan = RecoveryPlan(self, "recovery-plan", config=config, arch=arch, topic_arn=self.alarms.topic_arn, key=self.key)
         probe = metric_alarm(
             self, "alarm-primary-probe", name=probe_alarm_name(config),
             description=f"The probe from {self.env.region} finds the primary's database or web tier down",

@@ -25,11 +25,12 @@ from typing import Any
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from modules.alarms import metric_alarm
+from modules.alarms import AlarmTopic, metric_alarm
 from modules.base import AwsEnv, RegionalStack
 from modules.config import DeploymentConfig, WarmStandby
 from modules.drills import runbook_document
 from modules.iam import OperatorRole, ServiceRole
+from modules.kms import EncryptionKey
 from modules.recovery import LatchedRecord, ScheduledAutomation, owned_parameter
 from stacks import failover_plan
 from stacks.naming import (
@@ -132,10 +133,18 @@ class RecoveryPlan(Construct):
     `health_parameter`.
     """
 
-    def __init__(self, scope: Construct, id: str, *, config: DeploymentConfig, arch: WarmStandby, topic_arn: str, key_arn: str) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: DeploymentConfig, arch: WarmStandby, topic_arn: str, key: EncryptionKey
+    ) -> None:
         super().__init__(scope, id)
         stack = RegionalStack.of(self)
         settings = arch.failover
+        key_arn = key.key_arn
+        # aws:approve notifies only a topic whose name starts with "Automation"
+        # (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-approve.html).
+        self.approval_topic = AlarmTopic(
+            self, "approvals", name=f"Automation-{config.name_prefix}-ws-failover-approvals", key=key, email=arch.alarm_email, publishers=()
+        )
         self.plan = recovery_plan(config, arch, topic_arn=topic_arn, state_key_arn=key_arn, emulated=stack.emulated)
         prefix = f"{config.name_prefix}-{WARM_STANDBY}"
         self.writer_parameter = owned_parameter(
@@ -158,7 +167,7 @@ class RecoveryPlan(Construct):
             name=switch_document_name(config),
             description=f"{prefix}: make TargetRegion the writer (failover to the standby, or the failback's switch)",
             parameters=failover_plan.switch_parameters(self.plan, approvers, self.role.role_arn, settings.approval_timeout_seconds),
-            steps=failover_plan.switch_steps(topic_arn, settings.approval_timeout_seconds),
+            steps=failover_plan.switch_steps(self.approval_topic.topic_arn, settings.approval_timeout_seconds),
         )
         self.rebuild_document = runbook_document(
             self,
@@ -166,7 +175,7 @@ class RecoveryPlan(Construct):
             name=rebuild_document_name(config),
             description=f"{prefix}: rebuild Region's database as a replica of the other region's writer (failback)",
             parameters=failover_plan.rebuild_parameters(self.plan, approvers, self.role.role_arn),
-            steps=failover_plan.rebuild_steps(topic_arn, settings.approval_timeout_seconds),
+            steps=failover_plan.rebuild_steps(self.approval_topic.topic_arn, settings.approval_timeout_seconds),
         )
         self._readiness(config, prefix, topic_arn, settings.readiness_interval_minutes)
         LatchedRecord(
@@ -269,7 +278,12 @@ class RecoveryPlan(Construct):
                 "Action": ["secretsmanager:DescribeSecret", "secretsmanager:StopReplicationToReplica"],
                 "Resource": [env.arn("secretsmanager", f"secret:{master_secret_name(config)}-??????", region=name) for name in regions],
             },
-            {"Sid": "Report", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [self.plan["topic_arn"]]},
+            {
+                "Sid": "ReportAndAskForApproval",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [self.plan["topic_arn"], self.approval_topic.topic_arn],
+            },
             {
                 "Sid": "ReportAndLatchEncrypted",
                 "Effect": "Allow",

@@ -98,6 +98,22 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
         "warm_standby.standby.region: got 'us-east-1'; expected a region other than warm_standby.primary.region (us-east-1)",
     ),
     (
+        "failover mode",
+        [("warm_standby.failover.mode", "auto")],
+        "warm_standby.failover.mode: got 'auto'; expected 'manual' or 'automatic'",
+    ),
+    (
+        "approver not an IAM principal",
+        [("warm_standby.failover.approvers", ["arn:aws:iam::123:role/x"])],
+        "warm_standby.failover.approvers[0]: got 'arn:aws:iam::123:role/x'; expected an IAM user or role ARN such as "
+        "arn:aws:iam::123456789012:role/oncall",
+    ),
+    (
+        "signal duration",
+        [("warm_standby.failover.signal_seconds", 90)],
+        "warm_standby.failover.signal_seconds: got 90; expected a multiple of 60",
+    ),
+    (
         "state replica equals state region",
         [("state.replica_region", "us-east-2")],
         "state.replica_region: got 'us-east-2'; expected a region other than state.region (us-east-2)",

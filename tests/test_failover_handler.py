@@ -227,6 +227,12 @@ def test_the_scheduled_probe_publishes_what_it_sees_from_the_standby(world: dict
         EndTime=datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=1), Period=600, Statistics=["Minimum", "Maximum"],
     )["Datapoints"]  # fmt: skip
     assert [(p["Minimum"], p["Maximum"]) for p in points] == [(0.0, 1.0)]
+    latch = boto3.client("cloudwatch", region_name=STANDBY).get_metric_statistics(
+        Namespace="HADR/WarmStandby", MetricName="PrimaryIsWriter", Dimensions=[{"Name": "Deployment", "Value": "hadr-prod-warm-standby"}],
+        StartTime=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5),
+        EndTime=datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=1), Period=600, Statistics=["Minimum"],
+    )["Datapoints"]  # fmt: skip
+    assert [p["Minimum"] for p in latch] == [1.0], "each tick republishes the latch: the primary writes"
 
 
 def test_a_practice_request_starts_a_practice_run(world: dict[str, Any]) -> None:

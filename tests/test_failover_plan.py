@@ -101,7 +101,7 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documen
         # No access point in moto (as in the emulator): route_storage then changes nothing.
         key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
         plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "mrap": None, "state_key": key}
-        yield {"plan": json.dumps(plan), "sqs": sqs, "queue": queue}
+        yield {"plan": json.dumps(plan), "sqs": sqs, "queue": queue, "topic": topic}
 
 
 def state() -> dict[str, Any]:
@@ -150,6 +150,7 @@ def run(
     values = {
         "AutomationAssumeRole": "arn:aws:iam::123456789012:role/plan",
         "Plan": world["plan"],
+        "TopicArn": world["topic"],
         "Approvers": ["arn:aws:iam::123456789012:role/approver"],
         **parameters,
     }

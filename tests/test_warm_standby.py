@@ -219,8 +219,9 @@ def test_the_recovery_plan_is_an_automation_with_an_approval_and_a_readiness_run
              "moveWrites", "routeStorage", "waitCapacity", "verify", "restSource", "notifyDone"]  # fmt: skip
     assert [name for name in names if name in order] == order
     approve = next(step for step in switch["mainSteps"] if step["action"] == "aws:approve")
-    topic = next(iter(synthesized.resources(STANDBY, "aws_sns_topic")))
-    assert approve["inputs"]["NotificationArn"] == f"${{aws_sns_topic.{topic}.arn}}" and approve["timeoutSeconds"] == 3600
+    topic = synthesized.one(STANDBY, "aws_sns_topic", "recovery-plan/approvals/topic")
+    assert topic["name"].startswith("Automation-"), "aws:approve notifies only topics named Automation*"
+    assert approve["inputs"]["NotificationArn"] == ref("aws_sns_topic", topic, "arn") and approve["timeoutSeconds"] == 3600
     approver = synthesized.one(STANDBY, "aws_iam_role", "recovery-plan/approver/role")
     assert switch["parameters"]["Approvers"]["default"] == [ref("aws_iam_role", approver, "arn")]
     assert switch["parameters"]["Decision"] == {

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.conftest import Synthesized
 
 PRIMARY, STANDBY, STORAGE = "warm-standby-us-east-1", "warm-standby-us-west-1", "warm-standby-storage"
@@ -101,6 +103,34 @@ def test_the_recovery_plan_stays_inside_ssm_automation_limits(synthesized: Synth
                     assert "time.sleep" not in inner["inputs"]["Script"], inner["name"]
             if step["action"] == "aws:loop":
                 assert 1 <= step["inputs"]["MaxIterations"] <= 100, step["name"]
+
+
+def test_every_automation_document_leaves_room_under_ssms_64_kb(synthesized: Synthesized) -> None:
+    """A document's content, with the parameters given at run time, may not exceed 64 KB
+    (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_CreateDocument.html): the construct
+    refuses a document that leaves less than 4 KB, and the embedded scripts are compacted to stay well inside."""
+    from modules.drills import MAX_DOCUMENT_BYTES, PARAMETER_RESERVE_BYTES
+
+    sizes = {
+        f"{stack}/{body['name']}": len(body["content"].encode())
+        for stack in synthesized.stacks
+        for body in synthesized.resources(stack, "aws_ssm_document").values()
+    }
+    assert sizes and max(sizes.values()) <= MAX_DOCUMENT_BYTES - PARAMETER_RESERVE_BYTES, sizes
+    assert sizes[f"{STANDBY}/hadr-prod-ws-region-switch"] < 48 * 1024, "the largest document keeps a quarter of the quota free"
+
+
+def test_an_oversized_document_is_refused_naming_its_size(scratch_stack: Any) -> None:
+    from modules.drills import runbook_document
+    from modules.errors import InputError
+
+    stack = scratch_stack()
+    step = {"name": "big", "action": "aws:sleep", "inputs": {"Duration": "PT1S"}, "description": "x" * 70000}
+    with pytest.raises(InputError) as refused:
+        runbook_document(stack, "doc", name="big", description="too big", parameters={}, steps=[step])
+    assert "doc.content: got '70" in str(refused.value) and "at most 61440 bytes: SSM refuses a document over 65536 bytes" in str(
+        refused.value
+    )
 
 
 def test_instances_can_patch_and_run_their_agents_through_the_restricted_endpoints(synthesized: Synthesized) -> None:

@@ -6,7 +6,7 @@ This function probes, weighs the signals and starts that document, once.
 Events it accepts (anything else is refused with the field, the value and what is accepted):
 - the one-minute schedule (`source: aws.events`, `detail-type: Scheduled Event`): probe the primary from here
   (its database's status and its web tier's instances, through the primary region's APIs), publish the result as
-  the PrimaryProbe metric, then decide;
+  the PrimaryProbe metric and the writer latch as PrimaryIsWriter, then decide;
 - a CloudWatch alarm state change into ALARM of one of the signal alarms: the Route 53 health check's alarm of the
   primary origin (forwarded from us-east-1) or the probe's alarm (here);
 - an open AWS Health issue of the primary's services in the primary region (recorded; it counts for HEALTH_WINDOW
@@ -64,6 +64,8 @@ MANUAL_ACTIONS = ("decide", "practice")
 MANUAL_KEYS = {"action", "reason"}
 HEALTH_SERVICES = ("EC2", "EBS", "ELASTICLOADBALANCING", "RDS")
 ROUTE53_REGION = "us-east-1"
+#: This function's own name (Lambda sets it), for the command in a page.
+FUNCTION_NAME = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "<the failover function>")
 #: How long an open AWS Health issue counts after the last event about it, in seconds.
 HEALTH_WINDOW = 3600
 RUNNING = ["Pending", "InProgress", "Waiting"]
@@ -179,15 +181,15 @@ class Decision:
         healthy = status == "available" and in_service > 0
         return healthy, f"database {status}, {in_service} web instances in service"
 
-    def publish_probe(self, healthy: bool) -> None:
+    def publish(self, healthy: bool) -> None:
+        """The probe's result, and the writer latch again (so the write record's health checks always have data:
+        Route 53 advises against relying on the last known status for long)."""
+        dimensions = [{"Name": "Deployment", "Value": self.settings.deployment}]
         self.client("cloudwatch").put_metric_data(
             Namespace=self.settings.namespace,
             MetricData=[
-                {
-                    "MetricName": "PrimaryProbe",
-                    "Dimensions": [{"Name": "Deployment", "Value": self.settings.deployment}],
-                    "Value": int(healthy),
-                }
+                {"MetricName": "PrimaryProbe", "Dimensions": dimensions, "Value": int(healthy)},
+                {"MetricName": "PrimaryIsWriter", "Dimensions": dimensions, "Value": int(not self.failed_over())},
             ],
         )
 
@@ -266,7 +268,7 @@ class Decision:
             self.page(
                 "Warm standby: primary trouble, watching",
                 f"Signals: {signals}. An automatic failover follows only when all agree for {self.settings.signal_seconds} s.\n"
-                f"To decide now: aws lambda invoke --region {self.region} --function-name {os.environ.get('AWS_LAMBDA_FUNCTION_NAME', '<the failover function>')} "
+                f"To decide now: aws lambda invoke --region {self.region} --function-name {FUNCTION_NAME} "
                 '--cli-binary-format raw-in-base64-out --payload \'{"action": "decide", "reason": "<why>"}\' out.json',
             )
         return {"action": "watch", "why": "automatic mode: the signals do not all agree yet"}
@@ -276,7 +278,7 @@ class Decision:
         report: dict[str, Any] = {"event": request["kind"], "mode": s.mode}
         if request["kind"] == "tick":
             healthy, detail = self.probe()
-            self.publish_probe(healthy)
+            self.publish(healthy)
             report["probe"] = detail
         if request["kind"] == "health":
             self.record_health(request["code"])
@@ -301,7 +303,7 @@ class Decision:
             f"Signals: {signals}. Execution {execution} ran its pre-checks and waits for an approval.\n"
             f"Approve: aws ssm send-automation-signal --region {self.region} --automation-execution-id {execution} "
             '--signal-type Approve --payload Comment="<why>"\n'
-            f"Refuse:  aws ssm send-automation-signal --region {self.region} --automation-execution-id {execution} --signal-type Deny",
+            f"Refuse:  aws ssm send-automation-signal --region {self.region} --automation-execution-id {execution} --signal-type Reject",
         )
         return {**report, "action": "page", "decision": "manual", "execution": execution}
 
