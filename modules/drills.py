@@ -125,6 +125,30 @@ class AutomationRun:
     parameters: Mapping[str, str] = field(default_factory=dict)
 
 
+def _experiment(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    role_arn: str,
+    actions: Sequence[FisExperimentTemplateAction],
+    stop_alarm_arn: str,
+    targets: Sequence[FisExperimentTemplateTarget] = (),
+) -> Experiment:
+    """An experiment template of `actions` (and `targets`) that stops when `stop_alarm_arn` fires."""
+    return FisExperimentTemplate(
+        scope,
+        id,
+        description=description,
+        role_arn=role_arn,
+        action=list(actions),
+        target=list(targets) or None,
+        stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=stop_alarm_arn)],
+        tags={"Name": name},
+    )
+
+
 #: FIS allows an SSM automation action at most PT12H; our runbooks finish well inside two hours.
 MAX_AUTOMATION_DURATION = "PT2H"
 
@@ -158,15 +182,7 @@ def automation_experiment(
         )
         for index, run in enumerate(runs)
     ]
-    return FisExperimentTemplate(
-        scope,
-        id,
-        description=description,
-        role_arn=role_arn,
-        action=actions,
-        stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=stop_alarm_arn)],
-        tags={"Name": name},
-    )
+    return _experiment(scope, id, name=name, description=description, role_arn=role_arn, actions=actions, stop_alarm_arn=stop_alarm_arn)
 
 
 #: FIS's default quota of target subnets for aws:network:disrupt-connectivity (L-1F59732D)
@@ -226,13 +242,6 @@ def zone_outage_experiment(
                 target=FisExperimentTemplateActionTarget(key="DBInstances", value="databases"),
             )
         )
-    return FisExperimentTemplate(
-        scope,
-        id,
-        description=description,
-        role_arn=role_arn,
-        action=actions,
-        target=targets,
-        stop_condition=[FisExperimentTemplateStopCondition(source="aws:cloudwatch:alarm", value=stop_alarm_arn)],
-        tags={"Name": name},
+    return _experiment(
+        scope, id, name=name, description=description, role_arn=role_arn, actions=actions, stop_alarm_arn=stop_alarm_arn, targets=targets
     )

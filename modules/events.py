@@ -55,7 +55,9 @@ class EventForwarding(Construct):
 class FunctionTrigger(Construct):
     """Invoke `function` on the events matching `pattern` (or on `schedule`) on this region's default bus; only this rule may invoke it.
 
-    Default: the target's ID (unique per rule) is "function".
+    Default: the target's ID (unique per rule) is "function". The invoke permission's statement ID names the rule,
+    since Lambda refuses a second statement with the same ID on one function
+    (https://docs.aws.amazon.com/lambda/latest/api/API_AddPermission.html).
     """
 
     def __init__(
@@ -76,7 +78,7 @@ class FunctionTrigger(Construct):
         LambdaPermission(
             self,
             "permission",
-            statement_id="AllowEventBridge",
+            statement_id=f"AllowRule-{name}".replace(".", "-"),  # one per rule: a function may have several triggers
             action="lambda:InvokeFunction",
             function_name=function.function.function_name,
             principal="events.amazonaws.com",

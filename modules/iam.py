@@ -16,7 +16,21 @@ from modules.errors import InputError
 from modules.suppressions import suppress
 
 
-class ServiceRole(Construct):
+class _Role(Construct):
+    """What a role construct exposes: `role` and its ARN and name."""
+
+    role: IamRole
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn
+
+    @property
+    def role_name(self) -> str:
+        return self.role.name
+
+
+class ServiceRole(_Role):
     """A role that one AWS service assumes, only from our account.
 
     Default: no permissions beyond `statements`; AWS managed policies only when named in `managed_policy_arns`.
@@ -47,14 +61,6 @@ class ServiceRole(Construct):
         for index, arn in enumerate(managed_policy_arns):
             IamRolePolicyAttachment(self, f"managed-{index}", role=self.role.name, policy_arn=arn)
 
-    @property
-    def role_arn(self) -> str:
-        return self.role.arn
-
-    @property
-    def role_name(self) -> str:
-        return self.role.name
-
 
 def require_named_actions(path: str, statements: Sequence[Mapping[str, Any]]) -> None:
     """Refuse a statement with a wildcard action on all resources (not least privilege)."""
@@ -71,7 +77,7 @@ def require_named_actions(path: str, statements: Sequence[Mapping[str, Any]]) ->
             )
 
 
-class OperatorRole(Construct):
+class OperatorRole(_Role):
     """A role that people of this account assume with MFA (who may is up to their own IAM policies), with
     `statements`. checkov's CKV_AWS_61 flags any trust in the account; for a role people assume that is the point.
 
@@ -91,14 +97,6 @@ class OperatorRole(Construct):
         self.role = IamRole(self, "role", name=name, assume_role_policy=policy_json([trust]), tags={"Name": name})
         suppress(self.role, "CKV_AWS_61", "people of this account assume it, with MFA; their own IAM policies say who may")
         IamRolePolicy(self, "policy", name=f"{name}-inline", role=self.role.id, policy=policy_json(statements))
-
-    @property
-    def role_arn(self) -> str:
-        return self.role.arn
-
-    @property
-    def role_name(self) -> str:
-        return self.role.name
 
 
 def managed_policy(scope: Construct, id: str, *, name: str, description: str, statements: Sequence[Mapping[str, Any]]) -> IamPolicy:

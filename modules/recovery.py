@@ -18,7 +18,6 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
 from cdktf_cdktf_provider_aws.route53_health_check import Route53HealthCheck
 from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
@@ -26,6 +25,7 @@ from constructs import Construct
 
 from modules.alarms import metric_alarm
 from modules.base import RegionalStack
+from modules.events import event_rule
 from modules.health_check import RecordEndpoint, RoutedRecords
 from modules.iam import ServiceRole
 
@@ -134,7 +134,7 @@ class ScheduledAutomation(Construct):
     ) -> None:
         super().__init__(scope, id)
         env = RegionalStack.of(self).env
-        self.rule = CloudwatchEventRule(self, "rule", name=name, description=description, schedule_expression=schedule, tags={"Name": name})
+        self.rule = event_rule(self, "rule", name=name, description=description, schedule=schedule)
         statements: list[dict[str, Any]] = [
             {
                 "Sid": "StartTheDocument",

@@ -231,15 +231,20 @@ def secret_problems(plan: dict[str, Any], target: str) -> tuple[list[str], list[
 
 
 def certificate_problems(plan: dict[str, Any], target: str) -> list[str]:
-    """An issued certificate for the target's origin host, valid for certificate_margin_days more days."""
+    """An issued certificate for the target's origin host, valid for certificate_margin_days more days. ListCertificates
+    returns only RSA_2048 certificates unless asked for other key types
+    (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html); ours are ECDSA P-256."""
+    key_types = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
     import datetime
 
     host = plan["regions"][target]["origin_host"]
     acm = client_in("acm", target)
     margin = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=plan["certificate_margin_days"])
+    pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": key_types})
     found = [
         acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]
-        for c in acm.list_certificates()["CertificateSummaryList"]
+        for page in pages
+        for c in page["CertificateSummaryList"]
         if c["DomainName"] == host
     ]
     if any(c["Status"] == "ISSUED" and c.get("NotAfter") and c["NotAfter"] > margin for c in found):
@@ -347,6 +352,29 @@ def take_over_credentials(events: dict[str, Any], context: Any) -> dict[str, Any
     if home == target:
         return {"Changed": False}
     secrets.stop_replication_to_replica(SecretId=plan["secret"])
+    return {"Changed": True}
+
+
+def reunite_credentials(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """On a failback (TargetRegion is the primary): the master secret's copy in the standby became standalone at the
+    failover and holds the password the databases now use (rotated or not); the primary's secret takes that value and
+    replicates to the standby again, overwriting the standalone copy (ForceOverwriteReplicaSecret), which is what
+    Terraform deployed. No change on a failover, or when the copy already replicates from the primary."""
+    plan, target, source = plan_of(events)
+    if target != plan["primary"]:
+        return {"Changed": False}
+    copy = client_in("secretsmanager", source)
+    if (copy.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or source) == target:
+        return {"Changed": False}
+    home = client_in("secretsmanager", target)
+    current = copy.get_secret_value(SecretId=plan["secret"])["SecretString"]
+    if home.get_secret_value(SecretId=plan["secret"])["SecretString"] != current:
+        home.put_secret_value(SecretId=plan["secret"], SecretString=current)
+    home.replicate_secret_to_regions(
+        SecretId=plan["secret"],
+        AddReplicaRegions=[{"Region": source, "KmsKeyId": plan["secret_key_alias"]}],
+        ForceOverwriteReplicaSecret=True,
+    )
     return {"Changed": True}
 
 
@@ -587,6 +615,7 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     promote_target: (plan_of, client_in, database),
     check_promoted: (plan_of, client_in, database, still_pending),
     take_over_credentials: (plan_of, client_in),
+    reunite_credentials: (plan_of, client_in),
     repoint_app: (plan_of, client_in, database, writer_endpoint, put_secure),
     move_writes: (plan_of, client_in, writer_region, publish_writer),
     route_storage: (plan_of, client_in),
@@ -698,6 +727,7 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
         _script("promote", promote_target, plan, {"Changed": "Boolean"}, on_failure=fail),
         _wait("waitPromoted", check_promoted, plan, what="promotion", max_iterations=PROMOTION_CHECKS, on_failure=fail),
         _script("takeOverCredentials", take_over_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
+        _script("reuniteCredentials", reunite_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
         _script("repointApp", repoint_app, plan, {"Changed": "Boolean", "Host": "String"}, on_failure=fail),
         _script("moveWrites", move_writes, plan, {"Changed": "Boolean"}, on_failure=fail),
         _script("routeStorage", route_storage, plan, {"Changed": "Boolean"}, on_failure=fail),
@@ -710,7 +740,7 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
         *_notify(
             "notifyFailed",
             "Switch to {{ TargetRegion }} INCOMPLETE",
-            report + " A step failed: see the execution; run it again to resume.",
+            report + " A step failed, or the approval was refused or timed out: see the execution; run it again to resume.",
             fail=True,
         ),
     ]

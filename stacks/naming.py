@@ -87,3 +87,34 @@ def master_secret_name(config: DeploymentConfig) -> str:
 def credentials_key_alias(config: DeploymentConfig) -> str:
     """The key of the master secret and of its replica: the same alias in both regions."""
     return f"{config.name_prefix}-ws-db-credentials"
+
+
+def switch_document_name(config: DeploymentConfig) -> str:
+    """The warm standby's recovery plan: the region-switch Automation document (in the standby region)."""
+    return f"{config.name_prefix}-ws-region-switch"
+
+
+def rebuild_document_name(config: DeploymentConfig) -> str:
+    """The failback's rebuild-replica Automation document (in the standby region)."""
+    return f"{config.name_prefix}-ws-rebuild-replica"
+
+
+def group_names(config: DeploymentConfig, region: str) -> dict[str, str]:
+    """The web and app Auto Scaling groups of `region` (LoadBalancedTier names them)."""
+    return {tier: f"{config.name_prefix}-ws-{region}-{tier}" for tier in ("web", "app")}
+
+
+def latch_alarm_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-{WARM_STANDBY}-writes-moved"
+
+
+def probe_alarm_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-{WARM_STANDBY}-primary-probe"
+
+
+def writer_parameter_name(config: DeploymentConfig) -> str:
+    return f"/{config.name_prefix}/{WARM_STANDBY}/writer-region"
+
+
+def health_parameter_name(config: DeploymentConfig) -> str:
+    return f"/{config.name_prefix}/{WARM_STANDBY}/primary-health-issue"

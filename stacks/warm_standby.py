@@ -41,18 +41,16 @@ from stacks.naming import (
     database_identifier,
     database_parameter,
     failover_function_name,
-    master_secret_name,
-    origin_host,
-    writer_host,
-)
-from stacks.warm_standby_failover import (
-    RecoveryPlan,
     group_names,
     health_parameter_name,
+    master_secret_name,
+    origin_host,
     probe_alarm_name,
     switch_document_name,
+    writer_host,
     writer_parameter_name,
 )
+from stacks.warm_standby_failover import RecoveryPlan, publish_metrics
 
 STORAGE_STACK = f"{WARM_STANDBY}-storage"
 FAILOVER_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "failover"
@@ -522,13 +520,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                     self.env.arn("cloudwatch", f"alarm:{unhealthy_alarm_name(config, primary)}", region="us-east-1"),
                 ],
             },
-            {
-                "Sid": "PublishTheProbe",
-                "Effect": "Allow",
-                "Action": ["cloudwatch:PutMetricData"],
-                "Resource": "*",  # PutMetricData has no resource; the namespace is the boundary
-                "Condition": {"StringEquals": {"cloudwatch:namespace": failover_plan.WRITER_NAMESPACE}},
-            },
+            publish_metrics("PublishTheProbeAndTheLatch"),
             {
                 "Sid": "ProbeThePrimaryDatabase",
                 "Effect": "Allow",

@@ -37,11 +37,18 @@ from stacks.naming import (
     WARM_STANDBY,
     access_point_name,
     assets_bucket,
+    credentials_key_alias,
     database_identifier,
     database_parameter,
+    group_names,
+    health_parameter_name,
+    latch_alarm_name,
     master_secret_name,
     origin_host,
+    rebuild_document_name,
+    switch_document_name,
     writer_host,
+    writer_parameter_name,
 )
 
 #: Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
@@ -52,33 +59,15 @@ VCPU_QUOTA_CODE = "L-1216C47A"
 MRAP_CONTROL_REGIONS = ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1"]
 
 
-def switch_document_name(config: DeploymentConfig) -> str:
-    return f"{config.name_prefix}-ws-region-switch"
-
-
-def rebuild_document_name(config: DeploymentConfig) -> str:
-    return f"{config.name_prefix}-ws-rebuild-replica"
-
-
-def group_names(config: DeploymentConfig, region: str) -> dict[str, str]:
-    """The web and app Auto Scaling groups of `region` (LoadBalancedTier names them)."""
-    return {tier: f"{config.name_prefix}-ws-{region}-{tier}" for tier in ("web", "app")}
-
-
-def latch_alarm_name(config: DeploymentConfig) -> str:
-    return f"{config.name_prefix}-{WARM_STANDBY}-writes-moved"
-
-
-def probe_alarm_name(config: DeploymentConfig) -> str:
-    return f"{config.name_prefix}-{WARM_STANDBY}-primary-probe"
-
-
-def writer_parameter_name(config: DeploymentConfig) -> str:
-    return f"/{config.name_prefix}/{WARM_STANDBY}/writer-region"
-
-
-def health_parameter_name(config: DeploymentConfig) -> str:
-    return f"/{config.name_prefix}/{WARM_STANDBY}/primary-health-issue"
+def publish_metrics(sid: str) -> dict[str, Any]:
+    """PutMetricData into the failover's namespace only (the call has no resource; the namespace is the boundary)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["cloudwatch:PutMetricData"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"cloudwatch:namespace": failover_plan.WRITER_NAMESPACE}},
+    }
 
 
 def recovery_plan(config: DeploymentConfig, arch: WarmStandby, *, topic_arn: str, state_key_arn: str, emulated: bool) -> dict[str, Any]:
@@ -109,6 +98,7 @@ def recovery_plan(config: DeploymentConfig, arch: WarmStandby, *, topic_arn: str
         "standby": standby,
         "regions": {primary: region(arch.primary), standby: region(arch.standby)},
         "secret": master_secret_name(config),
+        "secret_key_alias": f"alias/{credentials_key_alias(config)}",
         "writer_parameter": writer_parameter_name(config),
         "state_key": state_key_arn,
         "namespace": failover_plan.WRITER_NAMESPACE,
@@ -215,12 +205,14 @@ class RecoveryPlan(Construct):
                 ],
             },
             {
-                "Sid": "KeysThroughRdsAndSsm",
+                "Sid": "KeysThroughRdsSsmAndSecretsManager",
                 "Effect": "Allow",
                 "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                 "Resource": [env.arn("kms", "key/*", region=name) for name in regions],
                 "Condition": {
-                    "StringEquals": {"kms:ViaService": [f"{svc}.{name}.amazonaws.com" for name in regions for svc in ("rds", "ssm")]}
+                    "StringEquals": {
+                        "kms:ViaService": [f"{svc}.{name}.amazonaws.com" for name in regions for svc in ("rds", "ssm", "secretsmanager")]
+                    }
                 },
             },
             {
@@ -250,13 +242,7 @@ class RecoveryPlan(Construct):
                 "Action": [*reads, "ssm:DescribeParameters", "acm:ListCertificates"],
                 "Resource": "*",  # these calls have no resource-level permissions
             },
-            {
-                "Sid": "PublishTheLatchAndReadiness",
-                "Effect": "Allow",
-                "Action": ["cloudwatch:PutMetricData"],
-                "Resource": "*",  # PutMetricData has no resource; the namespace is the boundary
-                "Condition": {"StringEquals": {"cloudwatch:namespace": failover_plan.WRITER_NAMESPACE}},
-            },
+            publish_metrics("PublishTheLatchAndReadiness"),
             {
                 "Sid": "ReadTheQuotaAndCertificates",
                 "Effect": "Allow",
@@ -273,9 +259,15 @@ class RecoveryPlan(Construct):
                 "Resource": [*parameters, env.arn("ssm", f"parameter{writer_parameter_name(config)}")],
             },
             {
-                "Sid": "TakeOverTheCredentials",
+                "Sid": "TakeOverAndReuniteTheCredentials",
                 "Effect": "Allow",
-                "Action": ["secretsmanager:DescribeSecret", "secretsmanager:StopReplicationToReplica"],
+                "Action": [
+                    "secretsmanager:DescribeSecret",
+                    "secretsmanager:StopReplicationToReplica",
+                    "secretsmanager:GetSecretValue",
+                    "secretsmanager:PutSecretValue",
+                    "secretsmanager:ReplicateSecretToRegions",
+                ],
                 "Resource": [env.arn("secretsmanager", f"secret:{master_secret_name(config)}-??????", region=name) for name in regions],
             },
             {

@@ -113,6 +113,24 @@ def create_postgres(region: str, identifier: str, **extra: Any) -> dict[str, Any
     )["DBInstance"]
 
 
+def topic_with_inbox(region: str) -> tuple[str, Callable[[], list[str]]]:
+    """An SNS topic with an SQS subscriber, and a function returning "Subject: Message" of each message that reached
+    it since the last call (inside mock_aws)."""
+    import boto3
+
+    sns, sqs = boto3.client("sns", region_name=region), boto3.client("sqs", region_name=region)
+    topic = sns.create_topic(Name="alarms")["TopicArn"]
+    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    def received() -> list[str]:
+        bodies = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
+        return [f"{body['Subject']}: {body['Message']}" for body in bodies]
+
+    return topic, received
+
+
 def stage_rotation(region: str, token: str) -> None:
     """What Secrets Manager's RotateSecret does before it calls the rotation function: rotation on, the token staged
     AWSPENDING with no value yet. moto's RotateSecret without a function moves AWSCURRENT to an empty version

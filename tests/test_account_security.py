@@ -40,11 +40,11 @@ def test_findings_reach_the_alarm_topic(synthesized: Synthesized, stack: str) ->
     hub = json.loads(rules["aws.securityhub"]["event_pattern"])
     assert hub["detail-type"] == ["Security Hub Findings - Imported"]
     assert hub["detail"]["findings"]["Severity"]["Label"] == ["HIGH", "CRITICAL"]
-    topic = only(synthesized.resources(stack, "aws_sns_topic"))
-    topic_arn = f"${{aws_sns_topic.{next(iter(synthesized.resources(stack, 'aws_sns_topic')))}.arn}}"
+    topic = synthesized.one(stack, "aws_sns_topic", "alarms/topic")  # the stack's alarm topic (the standby also has its approvals')
+    topic_arn = f"${{aws_sns_topic.{topic['//']['metadata']['uniqueId']}.arn}}"
     targets = [t for t in synthesized.resources(stack, "aws_cloudwatch_event_target").values() if t["arn"] == topic_arn]
     assert len(targets) == 2
-    policy = json.loads(only(synthesized.resources(stack, "aws_sns_topic_policy"))["policy"])
+    policy = json.loads(synthesized.one(stack, "aws_sns_topic_policy", "alarms/policy")["policy"])
     publishers = {s["Principal"]["Service"] for s in policy["Statement"] if s["Effect"] == "Allow"}
     assert publishers == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
     assert topic["kms_master_key_id"].startswith("${aws_kms_key.")

@@ -6,7 +6,6 @@ recorded here, and tests/test_failover_plan.py runs the plan itself."""
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized, act_as, create_postgres, load_lambda, role_policy
+from tests.conftest import Synthesized, act_as, create_postgres, load_lambda, role_policy, topic_with_inbox
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 STACK = f"warm-standby-{STANDBY}"
@@ -46,15 +45,7 @@ def world(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: N
     monkeypatch.setenv("AWS_DEFAULT_REGION", STANDBY)
     monkeypatch.setenv("AWS_REGION", STANDBY)
     with mock_aws():
-        sns = boto3.client("sns", region_name=STANDBY)
-        topic = sns.create_topic(Name="alarms")["TopicArn"]
-        sqs = boto3.client("sqs", region_name=STANDBY)
-        queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        sns.subscribe(
-            TopicArn=topic,
-            Protocol="sqs",
-            Endpoint=sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
-        )
+        topic, received = topic_with_inbox(STANDBY)
         key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
         for name, value in {**function["environment"]["variables"], "TOPIC_ARN": topic, "STATE_KEY_ID": key}.items():
             monkeypatch.setenv(name, value)
@@ -76,8 +67,7 @@ def world(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: N
         yield {
             "policy": role_policy(synthesized, STACK, "failover-function/role/policy"),
             "module": load_lambda("failover"),
-            "sqs": sqs,
-            "queue": queue,
+            "pages": received,
             "started": [],
         }
 
@@ -104,8 +94,7 @@ def decide(world: dict[str, Any], event: Any, *, later: datetime.timedelta = LAT
 
 
 def pages(world: dict[str, Any]) -> list[str]:
-    received = world["sqs"].receive_message(QueueUrl=world["queue"], MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"])["Subject"] + ": " + json.loads(m["Body"])["Message"] for m in received]
+    return world["pages"]()
 
 
 def alarm_event(name: str, state: str = "ALARM") -> dict[str, Any]:

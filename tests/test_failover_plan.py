@@ -14,7 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized, act_as, role_policy, without
+from tests.conftest import Synthesized, act_as, role_policy, topic_with_inbox, without
 from tools.automation import AutomationFailed, Execution, run_document
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
@@ -89,19 +89,11 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documen
             put_lag(region, DATABASES[region], 2)
         ssm = boto3.client("ssm", region_name=STANDBY)
         ssm.put_parameter(Name=LATCH, Type="SecureString", Value=PRIMARY)
-        sns = boto3.client("sns", region_name=STANDBY)
-        topic = sns.create_topic(Name="alarms")["TopicArn"]
-        sqs = boto3.client("sqs", region_name=STANDBY)
-        queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-        sns.subscribe(
-            TopicArn=topic,
-            Protocol="sqs",
-            Endpoint=sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"],
-        )
+        topic, received = topic_with_inbox(STANDBY)
         # No access point in moto (as in the emulator): route_storage then changes nothing.
         key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
         plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "mrap": None, "state_key": key}
-        yield {"plan": json.dumps(plan), "sqs": sqs, "queue": queue, "topic": topic}
+        yield {"plan": json.dumps(plan), "messages": received, "topic": topic}
 
 
 def state() -> dict[str, Any]:
@@ -126,8 +118,7 @@ def state() -> dict[str, Any]:
 
 
 def messages(world: dict[str, Any]) -> list[str]:
-    received = world["sqs"].receive_message(QueueUrl=world["queue"], MaxNumberOfMessages=10).get("Messages", [])
-    return [json.loads(m["Body"])["Subject"] + ": " + json.loads(m["Body"])["Message"] for m in received]
+    return world["messages"]()
 
 
 def run(
@@ -242,6 +233,8 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
 ) -> None:
     deployed = state()
     run(documents, policy, world, "switch", approvals=[])
+    rotated = json.dumps({"username": "app_admin", "password": "y" * 40})
+    boto3.client("secretsmanager", region_name=STANDBY).put_secret_value(SecretId=SECRET, SecretString=rotated)  # rotated while failed over
     approvals: list[str] = []
     run(documents, policy, world, "rebuild", approvals=approvals, Region=PRIMARY)
     assert "Rebuild the database in us-east-1 as a replica" in approvals[0]
@@ -254,6 +247,10 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
     run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)
     restored = state()
     assert restored["latch"] == PRIMARY
+    assert restored["secret_home"] == PRIMARY, "the standby's copy replicates from the primary again, as Terraform deployed it"
+    for region in (PRIMARY, STANDBY):
+        value = boto3.client("secretsmanager", region_name=region).get_secret_value(SecretId=SECRET)["SecretString"]
+        assert value == rotated, f"{region}: the password the databases use now"
     assert restored[PRIMARY]["replica_of"] is None and restored[PRIMARY]["writable"] is True
     assert restored[STANDBY]["replica_of"] == DATABASES[PRIMARY] and restored[STANDBY]["writable"] is False
     for region in (PRIMARY, STANDBY):

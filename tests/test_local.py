@@ -1,6 +1,7 @@
 """The local pipeline for real: the state backend, one regional stack of each architecture, and the warm standby's
 storage and standby region are deployed into moto with Terraform (S3 backend and lock table in the emulator), the
-failover is drilled with the function's own code, and everything is destroyed again."""
+failover is drilled through its trigger path (decision function, recovery plan, approval) and failed back, and
+everything is destroyed again."""
 
 from __future__ import annotations
 
@@ -57,17 +58,23 @@ def test_deploy_drill_and_destroy_in_the_emulator(tmp_path: Path, monkeypatch: p
 
         steps = local.drill(session)
         assert [name for name, _, _ in steps] == [
-            "read_deployed_function",
-            "assume_function_role",
-            "failover_function_code",
-            "verify_replica_promoted",
-            "verify_parameter_repointed",
-            "verify_secret_standalone",
-            "verify_groups_scaled",
+            "force_signal_alarms",
+            "trigger_rule_matches",
+            "decision_and_recovery_plan",
+            "verify_failover_writer",
+            "verify_failover_fencing",
+            "verify_failover_sizes",
+            "second_decision_is_a_no_op",
+            "failback_rebuild_us-east-1",
+            "failback_switch_us-east-1",
+            "failback_rebuild_us-west-1",
+            "verify_failback_writer",
+            "verify_failback_replica",
+            "verify_failback_sizes",
         ]
         rds = emulator.client("rds", "us-west-1")
         (db,) = rds.describe_db_instances(DBInstanceIdentifier="hadr-prod-warm-standby-db-replica")["DBInstances"]
-        assert "ReadReplicaSourceDBInstanceIdentifier" not in db
+        assert db["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:hadr-prod-warm-standby-db"), "failed back: a replica again"
 
         destroyed = local.destroy(session)
         assert [r.stack for r in destroyed] == STACKS[::-1] and all(r.ok for r in destroyed)

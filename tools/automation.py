@@ -301,18 +301,29 @@ def run_document(
 
 class LocalAutomations:
     """SSM's automation calls of one client, served here (moto stores documents but does not run them):
-    `start_automation_execution` runs the stored document at once with `run_as(service, **kw)` clients (the plan's
-    role) and `approve`, and `describe_automation_executions` lists what ran; everything else goes to `ssm`."""
+    `start_automation_execution` runs `documents[name]` (as SSM would read it) at once with `run_as(service, **kw)`
+    clients (the document's role) and `approve`, and `describe_automation_executions` lists what ran; everything
+    else goes to `ssm`."""
 
-    def __init__(self, ssm: Any, *, region: str, run_as: ClientFactory, approve: Callable[[Mapping[str, Any]], bool]) -> None:
-        self.ssm, self.region, self.run_as, self.approve = ssm, region, run_as, approve
+    def __init__(
+        self,
+        ssm: Any,
+        *,
+        region: str,
+        documents: Mapping[str, Mapping[str, Any]],
+        run_as: ClientFactory,
+        approve: Callable[[Mapping[str, Any]], bool],
+    ) -> None:
+        self.ssm, self.region, self.documents, self.run_as, self.approve = ssm, region, documents, run_as, approve
         self.executions: list[dict[str, Any]] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ssm, name)
 
     def start_automation_execution(self, DocumentName: str, Parameters: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
-        document = json.loads(self.ssm.get_document(Name=DocumentName)["Content"])
+        if DocumentName not in self.documents:
+            raise ValueError(f"DocumentName: got {DocumentName!r}; expected one of {', '.join(sorted(self.documents))}")
+        document = self.documents[DocumentName]
         declared = document.get("parameters", {})
         values = {
             name: (list(value) if declared.get(name, {}).get("type") == "StringList" else value[0])

@@ -28,8 +28,7 @@ import boto3
 from botocore.config import Config
 
 from modules.config import DeploymentConfig, load_config
-from stacks.naming import ACTIVE_ACTIVE
-from stacks.warm_standby_failover import rebuild_document_name, switch_document_name
+from stacks.naming import ACTIVE_ACTIVE, rebuild_document_name, switch_document_name
 from tools.cli import EXIT_SETUP, ToolError, command, require_credentials
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -156,7 +156,8 @@ class Emulator:
             "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             "SessionToken": FAKE_CREDENTIALS["AWS_SESSION_TOKEN"],
         }
-        return boto3.client(
+        # A session of its own: tools.automation swaps boto3.client for the scripts it runs, which call this.
+        return boto3.session.Session().client(
             service,
             region_name=region,
             endpoint_url=self.endpoint,

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from moto.events.models import EventPattern
 
 from modules.config import load_config
-from stacks.naming import failover_function_name
-from stacks.warm_standby_failover import rebuild_document_name, switch_document_name
+from stacks.naming import failover_function_name, rebuild_document_name, switch_document_name
 from tools.automation import LocalAutomations
 from tools.cli import EXIT_SETUP, ToolError, command
 from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_in_order
@@ -140,6 +140,8 @@ KNOWN_EMULATOR_DRIFT: dict[tuple[str, str], str] = {
     ("aws_vpc_security_group_ingress_rule", "description"): "moto does not return a security group rule's description",
     ("aws_s3_bucket_notification", "eventbridge"): "moto does not return a bucket notification's EventBridge switch",
     ("aws_acm_certificate", "key_algorithm"): "moto issues every certificate as RSA_2048, whatever key algorithm was asked",
+    ("aws_route53_health_check", "request_interval"): "moto gives every health check a 30 s request interval, also the "
+    "CLOUDWATCH_METRIC ones, which have none in AWS",
     ("aws_lambda_function", "logging_config"): "moto does not return a function's logging configuration",
     ("aws_lambda_function", "dead_letter_config"): "moto does not return a function's dead-letter target",
     ("aws_launch_template", "tag_specifications"): "moto adds the template's own tags as a launch-template tag specification",
@@ -485,14 +487,20 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
 
     function = emulator.client("lambda", standby).get_function_configuration(FunctionName=failover_function_name(config, standby))
     environment = function["Environment"]["Variables"]
-    switch = json.loads(emulator.client("ssm", standby).get_document(Name=switch_document_name(config))["Content"])
+    documents = {
+        name: json.loads(emulator.client("ssm", standby).get_document(Name=name)["Content"])
+        for name in (switch_document_name(config), rebuild_document_name(config))
+    }
+    switch = documents[switch_document_name(config)]
     plan_role = switch["parameters"]["AutomationAssumeRole"]["default"]
     plan = json.loads(switch["parameters"]["Plan"]["default"])
     approvals: list[str] = []
+    latch = writer_latch(emulator, plan)
+    verify(latch == primary, f"the writer latch names {latch}: this deployment is failed over; make destroy-local, then deploy-local")
     verifier, undo = drill_identity(emulator, [function["Role"], plan_role])
     try:
         timed("force_signal_alarms", lambda: force_signals(emulator, environment, standby))
-        timed("trigger_rule_matches", lambda: rule_matches(emulator, config, standby, environment["ROUTE53_ALARM"]))
+        timed("trigger_rule_matches", lambda: rule_matches(emulator, config, standby, environment["PROBE_ALARM"]))
         for region in (primary, standby):
             seed_replica_lag(emulator, region, plan["regions"][region]["database"])
         emulator.enforce_iam(True)
@@ -500,6 +508,7 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
         automations = LocalAutomations(
             emulator.client("ssm", standby, credentials=roles[function["Role"]]),
             region=standby,
+            documents=documents,
             run_as=lambda service, **kw: emulator.client(service, kw.get("region_name") or standby, credentials=roles[plan_role]),
             approve=lambda inputs: approve(approvals, inputs),
         )
@@ -511,7 +520,8 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
             automations=automations,
             signal_seconds=arch.failover.signal_seconds,
         )
-        alarm_event = {**ALARM_EVENT, "detail": {"alarmName": environment["ROUTE53_ALARM"], "state": {"value": "ALARM"}}}
+        # The probe's alarm: the signal that lives in the standby, independent of the failed region.
+        alarm_event = {**ALARM_EVENT, "detail": {"alarmName": environment["PROBE_ALARM"], "state": {"value": "ALARM"}}}
         timed("decision_and_recovery_plan", lambda: decide(alarm_event))
         report_execution(automations.executions[-1])
         timed_checks(emulator, plan, writer=standby, other=primary, verifier=verifier, timed=timed, failover=True)
@@ -532,25 +542,38 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
     return steps
 
 
+def writer_latch(emulator: Emulator, plan: dict[str, Any], credentials: dict[str, str] | None = None) -> str:
+    """Which region the writer latch names."""
+    ssm = emulator.client("ssm", plan["home"], credentials=credentials)
+    return ssm.get_parameter(Name=plan["writer_parameter"], WithDecryption=True)["Parameter"]["Value"]
+
+
 def force_signals(emulator: Emulator, environment: dict[str, str], standby: str) -> str:
-    """What a regional outage does to the signals: the Route 53 alarm (us-east-1) and the standby's probe alarm in
-    ALARM (moto does not evaluate alarms, so the drill sets their state)."""
-    emulator.client("cloudwatch", "us-east-1").set_alarm_state(
-        AlarmName=environment["ROUTE53_ALARM"], StateValue="ALARM", StateReason="drill"
-    )
-    emulator.client("cloudwatch", standby).set_alarm_state(AlarmName=environment["PROBE_ALARM"], StateValue="ALARM", StateReason="drill")
-    return f"{environment['ROUTE53_ALARM']} and {environment['PROBE_ALARM']} in ALARM"
+    """What a regional outage does to the signals: the standby's probe alarm, and the Route 53 alarm in us-east-1
+    when the global stack is deployed, go into ALARM (moto evaluates no alarm over time, so the drill sets them)."""
+    forced = []
+    for region, name in ((standby, environment["PROBE_ALARM"]), ("us-east-1", environment["ROUTE53_ALARM"])):
+        cloudwatch = emulator.client("cloudwatch", region)
+        if cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+            cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill-local: the primary region is down")
+            forced.append(name)
+    verify(environment["PROBE_ALARM"] in forced, f"the probe alarm {environment['PROBE_ALARM']} is not deployed in {standby}")
+    return f"{' and '.join(forced)} in ALARM"
 
 
 def rule_matches(emulator: Emulator, config: Any, region: str, alarm: str) -> str:
-    """The trigger rule's own pattern matches the alarm's state-change event (EventBridge's TestEventPattern)."""
-    events = emulator.client("events", region)
-    rule = events.describe_rule(Name=f"{config.name_prefix}-warm-standby-{region}-failover-trigger")
-    event = {**ALARM_EVENT, "id": "drill", "time": "2026-01-01T00:00:00Z", "region": region, "resources": []}
-    event["detail"] = {"alarmName": alarm, "state": {"value": "ALARM"}}
-    matched = events.test_event_pattern(EventPattern=rule["EventPattern"], Event=json.dumps(event))["Result"]
-    verify(matched, f"{rule['Name']} does not match the state change of {alarm}")
-    return f"{rule['Name']} matches the state change of {alarm}"
+    """The trigger rule, as deployed, matches the alarm's state change and not another alarm's. moto's
+    TestEventPattern answers without a Result, so the emulator's own event matcher is applied to the deployed
+    pattern here."""
+    rule = emulator.client("events", region).describe_rule(Name=f"{config.name_prefix}-warm-standby-{region}-failover-trigger")
+    pattern = EventPattern.load(rule["EventPattern"])
+    event = {**ALARM_EVENT, "region": region, "detail": {"alarmName": alarm, "state": {"value": "ALARM"}}}
+    verify(pattern.matches_event(event), f"{rule['Name']} does not match the state change of {alarm}")
+    verify(
+        not pattern.matches_event({**event, "detail": {"alarmName": "another-alarm", "state": {"value": "ALARM"}}}), "it matches any alarm"
+    )
+    verify(not pattern.matches_event({**event, "detail": {"alarmName": alarm, "state": {"value": "OK"}}}), "it matches the way back to OK")
+    return f"{rule['Name']} matches {alarm} into ALARM, not another alarm and not OK"
 
 
 def seed_replica_lag(emulator: Emulator, region: str, identifier: str) -> None:
@@ -647,9 +670,7 @@ def timed_checks(
         db, value = database(writer), parameter(writer)
         verify(not db.get("ReadReplicaSourceDBInstanceIdentifier"), f"{db['DBInstanceIdentifier']} is still a replica")
         verify(value["writable"] is True and value["host"] == db["Endpoint"]["Address"], f"{writer} parameter is {value}")
-        latch = emulator.client("ssm", plan["home"], credentials=verifier).get_parameter(Name=plan["writer_parameter"])["Parameter"][
-            "Value"
-        ]
+        latch = writer_latch(emulator, plan, verifier)
         verify(latch == writer, f"the writer latch names {latch}")
         return f"{db['DBInstanceIdentifier']} writes in {writer}; the app and the latch point at it"
 
