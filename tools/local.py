@@ -535,7 +535,7 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
             timed(label, lambda key=key, parameters=parameters: start(automations, config, key, parameters))
             report_execution(automations.executions[-1])
         timed_checks(emulator, plan, writer=primary, other=standby, verifier=verifier, timed=timed, failover=False)
-        verify(len(approvals) == 3, f"expected 3 approvals (failover, rebuild of the old writer, switch back), gave {len(approvals)}")
+        verify(len(approvals) == 4, f"expected 4 approvals (failover, each rebuild, switch back), gave {len(approvals)}")
     finally:
         emulator.enforce_iam(False)
         undo()
