@@ -102,8 +102,8 @@ def runbook_document(
         raise InputError.single(
             f"{scope.node.path}/{id}.content",
             f"{size} bytes",
-            f"at most {MAX_DOCUMENT_BYTES - PARAMETER_RESERVE_BYTES} bytes: SSM refuses a document over {MAX_DOCUMENT_BYTES} bytes "
-            f"with its runtime parameters, and {PARAMETER_RESERVE_BYTES} are kept for them",
+            f"expected at most {MAX_DOCUMENT_BYTES - PARAMETER_RESERVE_BYTES} bytes: SSM refuses a document over "
+            f"{MAX_DOCUMENT_BYTES} bytes with its runtime parameters, and {PARAMETER_RESERVE_BYTES} are kept for them",
         )
     return SsmDocument(
         scope,

@@ -5,8 +5,17 @@ Rules these encode:
 - A Route 53 health check of type CLOUDWATCH_METRIC follows the alarm's metric data stream, not the alarm state,
   and with `insufficient_data_health_status = LastKnownStatus` keeps its last status while the metric has no data
   (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/health-checks-creating-values.html#health-checks-creating-values-cloudwatch).
+  A health check reads the alarm's settings when it is created: after a change of the alarm it must be updated
+  (same page), so the health checks are replaced whenever their alarm is (`replace_triggered_by`). An account
+  holds 200 health checks by default (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html);
+  a latched record uses two.
 - Route 53 failover routing answers the PRIMARY record while its health check is healthy, else the SECONDARY
   (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html).
+- A Standard-tier parameter value is at most 4 KB
+  (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+- A target's constant Input is at most 8192 characters, and a rule has at most five targets
+  (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html,
+  https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html).
 - An EventBridge rule may start an Automation document (target `automation-definition/<name>:$DEFAULT`) with a
   role that may `ssm:StartAutomationExecution` it and pass its automation role
   (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html).
@@ -25,14 +34,22 @@ from constructs import Construct
 
 from modules.alarms import metric_alarm
 from modules.base import RegionalStack
+from modules.errors import InputError
 from modules.events import event_rule
 from modules.health_check import RecordEndpoint, RoutedRecords
 from modules.iam import ServiceRole
 
+MAX_STANDARD_VALUE_BYTES = 4096
+MAX_TARGET_INPUT_CHARACTERS = 8192
+
 
 def owned_parameter(scope: Construct, id: str, *, name: str, value: str, description: str, key_arn: str) -> SsmParameter:
     """A SecureString parameter (encrypted with `key_arn`) Terraform creates with `value` and then leaves to whoever
-    owns it (ignore_changes)."""
+    owns it (ignore_changes); Standard tier, so `value` is at most 4 KB."""
+    if len(value.encode()) > MAX_STANDARD_VALUE_BYTES:
+        raise InputError.single(
+            f"{scope.node.path}/{id}.value", f"{len(value.encode())} bytes", f"expected at most {MAX_STANDARD_VALUE_BYTES} bytes"
+        )
     return SsmParameter(
         scope,
         id,
@@ -96,6 +113,9 @@ class LatchedRecord(Construct):
                 cloudwatch_alarm_region=region,
                 insufficient_data_health_status="LastKnownStatus",
                 invert_healthcheck=role == "standby",
+                # A health check keeps the alarm settings it was made with; a plain reference (no "${...}": Terraform
+                # refuses an interpolation here).
+                lifecycle={"replace_triggered_by": [f"{self.alarm.terraform_resource_type}.{self.alarm.friendly_unique_id}"]},
                 tags={"Name": f"{name}-{role}"},
             )
             for role in ("primary", "standby")
@@ -151,6 +171,11 @@ class ScheduledAutomation(Construct):
             },
         ]
         self.role = ServiceRole(self, "role", name=name, service="events.amazonaws.com", statements=statements)
+        payload = json.dumps({key: list(values) for key, values in parameters.items()})
+        if len(payload) > MAX_TARGET_INPUT_CHARACTERS:
+            raise InputError.single(
+                f"{self.node.path}.parameters", f"{len(payload)} characters", f"expected at most {MAX_TARGET_INPUT_CHARACTERS} as JSON"
+            )
         CloudwatchEventTarget(
             self,
             "target",
@@ -158,5 +183,5 @@ class ScheduledAutomation(Construct):
             target_id="automation",
             arn=env.arn("ssm", f"automation-definition/{document_name}:$DEFAULT"),
             role_arn=self.role.role_arn,
-            input=json.dumps({key: list(values) for key, values in parameters.items()}),
+            input=payload,
         )

@@ -249,6 +249,7 @@ def test_writes_follow_a_latch_in_the_standby_region_through_a_failover_record(s
             "CLOUDWATCH_METRIC", "us-west-1", "LastKnownStatus"
         )  # fmt: skip
         assert check["invert_healthcheck"] is (role == "standby")
+        assert check["lifecycle"]["replace_triggered_by"] == [f"aws_cloudwatch_metric_alarm.{latch['//']['metadata']['uniqueId']}"]
     records = {
         r["set_identifier"]: r
         for r in synthesized.resources(STANDBY, "aws_route53_record").values()

@@ -133,6 +133,23 @@ def test_an_oversized_document_is_refused_naming_its_size(scratch_stack: Any) ->
     )
 
 
+def test_automation_schedules_and_owned_parameters_stay_inside_their_limits(scratch_stack: Any) -> None:
+    """EventBridge takes a target Input of at most 8192 characters
+    (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_Target.html); a Standard-tier parameter holds
+    at most 4 KB (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html)."""
+    from modules.errors import InputError
+    from modules.recovery import ScheduledAutomation, owned_parameter
+
+    stack = scratch_stack()
+    with pytest.raises(InputError, match=r"schedule.parameters: got '\d+ characters'; expected at most 8192 as JSON"):
+        ScheduledAutomation(
+            stack, "schedule", name="s", description="d", schedule="rate(1 hour)", document_name="doc",
+            automation_role_arn="arn:aws:iam::123456789012:role/r", parameters={"Reason": ["x" * 9000]},
+        )  # fmt: skip
+    with pytest.raises(InputError, match=r"big.value: got '5000 bytes'; expected at most 4096 bytes"):
+        owned_parameter(stack, "big", name="/x", value="x" * 5000, description="d", key_arn="arn:aws:kms:us-east-1:123456789012:key/k")
+
+
 def test_instances_can_patch_and_run_their_agents_through_the_restricted_endpoints(synthesized: Synthesized) -> None:
     """dnf on Amazon Linux 2023 reads its repositories from S3 without signing, and the SSM agent reads AWS-owned
     buckets (https://docs.aws.amazon.com/systems-manager/latest/userguide/ssm-agent-minimum-s3-permissions.html): the

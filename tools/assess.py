@@ -502,7 +502,7 @@ def decision_term(stacks: Stacks, prefix: str, assume: dict[str, float]) -> Term
         if "DOCUMENT_NAME" in variables and "MODE" in variables:
             if variables["MODE"] == "automatic":
                 held = float(variables.get("SIGNAL_SECONDS", 0))
-                return Term(f"automatic decision: every signal held {held:.0f} s", held, "lambda/failover/handler.py", address)
+                return Term(f"automatic decision: every signal held in ALARM {held:.0f} s", held, CW_ALARMS, address)
             return Term(
                 "operator approval of the recovery plan (assumption approval_seconds)", assume["approval_seconds"], "assumption", address
             )
