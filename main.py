@@ -3,6 +3,9 @@
 
     python main.py [--config FILE] [--outdir DIR] [--check] [--if-changed] [--emulator-endpoint http://127.0.0.1:PORT]
 
+--check validates the configuration and every name the synth will make (length, characters, uniqueness: the
+synth's own rules, on names forecast from modules/name_templates.json), without loading the provider bindings.
+
 The configuration is --config, else $HADR_CONFIG, else config/example.yaml. The output directory is --outdir,
 else $CDKTF_OUTDIR (set by `cdktf synth`), else cdktf.out. Exit codes: 0 done, 2 bad input (nothing written),
 1 synthesis failed (nothing written).
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from modules.config import load_config
 from modules.errors import InputError
+from modules.names import forecast_problems
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "config" / "example.yaml"
@@ -46,10 +50,15 @@ def inputs_digest(config_path: Path, emulator_endpoint: str | None) -> str:
     return digest.hexdigest()
 
 
+def under_cdktf_cli() -> bool:
+    """Whether `cdktf synth`/`deploy` runs this app (the CLI sets CDKTF_OUTDIR)."""
+    return bool(os.environ.get("CDKTF_OUTDIR"))
+
+
 def _progress(message: str) -> None:
-    """Progress goes to standard error, except under the cdktf CLI (which sets CDKTF_OUTDIR): it labels every line
-    of an app's standard error [ERROR], so there progress goes to standard output, which it shows as it is."""
-    print(f"[synth] {message}", file=sys.stdout if os.environ.get("CDKTF_OUTDIR") else sys.stderr, flush=True)
+    """Progress goes to standard error, except under the cdktf CLI: it labels every line of an app's standard
+    error [ERROR], so there progress goes to standard output, which it shows as it is."""
+    print(f"[synth] {message}", file=sys.stdout if under_cdktf_cli() else sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -73,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         config = load_config(config_path, emulator_endpoint=args.emulator_endpoint)
+        names = forecast_problems(config)  # the synth's name rules on the names it will make, before the bindings load
+        if names:
+            raise InputError(names, source=str(config_path))
     except InputError as error:
         print(error.render(), file=sys.stderr)
         print(f"[synth] {len(error.problems)} problem(s) in the configuration; nothing was written", file=sys.stderr)
@@ -98,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _progress(f"building and synthesizing stacks into {outdir} ...")
     try:
-        result = synthesize(config, outdir)
+        result = synthesize(config, outdir, leave_removed_stack_folders=under_cdktf_cli())
     except InputError as error:
         print(error.render(), file=sys.stderr)
         print(f"[synth] {len(error.problems)} problem(s) in construct properties; {outdir} is unchanged", file=sys.stderr)

@@ -7,6 +7,7 @@ Every problem is reported as one line naming the field path, the value given and
 from __future__ import annotations
 
 import difflib
+import functools
 import ipaddress
 import re
 from collections.abc import Iterator
@@ -351,11 +352,17 @@ def _postgres_class(value: str) -> str:
     return value
 
 
+@functools.cache
+def _ec2_instance_types() -> frozenset[str]:
+    """The instance types botocore's EC2 model lists, read once per process (the model is 2 MB)."""
+    import botocore.session  # noqa: PLC0415 - only warm-standby sizes need EC2's model; --check stays fast otherwise
+
+    return frozenset(botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum)
+
+
 def _instance_type(value: str) -> str:
     """An EC2 instance type botocore's EC2 model lists (AWS maintains that enum)."""
-    import botocore.session  # noqa: PLC0415 - only warm-standby sizes need EC2's 2 MB model; --check stays fast otherwise
-
-    if value not in botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum:
+    if value not in _ec2_instance_types():
         raise ValueError("expected an EC2 instance type such as t3.small (botocore's EC2 model lists them)")
     return value
 
@@ -707,7 +714,10 @@ def _problem_from(error: dict[str, Any]) -> Problem:
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(DeploymentConfig, error["loc"])
-        return Problem(path, error["input"], f"unknown key; allowed keys here: {', '.join(allowed)}")
+        given = error["loc"][-1]
+        close = difflib.get_close_matches(str(given), allowed, n=1, cutoff=0.8)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return Problem(path, error["input"], f"unknown key{hint}; allowed keys here: {', '.join(allowed)}")
     if kind == "missing":
         return Problem(path, MISSING, "this key is required")
     message = error["msg"]

@@ -10,15 +10,20 @@ collide with another, or end in a hyphen.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import botocore.session
 
 from modules.errors import Problem
+
+if TYPE_CHECKING:
+    from modules.config import DeploymentConfig
 
 
 @dataclass(frozen=True)
@@ -151,11 +156,12 @@ def name_problems(stacks: Mapping[str, Mapping[str, Any]], name_prefix: str) -> 
                 where = f"{stack_name}: {resource_type}.{logical}.{rule.attribute}"
                 field = "project, environment" if name.startswith(f"{name_prefix}-") else where
                 if len(name) > rule.max_length:
+                    over = f"{len(name)} characters, {len(name) - rule.max_length} over the {rule.max_length} allowed"
                     problems.append(
                         Problem(
                             field,
                             name,
-                            f"expected at most {rule.max_length} characters for {resource_type} ({where}, {rule.page}), got {len(name)}:"
+                            f"expected at most {rule.max_length} characters for {resource_type} ({where}, {rule.page}), got {over}:"
                             + (" shorten project or environment" if field != where else " shorten the name"),
                         )
                     )
@@ -170,3 +176,69 @@ def name_problems(stacks: Mapping[str, Mapping[str, Any]], name_prefix: str) -> 
                     problems.append(Problem(where, name, f"expected a name of its own: {seen[key]} has it too ({scope})"))
                 seen.setdefault(key, where)
     return problems
+
+
+# --- the names a configuration will get, without the provider bindings ---
+
+#: Every checked name of a synth, with the configuration's values as placeholders (tools.name_templates writes it).
+TEMPLATE_FILE = Path(__file__).with_name("name_templates.json")
+#: Which configuration part a stack belongs to, by its name: the bootstrap always, the others when enabled.
+_PARTS = (("active-active", "active_active"), ("warm-standby", "warm_standby"))
+
+
+def placeholders(config: DeploymentConfig) -> dict[str, str]:
+    """placeholder -> the configuration's value, for every value a generated name is built from."""
+    state = config.state
+    values = {
+        "{state.replica_bucket}": state.replica_bucket_name,
+        "{state.bucket}": state.bucket,
+        "{state.lock_table}": state.lock_table,
+        "{state.region}": state.region,
+        "{state.replica_region}": state.replica_region,
+        "{prefix}": config.name_prefix,
+        "{account}": config.account_id,
+    }
+    for key, arch in (("active_active", config.active_active), ("warm_standby", config.warm_standby)):
+        if arch is not None:
+            first, second = arch.regions
+            values[f"{{{key}.first}}"], values[f"{{{key}.second}}"] = first.region, second.region
+    return values
+
+
+def _part(stack_name: str) -> str:
+    return next((part for prefix, part in _PARTS if stack_name.startswith(f"{prefix}-")), "state")
+
+
+def name_templates(stacks: Mapping[str, Mapping[str, Any]], config: DeploymentConfig) -> dict[str, Any]:
+    """The checked names of synthesized `stacks` (and what name_problems reads beside them: providers, the role of an
+    inline policy), every value of `config` replaced by its placeholder, longest value first."""
+    checked = rules()
+    reduced: dict[str, Any] = {}
+    for stack_name, stack in sorted(stacks.items()):
+        resources: dict[str, Any] = {}
+        for resource_type, rule in checked.items():
+            for logical, body in stack.get("resource", {}).get(resource_type, {}).items():
+                if isinstance(body.get(rule.attribute), str):
+                    kept = {key: body[key] for key in (rule.attribute, "provider", "role") if key in body}
+                    resources.setdefault(resource_type, {})[logical] = kept
+        providers = [{key: p[key] for key in ("alias", "region") if key in p} for p in stack.get("provider", {}).get("aws", [])]
+        reduced[stack_name] = {"part": _part(stack_name), "provider": {"aws": providers}, "resource": resources}
+    text = json.dumps(reduced, indent=1, sort_keys=True)
+    for placeholder, value in sorted(placeholders(config).items(), key=lambda item: -len(item[1])):
+        text = text.replace(value, placeholder)
+    return json.loads(text)
+
+
+def forecast(config: DeploymentConfig, templates: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """The checked names `config` will get, as name_problems reads them, from the templates: no bindings needed."""
+    text = json.dumps(templates if templates is not None else json.loads(TEMPLATE_FILE.read_text()))
+    for placeholder, value in placeholders(config).items():
+        text = text.replace(placeholder, value)
+    enabled = {"state", *(key for key, _ in config.enabled_architectures())}
+    return {name: stack for name, stack in json.loads(text).items() if stack["part"] in enabled}
+
+
+def forecast_problems(config: DeploymentConfig) -> list[Problem]:
+    """Every name AWS would refuse, or that two resources would share, for `config`: the synth's own check
+    (name_problems) on the forecast names, in a fraction of a second, so `main.py --check` catches it."""
+    return name_problems(forecast(config), config.name_prefix)

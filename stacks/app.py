@@ -88,10 +88,13 @@ class SynthResult:
     stack_names: list[str]
 
 
-def synthesize(config: DeploymentConfig, outdir: Path | str) -> SynthResult:
+def synthesize(config: DeploymentConfig, outdir: Path | str, *, leave_removed_stack_folders: bool = False) -> SynthResult:
     """Synthesize into a temporary sibling of `outdir`, then swap it into place.
 
     On any failure the temporary directory is removed and `outdir` is left exactly as it was.
+    `leave_removed_stack_folders` (under the cdktf CLI): a stack folder of the old output whose stack is gone is
+    left behind empty. The CLI lists the stack folders before it runs the app and deletes the orphans afterwards
+    itself, and fails (ENOENT) on one that is already gone.
     """
     final = Path(outdir).resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +109,10 @@ def synthesize(config: DeploymentConfig, outdir: Path | str) -> SynthResult:
         if final.exists():
             retired = final.parent / f".{final.name}.retired-{os.getpid()}"
             final.rename(retired)
+        if retired is not None and leave_removed_stack_folders:
+            for folder in (retired / "stacks").glob("*"):
+                if folder.is_dir() and folder.name not in names:
+                    (staging / "stacks" / folder.name).mkdir(parents=True, exist_ok=True)
         staging.rename(final)
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)

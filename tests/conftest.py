@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-import sys
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from filelock import FileLock
 from moto.core import set_initial_no_auth_action_count
 
 from tools.handlers import load_handler
@@ -60,14 +62,28 @@ def example_data() -> dict[str, Any]:
     return yaml.safe_load(EXAMPLE_CONFIG.read_text())
 
 
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every pytest-xdist worker of this run sees (the run's base folder; without xdist, this process's)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    from modules.config import load_config
-    from stacks.app import synthesize
+    """The example, synthesized once per run: the first worker to need it synthesizes under a file lock, the others
+    wait and copy it (each worker gets a copy of its own, so what one writes next to the stacks the other never sees)."""
+    shared = shared_folder(tmp_path_factory) / "example-synth"
+    with FileLock(f"{shared}.lock"):
+        if not (shared / "deploy-order.json").is_file():
+            from modules.config import load_config
+            from stacks.app import synthesize
 
-    result = synthesize(load_config(EXAMPLE_CONFIG), tmp_path_factory.mktemp("synth") / "cdktf.out")
-    stacks = {name: json.loads((result.outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in result.stack_names}
-    return Synthesized(result.outdir, result.stack_names, stacks)
+            synthesize(load_config(EXAMPLE_CONFIG), shared)
+    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    shutil.copytree(shared, outdir)
+    names = json.loads((outdir / "deploy-order.json").read_text())["order"]
+    stacks = {name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in names}
+    return Synthesized(outdir, names, stacks)
 
 
 @pytest.fixture(scope="session")
@@ -230,18 +246,19 @@ def act_as(
     return enforced()
 
 
-@pytest.fixture(autouse=True)
-def progress_on_the_terminal(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Emulator tests print tools.local's progress lines as they go (past pytest's capture), so a deploy of several
-    minutes shows each stack and step instead of looking hung."""
-    if request.node.get_closest_marker("emulator") is None:
-        return
-    from tools import local
+@pytest.fixture(scope="session")
+def canonical_stacks(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """The canonical configuration of tools.name_templates, synthesized in this process (after `synthesized`, so the
+    bindings are loaded once)."""
+    from tools.name_templates import canonical_config, synthesized_stacks
 
-    capture = request.config.pluginmanager.getplugin("capturemanager")
+    return synthesized_stacks(canonical_config())
 
-    def show(message: str) -> None:
-        with capture.global_and_fixture_disabled():
-            print(f"\n    {message}", end="", file=sys.stderr, flush=True)
 
-    monkeypatch.setattr(local, "progress", show)
+#: Scheduled first, so that with pytest-xdist (`--dist loadfile`) the one long emulator deployment starts at once on
+#: one worker while the other worker runs everything else beside it.
+LONGEST_FIRST = ("tests/test_emulator_deployment.py",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))

@@ -209,6 +209,7 @@ def test_make_assess_writes_markdown_and_json_and_exits_5_unless_warned(
 
 
 def test_the_plan_report_carries_the_assessment_after_the_summary(example: assess.Assessment, tmp_path: Path) -> None:
+    from tools.plan_report import FOLDED_SUMMARY
     from tools.plan_report import main as report_main
 
     (tmp_path / "summary.json").write_text(json.dumps({"mode": "live", "stacks": []}))
@@ -218,6 +219,11 @@ def test_the_plan_report_carries_the_assessment_after_the_summary(example: asses
     assert report_main(["--plans", str(tmp_path), "--output", str(report), "--assessment", str(section)]) == 0
     text = report.read_text()
     assert text.index("| stack |") < text.index("### Resilience assessment") < text.index("#### Timelines")
+    # The verdicts come first; how each estimate adds up (its sources, the assumptions) is folded below them.
+    verdicts, folded = text.split(f"<details><summary>{FOLDED_SUMMARY}</summary>", 1)
+    assert "| warm_standby | region | RTO |" in verdicts and "#### " not in verdicts
+    assert folded.index("#### Timelines") < folded.index("#### Assumptions") < folded.rindex("</details>")
+    assert "Sources of every term" in folded
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
+import io
 import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -27,16 +30,28 @@ def tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "main.py", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+def run_main(*args: str, env: dict[str, str] | None = None, process: bool = False) -> subprocess.CompletedProcess[str]:
+    """main.py with `args`: in this process (its `main`, as `python main.py` calls it: a configuration error never
+    loads the bindings), or with `process`, as a new process, for what only the process shows (the exit status)."""
+    if process:
+        return subprocess.run(
+            [sys.executable, "main.py", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+    import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main.main(list(args))
+        except SystemExit as exit_:  # argparse
+            code = int(exit_.code or 0)
+    return subprocess.CompletedProcess(["main.py", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -68,6 +83,12 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
         [("warm_standby.database.engine", "mysql")],
         "warm_standby.database.engine: got 'mysql'; unknown key; allowed keys here: "
         "engine_version, instance_class, allocated_storage_gb, backup_retention_days",
+    ),
+    (
+        "misspelled key",
+        [("active_active.lambda_function.reserved_concurency", 50)],
+        "active_active.lambda_function.reserved_concurency: got 50; unknown key (did you mean reserved_concurrency?); "
+        "allowed keys here: memory_mb, timeout_seconds, reserved_concurrency",
     ),
     (
         "unknown top-level key",
@@ -333,7 +354,7 @@ def test_missing_file_is_rejected(tmp_path: Path) -> None:
 def test_config_path_comes_from_env_and_the_flag_wins(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("project: x\n")
-    from_env = run_main("--check", env={"HADR_CONFIG": str(broken)})
+    from_env = run_main("--check", env={"HADR_CONFIG": str(broken)}, process=True)
     assert from_env.returncode == 2 and str(broken) in from_env.stderr
     flag_wins = run_main("--check", "--config", str(EXAMPLE_CONFIG), env={"HADR_CONFIG": str(broken)})
     assert flag_wins.returncode == 0, flag_wins.stderr
@@ -341,7 +362,7 @@ def test_config_path_comes_from_env_and_the_flag_wins(tmp_path: Path) -> None:
 
 
 def test_bad_cli_flag_exits_2() -> None:
-    result = run_main("--no-such-flag")
+    result = run_main("--no-such-flag", process=True)
     assert result.returncode == 2
     assert "unrecognized arguments: --no-such-flag" in result.stderr
 

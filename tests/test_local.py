@@ -1,7 +1,5 @@
-"""The local pipeline for real: the state backend, one regional stack of each architecture, and the warm standby's
-storage and standby region are deployed into moto with Terraform (S3 backend and lock table in the emulator), the
-failover is drilled through its trigger path (decision function, recovery plan, approval) and failed back, and
-everything is destroyed again."""
+"""The local pipeline's parts: IAM enforcement, recovery from a retried create or lock request, and drift
+classification. The deploy, drill and destroy themselves run once, in tests/test_emulator_deployment.py."""
 
 from __future__ import annotations
 
@@ -10,76 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE_CONFIG
 from tools import local
 from tools.emulator import Emulator
-
-STACKS = ["state-bootstrap", "active-active-eu-west-1", "warm-standby-storage", "warm-standby-us-east-1", "warm-standby-us-west-1"]
-LEFT_OUT = (
-    "aws_route53_resolver_firewall_config",
-    "aws_route53_resolver_firewall_rule_group_association",
-    "aws_backup_selection",
-    "aws_resiliencehub_resiliency_policy",
-    "aws_s3control_multi_region_access_point",
-)
-
-
-@pytest.mark.emulator
-@pytest.mark.terraform
-def test_deploy_drill_and_destroy_in_the_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "SESSION_DIR", tmp_path / "session")
-    monkeypatch.setattr(local, "SESSION_FILE", tmp_path / "session" / "session.json")
-    monkeypatch.setattr(local, "LOCAL_OUTDIR", tmp_path / "cdktf.local")
-    outdir = tmp_path / "cdktf.local"
-    with Emulator(log_file=tmp_path / "moto.log") as emulator:
-        session, results, drifted = local.deploy(EXAMPLE_CONFIG, stacks=STACKS, emulator=emulator)
-        assert [r.stack for r in results] == STACKS and all(r.ok for r in results)
-        assert all(item.known for item in drifted), "deploy raises on drift beyond the emulator's known differences"
-        used = {
-            (kind, prefix)
-            for item in drifted
-            for path in item.causes
-            for (kind, prefix) in local.KNOWN_EMULATOR_DRIFT
-            if item.address.startswith(f"{kind}.") and local.known_drift(kind, path) == local.KNOWN_EMULATOR_DRIFT[(kind, prefix)]
-        }
-        deployed_types = {
-            kind for r in results for kind in json.loads((outdir / "stacks" / r.stack / "cdk.tf.json").read_text())["resource"]
-        }
-        needed = {entry for entry in local.KNOWN_EMULATOR_DRIFT if entry[0] in deployed_types}
-        assert needed - used == set(), "an entry no drift needs any more: remove it"
-        for result in results:
-            resources = json.loads((outdir / "stacks" / result.stack / "cdk.tf.json").read_text())["resource"]
-            assert result.summary == f"{sum(len(items) for items in resources.values())} added, 0 changed, 0 destroyed"
-            assert not set(resources) & set(LEFT_OUT), result.stack
-        s3 = emulator.client("s3", "us-east-2")
-        keys = {item["Key"] for item in s3.list_objects_v2(Bucket="hadr-prod-tfstate-123456789012")["Contents"]}
-        assert {f"hadr/prod/{name}.tfstate" for name in STACKS[1:]} <= keys, "the regional stacks keep their state in the emulated bucket"
-        assert session.emulator().alive()
-
-        steps = local.drill(session)
-        assert [name for name, _, _ in steps] == [
-            "force_signal_alarms",
-            "trigger_rule_matches",
-            "decision_and_recovery_plan",
-            "verify_failover_writer",
-            "verify_failover_fencing",
-            "verify_failover_sizes",
-            "second_decision_is_a_no_op",
-            "failback_rebuild_us-east-1",
-            "failback_switch_us-east-1",
-            "failback_rebuild_us-west-1",
-            "verify_failback_writer",
-            "verify_failback_replica",
-            "verify_failback_sizes",
-        ]
-        rds = emulator.client("rds", "us-west-1")
-        (db,) = rds.describe_db_instances(DBInstanceIdentifier="hadr-prod-warm-standby-db-replica")["DBInstances"]
-        assert db["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:hadr-prod-warm-standby-db"), "failed back: a replica again"
-
-        destroyed = local.destroy(session)
-        assert [r.stack for r in destroyed] == STACKS[::-1] and all(r.ok for r in destroyed)
-        assert not emulator.alive(), "destroy stops the emulator"
-    assert not (tmp_path / "session").exists() and not (tmp_path / "cdktf.local.state").exists()
 
 
 def test_iam_enforcement_switches_on_and_off(tmp_path: Path) -> None:
@@ -94,6 +24,7 @@ def test_iam_enforcement_switches_on_and_off(tmp_path: Path) -> None:
         assert emulator.client("s3", "us-east-1").list_buckets()["Buckets"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.terraform
 def test_a_create_the_emulator_completed_before_the_provider_retried_is_imported_not_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.conftest import EXAMPLE_CONFIG, Synthesized
+from tests.conftest import Synthesized
 
 FIXTURE = Path(__file__).parent / "fixtures" / "addresses-0.1.0.json"
 
@@ -103,41 +100,6 @@ def test_a_stale_move_is_refused(scratch_stack: Any) -> None:
     stack = scratch_stack()
     with pytest.raises(InputError, match=r"moves: got 'database/instance'; expected resources under this construct path"):
         add_moved_blocks(stack, [PathMove("database/instance", "db")])
-
-
-@pytest.mark.emulator
-@pytest.mark.terraform
-def test_a_0_1_0_deployment_plans_with_moves_only(tmp_path: Path) -> None:
-    """GIVEN the warm standby deployed at its 0.1.0 addresses (in moto) WHEN today's stacks are planned on that state
-    THEN every moved resource is moved, and the plan is otherwise the same as on the 0.1.0 code: no replacement."""
-    from tools import local
-    from tools.emulator import Emulator
-    from tools.terraform import run, terraform_env
-
-    with Emulator(log_file=tmp_path / "moto.log") as emulator:
-        config = tmp_path / "config.yaml"
-        config.write_text(yaml.safe_dump(local.seed(emulator, yaml.safe_load(EXAMPLE_CONFIG.read_text())), sort_keys=False))
-        outdir = tmp_path / "cdktf.local"
-        local.synthesize(config, emulator.endpoint, outdir)
-        env = {**terraform_env(), **emulator.environment(), "TF_VAR_origin_verify_secret": secrets.token_hex(32)}
-        for name in ("warm-standby-storage", "warm-standby-us-east-1", "warm-standby-us-west-1", "warm-standby-global"):
-            document = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
-            document["terraform"]["backend"] = {"local": {"path": str(tmp_path / f"{name}.tfstate")}}
-            workdir = tmp_path / name
-            shutil.copytree(outdir / "stacks" / name, workdir)  # with its assets (the function packages)
-            (workdir / "cdk.tf.json").write_text(json.dumps(revert_moves(document)))
-            for command in (("init", "-input=false"), ("apply", "-auto-approve", "-input=false")):
-                result = run(workdir, *command, env=env, timeout=900)
-                assert result.returncode == 0, f"{name} 0.1.0 {command[0]}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-            unchanged = plan_actions(workdir, tmp_path / f"{name}-0.1.0.json", env)
-            (workdir / "cdk.tf.json").write_text(json.dumps(document))
-            refactored = plan_actions(workdir, tmp_path / f"{name}-0.2.0.json", env)
-            moves = {move["to"]: move["from"] for move in document["moved"]}
-            assert {address for address, (_, previous) in refactored.items() if previous} == set(moves), name
-            # What the emulator itself drifts on (deploy-local lists it) shows in both plans; the moves add nothing.
-            assert {moves.get(address, address): actions for address, (actions, _) in refactored.items() if actions != ("no-op",)} == {
-                address: actions for address, (actions, _) in unchanged.items()
-            }, name
 
 
 def plan_actions(workdir: Path, plan_file: Path, env: dict[str, str]) -> dict[str, tuple[tuple[str, ...], str | None]]:

@@ -53,8 +53,8 @@ def test_a_name_over_its_limit_names_the_fields_that_set_it() -> None:
     (problem,) = name_problems(stacks, long_prefix)
     assert str(problem) == (
         f"project, environment: got '{long_prefix}-web'; expected at most 32 characters for aws_lb (s: aws_lb.alb.name,"
-        " https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html), got 35:"
-        " shorten project or environment"
+        " https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_CreateLoadBalancer.html), got 35 characters,"
+        " 3 over the 32 allowed: shorten project or environment"
     )
 
 
@@ -84,20 +84,81 @@ def test_character_sets_and_uniqueness_per_scope() -> None:
     )
 
 
-def test_a_too_long_project_and_environment_is_refused_before_anything_is_written(tmp_path: Path, example_data: dict[str, Any]) -> None:
+def test_a_too_long_project_and_environment_is_refused_by_check_before_the_bindings_load(
+    tmp_path: Path, example_data: dict[str, Any]
+) -> None:
+    """The newcomer's case: `--check` said valid, and the synth refused a name 14 s later. Now `--check` (and the
+    synth, before it loads anything) runs the synth's name rules on the forecast names."""
     data = copy.deepcopy(example_data)
-    data["project"], data["environment"] = "averyveryverylongp", "prod12"  # bucket names still fit; EventBridge's do not
+    data["project"], data["environment"] = "abcdefghijklmnopqrst", "staging-eu1"
+    data["state"]["bucket"] = "abcdefghijklmnopqrst-staging-eu1-tfstate-123456789012"
     config = tmp_path / "long.yaml"
     config.write_text(yaml.safe_dump(data))
     outdir = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "main.py", "--config", str(config), "--outdir", str(outdir)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert (
-        "project, environment: got 'averyveryverylongp-prod12-active-active-eu-west-1-guardduty-findings'; expected at most 64"
-        " characters for aws_cloudwatch_event_rule" in result.stderr
-    ), result.stderr[-3000:]
-    assert "shorten project or environment" in result.stderr and not outdir.exists()
-    assert json.dumps(data["project"]) not in result.stdout
+    for args in (["--check"], ["--outdir", str(outdir)]):
+        result = subprocess.run(
+            [sys.executable, "main.py", "--config", str(config), *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert (
+            f"{config}: project, environment: got 'abcdefghijklmnopqrst-staging-eu1-ws-assets-logs-us-west-1-123456789012'; expected "
+            "at most 63 characters for aws_s3_bucket (warm-standby-storage: "
+        ) in result.stderr, result.stderr[-3000:]
+        assert "got 70 characters, 7 over the 63 allowed: shorten project or environment" in result.stderr
+        assert "loading the AWS provider bindings" not in result.stderr and not outdir.exists()
+
+
+def test_the_synth_still_refuses_a_name_the_forecast_did_not_know(synthesized: Synthesized, tmp_path: Path) -> None:
+    """The synth's own check stays the last word: a name only the synthesized JSON has is refused there too."""
+    from modules.errors import InputError
+    from stacks.app import check_names
+
+    stack = copy.deepcopy(synthesized.stacks["warm-standby-global"])
+    (bucket,) = [body for body in stack["resource"]["aws_s3_bucket"].values() if "cdn-logs" in body["bucket"]][:1]
+    bucket["bucket"] = "hadr-prod-" + "x" * 60
+    (tmp_path / "stacks" / "warm-standby-global").mkdir(parents=True)
+    (tmp_path / "stacks" / "warm-standby-global" / "cdk.tf.json").write_text(json.dumps(stack))
+    with pytest.raises(InputError, match="got 70 characters, 7 over the 63 allowed"):
+        check_names(tmp_path, "hadr-prod")
+
+
+def names_of(stacks: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(stack, resource type, name) of every checked name, sorted. Logical IDs are left out: a construct path that
+    holds a region ends in a hash of it, which the forecast cannot know and no rule reads."""
+    checked = rules()
+    return sorted(
+        (stack_name, kind, body[checked[kind].attribute])
+        for stack_name, stack in stacks.items()
+        for kind in checked
+        for body in stack.get("resource", {}).get(kind, {}).values()
+        if isinstance(body.get(checked[kind].attribute), str)
+    )
+
+
+def test_the_name_templates_match_the_code(canonical_stacks: dict[str, dict[str, Any]]) -> None:
+    """modules/name_templates.json is what the code synthesizes today: else run `make name-templates`."""
+    from modules.names import TEMPLATE_FILE, name_templates
+    from tools.name_templates import canonical_config, render
+
+    assert render(name_templates(canonical_stacks, canonical_config())) == TEMPLATE_FILE.read_text(), "run `make name-templates`"
+
+
+def test_the_forecast_gives_another_configuration_exactly_its_synthesized_names(synthesized: Synthesized) -> None:
+    """Forecast from templates written from the canonical configuration, the example's names come out name for
+    name (other project, account, state and regions, us-east-1 among them)."""
+    from modules.config import load_config
+    from modules.names import forecast
+    from tests.conftest import EXAMPLE_CONFIG
+
+    forecast_names = names_of(forecast(load_config(EXAMPLE_CONFIG)))
+    assert len(forecast_names) >= 190
+    assert forecast_names == names_of(synthesized.stacks)
+
+
+def test_a_disabled_architecture_has_no_forecast_names(example_data: dict[str, Any]) -> None:
+    from modules.config import parse_config
+    from modules.names import forecast
+
+    data = copy.deepcopy(example_data)
+    data["warm_standby"]["enabled"] = False
+    assert not [name for name in forecast(parse_config(data)) if name.startswith("warm-standby")]

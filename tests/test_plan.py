@@ -3,7 +3,6 @@ stacks, the comment size limit, and a real replacement planned against a deploye
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -180,54 +179,6 @@ def test_secrets_and_unknown_values_are_masked_in_attribute_diffs(tmp_path: Path
     assert "| `value` | `(sensitive)` | `(sensitive)` |" in text and "| `version` | `1` | `(known after apply)` |" in text
 
 
-@pytest.mark.emulator
-def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_check_unless_allowed(
-    tmp_path: Path, example_data: dict[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Deploy the state bootstrap into moto, change a config value that forces a new table, plan it for real."""
-    from cdktf import App
-
-    from modules.config import parse_config
-    from modules.state import StateBootstrapStack
-    from tools.emulator import Emulator
-    from tools.terraform import run, terraform_env
-
-    state_file = tmp_path / "bootstrap.tfstate"
-    with Emulator(account_id=example_data["account_id"]) as emulator:
-
-        def synth(data: dict[str, Any], outdir: Path) -> Path:
-            config = parse_config({**data, "emulator": {"endpoint": emulator.endpoint}})
-            app = App(outdir=str(outdir))
-            StateBootstrapStack(app, config=config, local_state_path=str(state_file))
-            app.synth()
-            return outdir
-
-        env = {**terraform_env(), **emulator.environment()}
-        deployed = synth(example_data, tmp_path / "before") / "stacks" / "state-bootstrap"
-        for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
-            result = run(deployed, *args, env=env)
-            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        renamed = copy.deepcopy(example_data)
-        renamed["state"]["lock_table"] = "hadr-prod-tflock-v2"
-        changed = synth(renamed, tmp_path / "after")
-        (outcome,) = plan_all(changed, offline=False, extra_env=emulator.environment())
-    assert (outcome.status, outcome.reason) == ("planned", "")
-    plan = json.loads((changed / "plans" / "state-bootstrap.json").read_text())
-    replaced = {address for address, action in actions(plan).items() if set(action) == {"create", "delete"}}
-    assert replaced == {"aws_dynamodb_table.primary-lock_table_CE09A57F", "aws_dynamodb_table.replica-lock_table_15A3810F"}
-    report = tmp_path / "report.md"
-    assert report_main(["--plans", str(changed / "plans"), "--output", str(report)]) == 3
-    assert "2 stateful resource(s) would be replaced or destroyed" in capsys.readouterr().err
-    text = report.read_text()
-    assert text.index("[!CAUTION]") < text.index("| stack |")
-    assert "- **replace** `aws_dynamodb_table.primary-lock_table_CE09A57F` in `state-bootstrap` (forced by `name`)" in text
-    assert (
-        "| `state-bootstrap` :warning: | 0 | " in text
-        and "| `name` **(forces replacement)** | `hadr-prod-tflock` | `hadr-prod-tflock-v2` |" in text
-    )
-    assert report_main(["--plans", str(changed / "plans"), "--output", str(report), "--allow-stateful-changes"]) == 0
-
-
 def test_the_gate_names_every_reason_and_exits_with_the_first(capsys: pytest.CaptureFixture[str]) -> None:
     from tools.plan_report import ResourceChange, StackPlan, gate
 
@@ -242,3 +193,38 @@ def test_the_gate_names_every_reason_and_exits_with_the_first(capsys: pytest.Cap
     ]
     assert gate(stacks[1:], allow_stateful=False, allow_blocked=True) == 3
     assert gate(stacks[1:], allow_stateful=True, allow_blocked=True) == 0
+
+
+def expected_peer(stack: dict[str, Any], body: dict[str, Any]) -> str:
+    """Where a synthesized rule's traffic comes from or goes to, read from the synthesized JSON itself."""
+    if "cidr_ipv4" in body:
+        return body["cidr_ipv4"]
+    reference = body.get("referenced_security_group_id") or body["prefix_list_id"]
+    kind, name, _ = reference.removeprefix("${").removesuffix("}").removeprefix("data.").split(".")
+    if kind == "aws_security_group":
+        return f"security group {stack['resource'][kind][name]['name']}"
+    if kind == "aws_vpc_endpoint":
+        return f"prefix list of the {stack['resource'][kind][name]['service_name']} gateway endpoint"
+    return f"prefix list {stack['data'][kind][name]['name']}"
+
+
+@pytest.mark.terraform
+def test_the_report_lists_stacks_in_deploy_order_and_says_where_each_rule_lets_traffic_through(
+    offline_plans: Path, synthesized: Synthesized, tmp_path: Path
+) -> None:
+    full = tmp_path / "report.md"
+    assert report_main(["--plans", str(offline_plans), "--output", str(full)]) == 0
+    text = full.read_text()
+    rows = [line.split("`")[1] for line in text.splitlines() if line.startswith("| `") and line.count("|") == 6]
+    assert rows == synthesized.stack_names, "the summary table follows the deploy order"
+    sections = {part.split("`", 1)[0]: part for part in text.split("\n### `")[1:]}
+    assert list(sections) == synthesized.stack_names
+    checked = 0
+    for name, stack in synthesized.stacks.items():
+        lines = sections[name].splitlines()
+        for kind, word in (("aws_vpc_security_group_ingress_rule", "from"), ("aws_vpc_security_group_egress_rule", "to")):
+            for key, body in stack.get("resource", {}).get(kind, {}).items():
+                row = next(line for line in lines if line.startswith(f"| `{kind}.{key}` |"))
+                assert f"{word}=`{expected_peer(stack, body)}`" in row, (name, row)
+                checked += 1
+    assert checked > 40

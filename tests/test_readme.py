@@ -11,14 +11,38 @@ README = (ROOT / "README.md").read_text()
 MAKEFILE = (ROOT / "Makefile").read_text()
 
 
-def test_the_readme_opens_with_the_synth_and_test_commands_and_what_they_cost() -> None:
+def test_the_readme_opens_with_the_synth_and_test_commands_and_where_their_costs_are() -> None:
     first_block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
     assert first_block == ["make synth", "make test"], "the exact commands .ci/run and a newcomer type"
     first_screen = README[:3000]
-    assert "`make synth` takes about 3 minutes on its first run" in first_screen
-    assert "`make test` takes about 35 minutes on 2 cores; `make test-fast` (about 7 minutes)" in first_screen
-    for prerequisite in ("Python 3.11+", "`make`", "Terraform 1.11+", "about 1.2 GB", "about 430 MB", ".venv/bin"):
+    assert first_screen.count("[Measured](#measured)") == 2, "durations and sizes live in one measured table"
+    for prerequisite in ("Python 3.11+", "`make`", "Terraform 1.11+", ".venv/bin"):
         assert prerequisite in first_screen, prerequisite
+    stated = re.findall(r"\d[\d.,]*\s*(?:minutes?|s\b|GB|MB)", first_screen)
+    assert not stated, f"a figure on the first screen goes stale unchecked: {stated}; put it in the Measured table"
+
+
+def measured_rows() -> dict[str, list[str]]:
+    section = README.split("### Measured\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("| ") and not line.startswith("| case")]
+    return {cells[0].strip(): [cell.strip() for cell in cells[1:]] for cells in rows}
+
+
+def test_the_measured_table_holds_what_the_benchmarks_print_and_nothing_else() -> None:
+    from tools import bench
+
+    printed = [*bench.SYNTH_CASES, "installed: .venv", "installed: node_modules", bench.SYNTH_LABEL, *(s[0] for s in bench.SUITES)]
+    rows = measured_rows()
+    assert list(rows) == printed
+    for label, (seconds, peak, by) in rows.items():
+        assert re.fullmatch(r"[\d,]+", peak), (label, peak)
+        assert label.startswith("installed") or re.fullmatch(r"[\d.]+", seconds), (label, seconds)
+        assert by.startswith("`make bench-tests`" if label.startswith("make ") else "`make bench`"), (label, by)
+    targets = {label: target for label, _, target in bench.SUITES}
+    synth = float(rows[bench.SYNTH_LABEL][0])
+    for label, target in targets.items():
+        assert f"target: at most {target}x one synth" in rows[label][2]
+        assert float(rows[label][0]) / synth <= target, f"the measured {label} is over its target: fix the suite, not the figure"
 
 
 def test_the_stated_stack_and_resource_counts_are_the_synthesized_ones(synthesized: Synthesized) -> None:

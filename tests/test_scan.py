@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from modules.errors import InputError
-from tests.conftest import EXAMPLE_CONFIG, Synthesized
+from tests.conftest import EXAMPLE_CONFIG, ROOT, Synthesized
 from tools.scan import apply, recorded_suppressions, sarif
 
 
@@ -120,6 +120,10 @@ def test_the_example_scans_clean_with_every_skip_explained(
     rows = {line.split()[0]: line.split()[1:] for line in output.out.splitlines() if line and not line.startswith((" ", "stack"))}
     assert set(rows) == set(synthesized.stack_names)
     assert all(int(passed) > 0 and failed == "0" for passed, failed, _ in rows.values())
+    totals = [sum(int(row[column]) for row in rows.values()) for column in range(3)]
+    readme = (ROOT / "README.md").read_text()
+    stated = f"scans clean: {totals[0]:,} checks passed, {totals[1]} failed, {totals[2]} skipped at the resource"
+    assert stated in readme, f"the README's scan figures are not the scan's: {stated}"
     skips = [line for line in output.out.splitlines() if line.startswith("  skipped")]
     assert skips and all(len(line.split(": ", 1)[1]) >= 10 for line in skips)
     document = json.loads(sarif_file.read_text())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE_CONFIG
+from tests.conftest import EXAMPLE_CONFIG, ROOT
 from tools import drill, local, plan_report, scan, terraform
 from tools.cli import EXIT_SETUP
 
@@ -129,7 +129,81 @@ def test_a_terraform_command_that_hangs_is_stopped_with_one_line(
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(terraform, "COMMAND_TIMEOUT_SECONDS", 1)
     assert terraform.main(["validate", "--outdir", str(synthesized_outdir)]) == 1
-    assert one_line(capsys.readouterr().err, "[validate]") == "[validate] terraform init in tiny did not finish within 1 s"
+    assert (
+        one_line(capsys.readouterr().err, "[validate]")
+        == "[validate] terraform init in tiny did not finish within 1 s; it stopped on SIGINT"
+    )
+
+
+#: A stand-in for terraform that holds a state lock while it applies, the way the S3 backend's lock table does
+#: (the lock outlives a killed process), and reports it as Terraform does when another command asks for it.
+FAKE_TERRAFORM = """#!{python}
+import json, os, signal, sys, time
+lock = os.path.join(os.getcwd(), "held.lock")
+if sys.argv[1] == "apply":
+    open(lock, "w").write("6f1c2a55-lock")
+    open("pid", "w").write(str(os.getpid()))
+    def graceful(*_):
+        os.remove(lock)
+        sys.exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if os.environ.get("FAKE_STUCK") else graceful)
+    time.sleep(60)
+elif sys.argv[1:5] == ["state", "rm", "-dry-run", "-lock-timeout=0s"]:
+    if os.path.exists(lock):
+        print("Error: Error acquiring the state lock\\n\\nLock Info:\\n  ID:        " + open(lock).read() + "\\n  Path: x")
+        sys.exit(1)
+    print("Would have removed nothing.")
+"""
+
+
+@pytest.mark.parametrize("stuck", [False, True], ids=["stops on SIGINT", "ignores SIGINT"])
+def test_a_timed_out_apply_is_interrupted_then_killed_and_a_lock_it_leaves_is_named(
+    stuck: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Terraform's own advice: SIGINT, time to write state and release the lock, and only then a kill. A lock left
+    by a killed apply is named, with the force-unlock command."""
+    fake = tmp_path / "bin" / "terraform"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_TERRAFORM.format(python=sys.executable))
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(terraform, "INTERRUPT_GRACE_SECONDS", 2)
+    env = {**os.environ, **({"FAKE_STUCK": "1"} if stuck else {})}
+    with pytest.raises(terraform.TerraformTimeout) as stopped:
+        terraform.run(tmp_path, "apply", "-input=false", "stack.tfplan", env=env, timeout=2)
+    message = str(stopped.value)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int((tmp_path / "pid").read_text()), 0)
+    if stuck:
+        assert message == (
+            f"terraform apply in {tmp_path.name} did not finish within 2 s; it did not stop within 2 s of SIGINT and was killed; "
+            "its state lock 6f1c2a55-lock is still held: once nothing else runs on this state, release it with "
+            f"`terraform -chdir={tmp_path} force-unlock 6f1c2a55-lock`; "
+            "resources it was changing may be missing from the state: plan again before anything else"
+        )
+    else:
+        assert message == (
+            f"terraform apply in {tmp_path.name} did not finish within 2 s; it stopped on SIGINT; no state lock is left; "
+            "resources it was changing may be missing from the state: plan again before anything else"
+        )
+
+
+@pytest.mark.terraform
+def test_the_lock_probe_reads_a_lock_real_terraform_reports(tmp_path: Path) -> None:
+    """The probe against the real binary: a state whose lock another process holds (the local backend's lock: a
+    file lock plus its info file) is reported with its ID; the same state unlocked is reported as free."""
+    import fcntl
+
+    (tmp_path / "main.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"a": {"input": "1"}}}}))
+    env = terraform.terraform_env()
+    for args in (("init", "-input=false"), ("apply", "-auto-approve", "-input=false")):
+        assert terraform.run(tmp_path, *args, env=env).returncode == 0
+    assert terraform.held_lock(tmp_path, env) == ""
+    with (tmp_path / "terraform.tfstate").open("r+") as state:
+        fcntl.lockf(state, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        info = {"ID": "0b6c-held", "Operation": "OperationTypeApply", "Who": "ci@runner", "Version": "1.11.4", "Path": "terraform.tfstate"}
+        (tmp_path / ".terraform.tfstate.lock.info").write_text(json.dumps(info))
+        assert terraform.held_lock(tmp_path, env) == "0b6c-held"
 
 
 @pytest.mark.parametrize(
@@ -137,7 +211,20 @@ def test_a_terraform_command_that_hangs_is_stopped_with_one_line(
     [
         ({}, "summary.json: the plan summary is missing; run `make plan` (python -m tools.plan) first"),
         ({"summary.json": "{not json"}, "summary.json: the plan summary is not valid JSON (Expecting property name"),
-        ({"summary.json": '{"stacks": 3}'}, "summary.json: expected tools.plan's summary with a list of stacks"),
+        ({"summary.json": '{"stacks": 3}'}, f"summary.json: expected {plan_report.SUMMARY_SHAPE}; run `make plan` again"),
+        ({"summary.json": '{"stacks": ["network"]}'}, f"summary.json: expected {plan_report.SUMMARY_SHAPE}; run `make plan` again"),
+        ({"summary.json": '{"stacks": [{"stack": "s", "status": "planned"}]}'}, "expected a plan_file for the planned stack s"),
+        (
+            {"summary.json": json.dumps({"stacks": [{"stack": "s", "status": "planned", "plan_file": "s.json"}]}), "s.json": "[1, 2]"},
+            f"s.json: expected {plan_report.PLAN_SHAPE} (AttributeError: 'list' object has no attribute 'get')",
+        ),
+        (
+            {
+                "summary.json": json.dumps({"stacks": [{"stack": "s", "status": "planned", "plan_file": "s.json"}]}),
+                "s.json": json.dumps({"resource_changes": [{"address": "aws_s3_bucket.b", "type": "aws_s3_bucket"}]}),
+            },
+            f"s.json: expected {plan_report.PLAN_SHAPE} (KeyError: 'change')",
+        ),
         (
             {"summary.json": json.dumps({"stacks": [{"stack": "s", "status": "planned", "plan_file": "s.json"}]})},
             "s.json: the plan of s is missing",
@@ -147,7 +234,17 @@ def test_a_terraform_command_that_hangs_is_stopped_with_one_line(
             "s.json: the plan of s is not valid JSON",
         ),
     ],
-    ids=["no summary", "malformed summary", "summary of another shape", "missing plan", "malformed plan"],
+    ids=[
+        "no summary",
+        "malformed summary",
+        "summary of another shape",
+        "stacks that are not objects",
+        "a planned stack without its plan file",
+        "plan of another shape",
+        "a change without its actions",
+        "missing plan",
+        "malformed plan",
+    ],
 )
 def test_a_missing_or_malformed_plan_is_one_line_and_exit_2(
     files: dict[str, str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -170,6 +267,7 @@ def test_a_crashed_checkov_is_one_line_and_exit_1(
     assert err.splitlines()[-1] == "[scan] checkov crashed (exit 2): KeyError: 'resource'"
 
 
+@pytest.mark.slow
 def test_a_failed_deploy_local_leaves_no_emulator_even_without_terraform(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -195,3 +293,23 @@ def test_a_failed_deploy_local_leaves_no_emulator_even_without_terraform(
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not (tmp_path / "session").exists()
+
+
+def test_make_drill_without_a_drill_says_how_to_call_it() -> None:
+    """`make drill` with no ARGS names the drills and the make variable, not argparse's bare usage error."""
+    result = subprocess.run(
+        ["make", "-s", "drill", "ARGS="], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False, env=os.environ | {"CI": "1"}
+    )
+    assert result.returncode != 0
+    line = one_line(result.stderr, "[drill]")
+    assert line == "[drill] which drill? run `make drill ARGS=failover|failback|fis` (python -m tools.drill failover|failback|fis)"
+
+
+def test_a_live_plan_without_credentials_points_at_the_offline_plan(
+    aws_home: Path, synthesized_outdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools import plan
+
+    assert plan.main(["--outdir", str(synthesized_outdir)]) == EXIT_SETUP
+    line = one_line(capsys.readouterr().err, "[plan] no usable AWS credentials")
+    assert "run `make plan OFFLINE=1` (--offline) for a plan without credentials" in line

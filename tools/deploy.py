@@ -21,11 +21,13 @@ Terraform's output.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +163,47 @@ def run_in_order(
     return results
 
 
+#: Stack-name prefixes of the architectures: each one's stacks depend on each other (in deploy order) and on the
+#: state bootstrap, never on another architecture's (tools.local deploys the lanes side by side).
+ARCHITECTURE_PREFIXES = ("active-active-", "warm-standby-")
+
+
+def lanes(order: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The stacks of `order` that every other one needs (the state bootstrap), then one lane per architecture, each
+    in `order`'s order. Reversed `order` (a destroy) gives the lanes reversed, and what all need comes last instead."""
+    shared = [name for name in order if not name.startswith(ARCHITECTURE_PREFIXES)]
+    by_architecture = [[name for name in order if name.startswith(prefix)] for prefix in ARCHITECTURE_PREFIXES]
+    return shared, [lane for lane in by_architecture if lane]
+
+
+def run_in_lanes(
+    order: list[str],
+    label: str,
+    step: Callable[[str], StackRun],
+    *,
+    reverse: bool = False,
+    before: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+) -> list[StackRun]:
+    """run_in_order for the shared stacks, and for each architecture's lane side by side (a thread each): first the
+    shared ones, or last with `reverse` (a destroy, `order` reversed). Stops at the first failure of a lane; the
+    shared stacks after the lanes run only when every lane succeeded. Results in `order`'s order."""
+    shared, architecture_lanes = lanes(order)
+    run = functools.partial(run_in_order, label=label, step=step, before=before, progress=progress)
+    results: list[StackRun] = []
+    if not reverse:
+        results += run(shared)
+        if not all(result.ok for result in results):
+            return results
+    with ThreadPoolExecutor(max_workers=max(1, len(architecture_lanes))) as pool:
+        for lane_results in pool.map(run, architecture_lanes):
+            results += lane_results
+    if reverse and all(result.ok for result in results):
+        results += run(shared)
+    rank = {name: index for index, name in enumerate(order)}
+    return sorted(results, key=lambda result: rank[result.stack])
+
+
 def apply_approved(
     outdir: Path, plans: Path, *, stacks: list[str] | None = None, timeout: int = DEFAULT_TIMEOUT_SECONDS, allow_blocked: bool = False
 ) -> list[StackRun]:
@@ -190,11 +233,14 @@ def destroy_in_order(
     timeout: int = DEFAULT_TIMEOUT_SECONDS,
     before: Callable[[str], None] | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
+    in_lanes: bool = False,
 ) -> list[StackRun]:
-    """Destroy the stacks in reverse deploy order."""
+    """Destroy the stacks in reverse deploy order; `in_lanes`: each architecture's side by side (run_in_lanes)."""
     order = deploy_order(outdir, stacks)[::-1]
     environment = env or terraform_env()
     step = lambda name: destroy_stack(outdir / "stacks" / name, env=environment, timeout=timeout)  # noqa: E731
+    if in_lanes:
+        return run_in_lanes(order, "destroy", step, reverse=True, before=before, progress=progress)
     return run_in_order(order, "destroy", step, before=before, progress=progress)
 
 

@@ -34,6 +34,8 @@ from tools.cli import EXIT_SETUP, ToolError, command, require_credentials
 ROOT = Path(__file__).resolve().parent.parent
 #: Every AWS call is bounded.
 CLIENT_CONFIG = Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"})
+#: The drills this tool runs (`make drill ARGS=<one>`).
+DRILLS = ("failover", "failback", "fis")
 FINAL_EXPERIMENT_STATES = ("completed", "stopped", "failed", "cancelled")
 
 
@@ -150,13 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.drill", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("drill", choices=["failover", "failback", "fis"])
+    parser.add_argument("drill", nargs="?", choices=DRILLS)
     parser.add_argument("--config", default=os.environ.get("HADR_CONFIG") or str(ROOT / "config" / "example.yaml"))
     parser.add_argument("--execute", action="store_true", help="failover: really fail over, once approved (default: practice run)")
     parser.add_argument("--reason", default="scheduled DR drill", help="failover: shown to the approvers and in the report")
     parser.add_argument("--experiment", action="append", default=[], help="fis: template key (repeatable; default: all)")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds to wait for each experiment or execution")
     args = parser.parse_args(argv)
+    if args.drill is None:
+        raise ToolError(f"which drill? run `make drill ARGS={'|'.join(DRILLS)}` (python -m tools.drill {'|'.join(DRILLS)})", EXIT_SETUP)
     config = load_config(args.config)
     print(f"[drill] configuration {args.config}: {config.name_prefix}", file=sys.stderr, flush=True)
     require_credentials()

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,12 +39,12 @@ from modules.config import load_config
 from stacks.naming import failover_function_name, rebuild_document_name, switch_document_name
 from tools.automation import LocalAutomations
 from tools.cli import EXIT_SETUP, ToolError, command
-from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_in_order
+from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_in_lanes
 from tools.emulator import Emulator
 from tools.handlers import load_handler
 from tools.plan import plan_stack, terraform_plan
 from tools.plan_report import action_of, changed_attributes
-from tools.terraform import ROOT, run, terraform_env
+from tools.terraform import LOCK_HELD, ROOT, run, terraform_env
 
 SESSION_DIR = ROOT / ".state" / "emulator"
 SESSION_FILE = SESSION_DIR / "session.json"
@@ -166,6 +167,7 @@ KNOWN_EMULATOR_DRIFT: dict[tuple[str, str], str] = {
     "setting of a distribution that serves an ACM certificate differently",
 }
 UNKNOWN = "(known after apply)"
+DRIFT_JOBS = 2
 
 
 @dataclass(frozen=True)
@@ -184,14 +186,16 @@ def drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> list[Drift]:
     """Every resource a fresh plan wants to change right after apply. A cause is known when KNOWN_EMULATOR_DRIFT
     lists it for its type; a resource without causes is known when every cause in its stack is. ToolError when a
     plan fails."""
-    found: list[Drift] = []
-    for name in stacks:
+
+    def plan(name: str) -> list[Drift]:
         plan_file = SESSION_DIR / f"drift-{name}.json"
         error = terraform_plan(outdir / "stacks" / name, plan_file, offline=False, lock=False, env=env)
         if error is not None:
             raise ToolError(f"the drift plan of {name} failed: {error.splitlines()[-1] if error else ''}")
-        found += classify_drift(name, json.loads(plan_file.read_text()).get("resource_changes", []))
-    return found
+        return classify_drift(name, json.loads(plan_file.read_text()).get("resource_changes", []))
+
+    with ThreadPoolExecutor(max_workers=DRIFT_JOBS) as pool:  # read-only plans: two at a time
+        return [item for found in pool.map(plan, stacks) for item in found]
 
 
 def classify_drift(stack: str, resource_changes: list[dict[str, Any]]) -> list[Drift]:
@@ -301,9 +305,10 @@ def deploy(
     synthesize(derived, emulator.endpoint, LOCAL_OUTDIR)
     env = session.terraform_env()
     step = lambda name: plan_and_apply(LOCAL_OUTDIR / "stacks" / name, env, emulator)  # noqa: E731
-    results = run_in_order(deploy_order(LOCAL_OUTDIR, stacks), "apply", step, progress=progress)
-    if not all(result.ok for result in results):
-        raise ToolError(f"deploy of {results[-1].stack} failed: {results[-1].summary}")
+    results = run_in_lanes(deploy_order(LOCAL_OUTDIR, stacks), "apply", step, progress=progress)
+    failed = [result for result in results if not result.ok]
+    if failed:
+        raise ToolError("; ".join(f"deploy of {result.stack} failed: {result.summary}" for result in failed))
     progress("[local] checking for drift (a second plan right after apply) ...")
     drifted = check_drift(LOCAL_OUTDIR, [result.stack for result in results], env)
     return session, results, drifted
@@ -331,10 +336,6 @@ def plan_and_apply(stack_dir: Path, env: dict[str, str], emulator: Emulator) -> 
         return result
     again = _plan_then_apply(stack_dir, env)
     return StackRun(again.stack, again.ok, result.seconds + again.seconds, f"{again.summary} ({because})", again.output)
-
-
-#: Terraform's report of a state lock it could not take: the lock's ID follows.
-LOCK_HELD = re.compile(r"Lock Info:\s+ID:\s+(\S+)")
 
 
 def release_own_lock(workdir: Path, output: str, env: dict[str, str]) -> list[str]:
@@ -742,6 +743,7 @@ def destroy(session: Session) -> list[StackRun]:
             timeout=EMULATOR_TIMEOUT_SECONDS,
             before=prepare_destroy(emulator, outdir),
             progress=progress,
+            in_lanes=True,
         )
     finally:
         stop(session)

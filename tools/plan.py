@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tools.cli import EXIT_SETUP, ToolError, command, require_credentials
+from tools.cli import CREDENTIAL_ERRORS, CREDENTIAL_HELP, EXIT_SETUP, ToolError, command, require_credentials
 from tools.terraform import (
     ROOT,
     TerraformTimeout,
@@ -258,7 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     mode = "offline" if args.offline else "live (credentials from the environment)"
     print(f"[plan] {mode}; providers from {provider_mirror() or 'the public registry'}", file=sys.stderr, flush=True)
     if not args.offline:
-        require_credentials()  # one clear line now rather than the same provider error from every stack
+        try:
+            require_credentials()  # one clear line now rather than the same provider error from every stack
+        except CREDENTIAL_ERRORS as error:
+            raise ToolError(
+                f"no usable AWS credentials ({error}): {CREDENTIAL_HELP}; or run `make plan OFFLINE=1` (--offline) for a plan "
+                "without credentials, against no state",
+                EXIT_SETUP,
+            ) from None
     stacks = [name.strip() for name in args.stacks.split(",") if name.strip()] if args.stacks else None
     results = plan_all(Path(args.outdir), offline=args.offline, stacks=stacks, jobs=args.jobs, lock=args.lock)
     counts = {status: sum(r.status == status for r in results) for status in ("planned", "blocked", "failed")}

@@ -89,8 +89,9 @@ NOTABLE_SETTINGS: dict[str, tuple[str, ...]] = {
     "aws_cloudwatch_log_group": ("name", "retention_in_days"),
     "aws_sqs_queue": ("name", "message_retention_seconds", "sqs_managed_sse_enabled"),
     "aws_security_group": ("name", "vpc_id"),
-    "aws_vpc_security_group_ingress_rule": ("cidr_ipv4", "ip_protocol", "from_port", "to_port"),
-    "aws_vpc_security_group_egress_rule": ("cidr_ipv4", "ip_protocol", "from_port", "to_port"),
+    # and where the traffic comes from or goes to (rule_peer)
+    "aws_vpc_security_group_ingress_rule": ("ip_protocol", "from_port", "to_port"),
+    "aws_vpc_security_group_egress_rule": ("ip_protocol", "from_port", "to_port"),
     "aws_iam_role": ("name", "max_session_duration"),
     "aws_lb": ("name", "internal", "drop_invalid_header_fields", "enable_deletion_protection"),
     "aws_lambda_function": ("function_name", "runtime", "timeout", "reserved_concurrent_executions"),
@@ -190,6 +191,41 @@ def changed_attributes(change: dict[str, Any]) -> list[tuple[str, str, str, bool
     return rows
 
 
+#: Security-group rule types and the word for the other side of the rule.
+RULE_PEERS = {"aws_vpc_security_group_ingress_rule": "from", "aws_vpc_security_group_egress_rule": "to"}
+
+
+def configured(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """address -> the expressions of each resource and data source in the plan's configuration (root module)."""
+    resources = (document.get("configuration") or {}).get("root_module", {}).get("resources", [])
+    return {resource["address"]: resource.get("expressions", {}) for resource in resources}
+
+
+def _constant(expressions: dict[str, Any], key: str) -> str | None:
+    value = (expressions.get(key) or {}).get("constant_value") if isinstance(expressions.get(key), dict) else None
+    return value if isinstance(value, str) else None
+
+
+def rule_peer(change: dict[str, Any], expressions: dict[str, Any], configuration: dict[str, dict[str, Any]]) -> str | None:
+    """Where a security-group rule's traffic comes from or goes to: its CIDR, the prefix list's name (or the
+    gateway endpoint's service), or the other security group's name; None when the plan does not say."""
+    after = change.get("after") or {}
+    for key in ("cidr_ipv4", "cidr_ipv6"):
+        if isinstance(after.get(key), str):
+            return after[key]
+    for key in ("referenced_security_group_id", "prefix_list_id"):
+        references = (expressions.get(key) or {}).get("references", [])
+        target = next((ref for ref in references if ref.count(".") == (2 if ref.startswith("data.") else 1)), None)
+        other = configuration.get(target or "", {})
+        if target and target.startswith("aws_security_group."):
+            return f"security group {_constant(other, 'name') or target}"
+        if target and target.startswith("aws_vpc_endpoint."):
+            return f"prefix list of the {_constant(other, 'service_name') or target} gateway endpoint"
+        if target:
+            return f"prefix list {_constant(other, 'name') or target}"
+    return None
+
+
 def notable_settings(resource_type: str, change: dict[str, Any]) -> dict[str, str]:
     """The NOTABLE_SETTINGS of a created resource that are known at plan time, shown as text."""
     after = flatten(change.get("after") or {})
@@ -210,10 +246,18 @@ def read_json(path: Path, what: str) -> Any:
         raise ToolError(f"{path}: {what} is not valid JSON ({error}); run `make plan` again", EXIT_SETUP) from None
 
 
+SUMMARY_SHAPE = "tools.plan's summary: an object whose stacks is a list of objects, each with a stack and a status"
+PLAN_SHAPE = "`terraform show -json` of a plan: resource_changes, a list of objects each with address, type and change.actions"
+
+
 def load_summary(plans: Path) -> dict[str, Any]:
+    """plans/summary.json, after checking its shape; ToolError naming it and the shape expected, exit 2."""
     summary = read_json(plans / "summary.json", "the plan summary")
-    if not isinstance(summary, dict) or not isinstance(summary.get("stacks"), list):
-        raise ToolError(f"{plans / 'summary.json'}: expected tools.plan's summary with a list of stacks; run `make plan` again", EXIT_SETUP)
+    entries = summary.get("stacks") if isinstance(summary, dict) else None
+    if not isinstance(entries, list) or not all(
+        isinstance(entry, dict) and isinstance(entry.get("stack"), str) and isinstance(entry.get("status"), str) for entry in entries
+    ):
+        raise ToolError(f"{plans / 'summary.json'}: expected {SUMMARY_SHAPE}; run `make plan` again", EXIT_SETUP)
     return summary
 
 
@@ -222,18 +266,34 @@ def load_plans(plans: Path) -> tuple[str, list[StackPlan]]:
     summary = load_summary(plans)
     stacks = []
     for entry in summary["stacks"]:
-        stack = StackPlan(entry["stack"], entry["status"], entry.get("reason", ""))
+        stack = StackPlan(entry["stack"], entry["status"], str(entry.get("reason", "")))
         if entry["status"] == "planned":
-            document = read_json(plans / entry["plan_file"], f"the plan of {entry['stack']}")
-            for resource in document.get("resource_changes", []):
-                action = action_of(resource["change"]["actions"])
-                if action is None or resource.get("mode") == "data":
-                    continue
-                attributes = changed_attributes(resource["change"]) if action != "create" else []
-                settings = notable_settings(resource["type"], resource["change"]) if action == "create" else {}
-                stack.changes.append(ResourceChange(resource["address"], resource["type"], action, attributes, settings))
+            if not isinstance(entry.get("plan_file"), str):
+                raise ToolError(f"{plans / 'summary.json'}: expected a plan_file for the planned stack {entry['stack']}", EXIT_SETUP)
+            path = plans / entry["plan_file"]
+            try:
+                stack.changes = _resource_changes(read_json(path, f"the plan of {entry['stack']}"))
+            except (KeyError, TypeError, AttributeError, IndexError) as error:
+                raise ToolError(f"{path}: expected {PLAN_SHAPE} ({type(error).__name__}: {error})", EXIT_SETUP) from None
         stacks.append(stack)
     return summary.get("mode", "live"), stacks
+
+
+def _resource_changes(document: dict[str, Any]) -> list[ResourceChange]:
+    """The changes of one plan document, data sources and no-ops left out; a security-group rule says its peer."""
+    changes = []
+    configuration = configured(document)
+    for resource in document.get("resource_changes", []):
+        action = action_of(resource["change"]["actions"])
+        if action is None or resource.get("mode") == "data":
+            continue
+        attributes = changed_attributes(resource["change"]) if action != "create" else []
+        settings = notable_settings(resource["type"], resource["change"]) if action == "create" else {}
+        if resource["type"] in RULE_PEERS and action != "delete":
+            peer = rule_peer(resource["change"], configuration.get(resource["address"], {}), configuration)
+            settings[RULE_PEERS[resource["type"]]] = peer or "(known after apply)"
+        changes.append(ResourceChange(resource["address"], resource["type"], action, attributes, settings))
+    return changes
 
 
 def _stack_line(stack: StackPlan) -> str:
@@ -247,6 +307,7 @@ def _stack_line(stack: StackPlan) -> str:
 
 def _details(change: ResourceChange) -> str:
     lines = [f"<details><summary><code>{change.address}</code>: {change.action}</summary>", ""]
+    lines += [f"{key}: `{_cell(value)}`" for key, value in change.settings.items()] + ([""] if change.settings else [])
     if change.attributes:
         lines += ["| attribute | before | after |", "| --- | --- | --- |"]
         for path, old, new, forces in change.attributes:
@@ -360,11 +421,21 @@ def render(parts: Iterable[str], limit: int | None = None, note: str = TRUNCATIO
     return "\n\n".join([*kept, f"**Truncated:** {left_out} more section(s) did not fit in a comment. {note}"]) + "\n"
 
 
+#: The summary line of the folded part of a nested report.
+FOLDED_SUMMARY = "How each estimate adds up: timelines, sources, static stability, assumptions"
+
+
 def nested_section(markdown: Path) -> str:
-    """Another tool's Markdown report as a section of this one: every heading one level deeper."""
+    """Another tool's Markdown report as a section of this one: every heading one level deeper, and everything
+    after its opening part (the verdicts a reviewer decides on) folded, so the comment stays short."""
     if not markdown.is_file():
         raise ToolError(f"{markdown}: missing; run `make assess` first", EXIT_SETUP)
-    return "\n".join(f"#{line}" if line.startswith("##") else line for line in markdown.read_text().strip().splitlines())
+    lines = [f"#{line}" if line.startswith("##") else line for line in markdown.read_text().strip().splitlines()]
+    first = next((index for index, line in enumerate(lines) if index and line.startswith("####")), len(lines))
+    opening, rest = lines[:first], lines[first:]
+    if rest:
+        opening += ["", f"<details><summary>{FOLDED_SUMMARY}</summary>", "", *rest, "", "</details>"]
+    return "\n".join(opening)
 
 
 @command("plan-report")

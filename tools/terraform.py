@@ -9,10 +9,13 @@ exists, and from the public registry otherwise, with downloads cached in .terraf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -123,22 +126,96 @@ class StackResult:
     output: str
 
 
+#: After its time limit Terraform gets SIGINT and this long to stop by itself: finish the calls in flight, write the
+#: state and release the lock, as its docs ask of automation. Only then is it killed.
+INTERRUPT_GRACE_SECONDS = 120
+#: Terraform's report of a state lock it could not take: the lock's ID follows.
+LOCK_HELD = re.compile(r"Lock Info:\s+ID:\s+(\S+)")
+
+
 def run(stack_dir: Path, *args: str, env: dict[str, str], timeout: int | None = None) -> subprocess.CompletedProcess[str]:
-    """One Terraform command in `stack_dir`, output captured; ToolError when it runs past `timeout` seconds
-    (default COMMAND_TIMEOUT_SECONDS)."""
+    """One Terraform command in `stack_dir`, output captured. Past `timeout` seconds (default
+    COMMAND_TIMEOUT_SECONDS) it is stopped as Terraform asks: SIGINT to its process group, INTERRUPT_GRACE_SECONDS
+    to stop, then SIGKILL; TerraformTimeout then says how it ended and, when a state lock is left, its ID and the
+    `terraform force-unlock` command."""
     timeout = timeout or COMMAND_TIMEOUT_SECONDS
+    command = [terraform_binary(), *args, "-no-color"]
+    # A session of its own: the signals reach Terraform and its provider plugins, not this tool.
+    process = subprocess.Popen(
+        command, cwd=stack_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
-        return subprocess.run(
-            [terraform_binary(), *args, "-no-color"],
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TerraformTimeout(_timed_out(stack_dir, args[0], timeout, _interrupt(process), env)) from None
+    except BaseException:
+        _interrupt(process)  # this tool itself is stopping: never leave Terraform running on its own
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+
+
+#: The commands that take the state lock: after one of them is stopped, the lock is looked for.
+LOCKING_COMMANDS = ("apply", "destroy", "plan", "import", "refresh")
+
+
+def _timed_out(stack_dir: Path, verb: str, timeout: int, how: str, env: dict[str, str]) -> str:
+    """The one line for a command stopped at its time limit: how it ended, the lock it left, what to do next."""
+    ended = (
+        "it stopped on SIGINT" if how == "interrupted" else f"it did not stop within {INTERRUPT_GRACE_SECONDS} s of SIGINT and was killed"
+    )
+    line = f"terraform {verb} in {stack_dir.name} did not finish within {timeout} s; {ended}"
+    if verb in LOCKING_COMMANDS:
+        lock = held_lock(stack_dir, env)
+        if lock:
+            line += (
+                f"; its state lock {lock} is still held: once nothing else runs on this state, release it with "
+                f"`terraform -chdir={stack_dir} force-unlock {lock}`"
+            )
+        else:
+            line += "; no state lock is left" if lock == "" else "; whether it left a state lock could not be read"
+    if verb in ("apply", "destroy"):
+        line += "; resources it was changing may be missing from the state: plan again before anything else"
+    return line
+
+
+def _interrupt(process: subprocess.Popen[str]) -> str:
+    """SIGINT to the process group, then SIGKILL after the grace period; "interrupted" or "killed"."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.communicate(timeout=INTERRUPT_GRACE_SECONDS)
+        return "interrupted"
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return "killed"
+
+
+#: An address no stack uses: `state rm -dry-run` of it takes the state lock, reads the state and changes nothing.
+LOCK_PROBE_ADDRESS = "terraform_data.hadr_lock_probe"
+
+
+def held_lock(stack_dir: Path, env: dict[str, str]) -> str | None:
+    """The ID of a state lock someone holds on this stack's state, "" when there is none, None when Terraform could
+    not tell. Asks Terraform to take the lock at once (`state rm -dry-run` of an address that does not exist, so
+    nothing is changed) and reads its Lock Info."""
+    try:
+        probe = subprocess.run(
+            [terraform_binary(), "state", "rm", "-dry-run", "-lock-timeout=0s", LOCK_PROBE_ADDRESS, "-no-color"],
             cwd=stack_dir,
             env=env,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=INTERRUPT_GRACE_SECONDS,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise TerraformTimeout(f"terraform {args[0]} in {stack_dir.name} did not finish within {timeout} s") from None
+        return None
+    match = LOCK_HELD.search(probe.stdout + probe.stderr)
+    if match:
+        return match.group(1)
+    return "" if probe.returncode == 0 else None
 
 
 def validate_stack(stack_dir: Path, env: dict[str, str] | None = None) -> StackResult:
@@ -173,7 +250,12 @@ def provider_schema(workdir: Path, provider_version: str = "5.100.0") -> dict:
 
 
 def stack_dirs(outdir: Path) -> list[Path]:
-    stacks = sorted(path for path in (outdir / "stacks").glob("*") if (path / "cdk.tf.json").is_file())
+    """The synthesized stack folders in deploy order (the synth's deploy-order.json; any other stack last, by name)."""
+    order_file = outdir / "deploy-order.json"
+    order = json.loads(order_file.read_text()).get("order", []) if order_file.is_file() else []
+    rank = {name: index for index, name in enumerate(order)}
+    found = [path for path in (outdir / "stacks").glob("*") if (path / "cdk.tf.json").is_file()]
+    stacks = sorted(found, key=lambda path: (rank.get(path.name, len(rank)), path.name))
     if not stacks:
         raise ToolError(f"no synthesized stacks under {outdir}/stacks: run `make synth` first", EXIT_SETUP)
     return stacks

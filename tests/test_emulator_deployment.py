@@ -1,0 +1,231 @@
+"""One deployment into the emulator, shared by every test that needs a deployed stack: the suite's slow part is
+deploying and destroying, so it happens once. The state backend, one active/active region, and the whole warm
+standby (storage, both regions, the global edge) are deployed into moto with Terraform (S3 backend and lock table
+in the emulator). The tests then run in file order against that one deployment: what was applied and its drift;
+plans against the deployed state (the 0.1.0 address migration, a stateful replacement of the lock table); the
+failover drill through its trigger path and the failback; and last, the destroy, which stops the emulator."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import EXAMPLE_CONFIG
+from tests.test_migration import plan_actions
+from tools import local
+from tools.emulator import Emulator
+
+pytestmark = [pytest.mark.emulator, pytest.mark.terraform]
+
+STACKS = [
+    "state-bootstrap",
+    "active-active-eu-west-1",
+    "warm-standby-storage",
+    "warm-standby-us-east-1",
+    "warm-standby-us-west-1",
+    "warm-standby-global",
+]
+#: What deploy-local leaves out in the emulator (moto lacks the API), by resource type.
+LEFT_OUT = (
+    "aws_route53_resolver_firewall_config",
+    "aws_route53_resolver_firewall_rule_group_association",
+    "aws_backup_selection",
+    "aws_resiliencehub_resiliency_policy",
+    "aws_s3control_multi_region_access_point",
+)
+STATE_BUCKET, STATE_REGION = "hadr-prod-tfstate-123456789012", "us-east-2"
+
+
+@dataclass
+class Deployment:
+    root: Path
+    emulator: Emulator
+    session: local.Session
+    results: list[Any]
+    drifted: list[local.Drift]
+
+    @property
+    def outdir(self) -> Path:
+        return Path(self.session.outdir)
+
+    def stack(self, name: str) -> dict[str, Any]:
+        return json.loads((self.outdir / "stacks" / name / "cdk.tf.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    """Deploy STACKS once for this module (progress on the terminal as it goes); the emulator stops at the end,
+    whatever happened (the destroy test stops it first)."""
+    root = tmp_path_factory.mktemp("deployment")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(local, "SESSION_DIR", root / "session")
+    patch.setattr(local, "SESSION_FILE", root / "session" / "session.json")
+    patch.setattr(local, "LOCAL_OUTDIR", root / "cdktf.local")
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def show(message: str) -> None:
+        with capture.global_and_fixture_disabled():
+            print(f"\n    {message}", end="", file=sys.stderr, flush=True)
+
+    patch.setattr(local, "progress", show)
+    emulator = Emulator(log_file=root / "moto.log")
+    try:
+        with emulator:
+            session, results, drifted = local.deploy(EXAMPLE_CONFIG, stacks=STACKS, emulator=emulator)
+            yield Deployment(root, emulator, session, results, drifted)
+    finally:
+        patch.undo()
+
+
+def test_every_stack_applies_its_whole_plan_with_only_the_emulators_known_drift(deployment: Deployment) -> None:
+    results, drifted = deployment.results, deployment.drifted
+    assert [r.stack for r in results] == STACKS and all(r.ok for r in results)
+    assert all(item.known for item in drifted), "deploy raises on drift beyond the emulator's known differences"
+    used = {
+        (kind, prefix)
+        for item in drifted
+        for path in item.causes
+        for (kind, prefix) in local.KNOWN_EMULATOR_DRIFT
+        if item.address.startswith(f"{kind}.") and local.known_drift(kind, path) == local.KNOWN_EMULATOR_DRIFT[(kind, prefix)]
+    }
+    deployed_types = {kind for r in results for kind in deployment.stack(r.stack)["resource"]}
+    needed = {entry for entry in local.KNOWN_EMULATOR_DRIFT if entry[0] in deployed_types}
+    assert needed - used == set(), "an entry no drift needs any more: remove it"
+    for result in results:
+        resources = deployment.stack(result.stack)["resource"]
+        assert result.summary == f"{sum(len(items) for items in resources.values())} added, 0 changed, 0 destroyed"
+        assert not set(resources) & set(LEFT_OUT), result.stack
+    s3 = deployment.emulator.client("s3", STATE_REGION)
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=STATE_BUCKET)["Contents"]}
+    assert {f"hadr/prod/{name}.tfstate" for name in STACKS[1:]} <= keys, "the regional stacks keep their state in the emulated bucket"
+    assert deployment.session.emulator().alive()
+
+
+def at_0_1_0_addresses(state: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The deployed state as a 0.1.0 deployment holds it: every moved resource at its address before the move."""
+    state = copy.deepcopy(state)
+    renamed = {move["to"]: move["from"] for move in document.get("moved", [])}
+    for resource in state["resources"]:
+        address = f"{resource['type']}.{resource['name']}"
+        if resource.get("mode") == "managed" and address in renamed:
+            resource["name"] = renamed[address].split(".", 1)[1]
+    return state
+
+
+def test_a_0_1_0_deployment_plans_with_moves_only(deployment: Deployment) -> None:
+    """GIVEN the warm standby's deployed state with every moved resource at its 0.1.0 address WHEN today's stacks are
+    planned on it THEN every moved resource is moved, and the plan is otherwise the one the 0.1.0 code makes on that
+    state: no replacement, nothing destroyed. The 0.1.0 code on the 0.1.0 state is today's code on today's state with
+    every address renamed, so its plan is the drift plan deploy-local made right after the apply, renamed."""
+    s3 = deployment.emulator.client("s3", STATE_REGION)
+    env = deployment.session.terraform_env()
+    names = ("warm-standby-storage", "warm-standby-us-east-1", "warm-standby-us-west-1", "warm-standby-global")
+
+    def plan(name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
+        document = deployment.stack(name)
+        state = json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=f"hadr/prod/{name}.tfstate")["Body"].read())
+        workdir = deployment.root / "migration" / name
+        # With its assets (the function packages), without what Terraform wrote there (the S3 backend's init).
+        shutil.copytree(deployment.outdir / "stacks" / name, workdir, ignore=shutil.ignore_patterns(".terraform*", "*.tfplan"))
+        (workdir / "0.1.0.tfstate").write_text(json.dumps(at_0_1_0_addresses(state, document)))
+        document["terraform"]["backend"] = {"local": {"path": str(workdir / "0.1.0.tfstate")}}
+        (workdir / "cdk.tf.json").write_text(json.dumps(document))
+        return name, document, plan_actions(workdir, deployment.root / "migration" / f"{name}.json", env)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        planned = list(pool.map(plan, names))
+    for name, document, refactored in planned:
+        assert document.get("moved"), f"{name} has moved blocks"
+        moves = {move["to"]: move["from"] for move in document["moved"]}
+        assert {address for address, (_, previous) in refactored.items() if previous} == set(moves), name
+        drift = json.loads((local.SESSION_DIR / f"drift-{name}.json").read_text())["resource_changes"]
+        unchanged = {
+            moves.get(change["address"], change["address"]): tuple(change["change"]["actions"])
+            for change in drift
+            if change["change"]["actions"] != ["no-op"]
+        }
+        # What the emulator itself drifts on (deploy-local lists it) shows in both plans; the moves add nothing.
+        assert {moves.get(address, address): actions for address, (actions, _) in refactored.items() if actions != ("no-op",)} == (
+            unchanged
+        ), name
+
+
+def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_check_unless_allowed(
+    deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Change a config value that forces a new table, and plan it for real against the deployed state bootstrap."""
+    from cdktf import App
+
+    from modules.config import parse_config
+    from modules.state import StateBootstrapStack
+    from stacks.app import bootstrap_state_file
+    from tests.test_plan import actions
+    from tools.plan import plan_all
+    from tools.plan_report import main as report_main
+
+    data = yaml.safe_load((local.SESSION_DIR / "config.yaml").read_text())
+    data["state"]["lock_table"] = "hadr-prod-tflock-v2"
+    config = parse_config({**data, "emulator": {"endpoint": deployment.emulator.endpoint}})
+    state_file = bootstrap_state_file(config, deployment.outdir)
+    assert state_file.is_file(), "the deployed bootstrap's own state"
+    changed = tmp_path / "after"
+    app = App(outdir=str(changed))
+    StateBootstrapStack(app, config=config, local_state_path=str(state_file))
+    app.synth()
+    before = state_file.read_bytes()
+    (outcome,) = plan_all(changed, offline=False, extra_env=deployment.emulator.environment())
+    assert (outcome.status, outcome.reason) == ("planned", "")
+    assert state_file.read_bytes() == before, "a plan changes no state"
+    plan = json.loads((changed / "plans" / "state-bootstrap.json").read_text())
+    replaced = {address for address, action in actions(plan).items() if set(action) == {"create", "delete"}}
+    assert replaced == {"aws_dynamodb_table.primary-lock_table_CE09A57F", "aws_dynamodb_table.replica-lock_table_15A3810F"}
+    report = tmp_path / "report.md"
+    assert report_main(["--plans", str(changed / "plans"), "--output", str(report)]) == 3
+    assert "2 stateful resource(s) would be replaced or destroyed" in capsys.readouterr().err
+    text = report.read_text()
+    assert text.index("[!CAUTION]") < text.index("| stack |")
+    assert "- **replace** `aws_dynamodb_table.primary-lock_table_CE09A57F` in `state-bootstrap` (forced by `name`)" in text
+    assert (
+        "| `state-bootstrap` :warning: | 0 | " in text
+        and "| `name` **(forces replacement)** | `hadr-prod-tflock` | `hadr-prod-tflock-v2` |" in text
+    )
+    assert report_main(["--plans", str(changed / "plans"), "--output", str(report), "--allow-stateful-changes"]) == 0
+
+
+def test_the_failover_drill_and_the_failback_end_as_deployed(deployment: Deployment) -> None:
+    steps = local.drill(deployment.session)
+    assert [name for name, _, _ in steps] == [
+        "force_signal_alarms",
+        "trigger_rule_matches",
+        "decision_and_recovery_plan",
+        "verify_failover_writer",
+        "verify_failover_fencing",
+        "verify_failover_sizes",
+        "second_decision_is_a_no_op",
+        "failback_rebuild_us-east-1",
+        "failback_switch_us-east-1",
+        "failback_rebuild_us-west-1",
+        "verify_failback_writer",
+        "verify_failback_replica",
+        "verify_failback_sizes",
+    ]
+    rds = deployment.emulator.client("rds", "us-west-1")
+    (db,) = rds.describe_db_instances(DBInstanceIdentifier="hadr-prod-warm-standby-db-replica")["DBInstances"]
+    assert db["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:hadr-prod-warm-standby-db"), "failed back: a replica again"
+
+
+def test_destroy_removes_every_stack_in_reverse_order_and_stops_the_emulator(deployment: Deployment) -> None:
+    destroyed = local.destroy(deployment.session)
+    assert [r.stack for r in destroyed] == STACKS[::-1] and all(r.ok for r in destroyed)
+    assert not deployment.emulator.alive(), "destroy stops the emulator"
+    assert not local.SESSION_DIR.exists() and not deployment.outdir.with_name(f"{deployment.outdir.name}.state").exists()
