@@ -12,8 +12,8 @@ else $CDKTF_OUTDIR (set by `cdktf synth`), else cdktf.out. Exit codes: 0 done, 2
 
 --if-changed (what `make synth` passes) skips the synth when the output directory was written from the same
 inputs: the configuration file's bytes, the emulator endpoint, and every source the synth reads (main.py,
-cdktf.json, pyproject.toml, modules/, stacks/, lambda/). So `make scan` then `make plan` keep both reports, and
-a saved plan stays next to the stacks it was made from; any change synthesizes again (and drops them).
+cdktf.json, pyproject.toml, modules/, runbooks/, stacks/, lambda/). So `make scan` then `make plan` keep both
+reports, and a saved plan stays next to the stacks it was made from; any change synthesizes again (and drops them).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent
 DEFAULT_CONFIG = ROOT / "config" / "example.yaml"
 CONFIG_ENV = "HADR_CONFIG"
 #: What the synth reads besides the configuration; a change to any of them means a new synth.
-SOURCES = ("main.py", "cdktf.json", "pyproject.toml", "modules", "stacks", "lambda")
+SOURCES = ("main.py", "cdktf.json", "pyproject.toml", "modules", "runbooks", "stacks", "lambda")
 INPUTS_FILE = "inputs.sha256"
 
 

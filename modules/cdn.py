@@ -9,6 +9,7 @@ certificate in us-east-1 (https://docs.aws.amazon.com/AmazonCloudFront/latest/De
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudfront_distribution import (
     CloudfrontDistribution,
@@ -107,26 +108,8 @@ class OriginFailoverDistribution(Construct):
             raise InputError.single(f"{self.node.path}.origins", ids, f"expected IDs distinct from each other and from {FAILOVER_GROUP!r}")
         emulated = RegionalStack.of(self).emulated
         self.security_headers = None if emulated else security_headers_policy(self, "security-headers", name=f"{name}-security-headers")
-        behavior = {
-            "viewer_protocol_policy": "https-only",
-            "cached_methods": ["GET", "HEAD"],
-            "cache_policy_id": CACHING_DISABLED,
-            "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-            "response_headers_policy_id": MANAGED_SECURITY_HEADERS if self.security_headers is None else self.security_headers.id,
-            "compress": True,
-        }
+        behavior, ordered = self._behaviors(write_path, (writer or primary).origin_id, emulated=emulated)
         reads = primary.origin_id if emulated else FAILOVER_GROUP
-        ordered = [
-            CloudfrontDistributionOrderedCacheBehavior(
-                path_pattern=write_path, target_origin_id=(writer or primary).origin_id, allowed_methods=ALL_METHODS, **behavior
-            )
-        ]
-        if emulated:
-            ordered.append(
-                CloudfrontDistributionOrderedCacheBehavior(
-                    path_pattern="*", target_origin_id=FAILOVER_GROUP, allowed_methods=READ_METHODS, **behavior
-                )
-            )
         geo = settings.geo_restriction
         self.distribution = CloudfrontDistribution(
             self,
@@ -163,6 +146,32 @@ class OriginFailoverDistribution(Construct):
         )
         self._suppressions(geo_restricted=geo is not None)
         self._aliases(domain_name, hosted_zone_id)
+
+    def _behaviors(
+        self, write_path: str, writer_id: str, *, emulated: bool
+    ) -> tuple[dict[str, Any], list[CloudfrontDistributionOrderedCacheBehavior]]:
+        """The settings every behavior shares, and the ordered behaviors: `write_path` to the writer (and, in the
+        emulator, "*" to the origin group, which it refuses as the default target)."""
+        behavior = {
+            "viewer_protocol_policy": "https-only",
+            "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": CACHING_DISABLED,
+            "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
+            "response_headers_policy_id": MANAGED_SECURITY_HEADERS if self.security_headers is None else self.security_headers.id,
+            "compress": True,
+        }
+        ordered = [
+            CloudfrontDistributionOrderedCacheBehavior(
+                path_pattern=write_path, target_origin_id=writer_id, allowed_methods=ALL_METHODS, **behavior
+            )
+        ]
+        if emulated:
+            ordered.append(
+                CloudfrontDistributionOrderedCacheBehavior(
+                    path_pattern="*", target_origin_id=FAILOVER_GROUP, allowed_methods=READ_METHODS, **behavior
+                )
+            )
+        return behavior, ordered
 
     def _suppressions(self, *, geo_restricted: bool) -> None:
         suppress(self.distribution, "CKV2_AWS_46", "no S3 origin (both origins are ALBs); checkov counts the log bucket as one")

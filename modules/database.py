@@ -97,7 +97,11 @@ class MasterSecret(Construct):
             "CKV2_AWS_57",
             "rotated by MasterPasswordRotation next to the database, in the writer's regional stack (checkov sees one stack)",
         )
-        SecretsmanagerSecretVersion(
+        self._first_version(username, password, key)
+
+    def _first_version(self, username: str, password: str, key: EncryptionKey) -> SecretsmanagerSecretVersion:
+        """The first value: `username` and the generated `password`, written once (write-only, never in state)."""
+        return SecretsmanagerSecretVersion(
             self,
             "initial",
             secret_id=self.secret.id,
@@ -165,23 +169,27 @@ class PostgresDatabase(Construct):
             monitoring_role_name=monitoring_role_name,
         )
         self._instance(common, settings, replicate_source_arn, master_username)
+        self.writer_parameter = self._writer_parameter(writer_parameter_name, key)
+
+    def _writer_parameter(self, name: str, key: EncryptionKey) -> SsmParameter:
+        """{host, port, writable, secret_id} of this instance for the app tier, encrypted with `key`."""
         writer = {
             "host": self.instance.address,
             "port": self.instance.port,
             "writable": not self.is_replica,
-            "secret_id": master_secret_name,
+            "secret_id": self.master_secret_name,
         }
-        self.writer_parameter = SsmParameter(
+        return SsmParameter(
             self,
             "writer-parameter",
-            name=writer_parameter_name,
+            name=name,
             type="SecureString",
             key_id=key.key_arn,
             value=Fn.jsonencode(writer),
             description="Where the app tier finds its database writer; the failover function rewrites it",
             # The failover function owns the value once it has run; Terraform must not point the app back.
             lifecycle={"ignore_changes": ["value"]},
-            tags={"Name": writer_parameter_name},
+            tags={"Name": name},
         )
 
     def _instance_settings(
@@ -335,32 +343,7 @@ class MasterPasswordRotation(Construct):
                 "PASSWORD_LENGTH": str(PASSWORD_LENGTH),
                 "EXCLUDE_CHARACTERS": PASSWORD_EXCLUDED,
             },
-            statements=[
-                {
-                    "Sid": "RotateTheMasterSecret",
-                    "Effect": "Allow",
-                    "Action": [
-                        "secretsmanager:DescribeSecret",
-                        "secretsmanager:GetSecretValue",
-                        "secretsmanager:PutSecretValue",
-                        "secretsmanager:UpdateSecretVersionStage",
-                    ],
-                    "Resource": [secret_arn],
-                },
-                {
-                    "Sid": "NewPasswords",
-                    "Effect": "Allow",
-                    "Action": ["secretsmanager:GetRandomPassword"],
-                    "Resource": "*",  # GetRandomPassword has no resource
-                },
-                {
-                    "Sid": "SetThePassword",
-                    "Effect": "Allow",
-                    "Action": ["rds:ModifyDBInstance", "rds:DescribeDBInstances"],
-                    "Resource": [database.arn],
-                },
-                secret_key_statement("SecretKeyThroughSecretsManager", env.region, env.arn("kms", "key/*"), secret_key_alias, write=True),
-            ],
+            statements=_rotation_statements(secret_arn, database.arn, env.region, env.arn("kms", "key/*"), secret_key_alias),
         )
         LambdaPermission(
             self,
@@ -380,6 +363,37 @@ class MasterPasswordRotation(Construct):
                 rotation_rules={"automatically_after_days": schedule_days},
                 rotate_immediately=False,
             )
+
+
+def _rotation_statements(secret_arn: str, database_arn: str, region: str, keys: str, secret_key_alias: str) -> list[dict[str, Any]]:
+    """What the rotation function may do: read and stage versions of the secret, get random passwords, set the
+    database's password, and use the secret's key through Secrets Manager."""
+    return [
+        {
+            "Sid": "RotateTheMasterSecret",
+            "Effect": "Allow",
+            "Action": [
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+            ],
+            "Resource": [secret_arn],
+        },
+        {
+            "Sid": "NewPasswords",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetRandomPassword"],
+            "Resource": "*",  # GetRandomPassword has no resource
+        },
+        {
+            "Sid": "SetThePassword",
+            "Effect": "Allow",
+            "Action": ["rds:ModifyDBInstance", "rds:DescribeDBInstances"],
+            "Resource": [database_arn],
+        },
+        secret_key_statement("SecretKeyThroughSecretsManager", region, keys, secret_key_alias, write=True),
+    ]
 
 
 def secret_key_statement(sid: str, region: str, keys: str, alias: str, *, write: bool = False) -> dict[str, Any]:

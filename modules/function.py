@@ -109,19 +109,7 @@ class PrivateFunction(Construct):
         )
         self.function_name = function_name
         self.log_group = encrypted_log_group(self, "logs", name=f"/aws/lambda/{function_name}", key=key, retention_days=log_retention_days)
-        self.dead_letter_queue = (
-            None
-            if invocation == "synchronous"
-            else SqsQueue(
-                self,
-                "dlq",
-                name=f"{function_name}-dlq",
-                message_retention_seconds=14 * 24 * 3600,
-                kms_master_key_id=key.key_arn,
-                kms_data_key_reuse_period_seconds=300,
-                tags={"Name": f"{function_name}-dlq"},
-            )
-        )
+        self.dead_letter_queue = None if invocation == "synchronous" else self._dead_letter_queue(function_name, key)
         self.security_group = None if network is None else self._security_group(function_name, network)
         self.role = self._role(function_name, network, key, statements)
         asset = TerraformAsset(self, "code", path=str(package_source(source_dir)), type=AssetType.ARCHIVE)
@@ -157,6 +145,18 @@ class PrivateFunction(Construct):
         self._outside_vpc_reason = outside_vpc_reason or ""
         for check, reason in self._suppressions(code_signing_config_arn, network is None, synchronous=self.dead_letter_queue is None):
             suppress(self.function, check, reason)
+
+    def _dead_letter_queue(self, function_name: str, key: EncryptionKey) -> SqsQueue:
+        """Where failed asynchronous invocations go: kept 14 days, encrypted with `key`."""
+        return SqsQueue(
+            self,
+            "dlq",
+            name=f"{function_name}-dlq",
+            message_retention_seconds=14 * 24 * 3600,
+            kms_master_key_id=key.key_arn,
+            kms_data_key_reuse_period_seconds=300,
+            tags={"Name": f"{function_name}-dlq"},
+        )
 
     def _suppressions(self, code_signing_config_arn: str | None, outside_vpc: bool, *, synchronous: bool) -> list[tuple[str, str]]:
         """The checks that do not apply to a function of this kind, with the reason."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from cdktf import TerraformOutput
 from constructs import Construct
 
+from modules.automation_steps import script_step, wait_step
 from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
 from modules.drills import (
@@ -27,9 +28,10 @@ from modules.drills import (
 )
 from modules.health_check import HealthCheck
 from modules.iam import ServiceRole, managed_policy
-from stacks import drill_roles, recovery, runbooks
+from runbooks import tables
+from stacks import drill_roles, recover_table
 from stacks.naming import ACTIVE_ACTIVE, vault_name
-from stacks.recovery import VERIFIED
+from stacks.recover_table import VERIFIED
 
 #: The roles FIS may pass to SSM; the recovery role is not one of them.
 EXPERIMENT_ROLES = ("faults", "restores", "replicas")
@@ -158,8 +160,8 @@ class ActiveActiveDrills(Construct):
             "Recovery from data loss (seed 000's software failure): restore a verified copy, then, once approved, replace"
             " the live table with it under the same name and rebuild the global table. The live table is untouched"
             " until the copy verifies; a failed verification discards the copy.",
-            recovery.parameters(self.table_name, self.table_key_alias),
-            recovery.steps(),
+            recover_table.parameters(self.table_name, self.table_key_alias),
+            recover_table.steps(),
         )
 
     def _operations_documents(self, required_concurrency: int) -> None:
@@ -172,9 +174,9 @@ class ActiveActiveDrills(Construct):
                 "Regions": parameter("Comma-separated regions", ",".join(self.regions)),
             },
             [
-                runbooks.script_step(
+                script_step(
                     "verify",
-                    runbooks.verify_global_table,
+                    tables.verify_global_table,
                     payload("TableName", "Regions"),
                     {"Verified": "Boolean", "ItemCountEstimates": "String"},
                 )
@@ -190,9 +192,9 @@ class ActiveActiveDrills(Construct):
                 "MinimumConcurrency": parameter("Floor: one region's share of the configured peak", str(required_concurrency)),
             },
             [
-                runbooks.script_step(
+                script_step(
                     "setConcurrency",
-                    runbooks.set_function_concurrency,
+                    tables.set_function_concurrency,
                     payload("Region", "FunctionName", "Concurrency", "MinimumConcurrency"),
                     {"Previous": "Integer", "Current": "Integer"},
                 )
@@ -207,8 +209,8 @@ class ActiveActiveDrills(Construct):
             "Chaos: lift the deletion protection of the global table's replica in ReplicaRegion, delete it, wait until it is gone.",
             {**table, "ReplicaRegion": parameter("Replica to delete")},
             [
-                runbooks.script_step("deleteReplica", runbooks.delete_replica, replica, {"Changed": "Boolean"}),
-                runbooks.wait_step("waitReplicaGone", runbooks.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion"),
+                script_step("deleteReplica", tables.delete_replica, replica, {"Changed": "Boolean"}),
+                wait_step("waitReplicaGone", tables.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion"),
             ],
         )
         self._document(
@@ -220,7 +222,7 @@ class ActiveActiveDrills(Construct):
                 "ReplicaRegion": parameter("Replica to re-create"),
                 "KmsKeyAlias": parameter("Key alias", f"alias/{self.table_key_alias}"),
             },
-            runbooks.replica_steps(replica),
+            recover_table.replica_steps(replica),
         )
 
     def _restore_documents(self) -> None:
@@ -230,8 +232,8 @@ class ActiveActiveDrills(Construct):
             "MinimumItems": parameter("Fewest items the restored table must hold", "0"),
         }
         target = {"Region": "{{ Region }}", "TableName": "{{ TargetTableName }}"}
-        verify = runbooks.script_step(
-            "verifyRestore", runbooks.verify_table, {**target, "MinimumItems": "{{ MinimumItems }}"}, VERIFIED, timeout_seconds=300
+        verify = script_step(
+            "verifyRestore", tables.verify_table, {**target, "MinimumItems": "{{ MinimumItems }}"}, VERIFIED, timeout_seconds=300
         )
         self._document(
             "restore-table-pitr",
@@ -243,13 +245,13 @@ class ActiveActiveDrills(Construct):
                 "KmsKeyAlias": parameter("Key alias", f"alias/{self.table_key_alias}"),
             },
             [
-                runbooks.script_step(
+                script_step(
                     "restorePointInTime",
-                    runbooks.restore_point_in_time,
+                    tables.restore_point_in_time,
                     payload("Region", "SourceTableName", "TargetTableName", "RestoreDateTime", "KmsKeyAlias"),
                     {"TargetTableArn": "String"},
                 ),
-                runbooks.wait_step("waitRestored", runbooks.check_table, {**target, "Desired": "ACTIVE"}, what="point-in-time restore"),
+                wait_step("waitRestored", tables.check_table, {**target, "Desired": "ACTIVE"}, what="point-in-time restore"),
                 verify,
             ],
         )
@@ -263,15 +265,15 @@ class ActiveActiveDrills(Construct):
                 "IamRoleArn": parameter("Role AWS Backup restores with"),
             },
             [
-                runbooks.script_step(
+                script_step(
                     "restoreBackup",
-                    runbooks.restore_backup,
+                    tables.restore_backup,
                     payload("Region", "TableArn", "RecoveryPointArn", "TargetTableName", "IamRoleArn"),
                     {"RestoreJobId": "String", "RecoveryPointArn": "String"},
                 ),
-                runbooks.wait_step(
+                wait_step(
                     "waitRestoreJob",
-                    runbooks.check_restore_job,
+                    tables.check_restore_job,
                     {"Region": "{{ Region }}", "RestoreJobId": "{{ restoreBackup.RestoreJobId }}"},
                     what="backup restore job",
                 ),
@@ -282,11 +284,7 @@ class ActiveActiveDrills(Construct):
             "delete-drill-table",
             "Drill clean-up: delete a restored table whose name ends in -drill or -recovery.",
             {"Region": parameter("Region"), "TableName": parameter("Drill table")},
-            [
-                runbooks.script_step(
-                    "deleteDrillTable", runbooks.delete_scratch_table, payload("Region", "TableName"), {"Deleted": "Boolean"}
-                )
-            ],
+            [script_step("deleteDrillTable", tables.delete_scratch_table, payload("Region", "TableName"), {"Deleted": "Boolean"})],
         )
 
     def _experiment_role(self) -> ServiceRole:

@@ -14,8 +14,8 @@ Two documents live in the standby region (the plan must not depend on the region
 
 Failback = rebuild the primary, switch to the primary (in a maintenance window, approved, same pre-checks),
 rebuild the standby. The identifiers stay those Terraform knows, so afterwards `make plan` shows the databases
-unchanged. Each script makes a few calls and returns; waits are `aws:loop`s (runbooks.wait_step), so no step
-comes near SSM's 600 s cap for a script and every wait is bounded.
+unchanged. Each script (runbooks/recovery_plan.py) makes a few calls and returns; waits are `aws:loop`s
+(modules.automation_steps.wait_step), so no step comes near SSM's 600 s cap for a script and every wait is bounded.
 
 Every step is idempotent: it reads the state first and changes only what differs, so a second run is a no-op
 and a run that stopped resumes where it stopped. Calls to the source region use short timeouts: during a
@@ -37,12 +37,32 @@ AWS rules encoded here:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
+from modules.automation_steps import branch_step, script_step, wait_step
 from modules.drills import parameter
-from stacks import runbooks
-from stacks.runbooks import still_pending
+from runbooks import common
+from runbooks.recovery_plan import (
+    check_capacity,
+    check_gone,
+    check_in_sync,
+    check_promoted,
+    create_replica,
+    fence_source,
+    inspect_rebuild,
+    move_writes,
+    point_at_replica,
+    precheck,
+    promote_target,
+    repoint_app,
+    rest_source,
+    retire_old_writer,
+    reunite_credentials,
+    route_storage,
+    scale_target,
+    take_over_credentials,
+    verify_switch,
+)
 
 #: The latch the write record's health checks follow: 1 while the primary region takes the writes, else 0.
 WRITER_NAMESPACE = "HADR/WarmStandby"
@@ -52,590 +72,6 @@ READY_METRIC = "StandbyReady"
 PROMOTION_CHECKS = 60
 #: A certificate must stay valid at least this long to count as ready.
 CERTIFICATE_MARGIN_DAYS = 14
-
-
-# --- helpers embedded with the handlers that use them ---
-
-
-def plan_of(events: dict[str, Any], key: str = "TargetRegion") -> tuple[dict[str, Any], str, str]:
-    """The plan, the region `key` names and the other region; a region not in the plan is refused by name."""
-    import json
-
-    plan = json.loads(events["Plan"])
-    target = events[key]
-    if target not in plan["regions"]:
-        raise ValueError(f"{key}: got {target!r}; expected one of {', '.join(sorted(plan['regions']))}")
-    return plan, target, next(region for region in plan["regions"] if region != target)
-
-
-def client_in(service: str, region: str, *, quick: bool = False) -> Any:
-    """A client in `region`; `quick` for the region that may be down: 5 s to connect, 15 s to answer, 2 attempts."""
-    import boto3
-    from botocore.config import Config
-
-    limits = {"connect_timeout": 5, "read_timeout": 15, "retries": {"max_attempts": 2, "mode": "standard"}} if quick else {}
-    return boto3.client(service, region_name=region, config=Config(**limits))
-
-
-def database(rds: Any, identifier: str) -> dict[str, Any] | None:
-    """The instance's description, or None when it does not exist."""
-    try:
-        return rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    except rds.exceptions.DBInstanceNotFoundFault:
-        return None
-
-
-def writer_endpoint(db: dict[str, Any], secret: str) -> dict[str, Any]:
-    """The writer parameter's value for a standalone `db`."""
-    return {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": True, "secret_id": secret}
-
-
-def put_secure(ssm: Any, name: str, value: dict[str, Any]) -> bool:
-    """Set a SecureString parameter to `value` (JSON) with the key it already has; False when it already holds it."""
-    import json
-
-    current = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-    try:
-        if json.loads(current) == value:
-            return False
-    except ValueError:
-        pass
-    described = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"]
-    key = {"KeyId": described[0]["KeyId"]} if described and described[0].get("KeyId") else {}
-    ssm.put_parameter(Name=name, Value=json.dumps(value, sort_keys=True), Type="SecureString", Overwrite=True, **key)
-    return True
-
-
-def unreachable(error: Exception) -> bool:
-    """A region that does not answer (connection, timeout, throttling or a 5xx), as opposed to a refusal."""
-    from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
-
-    if isinstance(error, (ConnectionError, ReadTimeoutError)):
-        return True
-    if isinstance(error, ClientError):
-        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 or error.response["Error"]["Code"] in (
-            "Throttling",
-            "ServiceUnavailable",
-            "RequestLimitExceeded",
-        )
-    return False
-
-
-def latest_lag(cloudwatch: Any, identifier: str) -> float | None:
-    """The highest ReplicaLag (seconds) of the last 10 minutes' newest minute, or None without data."""
-    import datetime
-
-    now = datetime.datetime.now(datetime.UTC)
-    points = cloudwatch.get_metric_statistics(
-        Namespace="AWS/RDS",
-        MetricName="ReplicaLag",
-        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": identifier}],
-        StartTime=now - datetime.timedelta(minutes=10),
-        EndTime=now + datetime.timedelta(minutes=1),  # the current minute's bucket too
-        Period=60,
-        Statistics=["Maximum"],
-    )["Datapoints"]
-    return max(points, key=lambda p: p["Timestamp"])["Maximum"] if points else None
-
-
-def writer_region(ssm: Any, plan: dict[str, Any]) -> str:
-    """Which region takes the writes now (the latch's parameter)."""
-    return ssm.get_parameter(Name=plan["writer_parameter"], WithDecryption=True)["Parameter"]["Value"]
-
-
-def set_sizes(region: str, sizes: dict[str, dict[str, int]], *, raise_only: bool) -> list[str]:
-    """Set each group's min, desired and max in `region` (with `raise_only`, never below what it has); the changes."""
-    autoscaling = client_in("autoscaling", region)
-    groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=list(sizes))["AutoScalingGroups"]
-    found = {g["AutoScalingGroupName"]: g for g in groups}
-    missing = sorted(set(sizes) - set(found))
-    if missing:
-        raise RuntimeError(f"Auto Scaling groups not found in {region}: {', '.join(missing)}")
-    changes = []
-    for name, size in sizes.items():
-        current = {"min": found[name]["MinSize"], "desired": found[name]["DesiredCapacity"], "max": found[name]["MaxSize"]}
-        wanted = {key: max(current[key], size[key]) for key in current} if raise_only else dict(size)
-        if wanted != current:
-            autoscaling.update_auto_scaling_group(
-                AutoScalingGroupName=name, MinSize=wanted["min"], DesiredCapacity=wanted["desired"], MaxSize=wanted["max"]
-            )
-            changes.append(
-                f"{name} {current['min']}/{current['desired']}/{current['max']} -> {wanted['min']}/{wanted['desired']}/{wanted['max']}"
-            )
-    return changes
-
-
-# --- the region switch ---
-
-
-def database_problems(plan: dict[str, Any], target: str, active: bool) -> tuple[list[str], dict[str, Any] | None]:
-    """The target's database: a replica lagging less than the RPO, or already the writer; and available."""
-    identifier = plan["regions"][target]["database"]
-    db = database(client_in("rds", target), identifier)
-    if db is None:
-        return [f"database {identifier} does not exist in {target}"], None
-    problems = []
-    if db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        lag = latest_lag(client_in("cloudwatch", target), identifier)
-        if lag is None:
-            problems.append(f"no ReplicaLag data for {identifier} in the last 10 minutes: the RPO cannot be confirmed")
-        elif lag > plan["rpo_seconds"]:
-            problems.append(f"replica {identifier} is {lag:.0f} s behind, over the RPO of {plan['rpo_seconds']} s")
-    elif not active:
-        problems.append(f"{identifier} is a standalone instance, not a replica of the writer: rebuild it first (failback)")
-    if db["DBInstanceStatus"] not in ("available", "backing-up", "modifying"):
-        problems.append(f"{identifier} is {db['DBInstanceStatus']}")
-    return problems, db
-
-
-def capacity_problems(plan: dict[str, Any], target: str) -> tuple[list[str], list[str]]:
-    """The target's groups exist, its instance types are offered, and the EC2 vCPU quota covers the scale-out."""
-    region = plan["regions"][target]
-    groups = client_in("autoscaling", target).describe_auto_scaling_groups(AutoScalingGroupNames=list(region["active"]))
-    desired = {g["AutoScalingGroupName"]: g["DesiredCapacity"] for g in groups["AutoScalingGroups"]}
-    types = region["instance_types"]
-    offered = client_in("ec2", target).describe_instance_types(InstanceTypes=sorted(set(types.values())))["InstanceTypes"]
-    vcpus = {t["InstanceType"]: t["VCpuInfo"]["DefaultVCpus"] for t in offered}
-    problems, needed = [], 0
-    for name, size in region["active"].items():
-        if name not in desired:
-            problems.append(f"Auto Scaling group {name} does not exist in {target}")
-        elif types[name] not in vcpus:
-            problems.append(f"instance type {types[name]} is not offered in {target}")
-        else:
-            needed += max(size["desired"] - desired[name], 0) * vcpus[types[name]]
-    try:
-        quota = client_in("service-quotas", target).get_service_quota(ServiceCode="ec2", QuotaCode=plan["vcpu_quota_code"])["Quota"]
-    except Exception as error:  # the quota API may not answer; the launch itself would then tell
-        return problems, [f"EC2 vCPU quota not read ({type(error).__name__}); {needed} more vCPUs needed"]
-    if quota["Value"] < needed:
-        problems.append(f"EC2 quota {quota['QuotaName']} is {quota['Value']:.0f} vCPUs; scaling out needs {needed} more")
-    return problems, []
-
-
-def secret_problems(plan: dict[str, Any], target: str) -> tuple[list[str], list[str]]:
-    """The master secret has a copy in the target, in sync with its primary (when that region answers)."""
-    secrets = client_in("secretsmanager", target)
-    try:
-        home = secrets.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or target
-    except secrets.exceptions.ResourceNotFoundException:
-        return [f"secret {plan['secret']} has no copy in {target}"], []
-    if home == target:
-        return [], []
-    try:
-        replicas = client_in("secretsmanager", home, quick=True).describe_secret(SecretId=plan["secret"]).get("ReplicationStatus", [])
-    except Exception as error:
-        return [], [f"secret replication status not read in {home} ({type(error).__name__})"]
-    status = next((r["Status"] for r in replicas if r["Region"] == target), "ABSENT")
-    return ([] if status == "InSync" else [f"secret {plan['secret']} replica in {target} is {status}"]), []
-
-
-def certificate_problems(plan: dict[str, Any], target: str) -> list[str]:
-    """An issued certificate for the target's origin host, valid for certificate_margin_days more days. ListCertificates
-    returns only RSA_2048 certificates unless asked for other key types
-    (https://docs.aws.amazon.com/acm/latest/APIReference/API_ListCertificates.html); ours are ECDSA P-256."""
-    key_types = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
-    import datetime
-
-    host = plan["regions"][target]["origin_host"]
-    acm = client_in("acm", target)
-    margin = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=plan["certificate_margin_days"])
-    pages = acm.get_paginator("list_certificates").paginate(Includes={"keyTypes": key_types})
-    found = [
-        acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]
-        for page in pages
-        for c in page["CertificateSummaryList"]
-        if c["DomainName"] == host
-    ]
-    if any(c["Status"] == "ISSUED" and c.get("NotAfter") and c["NotAfter"] > margin for c in found):
-        return []
-    statuses = ", ".join(c["Status"] for c in found) or "none"
-    return [f"no issued certificate for {host} valid {plan['certificate_margin_days']} more days ({statuses})"]
-
-
-def precheck(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Could TargetRegion take over now? Its database, capacity, credentials and certificate (the helpers above).
-    Publishes the verdict as StandbyReady (1 or 0) for the readiness alarm."""
-    plan, target, source = plan_of(events)
-    active = writer_region(client_in("ssm", plan["home"]), plan) == target
-    problems, db = database_problems(plan, target, active)
-    capacity, warnings = capacity_problems(plan, target)
-    credentials, unread = secret_problems(plan, target)
-    problems += capacity + credentials + certificate_problems(plan, target)
-    warnings += unread
-    dimensions = [{"Name": "Deployment", "Value": plan["deployment"]}, {"Name": "TargetRegion", "Value": target}]
-    client_in("cloudwatch", plan["home"]).put_metric_data(
-        Namespace=plan["namespace"], MetricData=[{"MetricName": plan["ready_metric"], "Dimensions": dimensions, "Value": int(not problems)}]
-    )
-    return {
-        "Ready": not problems,
-        "AlreadyActive": active and db is not None and not db.get("ReadReplicaSourceDBInstanceIdentifier"),
-        "Problems": "; ".join(problems) or "none",
-        "Warnings": "; ".join(warnings) or "none",
-        "Source": source,
-    }
-
-
-def scale_target(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Raise TargetRegion's groups to the writer's sizes (never lowers min, desired or max); the instances launch
-    while the database is promoted, which is why this is the first step that changes anything."""
-    plan, target, _ = plan_of(events)
-    changes = set_sizes(target, plan["regions"][target]["active"], raise_only=True)
-    return {"Changed": bool(changes), "Detail": "; ".join(changes) or "already at the writer's sizes"}
-
-
-def rest_source(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """After a verified failback (TargetRegion is the primary): the standby's groups go back to their configured
-    (resting) sizes, which is what Terraform has. After a failover the primary is left fenced, as it is."""
-    plan, target, source = plan_of(events)
-    if target != plan["primary"]:
-        return {"Changed": False, "Detail": f"{source} stays fenced until the failback"}
-    changes = set_sizes(source, plan["regions"][source]["resting"], raise_only=False)
-    return {"Changed": bool(changes), "Detail": "; ".join(changes) or f"{source} already at its configured sizes"}
-
-
-def fence_source(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Stop the source region from taking writes: its app tier scaled to 0 and its writer parameter pointing nowhere
-    writable. The source may be down: a region that does not answer is reported (Fenced false) and the plan goes
-    on, since the write latch keeps writes away from it; a refusal (AccessDenied) fails the step."""
-    plan, target, source = plan_of(events)
-    region = plan["regions"][source]
-    done = []
-    try:
-        autoscaling = client_in("autoscaling", source, quick=True)
-        group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[region["app_group"]])["AutoScalingGroups"]
-        if group and (group[0]["MinSize"], group[0]["DesiredCapacity"]) != (0, 0):
-            autoscaling.update_auto_scaling_group(AutoScalingGroupName=region["app_group"], MinSize=0, DesiredCapacity=0)
-            done.append(f"{region['app_group']} scaled to 0")
-        fenced = {"host": "", "port": 0, "writable": False, "secret_id": plan["secret"], "writer_region": target}
-        if put_secure(client_in("ssm", source, quick=True), region["parameter"], fenced):
-            done.append(f"{region['parameter']} points nowhere writable")
-    except Exception as error:
-        if not unreachable(error):
-            raise
-        return {
-            "Fenced": False,
-            "Changed": bool(done),
-            "Detail": f"{source} did not answer ({type(error).__name__}): fenced by the write latch only",
-        }
-    return {"Fenced": True, "Changed": bool(done), "Detail": "; ".join(done) or f"{source} already fenced"}
-
-
-def promote_target(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Promote TargetRegion's replica (no change when it is standalone already)."""
-    plan, target, _ = plan_of(events)
-    identifier = plan["regions"][target]["database"]
-    rds = client_in("rds", target)
-    db = database(rds, identifier)
-    if db is None:
-        raise RuntimeError(f"database {identifier} does not exist in {target}")
-    if not db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        return {"Changed": False}
-    rds.promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=plan["backup_retention_days"])
-    return {"Changed": True}
-
-
-def check_promoted(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look: pending until TargetRegion's database is available and no longer a replica."""
-    plan, target, _ = plan_of(events)
-    db = database(client_in("rds", target), plan["regions"][target]["database"]) or {"DBInstanceStatus": "absent"}
-    done = db["DBInstanceStatus"] == "available" and not db.get("ReadReplicaSourceDBInstanceIdentifier")
-    return still_pending(events, not done, db["DBInstanceStatus"])
-
-
-def take_over_credentials(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The master secret's copy in TargetRegion becomes standalone (StopReplicationToReplica) when it is a replica,
-    so it can be read, rotated and changed while the other region is down."""
-    plan, target, _ = plan_of(events)
-    secrets = client_in("secretsmanager", target)
-    home = secrets.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or target
-    if home == target:
-        return {"Changed": False}
-    secrets.stop_replication_to_replica(SecretId=plan["secret"])
-    return {"Changed": True}
-
-
-def reunite_credentials(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """On a failback (TargetRegion is the primary): the master secret's copy in the standby became standalone at the
-    failover and holds the password the databases now use (rotated or not); the primary's secret takes that value and
-    replicates to the standby again, overwriting the standalone copy (ForceOverwriteReplicaSecret), which is what
-    Terraform deployed. No change on a failover, or when the copy already replicates from the primary."""
-    plan, target, source = plan_of(events)
-    if target != plan["primary"]:
-        return {"Changed": False}
-    copy = client_in("secretsmanager", source)
-    if (copy.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or source) == target:
-        return {"Changed": False}
-    home = client_in("secretsmanager", target)
-    current = copy.get_secret_value(SecretId=plan["secret"])["SecretString"]
-    if home.get_secret_value(SecretId=plan["secret"])["SecretString"] != current:
-        home.put_secret_value(SecretId=plan["secret"], SecretString=current)
-    home.replicate_secret_to_regions(
-        SecretId=plan["secret"],
-        AddReplicaRegions=[{"Region": source, "KmsKeyId": plan["secret_key_alias"]}],
-        ForceOverwriteReplicaSecret=True,
-    )
-    return {"Changed": True}
-
-
-def repoint_app(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """TargetRegion's writer parameter names its (standalone) database, writable."""
-    plan, target, _ = plan_of(events)
-    region = plan["regions"][target]
-    db = database(client_in("rds", target), region["database"])
-    if db is None or db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        raise RuntimeError(f"{region['database']} in {target} is not a standalone writer")
-    changed = put_secure(client_in("ssm", target), region["parameter"], writer_endpoint(db, plan["secret"]))
-    return {"Changed": changed, "Host": db["Endpoint"]["Address"]}
-
-
-def move_writes(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The writer-region latch: the parameter says TargetRegion, and PrimaryIsWriter (what the write record's health
-    checks follow) is published at once; the readiness run publishes it again on its schedule."""
-    plan, target, _ = plan_of(events)
-    ssm = client_in("ssm", plan["home"])
-    changed = writer_region(ssm, plan) != target
-    if changed:
-        ssm.put_parameter(Name=plan["writer_parameter"], Value=target, Type="SecureString", KeyId=plan["state_key"], Overwrite=True)
-    publish_writer(plan, target)
-    return {"Changed": changed}
-
-
-def publish_writer(plan: dict[str, Any], writer: str) -> None:
-    """PrimaryIsWriter: 1 when `writer` is the primary region, else 0."""
-    client_in("cloudwatch", plan["home"]).put_metric_data(
-        Namespace=plan["namespace"],
-        MetricData=[
-            {
-                "MetricName": plan["writer_metric"],
-                "Dimensions": [{"Name": "Deployment", "Value": plan["deployment"]}],
-                "Value": int(writer == plan["primary"]),
-            }
-        ],
-    )
-
-
-def route_storage(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The Multi-Region Access Point sends all traffic to TargetRegion's bucket (none configured: no change). Its
-    routing API answers in five regions; the first that answers is used."""
-    plan, target, source = plan_of(events)
-    mrap = plan.get("mrap")
-    if not mrap:
-        return {"Changed": False}
-    wanted = {plan["regions"][target]["bucket"]: 100, plan["regions"][source]["bucket"]: 0}
-    errors = []
-    for region in mrap["control_regions"]:
-        try:
-            control = client_in("s3control", region, quick=True)
-            alias = control.get_multi_region_access_point(AccountId=mrap["account"], Name=mrap["name"])["AccessPoint"]["Alias"]
-            arn = f"arn:{mrap['partition']}:s3::{mrap['account']}:accesspoint/{alias}"
-            routes = control.get_multi_region_access_point_routes(AccountId=mrap["account"], Mrap=arn)["Routes"]
-        except Exception as error:
-            errors.append(f"{region}: {type(error).__name__}")
-            continue
-        updates = [
-            {**{k: route[k] for k in ("Bucket", "Region")}, "TrafficDialPercentage": wanted[route["Bucket"]]}
-            for route in routes
-            if route["Bucket"] in wanted and route.get("TrafficDialPercentage") != wanted[route["Bucket"]]
-        ]
-        if updates:
-            control.submit_multi_region_access_point_routes(AccountId=mrap["account"], Mrap=arn, RouteUpdates=updates)
-        return {"Changed": bool(updates)}
-    raise RuntimeError(f"no S3 Control region answered: {', '.join(errors)}")
-
-
-def check_capacity(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look: pending until every TargetRegion group has its desired count of InService instances."""
-    plan, target, _ = plan_of(events)
-    sizes = plan["regions"][target]["active"]
-    groups = client_in("autoscaling", target).describe_auto_scaling_groups(AutoScalingGroupNames=list(sizes))["AutoScalingGroups"]
-    in_service = {g["AutoScalingGroupName"]: sum(i["LifecycleState"] == "InService" for i in g["Instances"]) for g in groups}
-    short = [f"{name} {count}/{sizes[name]['desired']}" for name, count in in_service.items() if count < sizes[name]["desired"]]
-    return still_pending(events, bool(short), "; ".join(short) or "in service")
-
-
-def verify_switch(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """End to end, from the APIs: the target's database is a standalone writer, its app reads that writer from its
-    parameter, its tiers have the writer's sizes, the latch names it, and the source is fenced unless it did not
-    answer. Raises naming every difference."""
-    import json
-
-    plan, target, source = plan_of(events)
-    region = plan["regions"][target]
-    problems = []
-    db = database(client_in("rds", target), region["database"])
-    if db is None or db.get("ReadReplicaSourceDBInstanceIdentifier") or db["DBInstanceStatus"] != "available":
-        problems.append(f"{region['database']} is not an available standalone writer")
-    else:
-        pointed = json.loads(client_in("ssm", target).get_parameter(Name=region["parameter"], WithDecryption=True)["Parameter"]["Value"])
-        if pointed != writer_endpoint(db, plan["secret"]):
-            problems.append(f"{region['parameter']} is {pointed}")
-    groups = client_in("autoscaling", target).describe_auto_scaling_groups(AutoScalingGroupNames=list(region["active"]))
-    for group in groups["AutoScalingGroups"]:
-        if group["DesiredCapacity"] < region["active"][group["AutoScalingGroupName"]]["desired"]:
-            problems.append(f"{group['AutoScalingGroupName']} has desired {group['DesiredCapacity']}")
-    if writer_region(client_in("ssm", plan["home"]), plan) != target:
-        problems.append(f"the writer latch {plan['writer_parameter']} does not name {target}")
-    fenced = "source did not answer: not checked"
-    try:
-        value = client_in("ssm", source, quick=True).get_parameter(Name=plan["regions"][source]["parameter"], WithDecryption=True)
-        if json.loads(value["Parameter"]["Value"]).get("writable"):
-            problems.append(f"{source}'s parameter still points at a writable database")
-        fenced = f"{source} fenced"
-    except Exception as error:
-        if not unreachable(error):
-            raise
-    if problems:
-        raise RuntimeError("; ".join(problems))
-    return {"Verified": True, "Detail": f"{target} writes to {region['database']}; {fenced}"}
-
-
-# --- rebuild a replica (failback) ---
-
-
-def inspect_rebuild(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Is Region's database a replica of the writer in the other region? If not, what a new replica must keep of it
-    (class, network, parameter group, key, Multi-AZ, storage, monitoring, tags). The writer must be standalone."""
-    import json
-
-    plan, region, other = plan_of(events, "Region")
-    writer = database(client_in("rds", other), plan["regions"][other]["database"])
-    if writer is None or writer.get("ReadReplicaSourceDBInstanceIdentifier") or writer["DBInstanceStatus"] != "available":
-        raise RuntimeError(f"{plan['regions'][other]['database']} in {other} is not an available standalone writer to replicate from")
-    rds = client_in("rds", region)
-    db = database(rds, plan["regions"][region]["database"])
-    if db is not None and db.get("ReadReplicaSourceDBInstanceIdentifier") == writer["DBInstanceArn"]:
-        return {"AlreadyReplica": True, "Settings": "{}", "WriterArn": writer["DBInstanceArn"], "Exists": True}
-    settings: dict[str, Any] = {}
-    if db is not None:
-        settings = {
-            "DBInstanceClass": db["DBInstanceClass"],
-            "DBSubnetGroupName": db.get("DBSubnetGroup", {}).get("DBSubnetGroupName"),
-            "VpcSecurityGroupIds": [g["VpcSecurityGroupId"] for g in db.get("VpcSecurityGroups", [])] or None,
-            "DBParameterGroupName": db["DBParameterGroups"][0]["DBParameterGroupName"] if db.get("DBParameterGroups") else None,
-            "MultiAZ": db.get("MultiAZ", False),
-            "StorageType": db.get("StorageType"),
-            "KmsKeyId": db.get("KmsKeyId"),
-            "MonitoringInterval": db.get("MonitoringInterval"),
-            "MonitoringRoleArn": db.get("MonitoringRoleArn"),
-            "EnablePerformanceInsights": db.get("PerformanceInsightsEnabled"),
-            "PerformanceInsightsKMSKeyId": db.get("PerformanceInsightsKMSKeyId"),
-            "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
-            "AutoMinorVersionUpgrade": db.get("AutoMinorVersionUpgrade"),
-            "Tags": rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"]).get("TagList", []),
-        }
-        settings = {key: value for key, value in settings.items() if value is not None}
-    return {"AlreadyReplica": False, "Settings": json.dumps(settings), "WriterArn": writer["DBInstanceArn"], "Exists": db is not None}
-
-
-def retire_old_writer(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Delete Region's old database after a final snapshot (writes the other region may never have seen are kept
-    there); deletion protection is lifted first. No change when it is gone."""
-    import time
-
-    plan, region, _ = plan_of(events, "Region")
-    identifier = plan["regions"][region]["database"]
-    rds = client_in("rds", region)
-    db = database(rds, identifier)
-    if db is None or db["DBInstanceStatus"] == "deleting":
-        return {"Changed": False, "Snapshot": ""}
-    if db.get("DeletionProtection"):
-        rds.modify_db_instance(DBInstanceIdentifier=identifier, DeletionProtection=False, ApplyImmediately=True)
-    snapshot = f"{identifier}-before-rebuild-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
-    rds.delete_db_instance(DBInstanceIdentifier=identifier, FinalDBSnapshotIdentifier=snapshot, DeleteAutomatedBackups=False)
-    return {"Changed": True, "Snapshot": snapshot}
-
-
-def check_gone(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look: pending until Region's database no longer exists."""
-    plan, region, _ = plan_of(events, "Region")
-    db = database(client_in("rds", region), plan["regions"][region]["database"])
-    return still_pending(events, db is not None, db["DBInstanceStatus"] if db else "deleted")
-
-
-def create_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Create Region's database again, as a cross-region replica of WriterArn with the old instance's Settings
-    (the replica's key is Region's own; SourceRegion lets boto3 presign the request)."""
-    import json
-
-    plan, region, other = plan_of(events, "Region")
-    identifier = plan["regions"][region]["database"]
-    rds = client_in("rds", region)
-    if database(rds, identifier) is not None:
-        return {"Changed": False}
-    settings = json.loads(events["Settings"] or "{}")
-    settings.setdefault("KmsKeyId", plan["regions"][region]["database_key"])
-    rds.create_db_instance_read_replica(
-        DBInstanceIdentifier=identifier,
-        SourceDBInstanceIdentifier=events["WriterArn"],
-        SourceRegion=other,
-        DeletionProtection=True,
-        **settings,
-    )
-    return {"Changed": True}
-
-
-def point_at_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Region's writer parameter names its replica, read-only: what Terraform wrote for a replica's region."""
-    plan, region, _ = plan_of(events, "Region")
-    db = database(client_in("rds", region), plan["regions"][region]["database"])
-    if db is None:
-        raise RuntimeError(f"{plan['regions'][region]['database']} does not exist in {region}")
-    value = {**writer_endpoint(db, plan["secret"]), "writable": False}
-    return {"Changed": put_secure(client_in("ssm", region), plan["regions"][region]["parameter"], value)}
-
-
-def check_in_sync(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look: pending until Region's database is an available replica whose ReplicaLag is within the RPO."""
-    plan, region, _ = plan_of(events, "Region")
-    identifier = plan["regions"][region]["database"]
-    db = database(client_in("rds", region), identifier)
-    if db is None or db["DBInstanceStatus"] != "available" or not db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        return still_pending(events, True, db["DBInstanceStatus"] if db else "absent")
-    lag = latest_lag(client_in("cloudwatch", region), identifier)
-    return still_pending(events, lag is None or lag > plan["rpo_seconds"], "no ReplicaLag yet" if lag is None else f"{lag:.0f} s behind")
-
-
-#: The helpers each handler's script embeds.
-HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
-    precheck: (
-        plan_of,
-        client_in,
-        database,
-        latest_lag,
-        writer_region,
-        database_problems,
-        capacity_problems,
-        secret_problems,
-        certificate_problems,
-    ),
-    scale_target: (plan_of, client_in, set_sizes),
-    rest_source: (plan_of, client_in, set_sizes),
-    fence_source: (plan_of, client_in, put_secure, unreachable),
-    promote_target: (plan_of, client_in, database),
-    check_promoted: (plan_of, client_in, database, still_pending),
-    take_over_credentials: (plan_of, client_in),
-    reunite_credentials: (plan_of, client_in),
-    repoint_app: (plan_of, client_in, database, writer_endpoint, put_secure),
-    move_writes: (plan_of, client_in, writer_region, publish_writer),
-    route_storage: (plan_of, client_in),
-    check_capacity: (plan_of, client_in, still_pending),
-    verify_switch: (plan_of, client_in, database, writer_endpoint, writer_region, unreachable),
-    inspect_rebuild: (plan_of, client_in, database),
-    retire_old_writer: (plan_of, client_in, database),
-    check_gone: (plan_of, client_in, database, still_pending),
-    create_replica: (plan_of, client_in, database),
-    point_at_replica: (plan_of, client_in, database, writer_endpoint, put_secure),
-    check_in_sync: (plan_of, client_in, database, latest_lag, still_pending),
-}
-
-
-def _script(name: str, handler: Callable[..., Any], payload: dict[str, str], outputs: dict[str, str], **options: Any) -> dict[str, Any]:
-    return runbooks.script_step(name, handler, payload, outputs, helpers=HELPERS[handler], **options)
-
-
-def _wait(name: str, check: Callable[..., Any], payload: dict[str, str], **options: Any) -> dict[str, Any]:
-    return runbooks.wait_step(name, check, payload, helpers=HELPERS[check], **options)
 
 
 def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: bool = False) -> list[dict[str, Any]]:
@@ -648,7 +84,7 @@ def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: b
         }
     ]
     if fail:
-        steps.append({**runbooks.script_step(f"{name}Fail", runbooks.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True})
+        steps.append({**script_step(f"{name}Fail", common.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True})
     elif end:
         steps[0]["isEnd"] = True
     return steps
@@ -684,7 +120,7 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
         "Pre-checks: problems: {{ preChecks.Problems }}; warnings: {{ preChecks.Warnings }}."
     )
     return [
-        _script(
+        script_step(
             "preChecks",
             precheck,
             plan,
@@ -699,9 +135,9 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
             },
         },
         *_notify("practiceReport", "Practice: {{ TargetRegion }} ready={{ preChecks.Ready }}", report + " Nothing was changed.", end=True),
-        runbooks.branch_step("decideOnReadiness", "preChecks.Ready", when_true="decideOnActive", otherwise="notifyNotReady"),
+        branch_step("decideOnReadiness", "preChecks.Ready", when_true="decideOnActive", otherwise="notifyNotReady"),
         *_notify("notifyNotReady", "Switch to {{ TargetRegion }} refused: not ready", report + " Nothing was changed.", fail=True),
-        runbooks.branch_step("decideOnActive", "preChecks.AlreadyActive", when_true="verify", otherwise="decideOnApproval"),
+        branch_step("decideOnActive", "preChecks.AlreadyActive", when_true="verify", otherwise="decideOnApproval"),
         {
             "name": "decideOnApproval",
             "action": "aws:branch",
@@ -722,18 +158,18 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
                 "Message": report + " Approve to make {{ TargetRegion }} the writer; {{ preChecks.Source }} is fenced.",
             },
         },
-        _script("scaleTarget", scale_target, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
-        _script("fenceSource", fence_source, plan, {"Fenced": "Boolean", "Changed": "Boolean", "Detail": "String"}, on_failure=fail),
-        _script("promote", promote_target, plan, {"Changed": "Boolean"}, on_failure=fail),
-        _wait("waitPromoted", check_promoted, plan, what="promotion", max_iterations=PROMOTION_CHECKS, on_failure=fail),
-        _script("takeOverCredentials", take_over_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
-        _script("reuniteCredentials", reunite_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
-        _script("repointApp", repoint_app, plan, {"Changed": "Boolean", "Host": "String"}, on_failure=fail),
-        _script("moveWrites", move_writes, plan, {"Changed": "Boolean"}, on_failure=fail),
-        _script("routeStorage", route_storage, plan, {"Changed": "Boolean"}, on_failure=fail),
-        _wait("waitCapacity", check_capacity, plan, what="instances in service", interval="PT30S", max_iterations=40, on_failure=fail),
-        _script("verify", verify_switch, plan, {"Verified": "Boolean", "Detail": "String"}, on_failure=fail),
-        _script("restSource", rest_source, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
+        script_step("scaleTarget", scale_target, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
+        script_step("fenceSource", fence_source, plan, {"Fenced": "Boolean", "Changed": "Boolean", "Detail": "String"}, on_failure=fail),
+        script_step("promote", promote_target, plan, {"Changed": "Boolean"}, on_failure=fail),
+        wait_step("waitPromoted", check_promoted, plan, what="promotion", max_iterations=PROMOTION_CHECKS, on_failure=fail),
+        script_step("takeOverCredentials", take_over_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
+        script_step("reuniteCredentials", reunite_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
+        script_step("repointApp", repoint_app, plan, {"Changed": "Boolean", "Host": "String"}, on_failure=fail),
+        script_step("moveWrites", move_writes, plan, {"Changed": "Boolean"}, on_failure=fail),
+        script_step("routeStorage", route_storage, plan, {"Changed": "Boolean"}, on_failure=fail),
+        wait_step("waitCapacity", check_capacity, plan, what="instances in service", interval="PT30S", max_iterations=40, on_failure=fail),
+        script_step("verify", verify_switch, plan, {"Verified": "Boolean", "Detail": "String"}, on_failure=fail),
+        script_step("restSource", rest_source, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
         *_notify(
             "notifyDone", "Switched to {{ TargetRegion }}", report + " Verified: {{ verify.Detail }}. {{ restSource.Detail }}.", end=True
         ),
@@ -763,14 +199,14 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
     """The rebuild's mainSteps."""
     region = {"Plan": "{{ Plan }}", "Region": "{{ Region }}"}
     return [
-        _script(
+        script_step(
             "inspect",
             inspect_rebuild,
             region,
             {"AlreadyReplica": "Boolean", "Settings": "String", "WriterArn": "String", "Exists": "Boolean"},
         ),
-        runbooks.branch_step("decideOnReplica", "inspect.AlreadyReplica", when_true="waitInSync", otherwise="decideOnOldWriter"),
-        runbooks.branch_step("decideOnOldWriter", "inspect.Exists", when_true="approve", otherwise="createReplica"),
+        branch_step("decideOnReplica", "inspect.AlreadyReplica", when_true="waitInSync", otherwise="decideOnOldWriter"),
+        branch_step("decideOnOldWriter", "inspect.Exists", when_true="approve", otherwise="createReplica"),
         {
             "name": "approve",
             "action": "aws:approve",
@@ -783,16 +219,16 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
                 "deleted after a final snapshot (execution {{ automation:EXECUTION_ID }}).",
             },
         },
-        _script("retireOldWriter", retire_old_writer, region, {"Changed": "Boolean", "Snapshot": "String"}),
-        _wait("waitOldWriterGone", check_gone, region, what="deletion of the old writer", interval="PT30S", max_iterations=60),
-        _script(
+        script_step("retireOldWriter", retire_old_writer, region, {"Changed": "Boolean", "Snapshot": "String"}),
+        wait_step("waitOldWriterGone", check_gone, region, what="deletion of the old writer", interval="PT30S", max_iterations=60),
+        script_step(
             "createReplica",
             create_replica,
             {**region, "Settings": "{{ inspect.Settings }}", "WriterArn": "{{ inspect.WriterArn }}"},
             {"Changed": "Boolean"},
         ),
-        _wait("waitInSync", check_in_sync, region, what="replica in sync", max_iterations=100),
-        _script("pointAtReplica", point_at_replica, region, {"Changed": "Boolean"}),
+        wait_step("waitInSync", check_in_sync, region, what="replica in sync", max_iterations=100),
+        script_step("pointAtReplica", point_at_replica, region, {"Changed": "Boolean"}),
         *_notify(
             "notifyDone",
             "Replica rebuilt in {{ Region }}",

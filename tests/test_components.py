@@ -11,7 +11,8 @@ import pytest
 from modules.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_FUNCTION_LINES = 82  # "about 80": signature and docstring included
+MAX_FUNCTION_LINES = 80  # signature and docstring included
+HOUSE = ("modules", "stacks")
 
 
 def test_stacks_only_compose_modules() -> None:
@@ -20,13 +21,66 @@ def test_stacks_only_compose_modules() -> None:
     assert offenders == []
 
 
-def test_no_function_in_modules_or_stacks_is_longer_than_about_80_lines() -> None:
+def house_files() -> list[Path]:
+    return sorted(path for folder in HOUSE for path in (ROOT / folder).glob("*.py"))
+
+
+def test_no_function_in_modules_or_stacks_is_longer_than_80_lines() -> None:
     long = []
-    for path in [*(ROOT / "modules").glob("*.py"), *(ROOT / "stacks").glob("*.py")]:
+    for path in house_files():
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
-                long.append(f"{path.name}:{node.lineno} {node.name}")
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                long.append(f"{path.name}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert long == []
+
+
+CLIENT_FACTORIES = ("client", "resource", "create_client")
+
+
+def aws_clients(source: str) -> list[str]:
+    """Where `source` uses boto3 or a botocore client: an import of boto3, or a call of client/resource/create_client
+    (reading botocore's service models for limits is not a client)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [alias.name for alias in node.names] + ([node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
+            found += [f"line {node.lineno}: imports {name}" for name in names if name.split(".")[0] == "boto3"]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_FACTORIES:
+            found.append(f"line {node.lineno}: calls .{node.func.attr}()")
+    return found
+
+
+def test_no_module_in_stacks_or_modules_calls_aws() -> None:
+    """Code that runs inside AWS lives in runbooks/ and lambda/; the constructs only describe it."""
+    offenders = {path.name: found for path in house_files() if (found := aws_clients(path.read_text()))}
+    assert offenders == {}
+    # the check sees both forms it refuses
+    assert aws_clients("import boto3\n") and aws_clients("import botocore.session\nbotocore.session.get_session().create_client('s3')\n")
+    assert aws_clients("import botocore.session\nbotocore.session.get_session().get_service_model('ec2')\n") == []
+
+
+def test_no_two_files_in_stacks_and_modules_share_a_name() -> None:
+    names = [path.name for path in house_files() if path.name != "__init__.py"]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
+
+
+def test_the_runbooks_import_without_cdktf_and_each_handler_names_its_helpers() -> None:
+    """The step code is importable on its own (a new process, so nothing else loaded cdktf first), and every HELPERS
+    entry points at functions of the runbooks package that its handler's script embeds."""
+    import importlib
+    import subprocess
+    import sys
+
+    modules = sorted(f"runbooks.{path.stem}" for path in (ROOT / "runbooks").glob("*.py") if path.stem != "__init__")
+    assert modules, "the runbooks package holds the step code"
+    imports = "".join(f"import {name}\n" for name in modules)
+    probe = f"import sys\n{imports}print(sorted(m for m in sys.modules if m.startswith(('cdktf', 'constructs', 'jsii'))))"
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
+    assert loaded.strip() == "[]"
+    for name in modules:
+        module = importlib.import_module(name)
+        for handler, helpers in getattr(module, "HELPERS", {}).items():
+            assert all(helper.__module__.startswith("runbooks.") for helper in (handler, *helpers)), (name, handler.__name__)
 
 
 def test_modules_never_import_stacks() -> None:
@@ -86,7 +140,7 @@ def test_event_rule_and_role_names_follow_eventbridge_and_iam(scratch_stack: Any
         problems, ("aws_cloudwatch_event_rule", "aws_iam_role"), ("events.PutRule.Name", "iam.CreateRole.RoleName"), strict=True
     ):
         assert problem.startswith(f"project, environment: got 'zz-{'x' * 62}'; expected at most 64 characters for {kind} "), problem
-        assert problem.endswith(f"botocore {limit}), got 65: shorten project or environment"), problem
+        assert problem.endswith(f"botocore {limit}), got 65 characters, 1 over the 64 allowed: shorten project or environment"), problem
 
 
 def test_multi_region_bucket_needs_two_sites_and_a_valid_access_point_name(scratch_stack: Any) -> None:

@@ -408,7 +408,8 @@ def test_a_deleted_table_is_recovered_from_its_latest_backup(
 
 
 def test_the_runner_refuses_what_ssm_would_refuse(documents: dict[str, dict[str, Any]]) -> None:
-    from stacks.runbooks import delete_scratch_table, script_step, wait_step
+    from modules.automation_steps import script_step, wait_step
+    from runbooks.tables import delete_scratch_table
 
     with pytest.raises(ValueError, match=r"timeout_seconds: got 7200; expected 1 to 600"):
         script_step("restore", delete_scratch_table, {}, {}, timeout_seconds=7200)
@@ -516,8 +517,8 @@ def test_function_concurrency_is_set_and_never_below_the_peak(
 def test_a_failure_inside_a_wait_goes_where_the_steps_inside_it_say() -> None:
     """SSM: steps inside a loop follow their own onFailure, and the loop inherits it; the cut-over's waits name
     failCutOver on the steps inside them, so a timed-out wait still reports the way back."""
-    from stacks.recovery import steps
-    from stacks.runbooks import script_step, wait_step
+    from modules.automation_steps import script_step, wait_step
+    from stacks.recover_table import steps
 
     cut_over = steps()
     first_change = next(index for index, step in enumerate(cut_over) if step["name"] == "dropReplica")

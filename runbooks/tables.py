@@ -1,43 +1,17 @@
-"""Python steps of the DynamoDB runbooks (SSM Automation `aws:executeScript`, runtime python3.11), and the step
-shapes that wait without holding a script open.
+"""The DynamoDB runbooks' steps: replicas, restores (point in time, AWS Backup, on-demand), the data-loss
+recovery's cut-over, and the operations runbooks (verify the global table, set a function's concurrency).
 
-An `aws:executeScript` step runs for at most 600 seconds
-(https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeScript.html), while a
-restore or a new replica can take an hour or more. So every script here makes a few API calls and returns: one
-starts an operation, another checks it once. Waiting is an `aws:loop` of `aws:sleep` and a check, bounded by
-MaxIterations (at most 100, https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html);
-the check raises on the last iteration if the operation is still pending. Decisions are `aws:branch` steps.
-The scripts, not `aws:executeAwsApi`, make the calls because that action calls only the automation's own region,
-and these runbooks act on the table's regions from the global stack's region, also while one of them is down.
-
-Each handler is a plain function of (events, context) so it can be tested with boto3 against moto; its source
-(with the helpers it names) is embedded verbatim in the SSM document. Handlers import inside the function body
-because SSM runs each script on its own.
+Every script makes a few API calls and returns: one starts an operation, another checks it once, and the document
+waits in a bounded `aws:loop` (modules/automation_steps.py). The scripts, not `aws:executeAwsApi`, make the calls
+because that action calls only the automation's own region, and these runbooks act on the table's regions.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
-#: Each script runs alone: it needs the names its annotations use.
-SCRIPT_PRELUDE = "from typing import Any\n\n\n"
-#: SSM's cap on one aws:executeScript step, and the cap our steps use: each makes a few calls, or counts pages.
-MAX_SCRIPT_SECONDS = 600
-SCRIPT_SECONDS = 300
-
-
-# --- helpers embedded with the handlers that use them ---
-
-
-def still_pending(events: dict[str, Any], pending: bool, status: str) -> dict[str, Any]:
-    """The check's answer inside a wait loop; on the loop's last iteration a pending operation is a failure."""
-    if pending and int(events["Iteration"]) >= int(events["MaxIterations"]):
-        raise TimeoutError(f"{events['What']}: still {status} after {events['MaxIterations']} checks")
-    return {"Pending": pending, "Status": status}
+from runbooks.common import still_pending
 
 
 def replica_state(client: Any, table_name: str, region: str) -> str:
@@ -77,9 +51,6 @@ def restore_time(events: dict[str, Any]) -> dict[str, Any]:
     if events.get("RestoreDateTime"):
         return {"RestoreDateTime": datetime.datetime.fromisoformat(events["RestoreDateTime"])}
     return {"UseLatestRestorableTime": True}
-
-
-# --- replicas ---
 
 
 def delete_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -137,9 +108,6 @@ def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
     if not protected or recovery != "ENABLED":
         raise RuntimeError(f"replica in {events['ReplicaRegion']}: deletion protection {protected}, point-in-time recovery {recovery}")
     return {"DeletionProtection": protected, "PointInTimeRecovery": recovery}
-
-
-# --- restores ---
 
 
 def restore_point_in_time(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -239,9 +207,6 @@ def delete_scratch_table(events: dict[str, Any], context: Any) -> dict[str, Any]
     except client.exceptions.ResourceNotFoundException:
         return {"Deleted": False}
     return {"Deleted": True}
-
-
-# --- recovery of the live table from a verified copy ---
 
 
 def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -349,9 +314,6 @@ def configure_live_table(events: dict[str, Any], context: Any) -> dict[str, Any]
     return {"Configured": True}
 
 
-# --- operations ---
-
-
 def verify_global_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """Read-only: every region in Regions (comma-separated) holds an ACTIVE replica of TableName with deletion
     protection and point-in-time recovery on, encrypted with a KMS key, streaming new and old images. Raises naming
@@ -397,11 +359,6 @@ def set_function_concurrency(events: dict[str, Any], context: Any) -> dict[str, 
     return {"Previous": current, "Current": wanted}
 
 
-def fail(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """End the automation Failed with Message (after a rollback, so the execution shows what happened)."""
-    raise RuntimeError(events["Message"])
-
-
 #: Helpers each handler's script needs besides itself.
 HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     delete_replica: (replica_state, settle),
@@ -418,122 +375,3 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     check_backups: (still_pending,),
     delete_live_table: (table_state, settle),
 }
-
-
-def compact_source(function: Callable[..., Any]) -> str:
-    """`function`'s source without its docstring, comments and blank lines (ast.unparse), indented by one space a
-    level: what SSM runs is the same code in fewer bytes, since a document may not exceed 64 KB with its runtime
-    parameters. (ast.unparse writes every string on one line, so only indentation starts a line with spaces.)"""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        first = body[0] if isinstance(body, list) and body else None
-        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined,index]
-    lines = ast.unparse(tree).splitlines()
-    return "".join(" " * ((len(line) - len(line.lstrip(" "))) // 4) + line.lstrip(" ") + "\n" for line in lines)
-
-
-def script_step(
-    name: str,
-    handler: Callable[..., dict[str, Any]],
-    payload: dict[str, str],
-    outputs: dict[str, str],
-    *,
-    timeout_seconds: int = SCRIPT_SECONDS,
-    on_failure: str | None = None,
-    helpers: tuple[Callable[..., Any], ...] | None = None,
-) -> dict[str, Any]:
-    """An `aws:executeScript` step running `handler` with `payload` ({{ Name }} references), embedding `helpers`
-    (Default: what HELPERS lists for it)."""
-    if not 1 <= timeout_seconds <= MAX_SCRIPT_SECONDS:
-        raise ValueError(f"{name}.timeout_seconds: got {timeout_seconds}; expected 1 to {MAX_SCRIPT_SECONDS} (SSM's executeScript cap)")
-    functions = [*(HELPERS.get(handler, ()) if helpers is None else helpers), handler]
-    sources = [compact_source(function) for function in functions]
-    step: dict[str, Any] = {
-        "name": name,
-        "action": "aws:executeScript",
-        "timeoutSeconds": timeout_seconds,
-        "inputs": {
-            "Runtime": "python3.11",
-            "Handler": handler.__name__,
-            "Script": SCRIPT_PRELUDE + "\n\n".join(sources),
-            "InputPayload": payload,
-        },
-        "outputs": [{"Name": output, "Selector": f"$.Payload.{output}", "Type": kind} for output, kind in outputs.items()],
-    }
-    if on_failure:
-        step["onFailure"] = on_failure
-    return step
-
-
-def wait_step(
-    name: str,
-    check: Callable[..., dict[str, Any]],
-    payload: dict[str, str],
-    *,
-    what: str,
-    interval: str = "PT1M",
-    max_iterations: int = 100,
-    on_failure: str | None = None,
-    helpers: tuple[Callable[..., Any], ...] | None = None,
-) -> dict[str, Any]:
-    """An `aws:loop` of `aws:sleep` (`interval`) and one `check`, while the check says Pending; the check raises on
-    the last iteration, so the wait is bounded by `max_iterations` x (`interval` + a check)."""
-    if not 1 <= max_iterations <= 100:
-        raise ValueError(f"{name}.max_iterations: got {max_iterations}; expected 1 to 100 (aws:loop's cap)")
-    check_name = f"{name}Check"
-    bounded = {**payload, "Iteration": f"{{{{ {name}.CurrentIteration }}}}", "MaxIterations": str(max_iterations), "What": what}
-    return {
-        **({"onFailure": on_failure} if on_failure else {}),
-        "name": name,
-        "action": "aws:loop",
-        "inputs": {
-            "MaxIterations": max_iterations,
-            "LoopCondition": {"Variable": f"{{{{ {check_name}.Pending }}}}", "BooleanEquals": True},
-            "Steps": [  # a step inside a loop follows its own onFailure; the loop's applies only to its own errors
-                {
-                    "name": f"{name}Sleep",
-                    "action": "aws:sleep",
-                    "inputs": {"Duration": interval},
-                    **({"onFailure": on_failure} if on_failure else {}),
-                },
-                script_step(
-                    check_name,
-                    check,
-                    bounded,
-                    {"Pending": "Boolean", "Status": "String"},
-                    timeout_seconds=120,
-                    on_failure=on_failure,
-                    helpers=helpers,
-                ),
-            ],
-        },
-    }
-
-
-def branch_step(name: str, variable: str, *, when_true: str, otherwise: str) -> dict[str, Any]:
-    """An `aws:branch` on a Boolean output `variable` ("step.Output")."""
-    return {
-        "name": name,
-        "action": "aws:branch",
-        "inputs": {"Choices": [{"NextStep": when_true, "Variable": f"{{{{ {variable} }}}}", "BooleanEquals": True}], "Default": otherwise},
-    }
-
-
-def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> list[dict[str, Any]]:
-    """Add the replica (`replica`: TableName, SourceRegion, ReplicaRegion payload; the document has KmsKeyAlias),
-    wait until it is ACTIVE, then protect it: deletion protection and point-in-time recovery are per replica."""
-    return [
-        script_step(
-            "createReplica", create_replica, {**replica, "KmsKeyAlias": "{{ KmsKeyAlias }}"}, {"Changed": "Boolean"}, on_failure=on_failure
-        ),
-        wait_step("waitReplicaActive", check_replica, {**replica, "Desired": "ACTIVE"}, what="replica creation", on_failure=on_failure),
-        script_step(
-            "protectReplica",
-            protect_replica,
-            {"TableName": replica["TableName"], "ReplicaRegion": replica["ReplicaRegion"]},
-            {"DeletionProtection": "Boolean", "PointInTimeRecovery": "String"},
-            on_failure=on_failure,
-        ),
-    ]

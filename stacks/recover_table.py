@@ -1,4 +1,6 @@
-"""The data-loss recovery runbook of the active/active table (seed 000's software failure: RTO 5400 s, RPO 300 s).
+"""The data-loss recovery runbook (`recover-table`) of the active/active table (seed 000's software failure: RTO
+5400 s, RPO 300 s), and the steps that rebuild a replica, which it shares with the replica drill. Its scripts are
+runbooks/tables.py.
 
 Design: restore into the original name after a controlled delete, not a configuration indirection. Everything
 that names the table keeps working unchanged: the function's TABLE_NAME and its IAM (one ARN), the backup
@@ -24,8 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from modules.automation_steps import branch_step, script_step, wait_step
 from modules.drills import parameter
-from stacks import runbooks
+from runbooks import common, tables
 
 #: What verify_table returns, as output types.
 VERIFIED = {"Verified": "Boolean", "Count": "Integer", "Complete": "Boolean", "Reason": "String"}
@@ -55,11 +58,11 @@ def _verify(name: str, table: str) -> dict[str, Any]:
         "MinimumItems": "{{ MinimumItems }}",
         "RequiredItemIds": "{{ RequiredItemIds }}",
     }
-    return runbooks.script_step(name, runbooks.verify_table, payload, VERIFIED)
+    return script_step(name, tables.verify_table, payload, VERIFIED)
 
 
 def _fail(name: str, message: str) -> dict[str, Any]:
-    return {**runbooks.script_step(name, runbooks.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True}
+    return {**script_step(name, common.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True}
 
 
 def steps() -> list[dict[str, Any]]:
@@ -71,11 +74,11 @@ def steps() -> list[dict[str, Any]]:
     restore_payload = {**live, "StagingTableName": "{{ StagingTableName }}", "RestoreDateTime": "{{ RestoreDateTime }}"}
     restore_payload |= {"SourceBackupArn": "{{ SourceBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}"}
     return [
-        runbooks.script_step("restoreCopy", runbooks.restore_copy, restore_payload, {"Method": "String", "Source": "String"}),
-        runbooks.wait_step("waitCopy", runbooks.check_table, {**staging, "Desired": "ACTIVE"}, what="restore of the copy"),
+        script_step("restoreCopy", tables.restore_copy, restore_payload, {"Method": "String", "Source": "String"}),
+        wait_step("waitCopy", tables.check_table, {**staging, "Desired": "ACTIVE"}, what="restore of the copy"),
         _verify("verifyCopy", "{{ StagingTableName }}"),
-        runbooks.branch_step("decideOnCopy", "verifyCopy.Verified", when_true="approveCutOver", otherwise="discardCopy"),
-        runbooks.script_step("discardCopy", runbooks.delete_scratch_table, staging, {"Deleted": "Boolean"}),
+        branch_step("decideOnCopy", "verifyCopy.Verified", when_true="approveCutOver", otherwise="discardCopy"),
+        script_step("discardCopy", tables.delete_scratch_table, staging, {"Deleted": "Boolean"}),
         _fail(
             "failVerification", "the copy failed verification ({{ verifyCopy.Reason }}); it was deleted and the live table was not touched"
         ),
@@ -90,44 +93,40 @@ def steps() -> list[dict[str, Any]]:
                 " {{ restoreCopy.Method }} from {{ restoreCopy.Source }})? Writes fail until the restore completes.",
             },
         },
-        runbooks.script_step(
+        script_step(
             "snapshot",
-            runbooks.snapshot_tables,
+            tables.snapshot_tables,
             {**live, "StagingTableName": "{{ StagingTableName }}"},
             {"LiveBackupArn": "String", "StagingBackupArn": "String", "TagsJson": "String"},
         ),
-        runbooks.wait_step(
+        wait_step(
             "waitSnapshots",
-            runbooks.check_backups,
+            tables.check_backups,
             {**home, "LiveBackupArn": "{{ snapshot.LiveBackupArn }}", "StagingBackupArn": "{{ snapshot.StagingBackupArn }}"},
             what="on-demand backups",
         ),
-        runbooks.script_step("dropReplica", runbooks.delete_replica, replica, {"Changed": "Boolean"}, on_failure=cut),
-        runbooks.wait_step(
-            "waitReplicaGone", runbooks.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion", on_failure=cut
-        ),
-        runbooks.script_step("deleteLive", runbooks.delete_live_table, live, {"Changed": "Boolean"}, on_failure=cut),
-        runbooks.wait_step("waitLiveGone", runbooks.check_table, {**live, "Desired": "ABSENT"}, what="live table deletion", on_failure=cut),
-        runbooks.script_step(
+        script_step("dropReplica", tables.delete_replica, replica, {"Changed": "Boolean"}, on_failure=cut),
+        wait_step("waitReplicaGone", tables.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion", on_failure=cut),
+        script_step("deleteLive", tables.delete_live_table, live, {"Changed": "Boolean"}, on_failure=cut),
+        wait_step("waitLiveGone", tables.check_table, {**live, "Desired": "ABSENT"}, what="live table deletion", on_failure=cut),
+        script_step(
             "restoreLive",
-            runbooks.restore_live_table,
+            tables.restore_live_table,
             {**live, "StagingBackupArn": "{{ snapshot.StagingBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}"},
             {"TableArn": "String"},
             on_failure=cut,
         ),
-        runbooks.wait_step(
-            "waitLive", runbooks.check_table, {**live, "Desired": "ACTIVE"}, what="restore of the live table", on_failure=cut
-        ),
-        runbooks.script_step(
+        wait_step("waitLive", tables.check_table, {**live, "Desired": "ACTIVE"}, what="restore of the live table", on_failure=cut),
+        script_step(
             "configureLive",
-            runbooks.configure_live_table,
+            tables.configure_live_table,
             {**live, "TagsJson": "{{ snapshot.TagsJson }}"},
             {"Configured": "Boolean"},
             on_failure=cut,
         ),
-        *runbooks.replica_steps(replica, on_failure=cut),
+        *replica_steps(replica, on_failure=cut),
         _verify("verifyLive", "{{ TableName }}"),
-        runbooks.branch_step("decideOnLive", "verifyLive.Verified", when_true="cleanUp", otherwise="failLiveVerification"),
+        branch_step("decideOnLive", "verifyLive.Verified", when_true="cleanUp", otherwise="failLiveVerification"),
         _fail(
             "failLiveVerification",
             "the restored {{ TableName }} failed verification ({{ verifyLive.Reason }}); roll back by running this runbook with"
@@ -138,5 +137,29 @@ def steps() -> list[dict[str, Any]]:
             "the cut-over stopped part-way; roll back by running this runbook with SourceBackupArn={{ snapshot.LiveBackupArn }}"
             " (the live table as it was), or forward with SourceBackupArn={{ snapshot.StagingBackupArn }} (the verified copy)",
         ),
-        {**runbooks.script_step("cleanUp", runbooks.delete_scratch_table, staging, {"Deleted": "Boolean"}), "isEnd": True},
+        {**script_step("cleanUp", tables.delete_scratch_table, staging, {"Deleted": "Boolean"}), "isEnd": True},
+    ]
+
+
+def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> list[dict[str, Any]]:
+    """Add the replica (`replica`: TableName, SourceRegion, ReplicaRegion payload; the document has KmsKeyAlias),
+    wait until it is ACTIVE, then protect it: deletion protection and point-in-time recovery are per replica."""
+    return [
+        script_step(
+            "createReplica",
+            tables.create_replica,
+            {**replica, "KmsKeyAlias": "{{ KmsKeyAlias }}"},
+            {"Changed": "Boolean"},
+            on_failure=on_failure,
+        ),
+        wait_step(
+            "waitReplicaActive", tables.check_replica, {**replica, "Desired": "ACTIVE"}, what="replica creation", on_failure=on_failure
+        ),
+        script_step(
+            "protectReplica",
+            tables.protect_replica,
+            {"TableName": replica["TableName"], "ReplicaRegion": replica["ReplicaRegion"]},
+            {"DeletionProtection": "Boolean", "PointInTimeRecovery": "String"},
+            on_failure=on_failure,
+        ),
     ]
