@@ -79,8 +79,9 @@ class OriginFailoverDistribution(Construct):
     Default: HTTPS only (TLS 1.2 2021 to viewers, TLS 1.2 to origins), caching disabled (a dynamic app), every
     viewer header but Host forwarded, `origin_verification`'s header added to origin requests, HTTP/2 and 3, IPv6,
     standard logs to `logs`, all edge locations, no geo restriction unless `settings.geo_restriction` says so.
-    In the emulator, AWS's managed security headers policy stands in for our own, and an ordered "*" behavior
-    sends reads to the group (the emulator refuses an origin group as the default target).
+    In the emulator, AWS's managed security headers policy stands in for our own, an ordered "*" behavior
+    sends reads to the group (the emulator refuses an origin group as the default target), and Terraform does not
+    wait for the distribution to deploy (moto deploys it at once).
     """
 
     def __init__(
@@ -142,6 +143,9 @@ class OriginFailoverDistribution(Construct):
             http_version="http2and3",
             is_ipv6_enabled=True,
             price_class="PriceClass_All",
+            # The provider waits a fixed minute before it polls for Deployed, on create and on delete; the emulator
+            # deploys at once, so there the wait only costs time. In AWS it is kept: apply ends when edges serve.
+            wait_for_deployment=None if not emulated else False,
             tags={"Name": name},
         )
         self._suppressions(geo_restricted=geo is not None)
