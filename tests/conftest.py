@@ -72,15 +72,18 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The example, synthesized once per run: the first worker to need it synthesizes under a file lock, the others
     wait and copy it (each worker gets a copy of its own, so what one writes next to the stacks the other never sees)."""
-    shared = shared_folder(tmp_path_factory) / "example-synth"
-    with FileLock(f"{shared}.lock"):
+    shared = shared_folder(tmp_path_factory) / "example-synth" / "cdktf.out"
+    with FileLock(f"{shared.parent}.lock"):
         if not (shared / "deploy-order.json").is_file():
             from modules.config import load_config
             from stacks.app import synthesize
 
             synthesize(load_config(EXAMPLE_CONFIG), shared)
-    outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    shutil.copytree(shared, outdir)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # A copy at the same depth: the bootstrap stack names its state file by a path relative to its folder.
+    outdir = shared.parent.with_name(f"example-synth-{worker}") / "cdktf.out" if worker else shared
+    if worker and not outdir.exists():
+        shutil.copytree(shared, outdir)
     names = json.loads((outdir / "deploy-order.json").read_text())["order"]
     stacks = {name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in names}
     return Synthesized(outdir, names, stacks)
