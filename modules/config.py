@@ -10,6 +10,7 @@ import difflib
 import functools
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -156,12 +157,41 @@ def _pattern(regex: re.Pattern[str], allowed: str):
     return check
 
 
+@functools.cache
+def _tag_characters() -> tuple[str, frozenset[str], frozenset[str]]:
+    """IAM's tag pattern from botocore (the strictest of the services tagged here: default_tags reach every IAM
+    role), as (pattern, Unicode general categories, other characters) allowed in a tag key or value."""
+    import botocore.session  # noqa: PLC0415 - only a configuration with tags reads the IAM model
+
+    shape = botocore.session.get_session().get_service_model("iam").operation_model("TagRole").input_shape.members["Tags"]
+    pattern = shape.member.members["Key"].metadata["pattern"]
+    body = re.fullmatch(r"\[(.*)\]\+", pattern)
+    if body is None:
+        raise LookupError(f"botocore iam.TagRole Tags.Key: the pattern {pattern!r} is not the one this check reads")
+    categories = frozenset(re.findall(r"\\p\{(\w)\}", body.group(1)))
+    others = frozenset(re.sub(r"\\p\{\w\}", "", body.group(1)).replace("\\", ""))
+    return pattern, categories, others
+
+
+def _tag_problem(text: str) -> str | None:
+    """The first character of `text` outside IAM's tag pattern, or None."""
+    _, categories, others = _tag_characters()
+    return next((char for char in text if char not in others and unicodedata.category(char)[0] not in categories), None)
+
+
 def _tag_map(value: dict[str, str]) -> dict[str, str]:
     for key, tag_value in value.items():
         if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
             raise ValueError(f"expected tag keys of 1-128 characters not starting with 'aws:' (key {key!r})")
         if len(tag_value) > 256:
             raise ValueError(f"expected tag values of at most 256 characters (key {key!r})")
+        for what, text in (("key", key), ("value", tag_value)):
+            bad = _tag_problem(text)
+            if bad is not None:
+                raise ValueError(
+                    f"expected tag keys and values of letters, numbers, spaces and _ . : / = + - @ only (IAM's tag pattern "
+                    f"{_tag_characters()[0]}, botocore iam.TagRole; default_tags reach every resource): the {what} {text!r} has {bad!r}"
+                )
     return value
 
 
@@ -766,6 +796,28 @@ def load_config(path: str | Path, *, emulator_endpoint: str | None = None) -> De
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
         reason = ", ".join(part for part in (getattr(exc, "context", None), getattr(exc, "problem", None)) if part) or str(exc)
         raise InputError(Problem("", f"<YAML syntax error at {where}: {reason}>", "expected valid YAML"), source=source) from None
+    duplicates = _duplicate_keys(yaml.compose(text))
+    if duplicates:
+        raise InputError(duplicates, source=source)
     if emulator_endpoint is not None and isinstance(data, dict):
         data = {**data, "emulator": {"endpoint": emulator_endpoint}}
     return parse_config(data, source=source)
+
+
+def _duplicate_keys(node: yaml.Node | None, path: str = "") -> list[Problem]:
+    """Every key a mapping sets twice (YAML keeps the last one silently: a second `failover:` would flip a switch)."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = str(key.value)
+            where = f"{path}.{name}" if path else name
+            line = key.start_mark.line + 1
+            if name in seen:
+                problems.append(Problem(where, name, f"expected each key once: lines {seen[name]} and {line} both set it"))
+            seen.setdefault(name, line)
+            problems += _duplicate_keys(value, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(item, f"{path}[{index}]")
+    return problems

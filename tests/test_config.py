@@ -344,6 +344,44 @@ def test_unreadable_yaml_is_rejected(content: str, expected: str, tmp_path: Path
     assert tree_digest(previous_output) == before
 
 
+def test_a_key_set_twice_is_refused_naming_both_lines(tmp_path: Path, previous_output: Path) -> None:
+    """YAML keeps the last of two equal keys silently: a second `failover:` would flip the DR switch unseen."""
+    text = EXAMPLE_CONFIG.read_text()
+    lines = text.splitlines()
+    first, block = next((number, line) for number, line in enumerate(lines, 1) if line.startswith("  failover:") and "seed 001" in line)
+    config_file = tmp_path / "twice.yaml"
+    config_file.write_text(text.replace(block, f"  failover:\n    mode: automatic\n{block}", 1))
+    before = tree_digest(previous_output)
+    result = run_main("--config", str(config_file), "--outdir", str(previous_output))
+    assert result.returncode == 2
+    assert f"{config_file}: warm_standby.failover: got 'failover'; expected each key once: lines {first} and {first + 2} both set it" in (
+        result.stderr.splitlines()
+    )
+    assert tree_digest(previous_output) == before
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"owner": "team#1"}, "the value 'team#1' has '#'"),
+        ({"cost center!": "1"}, "the key 'cost center!' has '!'"),
+        ({"owner": "tab\there"}, "the value 'tab\\there' has '\\t'"),
+    ],
+    ids=["hash in a value", "bang in a key", "tab in a value"],
+)
+def test_tags_outside_iams_tag_characters_are_refused(tags: dict[str, str], expected: str, example_data: dict[str, Any]) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_config({**copy.deepcopy(example_data), "tags": tags}, source="x.yaml")
+    (problem,) = caught.value.problems
+    assert problem.path == "tags" and "IAM's tag pattern [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, botocore iam.TagRole" in problem.allowed
+    assert problem.allowed.endswith(expected)
+
+
+def test_tags_of_letters_numbers_spaces_and_the_allowed_signs_pass(example_data: dict[str, Any]) -> None:
+    tags = {"Cost Center": "4711", "owner": "platform-team@example.com", "path/key": "a:b=c+d_e.f", "Café": "Zürich 1"}
+    assert parse_config({**copy.deepcopy(example_data), "tags": tags}).tags == tags
+
+
 def test_missing_file_is_rejected(tmp_path: Path) -> None:
     missing = tmp_path / "nope.yaml"
     result = run_main("--config", str(missing), "--check")

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from tools.scan import POLICIES, PROJECT_CHECK, project_check_ids, run_checkov
 
@@ -15,7 +16,11 @@ DB = {"engine": "postgres", "instance_class": "db.t3.medium", "kms_key_id": ARN_
 TABLE = {"name": "items", "hash_key": "id", "billing_mode": "PAY_PER_REQUEST", "attribute": [{"name": "id", "type": "S"}]}
 RULE = {"rule_name": "daily", "target_vault_name": "vault", "schedule": "cron(0 5 * * ? *)"}
 COPY = {"copy_action": [{"destination_vault_arn": "arn:aws:backup:us-west-2:123456789012:backup-vault:copy"}]}
-REPLICATION = {"status": "Enabled", "delete_marker_replication": {"status": "Enabled"}}
+REPLICATION = {
+    "status": "Enabled",
+    "delete_marker_replication": {"status": "Enabled"},
+    "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+}
 DESTINATION = {"bucket": "arn:aws:s3:::replica", "encryption_configuration": {"replica_kms_key_id": ARN_KEY}}
 FUNCTION = {"function_name": "f", "role": "arn:aws:iam::123456789012:role/f", "runtime": "python3.12", "handler": "h.h"}
 DLQ = {"dead_letter_config": {"target_arn": "arn:aws:sqs:us-west-2:123456789012:dlq"}}
@@ -27,11 +32,18 @@ ORIGIN_GROUP = {
 }
 
 
-def automation(*steps: dict[str, Any]) -> dict[str, Any]:
-    return {"name": "d", "document_type": "Automation", "content": json.dumps({"schemaVersion": "0.3", "mainSteps": list(steps)})}
+def automation(*steps: dict[str, Any], parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    document = {"schemaVersion": "0.3", "parameters": parameters or {}, "mainSteps": list(steps)}
+    return {"name": "d", "document_type": "Automation", "content": json.dumps(document)}
 
 
-def script(name: str, timeout: int) -> dict[str, Any]:
+def yaml_automation(*steps: dict[str, Any]) -> dict[str, Any]:
+    """The same document written in YAML, as aws_ssm_document accepts it with document_format = "YAML"."""
+    content = yaml.safe_dump({"schemaVersion": "0.3", "mainSteps": list(steps)})
+    return {"name": "d", "document_type": "Automation", "document_format": "YAML", "content": content}
+
+
+def script(name: str, timeout: int | str) -> dict[str, Any]:
     return {
         "name": name,
         "action": "aws:executeScript",
@@ -73,6 +85,12 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "good_global_table": {**TABLE, "point_in_time_recovery": {"enabled": True}, "replica": [{"region_name": "eu-central-1"}]},
             "good_replica_resources": {**TABLE, "point_in_time_recovery": {"enabled": True}, "lifecycle": {"ignore_changes": ["replica"]}},
             "bad_no_replica": {**TABLE, "point_in_time_recovery": {"enabled": True}},
+            # Ignoring `replica` is what a table with replica resources must do; with no such resource it is single-region.
+            "bad_only_ignores_replica": {
+                **TABLE,
+                "point_in_time_recovery": {"enabled": True},
+                "lifecycle": {"ignore_changes": ["replica"]},
+            },
             "bad_no_pitr": {**TABLE, "replica": [{"region_name": "eu-central-1"}]},
         },
     ),
@@ -161,6 +179,22 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
                 "role": "r",
                 "rule": [{**REPLICATION, "destination": {"bucket": "arn:aws:s3:::replica"}}],
             },
+            "bad_skips_kms_objects": {  # S3 then replicates no SSE-KMS object at all
+                "bucket": "b",
+                "role": "r",
+                "rule": [
+                    {
+                        **REPLICATION,
+                        "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Disabled"}},
+                        "destination": DESTINATION,
+                    }
+                ],
+            },
+            "bad_no_selection": {
+                "bucket": "b",
+                "role": "r",
+                "rule": [{"status": "Enabled", "delete_marker_replication": {"status": "Enabled"}, "destination": DESTINATION}],
+            },
         },
     ),
     "CKV_HADR_10": (
@@ -216,8 +250,21 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "aws_ssm_document",
         {
             "good_short_steps": automation(script("start", 300), loop(script("check", 120))),
+            "good_yaml_short_steps": yaml_automation(script("start", 300)),
+            "good_timeout_from_a_parameter": automation(
+                script("start", "{{ Timeout }}"), parameters={"Timeout": {"type": "String", "default": "300"}}
+            ),
             "bad_script_over_600": automation(script("restore", 7200)),
             "bad_script_in_loop_over_600": automation(loop(script("check", 900))),
+            "bad_yaml_script_over_600": yaml_automation(script("restore", 7200)),
+            "bad_timeout_in_a_string": automation(script("restore", "7200")),
+            "bad_timeout_from_a_parameter": automation(
+                script("restore", "{{ Timeout }}"), parameters={"Timeout": {"type": "String", "default": "7200"}}
+            ),
+            "bad_timeout_from_a_parameter_without_default": automation(
+                script("restore", "{{ Timeout }}"), parameters={"Timeout": {"type": "String"}}
+            ),
+            "bad_content_known_at_apply": {"name": "d", "document_type": "Automation", "content": '${file("doc.json")}'},
         },
     ),
     "CKV_APPLY_2": (
@@ -274,8 +321,16 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
     ),
 }
 
-#: Resources the graph check CKV2_APPLY_6 needs next to its keys: templates that use three of them, and the role.
+#: Resources the graph checks need next to their cases: CKV2_APPLY_6 templates that use three keys and the role;
+#: the replica resource of CKV_HADR_1's table whose replicas are resources.
 GRAPH_NEIGHBOURS: dict[str, dict[str, dict[str, Any]]] = {
+    "aws_dynamodb_table_replica": {
+        "of_good_replica_resources": {
+            "global_table_arn": "${aws_dynamodb_table.hadr_1_good_replica_resources.arn}",
+            "point_in_time_recovery": True,
+            "deletion_protection_enabled": True,
+        }
+    },
     "aws_iam_service_linked_role": {"asg": {"aws_service_name": "autoscaling.amazonaws.com", "custom_suffix": "x"}},
     "aws_launch_template": {
         f"uses_{key}": {

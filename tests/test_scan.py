@@ -157,3 +157,29 @@ def test_moved_and_removed_blocks_are_hidden_from_checkov_and_line_numbers_map_b
     failed = [check for report in results for check in report["results"]["failed_checks"] if check["check_id"] == "CKV_AWS_18"]
     (check,) = failed
     assert check["file_line_range"][0] == text.splitlines().index('    "aws_s3_bucket": {') + 2  # the "logs" line
+
+
+def test_a_check_that_raises_fails_the_scan_instead_of_dropping_the_resource(tmp_path: Path) -> None:
+    """checkov logs "Failed to run check" and leaves the resource out of every result: the scan must not say clean."""
+    from tools.cli import ToolError
+    from tools.scan import run_checkov
+
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "__init__.py").write_text("")
+    (policies / "broken.py").write_text(
+        "from checkov.common.models.enums import CheckCategories\n"
+        "from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck\n\n\n"
+        "class Broken(BaseResourceCheck):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(name='raises', id='CKV_HADR_99', categories=[CheckCategories.GENERAL_SECURITY],"
+        " supported_resources=['aws_sqs_queue'])\n\n"
+        "    def scan_resource_conf(self, conf):\n"
+        "        return int('{{ Timeout }}')\n\n\n"
+        "check = Broken()\n"
+    )
+    stack = tmp_path / "stacks" / "s"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text(json.dumps({"resource": {"aws_sqs_queue": {"q": {"name": "q"}}}}))
+    with pytest.raises(ToolError, match=r"checkov could not run 1 check\(s\), so the scan proves nothing about them: CKV_HADR_99 on "):
+        run_checkov(tmp_path / "stacks", policies)

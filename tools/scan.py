@@ -246,6 +246,11 @@ def run_checkov(target: Path, policies: Path = POLICIES) -> list[dict[str, Any]]
     last = (completed.stderr.strip().splitlines() or ["no output"])[-1]
     if completed.returncode not in (0, 1):
         raise ToolError(f"checkov crashed (exit {completed.returncode}): {last}")
+    # checkov logs a check that raised and goes on without its result: a check that could not run checked nothing.
+    not_run = sorted(set(re.findall(r"Failed to run check (\S+) on (\S+)", completed.stderr)))
+    if not_run:
+        listed = "; ".join(f"{check} on {where}" for check, where in not_run)
+        raise ToolError(f"checkov could not run {len(not_run)} check(s), so the scan proves nothing about them: {listed}")
     try:
         parsed = json.loads(completed.stdout)
     except json.JSONDecodeError:
