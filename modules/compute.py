@@ -28,8 +28,17 @@ from modules.network import Network
 from modules.storage import LogDeliveryBucket
 from modules.suppressions import suppress
 
-#: Amazon Linux 2023, resolved by EC2 at launch from the public SSM parameter (no lookup at plan time).
-AL2023_AMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+#: Amazon Linux 2023 for an architecture, resolved by EC2 at launch from the public SSM parameter (no lookup at
+#: plan time): https://docs.aws.amazon.com/linux/al2023/ug/ec2.html
+AL2023_AMI = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-{architecture}"
+#: The processor letter that follows an instance family's generation: g is AWS Graviton (arm64); a (AMD), i (Intel)
+#: or none are x86_64. a1 is the first Graviton family. https://docs.aws.amazon.com/ec2/latest/instancetypes/instance-type-names.html
+GRAVITON_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z0-9-]*)$")
+
+
+def architecture_of(instance_type: str) -> str:
+    """The CPU architecture an instance type runs, as AMI names spell it: "arm64" for Graviton, else "x86_64"."""
+    return "arm64" if GRAVITON_FAMILY.match(instance_type.split(".", 1)[0]) else "x86_64"
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
@@ -426,13 +435,13 @@ def hardened_launch_template(
     key: EncryptionKey,
     user_data: str | None = None,
 ) -> LaunchTemplate:
-    """Amazon Linux 2023 (resolved at launch), IMDSv2 only with hop limit 1, encrypted gp3 root, no SSH key,
-    detailed monitoring; instances, volumes and interfaces tagged with `name`."""
+    """Amazon Linux 2023 for `instance_type`'s architecture (arm64 on Graviton, resolved at launch), IMDSv2 only with
+    hop limit 1, encrypted gp3 root, no SSH key, detailed monitoring; instances, volumes and interfaces tagged."""
     return LaunchTemplate(
         scope,
         id,
         name=name,
-        image_id=AL2023_AMI,
+        image_id=AL2023_AMI.format(architecture=architecture_of(instance_type)),
         instance_type=instance_type,
         update_default_version=True,
         iam_instance_profile={"arn": instance_profile_arn},

@@ -238,3 +238,50 @@ def test_policy_variables_reach_iam_unresolved_by_terraform(synthesized: Synthes
     for stack in (PRIMARY, STANDBY):
         (policy,) = synthesized.resources(stack, "aws_iam_policy").values()
         assert "session/$${aws:userid}-*" in policy["policy"]
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "architecture"),
+    [
+        ("t3.small", "x86_64"),
+        ("m7i-flex.large", "x86_64"),
+        ("m6a.large", "x86_64"),
+        ("i4i.large", "x86_64"),
+        ("g4dn.xlarge", "x86_64"),
+        ("inf2.xlarge", "x86_64"),
+        ("t4g.small", "arm64"),
+        ("m7g.large", "arm64"),
+        ("c7gn.large", "arm64"),
+        ("x2gd.large", "arm64"),
+        ("im4gn.large", "arm64"),
+        ("is4gen.large", "arm64"),
+        ("g5g.xlarge", "arm64"),
+        ("a1.large", "arm64"),
+    ],
+)
+def test_the_ami_follows_the_instance_types_architecture(instance_type: str, architecture: str) -> None:
+    """An x86_64 AMI on a Graviton type (or the reverse) launches nothing, at deploy or at failover: the image is
+    chosen by the processor letter of the type's family (g: Graviton)."""
+    from modules.compute import AL2023_AMI, architecture_of
+    from modules.config import _ec2_instance_types
+
+    assert instance_type in _ec2_instance_types(), "a type EC2 really offers"
+    assert architecture_of(instance_type) == architecture
+    assert AL2023_AMI.format(architecture=architecture).endswith(f"al2023-ami-kernel-default-{architecture}")
+
+
+def test_a_graviton_tier_launches_the_arm64_image(scratch_stack: Any, synthesized: Synthesized) -> None:
+    from modules.compute import hardened_launch_template
+    from modules.kms import EncryptionKey
+    from tests.conftest import synth_json
+
+    stack = scratch_stack()
+    key = EncryptionKey(stack, "key", alias="k", description="volumes")
+    hardened_launch_template(
+        stack, "lt", name="arm", instance_type="m7g.large", instance_profile_arn="arn:aws:iam::123456789012:instance-profile/p",
+        security_group_id="sg-1", key=key,
+    )  # fmt: skip
+    (template,) = synth_json(stack)["resource"]["aws_launch_template"].values()
+    assert template["image_id"] == "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    example = [t["image_id"] for s in synthesized.stacks.values() for t in s.get("resource", {}).get("aws_launch_template", {}).values()]
+    assert example and set(example) == {"resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"}
