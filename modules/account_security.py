@@ -40,8 +40,8 @@ class AccountSecurity(Construct):
     standards), with medium-or-worse GuardDuty findings and new, active high or critical Security Hub findings sent
     to `topic_arn` (whose policy and key must let events.amazonaws.com publish).
 
-    Default: both services on; the emulator has no Security Hub (moto has no account to enable), so it is left
-    out there.
+    Default: both services on; Security Hub is left out in the emulator (moto enables a hub but cannot set its
+    control findings, UpdateSecurityHubConfiguration, nor enable standards).
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str, topic_arn: str, settings: AccountSecuritySettings) -> None:

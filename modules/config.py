@@ -499,10 +499,11 @@ class EmulatorSettings(_Model):
     (moto ignores policy conditions, so they would deny everything), and the break-glass instance's own
     `monitoring` flag (no MonitorInstances; its launch template still asks for it), and CloudFront's own response
     headers policy (AWS's managed SecurityHeadersPolicy instead), the master secret's rotation schedule (moto would
-    run the function in a container), the Multi-Region Access Points' VPC endpoint, and Security Hub (moto has no
-    account to enable). CloudFront reads reach the origin group
+    run the function in a container), the Multi-Region Access Points' VPC endpoint, and Security Hub (moto enables a
+    hub but has no UpdateSecurityHubConfiguration or BatchEnableStandards). CloudFront reads reach the origin group
     through an ordered "*" behavior instead of the default one. Nothing else changes, so the stacks, their order
-    and the state backend are exercised as in AWS.
+    and the state backend are exercised as in AWS. tests/test_emulator_mode.py asks the pinned moto for each
+    missing call.
     """
 
     endpoint: LoopbackUrl
