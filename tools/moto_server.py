@@ -8,7 +8,9 @@ calls to make the master secret's replica standalone. With IAM enforced, moto au
 with the resource "*" (it cannot name the resource), which no ARN-scoped statement matches: every least-privilege
 role would be denied. moto 5.2.5 ignores UpdateTable's ReplicaUpdates, which the DynamoDB runbooks use to delete and
 re-create global-table replicas. `apply()` makes moto do what AWS does (the handler tests use
-it in-process), and each fix-up fails loudly once moto does it by itself, so that it can be deleted then.
+it in-process). Three fix-ups fail loudly once moto does it by itself; the other three (resources, trust
+statements, the CloudWatch prefix) are asked of the pinned moto by tests/test_moto_fixups.py, which also says what
+the resource fix-up leaves unproven.
 """
 
 from __future__ import annotations

@@ -1,0 +1,87 @@
+"""The moto fix-ups that cannot retire themselves (tools.moto_server) are asked of the pinned moto: each test runs a
+probe in a new interpreter, once as moto is and once with the fix-ups, so a moto upgrade that does the thing itself
+fails here, and the fix-up can go.
+
+What the resource fix-up leaves of the least-privilege proof: moto names the requested resource only for IAM, STS
+AssumeRole, SQS and S3. For every other service it authorizes with the resource "*", which no ARN-scoped statement
+matches, so the fix-up lets "*" match any statement's Resource. IAM-enforced tests therefore prove, for those
+services, which actions a role may call and that explicit denies hold (a Deny matches too, so a deny is never
+missed), but not that a statement's Resource or Condition is narrow enough: that part rests on review and on the
+tests that read the synthesized policies.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import json
+import boto3
+from moto import mock_aws
+from moto.core import set_initial_no_auth_action_count
+
+def outcome(call):
+    try:
+        call(); return "allowed"
+    except Exception as error:
+        text = str(error)
+        return "denied" if "AccessDenied" in text or "not authorized" in text else f"{type(error).__name__}: {text[:120]}"
+
+with mock_aws():
+    iam = boto3.client("iam", region_name="us-east-1")
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = dynamodb.create_table(TableName="t", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")["TableDescription"]["TableArn"]
+    user = iam.create_user(UserName="u")["User"]
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:DescribeTable", "Resource": table},
+        {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"},
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=json.dumps(policy))
+    keys = iam.create_access_key(UserName="u")["AccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"},
+        {"Effect": "Allow", "Principal": {"AWS": user["Arn"]}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    creds = {"aws_access_key_id": keys["AccessKeyId"], "aws_secret_access_key": keys["SecretAccessKey"]}
+
+    @set_initial_no_auth_action_count(0)
+    def enforced():
+        found = {}
+        client = boto3.client("dynamodb", region_name="us-east-1", **creds)
+        found["ARN-scoped statement"] = outcome(lambda: client.describe_table(TableName="t"))
+        found["cloudwatch: prefix"] = outcome(lambda: boto3.client("cloudwatch", region_name="us-east-1", **creds).put_metric_data(
+            Namespace="n", MetricData=[{"MetricName": "m", "Value": 1}]))
+        found["trust with a service statement"] = outcome(lambda: boto3.client("sts", region_name="us-east-1", **creds).assume_role(
+            RoleArn=role["Arn"], RoleSessionName="probe"))
+        return found
+    print(json.dumps(enforced()))
+"""
+WITH_FIXUPS = "from tools import moto_server\nmoto_server.apply()\n"
+
+
+def outcomes(prelude: str = "") -> dict[str, str]:
+    probe = subprocess.run([sys.executable, "-c", prelude + PROBE], capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(probe.stdout)
+
+
+@pytest.mark.parametrize(
+    ("case", "as_moto_is"),
+    [
+        ("ARN-scoped statement", "denied"),
+        ("cloudwatch: prefix", "denied"),
+        ("trust with a service statement", "TypeError: argument of type 'NoneType' is not iterable"),
+    ],
+)
+def test_each_fix_up_is_still_needed_and_does_its_job(case: str, as_moto_is: str, moto_outcomes: dict[str, dict[str, str]]) -> None:
+    assert moto_outcomes["as moto is"][case] == as_moto_is, "moto does this itself now: remove the fix-up"
+    assert moto_outcomes["with the fix-ups"][case] == "allowed"
+
+
+@pytest.fixture(scope="module")
+def moto_outcomes() -> dict[str, dict[str, str]]:
+    return {"as moto is": outcomes(), "with the fix-ups": outcomes(WITH_FIXUPS)}
