@@ -152,3 +152,23 @@ def test_a_state_lock_left_by_a_retried_lock_request_is_released_and_the_stack_a
         assert result.ok, result.output[-3000:]
         assert result.summary == "1 added, 0 changed, 0 destroyed (after releasing a state lock left by a retried lock request)"
         assert "Item" not in dynamodb.get_item(TableName="locks", Key={"LockID": {"S": "state/app.tfstate"}})
+
+
+def test_destroy_disables_distributions_first_as_the_provider_would(fake_aws: None) -> None:
+    """The provider's delete disables a distribution and then waits a fixed minute; disabled beforehand, it does not."""
+    import boto3
+    from moto import mock_aws
+
+    origin = {
+        "Id": "o",
+        "DomainName": "o.example.com",
+        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+    }
+    behavior = {"TargetOriginId": "o", "ViewerProtocolPolicy": "https-only", "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"}
+    with mock_aws():
+        cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+        config = {"CallerReference": "r", "Comment": "c", "Enabled": True, "Origins": {"Quantity": 1, "Items": [origin]}}
+        created = cloudfront.create_distribution(DistributionConfig={**config, "DefaultCacheBehavior": behavior})["Distribution"]
+        assert local.disable_distributions(cloudfront) == [created["Id"]]
+        assert cloudfront.get_distribution_config(Id=created["Id"])["DistributionConfig"]["Enabled"] is False
+        assert local.disable_distributions(cloudfront) == [], "a disabled one is left as it is"

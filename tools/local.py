@@ -245,9 +245,10 @@ def check_drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> list[Dr
 
 def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
     """Before a stack is destroyed: lift the deletion protection of its databases, tables and load balancers (in
-    AWS these safeguards make a destroy fail on purpose), stop its buckets' access logging, and delete every object
-    version and delete marker one by one (moto fails DeleteObjects on delete markers, so force_destroy cannot be
-    relied on)."""
+    AWS these safeguards make a destroy fail on purpose), disable its CloudFront distributions (the provider's
+    delete disables one first and then waits a fixed minute before it polls; moto deploys at once), stop its
+    buckets' access logging, and delete every object version and delete marker one by one (moto fails
+    DeleteObjects on delete markers, so force_destroy cannot be relied on)."""
 
     def before(stack: str) -> None:
         document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
@@ -262,6 +263,8 @@ def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
             rds.modify_db_instance(DBInstanceIdentifier=body["identifier"], DeletionProtection=False, ApplyImmediately=True)
         for body in resources.get("aws_dynamodb_table", {}).values():
             emulator.client("dynamodb", region(body)).update_table(TableName=body["name"], DeletionProtectionEnabled=False)
+        if resources.get("aws_cloudfront_distribution"):
+            disable_distributions(emulator.client("cloudfront", "us-east-1"))
         for body in resources.get("aws_lb", {}).values():
             elb = emulator.client("elbv2", region(body))
             for balancer in elb.describe_load_balancers(Names=[body["name"]])["LoadBalancers"]:
@@ -284,6 +287,18 @@ def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
                     s3.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
 
     return before
+
+
+def disable_distributions(cloudfront: Any) -> list[str]:
+    """Disable every enabled distribution (what the provider's delete does first); returns their IDs."""
+    disabled = []
+    for item in cloudfront.list_distributions().get("DistributionList", {}).get("Items", []):
+        found = cloudfront.get_distribution_config(Id=item["Id"])
+        if found["DistributionConfig"]["Enabled"]:
+            config = {**found["DistributionConfig"], "Enabled": False}
+            cloudfront.update_distribution(Id=item["Id"], IfMatch=found["ETag"], DistributionConfig=config)
+            disabled.append(item["Id"])
+    return disabled
 
 
 def deploy(
