@@ -124,10 +124,12 @@ def test_a_terraform_command_that_hangs_is_stopped_with_one_line(
 ) -> None:
     fake = tmp_path / "bin" / "terraform"
     fake.parent.mkdir()
-    fake.write_text("#!/bin/sh\nsleep 30\n")
+    # Terraform handles SIGINT itself; the stand-in does too (a pytest-xdist worker passes SIGINT on ignored).
+    fake.write_text(f"#!{sys.executable}\nimport signal, time\nsignal.signal(signal.SIGINT, signal.SIG_DFL)\ntime.sleep(30)\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(terraform, "COMMAND_TIMEOUT_SECONDS", 1)
+    monkeypatch.setattr(terraform, "INTERRUPT_GRACE_SECONDS", 5)
     assert terraform.main(["validate", "--outdir", str(synthesized_outdir)]) == 1
     assert (
         one_line(capsys.readouterr().err, "[validate]")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
 from modules.config import load_config
@@ -264,7 +265,10 @@ def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
         for body in resources.get("aws_dynamodb_table", {}).values():
             emulator.client("dynamodb", region(body)).update_table(TableName=body["name"], DeletionProtectionEnabled=False)
         if resources.get("aws_cloudfront_distribution"):
-            disable_distributions(emulator.client("cloudfront", "us-east-1"))
+            try:
+                disable_distributions(emulator.client("cloudfront", "us-east-1"))
+            except ClientError as error:  # the provider's delete disables it then, only slower
+                progress(f"[local]   {stack}: distributions left enabled ({error}); the destroy disables them itself")
         for body in resources.get("aws_lb", {}).values():
             elb = emulator.client("elbv2", region(body))
             for balancer in elb.describe_load_balancers(Names=[body["name"]])["LoadBalancers"]:
