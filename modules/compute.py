@@ -39,6 +39,8 @@ GRAVITON_FAMILY = re.compile(r"^(a1|[a-z]+\d+g[a-z0-9-]*)$")
 def architecture_of(instance_type: str) -> str:
     """The CPU architecture an instance type runs, as AMI names spell it: "arm64" for Graviton, else "x86_64"."""
     return "arm64" if GRAVITON_FAMILY.match(instance_type.split(".", 1)[0]) else "x86_64"
+
+
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
