@@ -12,7 +12,7 @@ import json
 import re
 
 import yaml
-from hadr_common import HadrCheck, attr, result
+from hadr_common import HadrCheck, as_int, attr, result
 
 MAX_SCRIPT_SECONDS = 600
 PARAMETER = re.compile(r"^\{\{\s*(\w+)\s*\}\}$")
@@ -48,12 +48,7 @@ def seconds(value, parameters):
             default = (parameters.get(reference.group(1)) or {}).get("default") if isinstance(parameters, dict) else None
             return None if default is None else seconds(default, {})
         value = value.strip()
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+    return as_int(value)
 
 
 class SsmScriptTimeout(HadrCheck):
