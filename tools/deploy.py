@@ -101,9 +101,10 @@ def approved_plans(outdir: Path, plans: Path, order: list[str], *, allow_blocked
     return folders
 
 
-def apply_saved_plan(workdir: Path, *, env: dict[str, str], timeout: int = DEFAULT_TIMEOUT_SECONDS) -> StackRun:
-    """`init` then `apply stack.tfplan` in a plan folder of tools.plan: exactly what was planned, or nothing."""
-    return _terraform(workdir, ("apply", "-input=false", PLAN_FILE), env=env, timeout=timeout)
+def apply_saved_plan(workdir: Path, *, env: dict[str, str], timeout: int = DEFAULT_TIMEOUT_SECONDS, init: bool = True) -> StackRun:
+    """`init` then `apply stack.tfplan` in a plan folder of tools.plan: exactly what was planned, or nothing.
+    `init=False`: the folder was just initialized by the plan in this process (deploy-local)."""
+    return _terraform(workdir, ("apply", "-input=false", PLAN_FILE), env=env, timeout=timeout, init=init)
 
 
 def destroy_stack(stack_dir: Path, *, env: dict[str, str], timeout: int = DEFAULT_TIMEOUT_SECONDS) -> StackRun:
@@ -111,7 +112,7 @@ def destroy_stack(stack_dir: Path, *, env: dict[str, str], timeout: int = DEFAUL
     return _terraform(stack_dir, ("destroy", "-auto-approve", "-input=false"), env=env, timeout=timeout)
 
 
-def _terraform(folder: Path, args: tuple[str, ...], *, env: dict[str, str], timeout: int) -> StackRun:
+def _terraform(folder: Path, args: tuple[str, ...], *, env: dict[str, str], timeout: int, init: bool = True) -> StackRun:
     started = time.monotonic()
     name = folder.name
 
@@ -119,9 +120,10 @@ def _terraform(folder: Path, args: tuple[str, ...], *, env: dict[str, str], time
         return StackRun(name, False, time.monotonic() - started, summary, output)
 
     try:
-        init = run(folder, "init", "-input=false", env=env, timeout=timeout)
-        if init.returncode != 0:
-            return failed("init failed", init.stdout + init.stderr)
+        if init:
+            initialized = run(folder, "init", "-input=false", env=env, timeout=timeout)
+            if initialized.returncode != 0:
+                return failed("init failed", initialized.stdout + initialized.stderr)
         result = run(folder, *args, env=env, timeout=timeout)
     except TerraformTimeout as error:  # a timeout stops this stack with its message
         return failed(str(error), str(error))

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,20 +183,15 @@ class Drift:
     known: bool
 
 
-def drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> list[Drift]:
-    """Every resource a fresh plan wants to change right after apply. A cause is known when KNOWN_EMULATOR_DRIFT
-    lists it for its type; a resource without causes is known when every cause in its stack is. ToolError when a
-    plan fails."""
-
-    def plan(name: str) -> list[Drift]:
-        plan_file = SESSION_DIR / f"drift-{name}.json"
-        error = terraform_plan(outdir / "stacks" / name, plan_file, offline=False, lock=False, env=env)
-        if error is not None:
-            raise ToolError(f"the drift plan of {name} failed: {error.splitlines()[-1] if error else ''}")
-        return classify_drift(name, json.loads(plan_file.read_text()).get("resource_changes", []))
-
-    with ThreadPoolExecutor(max_workers=DRIFT_JOBS) as pool:  # read-only plans: two at a time
-        return [item for found in pool.map(plan, stacks) for item in found]
+def stack_drift(outdir: Path, name: str, env: dict[str, str]) -> list[Drift]:
+    """Every resource a fresh plan of stack `name` wants to change right after its apply. A cause is known when
+    KNOWN_EMULATOR_DRIFT lists it for its type; a resource without causes is known when every cause in its stack
+    is. ToolError when the plan fails."""
+    plan_file = SESSION_DIR / f"drift-{name}.json"
+    error = terraform_plan(outdir / "stacks" / name, plan_file, offline=False, lock=False, env=env)
+    if error is not None:
+        raise ToolError(f"the drift plan of {name} failed: {error.splitlines()[-1] if error else ''}")
+    return classify_drift(name, json.loads(plan_file.read_text()).get("resource_changes", []))
 
 
 def classify_drift(stack: str, resource_changes: list[dict[str, Any]]) -> list[Drift]:
@@ -227,9 +222,10 @@ def known_drift(resource_type: str, path: str) -> str | None:
     return None
 
 
-def check_drift(outdir: Path, stacks: list[str], env: dict[str, str]) -> list[Drift]:
-    """Print the drift of every stack; ToolError when any of it is not a known emulator difference."""
-    found = drift(outdir, stacks, env)
+def check_drift(stacks: list[str], planned: dict[str, Future[list[Drift]]]) -> list[Drift]:
+    """Print the drift of every stack (its drift plan, started once its apply was done); ToolError when any of it
+    is not a known emulator difference."""
+    found = [item for name in stacks for item in planned[name].result()]
     for stack in stacks:
         mine = [item for item in found if item.stack == stack]
         unexpected = sum(not item.known for item in mine)
@@ -323,13 +319,22 @@ def deploy(
     shutil.rmtree(emulator_state_dir(), ignore_errors=True)  # the bootstrap state of an emulator that is gone
     synthesize(derived, emulator.endpoint, LOCAL_OUTDIR)
     env = session.terraform_env()
-    step = lambda name: plan_and_apply(LOCAL_OUTDIR / "stacks" / name, env, emulator)  # noqa: E731
-    results = run_in_lanes(deploy_order(LOCAL_OUTDIR, stacks), "apply", step, progress=progress)
-    failed = [result for result in results if not result.ok]
-    if failed:
-        raise ToolError("; ".join(f"deploy of {result.stack} failed: {result.summary}" for result in failed))
-    progress("[local] checking for drift (a second plan right after apply) ...")
-    drifted = check_drift(LOCAL_OUTDIR, [result.stack for result in results], env)
+    planned: dict[str, Future[list[Drift]]] = {}
+    # Read-only drift plans, two at a time, each as soon as its stack is applied: they overlap the later applies.
+    with ThreadPoolExecutor(max_workers=DRIFT_JOBS) as drift_plans:
+
+        def step(name: str) -> StackRun:
+            result = plan_and_apply(LOCAL_OUTDIR / "stacks" / name, env, emulator)
+            if result.ok:
+                planned[name] = drift_plans.submit(stack_drift, LOCAL_OUTDIR, name, env)
+            return result
+
+        results = run_in_lanes(deploy_order(LOCAL_OUTDIR, stacks), "apply", step, progress=progress)
+        failed = [result for result in results if not result.ok]
+        if failed:
+            raise ToolError("; ".join(f"deploy of {result.stack} failed: {result.summary}" for result in failed))
+        progress("[local] drift: a second plan of each stack right after its apply ...")
+        drifted = check_drift([result.stack for result in results], planned)
     return session, results, drifted
 
 
@@ -371,7 +376,7 @@ def _plan_then_apply(stack_dir: Path, env: dict[str, str]) -> StackRun:
     planned = plan_stack(stack_dir, LOCAL_OUTDIR / "plans", offline=False, lock=True, env=env)
     if planned.status != "planned":
         return StackRun(stack_dir.name, False, planned.seconds, f"plan {planned.status}", planned.reason)
-    applied = apply_saved_plan((LOCAL_OUTDIR / "plans" / planned.saved_plan).parent, env=env, timeout=EMULATOR_TIMEOUT_SECONDS)
+    applied = apply_saved_plan((LOCAL_OUTDIR / "plans" / planned.saved_plan).parent, env=env, timeout=EMULATOR_TIMEOUT_SECONDS, init=False)
     return StackRun(applied.stack, applied.ok, planned.seconds + applied.seconds, applied.summary, applied.output)
 
 
