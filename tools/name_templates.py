@@ -61,7 +61,9 @@ def canonical_config() -> DeploymentConfig:
 
 
 def synthesized_stacks(config: DeploymentConfig) -> dict[str, dict[str, Any]]:
-    """Every stack of `config`, synthesized in this process without the name check (which is what is recorded)."""
+    """Every stack of `config`, synthesized in this process without stacks.app.synthesize's name check: some canonical
+    names are over their limits (ap-southeast-2 is a long region), and the templates record names, not whether they
+    fit; each configuration's own forecast is checked."""
     with tempfile.TemporaryDirectory() as folder:
         outdir = Path(folder) / "cdktf.out"
         app = App(outdir=str(outdir))
