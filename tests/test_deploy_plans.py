@@ -11,7 +11,7 @@ import pytest
 from tools import deploy
 from tools.cli import ToolError
 from tools.plan import plan_all, plan_stack
-from tools.terraform import file_digest, run, stack_digest, terraform_env
+from tools.terraform import file_digest, run, stack_digest, terraform_env, terraform_errors
 
 
 def write_stack(outdir: Path, value: str) -> Path:
@@ -141,3 +141,17 @@ def test_a_first_deploy_applies_the_stacks_before_the_first_blocked_one(tmp_path
     (result,) = deploy.apply_approved(outdir, outdir / "plans", allow_blocked=True)
     assert result.ok and state_output(tmp_path) == "v1"
     assert "[apply] stopped before global, blocked at plan time" in capsys.readouterr().err
+
+
+def test_a_failed_terraform_run_is_reported_by_its_error_and_address(tmp_path: Path) -> None:
+    """A failure names Terraform's error and the resource, not only "apply failed": CI shows only the message."""
+    stack_dir = tmp_path / "broken"
+    stack_dir.mkdir()
+    resource = {"input": '${parseint("not-a-number", 10)}'}
+    (stack_dir / "cdk.tf.json").write_text(json.dumps({"resource": {"terraform_data": {"parsed": resource}}}))
+    env = terraform_env()
+    assert run(stack_dir, "init", "-input=false", env=env).returncode == 0
+    planned = run(stack_dir, "plan", "-input=false", env=env)
+    assert planned.returncode != 0
+    message = terraform_errors(planned.stdout + planned.stderr)
+    assert message.startswith("Invalid function argument") and message.endswith("(at terraform_data.parsed)"), message

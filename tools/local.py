@@ -45,7 +45,7 @@ from tools.emulator import Emulator
 from tools.handlers import load_handler
 from tools.plan import plan_stack, terraform_plan
 from tools.plan_report import action_of, changed_attributes
-from tools.terraform import LOCK_HELD, ROOT, run, terraform_env
+from tools.terraform import LOCK_HELD, ROOT, run, terraform_env, terraform_errors
 
 SESSION_DIR = ROOT / ".state" / "emulator"
 SESSION_FILE = SESSION_DIR / "session.json"
@@ -332,7 +332,8 @@ def deploy(
         results = run_in_lanes(deploy_order(LOCAL_OUTDIR, stacks), "apply", step, progress=progress)
         failed = [result for result in results if not result.ok]
         if failed:
-            raise ToolError("; ".join(f"deploy of {result.stack} failed: {result.summary}" for result in failed))
+            reasons = (f"deploy of {result.stack} failed: {result.summary}: {terraform_errors(result.output)}" for result in failed)
+            raise ToolError("; ".join(reasons))
         progress("[local] drift: a second plan of each stack right after its apply ...")
         drifted = check_drift([result.stack for result in results], planned)
     return session, results, drifted

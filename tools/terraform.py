@@ -131,6 +131,23 @@ class StackResult:
 INTERRUPT_GRACE_SECONDS = 120
 #: Terraform's report of a state lock it could not take: the lock's ID follows.
 LOCK_HELD = re.compile(r"Lock Info:\s+ID:\s+(\S+)")
+ERROR_LINE = re.compile(r"^[│ ]*Error: (.+?)\s*$", re.MULTILINE)
+ERROR_ADDRESS = re.compile(r"^[│ ]*(?:with ([^,\s]+),|on \S+ line \d+, in resource\.([^:\s]+):)", re.MULTILINE)
+
+
+def terraform_errors(output: str, limit: int = 3) -> str:
+    """Terraform's error messages in `output`, each with the resource it names, at most `limit`: what a failure
+    reports when the whole output is too long to show."""
+    starts = list(ERROR_LINE.finditer(output))
+    if not starts:
+        return output.strip().splitlines()[-1] if output.strip() else "no output"
+    found = []
+    for index, match in enumerate(starts[:limit]):
+        block = output[match.end() : starts[index + 1].start() if index + 1 < len(starts) else len(output)]
+        address = ERROR_ADDRESS.search("\n".join(block.splitlines()[:6]))
+        found.append(f"{match.group(1)} (at {address.group(1) or address.group(2)})" if address else match.group(1))
+    more = f"; and {len(starts) - limit} more" if len(starts) > limit else ""
+    return "; ".join(found) + more
 
 
 def run(stack_dir: Path, *args: str, env: dict[str, str], timeout: int | None = None) -> subprocess.CompletedProcess[str]:
