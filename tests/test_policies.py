@@ -73,6 +73,9 @@ VALIDATION_NAME = (
 DEFAULT_ASG_ROLE = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
+ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
+
+
 def behavior(target: str) -> dict[str, Any]:
     return {"target_origin_id": target, "viewer_protocol_policy": "https-only", "allowed_methods": ["GET", "HEAD"]}
 
@@ -98,6 +101,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "aws_db_instance",
         {
             "good_primary": {**DB, "multi_az": True, "backup_retention_period": 7},
+            "good_multi_az_as_a_string": {**DB, "multi_az": "true", "backup_retention_period": "7"},  # Terraform JSON takes both
             "bad_single_az": {**DB, "multi_az": False, "backup_retention_period": 7},
             "bad_short_retention": {**DB, "multi_az": True, "backup_retention_period": 1},
         },
@@ -106,7 +110,24 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "aws_db_instance",
         {
             "good_replica": {**DB, "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:main", "backup_retention_period": 7},
+            "good_key_by_reference": {
+                **DB,
+                "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:main",
+                "kms_key_id": "${aws_kms_key.replica.arn}",
+                "backup_retention_period": 7,
+            },
             "bad_same_region_replica": {**DB, "replicate_source_db": "main", "backup_retention_period": 7},
+            # An ARN alone proves nothing: the replica's key is in the source's region, so the replica is too.
+            "bad_source_arn_in_the_keys_region": {
+                **DB,
+                "replicate_source_db": "arn:aws:rds:us-west-2:123456789012:db:main",
+                "backup_retention_period": 7,
+            },
+            "bad_source_not_a_db_instance": {
+                **DB,
+                "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:cluster:main",
+                "backup_retention_period": 7,
+            },
             "bad_replica_without_backups": {**DB, "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:main"},
         },
     ),
@@ -120,6 +141,35 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
                 "set_identifier": "eu-west-1",
                 "weighted_routing_policy": {"weight": 50},
                 "health_check_id": "hc-1",
+            },
+            "good_alias_evaluates_its_target": {
+                "zone_id": "Z1",
+                "name": "www.example.com",
+                "type": "A",
+                "set_identifier": "primary",
+                "failover_routing_policy": {"type": "PRIMARY"},
+                "alias": {"name": "lb.example.com", "zone_id": "Z2", "evaluate_target_health": True},
+            },
+            "bad_alias_not_evaluated": {
+                "zone_id": "Z1",
+                "name": "www.example.com",
+                "type": "A",
+                "set_identifier": "primary",
+                "failover_routing_policy": {"type": "PRIMARY"},
+                "alias": {"name": "lb.example.com", "zone_id": "Z2", "evaluate_target_health": False},
+            },
+            "bad_multivalue_unchecked": {
+                **CNAME,
+                "type": "A",
+                "name": "api.example.com",
+                "set_identifier": "a",
+                "multivalue_answer_routing_policy": True,
+            },
+            "bad_geolocation_unchecked": {
+                **CNAME,
+                "name": "api.example.com",
+                "set_identifier": "eu",
+                "geolocation_routing_policy": {"continent": "EU"},
             },
             "bad_failover_unchecked": {
                 "zone_id": "Z1",
@@ -221,11 +271,30 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
                 "origin_group": [ORIGIN_GROUP],
                 "default_cache_behavior": behavior("failover"),
             },
-            "good_group_behind_ordered": {
+            "good_group_behind_an_ordered_catch_all": {
+                "origin": ORIGINS,
+                "origin_group": [ORIGIN_GROUP],
+                "default_cache_behavior": behavior("primary"),
+                "ordered_cache_behavior": [{**behavior("failover"), "path_pattern": "*"}],
+            },
+            "good_writes_to_one_origin": {  # CloudFront fails over GET, HEAD and OPTIONS only
+                "origin": [*ORIGINS, {"origin_id": "writer", "domain_name": "writer.example.com"}],
+                "origin_group": [ORIGIN_GROUP],
+                "default_cache_behavior": behavior("failover"),
+                "ordered_cache_behavior": [{**behavior("writer"), "path_pattern": "/api/*", "allowed_methods": ALL_METHODS}],
+            },
+            # The group takes /static/* only: every other read goes to the primary alone.
+            "bad_group_only_behind_a_path": {
                 "origin": ORIGINS,
                 "origin_group": [ORIGIN_GROUP],
                 "default_cache_behavior": behavior("primary"),
                 "ordered_cache_behavior": [{**behavior("failover"), "path_pattern": "/static/*"}],
+            },
+            "bad_reads_bypass_the_group": {
+                "origin": ORIGINS,
+                "origin_group": [ORIGIN_GROUP],
+                "default_cache_behavior": behavior("failover"),
+                "ordered_cache_behavior": [{**behavior("primary"), "path_pattern": "/images/*"}],
             },
             "bad_group_unused": {"origin": ORIGINS, "origin_group": [ORIGIN_GROUP], "default_cache_behavior": behavior("primary")},
             "bad_single_origin": {"origin": ORIGINS[:1], "default_cache_behavior": behavior("primary")},
@@ -242,6 +311,11 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         "aws_dynamodb_table_replica",
         {
             "good_protected": {"global_table_arn": "arn", "deletion_protection_enabled": True, "point_in_time_recovery": True},
+            "good_protected_as_strings": {
+                "global_table_arn": "arn",
+                "deletion_protection_enabled": "true",
+                "point_in_time_recovery": "true",
+            },
             "bad_unprotected": {"global_table_arn": "arn", "point_in_time_recovery": True},
             "bad_no_pitr": {"global_table_arn": "arn", "deletion_protection_enabled": True, "point_in_time_recovery": False},
         },
@@ -274,6 +348,11 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "good_no_waits": {**FUNCTION, "timeout": 10, "environment": {"variables": {"TABLE_NAME": "t"}}},
             "bad_wait_reaches_timeout": {**FUNCTION, "timeout": 60, "environment": {"variables": {"POLL_TIMEOUT_SECONDS": "60"}}},
             "bad_wait_past_default_timeout": {**FUNCTION, "environment": {"variables": {"WAIT_SECONDS": "5"}}},
+            "good_milliseconds_within": {**FUNCTION, "timeout": 3, "environment": {"variables": {"POLL_INTERVAL_MS": "500"}}},
+            "good_a_window_is_not_a_wait": {**FUNCTION, "timeout": 60, "environment": {"variables": {"SIGNAL_SECONDS": "300"}}},
+            "bad_wait_in_milliseconds": {**FUNCTION, "timeout": 30, "environment": {"variables": {"POLL_DEADLINE_MS": "60000"}}},
+            "bad_wait_in_minutes": {**FUNCTION, "timeout": 60, "environment": {"variables": {"WAIT_MINUTES": "2"}}},
+            "bad_wait_without_a_unit": {**FUNCTION, "timeout": 30, "environment": {"variables": {"DB_TIMEOUT": "30"}}},
         },
     ),
     "CKV_APPLY_3": (
@@ -283,6 +362,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "good_not_health": event_rule({"source": ["aws.cloudwatch"]}),
             "bad_every_service": event_rule(health({"eventTypeCategory": ["issue"], "statusCode": ["open"]})),
             "bad_closed_too": event_rule(health({**OPEN_ISSUES, "statusCode": ["open", "closed"]})),
+            "bad_a_prefix_names_every_service": event_rule(health({**OPEN_ISSUES, "service": [{"prefix": ""}]})),
             "bad_inside_or": event_rule({"$or": [{"source": ["aws.cloudwatch"]}, health({"eventTypeCategory": ["issue"]})]}),
         },
     ),
@@ -292,6 +372,13 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "good_one_owner": {**CNAME, "name": VALIDATION_NAME},
             "good_not_validation": {**CNAME, "name": "www.example.com", "allow_overwrite": True},
             "bad_shared": {**CNAME, "name": VALIDATION_NAME, "allow_overwrite": True},
+            "bad_shared_as_a_string": {**CNAME, "name": VALIDATION_NAME, "allow_overwrite": "true"},
+            "bad_shared_through_for_each": {
+                **CNAME,
+                "for_each": "${{for o in aws_acm_certificate.c.domain_validation_options : o.domain_name => o}}",
+                "name": "${each.value.resource_record_name}",
+                "allow_overwrite": True,
+            },
         },
     ),
     "CKV_APPLY_5": (
@@ -299,6 +386,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         {
             "good_own_secret": {**DB, "password": "from-our-secret"},
             "bad_managed_source": {**DB, "manage_master_user_password": True},
+            "bad_managed_as_a_string": {**DB, "manage_master_user_password": "true"},
             "bad_managed_replica": {
                 **DB,
                 "replicate_source_db": "arn:aws:rds:us-east-1:123456789012:db:p",

@@ -6,7 +6,7 @@ how several stacks share one: destroying any of them deletes the record the othe
 takes over a record left by an older release skips this check at the resource, saying so.
 """
 
-from hadr_common import HadrCheck, attr, result
+from hadr_common import HadrCheck, as_bool, attr, result
 
 
 class AcmValidationRecordOwner(HadrCheck):
@@ -15,8 +15,9 @@ class AcmValidationRecordOwner(HadrCheck):
     resource_types = ("aws_route53_record",)
 
     def scan_resource_conf(self, conf):
-        validation = "domain_validation_options" in str(attr(conf, "name") or "")
-        return result(not (validation and attr(conf, "allow_overwrite") is True))
+        # The name reads the certificate's options directly, or through for_each (each.value.resource_record_name).
+        validation = any("domain_validation_options" in str(attr(conf, field) or "") for field in ("name", "for_each"))
+        return result(not (validation and as_bool(attr(conf, "allow_overwrite"))))
 
 
 check = AcmValidationRecordOwner()

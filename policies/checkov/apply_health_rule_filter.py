@@ -2,8 +2,9 @@
 
 AWS Health sends every event category, service and status to the bus
 (https://docs.aws.amazon.com/health/latest/ug/cloudwatch-events-health.html): a rule on `aws.health` without a
-`detail.service` list and `detail.statusCode: ["open"]` fires on any service's issue, and again when it closes,
-which is no ground for a failover.
+`detail.service` list of service names and `detail.statusCode: ["open"]` fires on any service's issue, and again
+when it closes, which is no ground for a failover. A content filter in the service list (`{"prefix": ""}`,
+`{"exists": true}`, `{"anything-but": ...}`) matches services nobody named, so it fails too.
 """
 
 from hadr_common import HadrCheck, json_attr, result
@@ -28,7 +29,9 @@ class HealthRuleFiltered(HadrCheck):
         pattern = json_attr(conf, "event_pattern")
         for health in health_patterns(pattern):
             detail = health.get("detail") or {}
-            if not detail.get("service") or detail.get("statusCode") != ["open"]:
+            services = detail.get("service")
+            named = isinstance(services, list) and bool(services) and all(isinstance(service, str) for service in services)
+            if not named or detail.get("statusCode") != ["open"]:
                 return result(False)
         return result(True)
 

@@ -7,7 +7,7 @@ apply. The source usually lives in another stack than its replica, so the check 
 master password in a secret of your own (`modules.database.MasterSecret`) and rotate it through the RDS API.
 """
 
-from hadr_common import HadrCheck, attr, result
+from hadr_common import HadrCheck, as_bool, attr, result
 
 
 class RdsNoManagedMasterPassword(HadrCheck):
@@ -16,7 +16,7 @@ class RdsNoManagedMasterPassword(HadrCheck):
     resource_types = ("aws_db_instance",)
 
     def scan_resource_conf(self, conf):
-        managed = attr(conf, "manage_master_user_password") is True or bool(attr(conf, "master_user_secret_kms_key_id"))
+        managed = as_bool(attr(conf, "manage_master_user_password")) or bool(attr(conf, "master_user_secret_kms_key_id"))
         return result(not managed)
 
 

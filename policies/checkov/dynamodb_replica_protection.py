@@ -6,7 +6,7 @@ and the provider's `replica` block of `aws_dynamodb_table` cannot set it: a tabl
 `aws_dynamodb_table_replica` passes only with `deletion_protection_enabled` and `point_in_time_recovery` true.
 """
 
-from hadr_common import HadrCheck, attr, blocks, result
+from hadr_common import HadrCheck, as_bool, attr, blocks, result
 
 
 class DynamodbReplicaProtection(HadrCheck):
@@ -16,7 +16,7 @@ class DynamodbReplicaProtection(HadrCheck):
 
     def scan_resource_conf(self, conf):
         if "global_table_arn" in conf:
-            return result(attr(conf, "deletion_protection_enabled") is True and attr(conf, "point_in_time_recovery") is True)
+            return result(as_bool(attr(conf, "deletion_protection_enabled")) and as_bool(attr(conf, "point_in_time_recovery")))
         return result(not [replica for replica in blocks(conf, "replica") if attr(replica, "region_name")])
 
 

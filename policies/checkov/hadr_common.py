@@ -58,6 +58,17 @@ def as_int(value: Any) -> int | None:
         return None
 
 
+def as_bool(value: Any) -> bool:
+    """A boolean attribute: Terraform JSON takes `true` and the string "true" alike (any case), so both count."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def arn_region(value: Any) -> str | None:
+    """The region of a literal ARN (arn:partition:service:region:account:...), or None: an expression, no region."""
+    parts = str(value or "").split(":")
+    return parts[3] or None if len(parts) > 5 and parts[0] == "arn" else None
+
+
 def result(ok: bool) -> CheckResult:
     return CheckResult.PASSED if ok else CheckResult.FAILED
 

@@ -1,7 +1,12 @@
-"""CKV_HADR_3: an RDS read replica is cross-region (its source is an ARN), encrypted with a KMS key of its own
-region, and keeps backups for at least 7 days so it is ready to be promoted."""
+"""CKV_HADR_3: an RDS read replica is cross-region (its source is an RDS DB instance ARN), encrypted with a KMS key of
+its own region, and keeps backups for at least 7 days so it is ready to be promoted.
 
-from hadr_common import MIN_RETENTION_DAYS, HadrCheck, as_int, attr, result
+A cross-region replica names its source by ARN and takes a KMS key of the replica's region
+(https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.XRgn.html): a literal key ARN in the source's
+region means the replica sits in the source's region (or cannot be created), so it fails.
+"""
+
+from hadr_common import MIN_RETENTION_DAYS, HadrCheck, arn_region, as_int, attr, result
 
 from checkov.common.models.enums import CheckResult
 
@@ -16,7 +21,12 @@ class RdsCrossRegionReplica(HadrCheck):
         if not source:
             return CheckResult.UNKNOWN  # a primary: CKV_HADR_2
         retention = as_int(attr(conf, "backup_retention_period")) or 0
-        return result(str(source).startswith("arn:") and bool(attr(conf, "kms_key_id")) and retention >= MIN_RETENTION_DAYS)
+        key = attr(conf, "kms_key_id")
+        db_instance = str(source).split(":")[2:6:3] == ["rds", "db"]  # arn:aws:rds:<region>:<account>:db:<name>
+        source_region = arn_region(source) if db_instance else None
+        key_region = arn_region(key)
+        other_region = source_region is not None and (key_region is None or key_region != source_region)
+        return result(other_region and bool(key) and retention >= MIN_RETENTION_DAYS)
 
 
 check = RdsCrossRegionReplica()

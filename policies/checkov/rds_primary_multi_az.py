@@ -1,6 +1,6 @@
 """CKV_HADR_2: an RDS primary is Multi-AZ and keeps automated backups for at least 7 days."""
 
-from hadr_common import MIN_RETENTION_DAYS, HadrCheck, as_int, attr, result
+from hadr_common import MIN_RETENTION_DAYS, HadrCheck, as_bool, as_int, attr, result
 
 from checkov.common.models.enums import CheckResult
 
@@ -14,7 +14,7 @@ class RdsPrimaryMultiAz(HadrCheck):
         if attr(conf, "replicate_source_db"):
             return CheckResult.UNKNOWN  # a replica: CKV_HADR_3
         retention = as_int(attr(conf, "backup_retention_period")) or 0
-        return result(attr(conf, "multi_az") is True and retention >= MIN_RETENTION_DAYS)
+        return result(as_bool(attr(conf, "multi_az")) and retention >= MIN_RETENTION_DAYS)
 
 
 check = RdsPrimaryMultiAz()
