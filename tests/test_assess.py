@@ -239,3 +239,46 @@ def test_the_plan_report_carries_the_assessment_after_the_summary(example: asses
 )
 def test_backup_schedules_are_read_or_assumed_at_their_longest(expression: str, seconds: int) -> None:
     assert assess.schedule_seconds(expression) == seconds
+
+
+def test_a_pull_request_is_blocked_by_its_regressions_not_by_the_breaches_its_base_already_had(
+    example: assess.Assessment, breaching: assess.Assessment
+) -> None:
+    base = json.loads(json.dumps(example.as_dict()))
+    found = {(e.architecture, e.domain, e.objective) for e in breaching.regressions(base)}
+    assert found == {
+        ("active_active", "region", "RTO"),
+        ("active_active", "software", "RPO"),
+        ("warm_standby", "az", "RTO"),
+        ("warm_standby", "hardware", "RTO"),
+        ("warm_standby", "software", "RTO"),
+    }, "the warm-standby region breaches were on the base already"
+    assert example.regressions(base) == []
+    # The same breach, a minute longer than on the base, is a regression; so is one the base had not assessed.
+    longer = json.loads(json.dumps(base))
+    rpo = next(e for e in longer["estimates"] if (e["architecture"], e["domain"], e["objective"]) == ("warm_standby", "region", "RPO"))
+    rpo["seconds"] -= 60
+    longer["estimates"] = [e for e in longer["estimates"] if (e["domain"], e["objective"]) != ("region", "RTO")]
+    assert {(e.domain, e.objective) for e in example.regressions(longer)} == {("region", "RPO"), ("region", "RTO")}
+    assert example.regressions(None) == example.failing
+
+
+def test_block_on_regression_exits_5_only_for_a_regression(
+    synthesized: Synthesized, example: assess.Assessment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--outdir", str(synthesized.outdir), "--config", str(EXAMPLE_CONFIG), "--block-on", "regression"]
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(example.as_dict()))
+    assert assess.main([*args, "--base", str(base)]) == 0
+    assert "[assess] 0 regression(s) against the base; 2 breach(es) the base already had" in capsys.readouterr().err
+    met = example.as_dict()
+    for estimate in met["estimates"]:
+        estimate["verdict"] = "met"
+    base.write_text(json.dumps(met))
+    assert assess.main([*args, "--base", str(base)]) == assess.EXIT_BREACH
+    assert "[assess] 2 regression(s) against the base; 0 breach(es) the base already had" in capsys.readouterr().err
+    assert assess.main([*args, "--base", str(tmp_path / "absent.json")]) == assess.EXIT_BREACH
+    assert "no base assessment to compare with; every failing objective blocks" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        assess.main([*args, "--warn-only"])
+    assert refused.value.code == 2 and "not allowed with argument --block-on" in capsys.readouterr().err

@@ -90,7 +90,6 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
 def test_every_stack_applies_its_whole_plan_with_only_the_emulators_known_drift(deployment: Deployment) -> None:
     results, drifted = deployment.results, deployment.drifted
     assert [r.stack for r in results] == STACKS and all(r.ok for r in results)
-    assert all(item.known for item in drifted), "deploy raises on drift beyond the emulator's known differences"
     used = {
         (kind, prefix)
         for item in drifted

@@ -195,8 +195,19 @@ def test_one_table_per_region_and_the_failover_skips_the_access_point(emulated: 
 def test_a_real_synth_has_no_emulator_settings(synthesized: Synthesized) -> None:
     text = json.dumps(synthesized.stacks)
     assert "127.0.0.1" not in text and "s3_use_path_style" not in text and "wait_for_deployment" not in text
-    assert Path(synthesized.outdir, "deploy-order.json").is_file()
-    assert json.loads(Path(synthesized.outdir, "deploy-order.json").read_text())["order"] == synthesized.stack_names
+
+
+def test_the_deploy_order_puts_the_bootstrap_first_and_every_stack_after_what_cdktf_says_it_depends_on(
+    synthesized: Synthesized,
+) -> None:
+    """deploy-order.json against cdktf's own manifest.json: the same stacks, and each after its dependencies."""
+    manifest = json.loads(Path(synthesized.outdir, "manifest.json").read_text())["stacks"]
+    order = json.loads(Path(synthesized.outdir, "deploy-order.json").read_text())["order"]
+    assert sorted(order) == sorted(manifest) and order[0] == "state-bootstrap"
+    dependencies = {name: stack["dependencies"] for name, stack in manifest.items() if stack["dependencies"]}
+    assert set(dependencies) == {"active-active-global", "warm-standby-global"}, "the global stacks read both regions' outputs"
+    for name, needed in dependencies.items():
+        assert all(order.index(other) < order.index(name) for other in needed), (name, needed, order)
 
 
 #: Resource type prefix -> the provider endpoint (binding argument name) its calls go to.

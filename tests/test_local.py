@@ -78,6 +78,62 @@ def test_a_create_the_emulator_completed_before_the_provider_retried_is_imported
         assert local.adopt_duplicates(emulator, stack_dir, "Error: something else\n\n  with aws_wafv2_web_acl.acl,\n", {}) == []
 
 
+@pytest.mark.slow
+@pytest.mark.terraform
+def test_a_security_group_rule_the_emulator_created_before_the_retry_is_imported_not_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same for a rule: the retried AuthorizeSecurityGroupEgress finds it there (InvalidPermission.Duplicate), as
+    a CI run of the shared deployment did; the rule is found by its group, direction, description and ports."""
+    from tools.terraform import terraform_env
+
+    monkeypatch.setattr(local, "LOCAL_OUTDIR", tmp_path / "out")
+    with Emulator(log_file=tmp_path / "moto.log") as emulator:
+        ec2 = emulator.client("ec2", "eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        group = {"name": "retried-group", "description": "retried", "vpc_id": vpc}
+        rule = {
+            "security_group_id": "${aws_security_group.group.id}",
+            "description": "HTTPS to the endpoints",
+            "ip_protocol": "tcp",
+            "from_port": 443,
+            "to_port": 443,
+            "cidr_ipv4": "10.9.0.0/16",
+        }
+        stack_dir = tmp_path / "out" / "stacks" / "rules"
+        stack_dir.mkdir(parents=True)
+        env = {**terraform_env(), **emulator.environment()}
+
+        def write(resources: dict) -> None:
+            provider = {
+                "region": "eu-west-1",
+                "endpoints": [{"ec2": emulator.endpoint, "sts": emulator.endpoint}],
+                "skip_credentials_validation": True,
+                "skip_requesting_account_id": True,
+                "skip_metadata_api_check": "true",
+                "max_retries": 2,
+            }
+            backend = {"local": {"path": str(tmp_path / "rules.tfstate")}}
+            required = {"aws": {"source": "hashicorp/aws", "version": "5.100.0"}}
+            stack = {"terraform": {"backend": backend, "required_providers": required}, "provider": {"aws": [provider]}}
+            (stack_dir / "cdk.tf.json").write_text(json.dumps({**stack, "resource": resources}))
+
+        write({"aws_security_group": {"group": group}})
+        assert local.plan_and_apply(stack_dir, env, emulator).ok
+        (group_id,) = [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] == "retried-group"]
+        permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+        ip_range = {"CidrIp": "10.9.0.0/16", "Description": "HTTPS to the endpoints"}
+        ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[{**permission, "IpRanges": [ip_range]}])
+        write({"aws_security_group": {"group": group}, "aws_vpc_security_group_egress_rule": {"https": rule}})
+        result = local.plan_and_apply(stack_dir, env, emulator)
+        assert result.ok, result.output[-3000:]
+        assert result.summary.endswith("(after importing 1 resource(s) created by a retried call)"), result.summary
+        rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])["SecurityGroupRules"]
+        assert [(r["IsEgress"], r.get("Description")) for r in rules if r.get("CidrIpv4") == "10.9.0.0/16"] == [
+            (True, "HTTPS to the endpoints")
+        ]
+
+
 def test_drift_is_known_only_when_the_emulator_explains_every_cause() -> None:
     def change(address: str, before: dict, after: dict, unknown: dict | None = None, actions: tuple = ("update",)) -> dict:
         body = {"actions": list(actions), "before": before, "after": after, "after_unknown": unknown or {}}

@@ -2,7 +2,8 @@
 synthesized Terraform JSON and compared with the configuration's resilience policy.
 
     python -m tools.assess [--outdir cdktf.out] [--config FILE] [--output FILE.md] [--json FILE.json]
-                           [--base BASE.json] [--measured DRILL.json] [--assume NAME=SECONDS ...] [--warn-only]
+                           [--base BASE.json] [--measured DRILL.json] [--assume NAME=SECONDS ...]
+                           [--warn-only | --block-on regression]
 
 Each estimate is a timeline of terms. Every term names the resource it was read from and the AWS page its figure
 comes from, or says it is an assumption (`--assume` overrides those). RTO terms add up along the recovery path
@@ -16,6 +17,9 @@ scaling takes when it does not.
 --base compares with another assessment's JSON (the base branch's, in a pull request); --measured shows a drill's
 measured recovery next to the estimate and flags a large difference. Exit 0 when every objective is met; 5 when
 one is breached, unrecoverable or depends on something (a warning with --warn-only); 2 for bad input.
+`--block-on regression` (a pull request against its base) exits 5 only for a regression: an objective that is not
+met and was met on the base, is new, has a worse verdict, or takes longer; a breach the base already had, no
+worse, is reported and does not block. Without a readable --base every failing objective blocks.
 """
 
 from __future__ import annotations
@@ -118,6 +122,10 @@ class Estimate:
         return {**asdict(self), "seconds": self.seconds, "verdict": self.verdict, "margin": self.margin}
 
 
+#: Verdicts from best to worst: a regression is a move down this list, or a longer estimate with the same verdict.
+VERDICT_RANK = {"met": 0, "breached": 1, "depends": 2, "unrecoverable": 3}
+
+
 @dataclass
 class Assessment:
     estimates: list[Estimate]
@@ -127,6 +135,22 @@ class Assessment:
     @property
     def failing(self) -> list[Estimate]:
         return [estimate for estimate in self.estimates if estimate.verdict != "met"]
+
+    def regressions(self, base: dict[str, Any] | None) -> list[Estimate]:
+        """The failing objectives that `base` (another assessment's JSON) did not fail as badly: new, met there, a
+        worse verdict, or a longer estimate. Without a base, every failing one."""
+        if base is None:
+            return self.failing
+        before = {(e["architecture"], e["domain"], e["objective"]): e for e in base.get("estimates", [])}
+
+        def worse(estimate: Estimate) -> bool:
+            old = before.get((estimate.architecture, estimate.domain, estimate.objective))
+            if old is None or old["verdict"] not in VERDICT_RANK:
+                return True
+            rank, old_rank = VERDICT_RANK[estimate.verdict], VERDICT_RANK[old["verdict"]]
+            return rank > old_rank or (rank == old_rank and estimate.seconds - float(old["seconds"]) >= 1)
+
+        return [estimate for estimate in self.failing if worse(estimate)]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -693,7 +717,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", help="another assessment's JSON to compare with (the base branch's)")
     parser.add_argument("--measured", help="a drill's measured recovery times (JSON written by make drill-local)")
     parser.add_argument("--assume", action="append", default=[], metavar="NAME=SECONDS", help="override an assumption")
-    parser.add_argument("--warn-only", action="store_true", help="exit 0 even when an objective is not met")
+    gate = parser.add_mutually_exclusive_group()
+    gate.add_argument("--warn-only", action="store_true", help="exit 0 even when an objective is not met")
+    gate.add_argument(
+        "--block-on",
+        choices=("breach", "regression"),
+        default="breach",
+        help="exit 5 on any objective not met (breach, the default) or only on one worse than --base's (regression)",
+    )
     args = parser.parse_args(argv)
     config = load_config(args.config)
     result = assess(config, Stacks.read(Path(args.outdir)), parse_assumptions(args.assume))
@@ -701,7 +732,8 @@ def main(argv: list[str] | None = None) -> int:
     if measured and Path(measured.get("config", args.config)).resolve() != Path(args.config).resolve():
         print(f"[assess] {args.measured} measured {measured['config']}, not {args.config}: not shown", file=sys.stderr)
         measured = None
-    text = markdown(result, read_optional(args.base, "the base assessment"), measured)
+    base = read_optional(args.base, "the base assessment")
+    text = markdown(result, base, measured)
     sys.stdout.write(text)
     if args.output:
         Path(args.output).write_text(text)
@@ -711,7 +743,14 @@ def main(argv: list[str] | None = None) -> int:
         blockers = "; ".join(estimate.blockers) or f"{_duration(estimate.seconds)} > {_duration(estimate.target)}"
         print(f"[assess] {estimate.architecture} {estimate.domain} {estimate.objective}: {estimate.verdict}: {blockers}", file=sys.stderr)
     print(f"[assess] {len(result.estimates) - len(result.failing)} of {len(result.estimates)} objectives met", file=sys.stderr)
-    return EXIT_BREACH if result.failing and not args.warn_only else 0
+    blocking = result.failing
+    if args.block_on == "regression":
+        if base is None:
+            print("[assess] --block-on regression: no base assessment to compare with; every failing objective blocks", file=sys.stderr)
+        blocking = result.regressions(base)
+        kept = len(result.failing) - len(blocking)
+        print(f"[assess] {len(blocking)} regression(s) against the base; {kept} breach(es) the base already had", file=sys.stderr)
+    return EXIT_BREACH if blocking and not args.warn_only else 0
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ from tools.emulator import Emulator
 from tools.handlers import load_handler
 from tools.plan import plan_stack, terraform_plan
 from tools.plan_report import action_of, changed_attributes
-from tools.terraform import LOCK_HELD, ROOT, run, terraform_env, terraform_errors
+from tools.terraform import LOCK_HELD, ROOT, run, terraform_env, terraform_error_blocks, terraform_errors
 
 SESSION_DIR = ROOT / ".state" / "emulator"
 SESSION_FILE = SESSION_DIR / "session.json"
@@ -381,41 +381,76 @@ def _plan_then_apply(stack_dir: Path, env: dict[str, str]) -> StackRun:
     return StackRun(applied.stack, applied.ok, planned.seconds + applied.seconds, applied.summary, applied.output)
 
 
-#: Resources whose create the AWS provider retries when its client times out, and which the emulator may already
-#: have completed; the retry then fails with WAFDuplicateItemException (moto: WafV2DuplicateItem). Type -> (list call, its result key); the
-#: import ID is <id>/<name>/<scope>.
-ADOPTABLE = {
+#: What the emulator answers a create it has already done: the provider's client gave up on the first call on a
+#: loaded machine, and retried.
+DUPLICATE_CREATE = ("WAFDuplicateItemException", "WafV2DuplicateItem", "InvalidPermission.Duplicate")
+#: WAFv2 resource type -> (list call, its result key); the import ID is <id>/<name>/<scope>.
+WAF_LISTS = {
     "aws_wafv2_web_acl": ("list_web_acls", "WebACLs"),
     "aws_wafv2_ip_set": ("list_ip_sets", "IPSets"),
     "aws_wafv2_rule_group": ("list_rule_groups", "RuleGroups"),
     "aws_wafv2_regex_pattern_set": ("list_regex_pattern_sets", "RegexPatternSets"),
 }
-DUPLICATE_CREATE = re.compile(r"(?:WAFDuplicateItemException|WafV2DuplicateItem).*?\n\s+with ([a-z0-9_]+\.[^,\s]+),", re.DOTALL)
+GROUP_REFERENCE = re.compile(r"\$\{aws_security_group\.([^.}]+)\.id\}")
+
+
+def _waf_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any]) -> str | None:
+    call, key = WAF_LISTS[kind]
+    region = "us-east-1" if body["scope"] == "CLOUDFRONT" else _provider_region(document, body)
+    found = [item for item in getattr(emulator.client("wafv2", region), call)(Scope=body["scope"])[key] if item["Name"] == body["name"]]
+    return f"{found[0]['Id']}/{body['name']}/{body['scope']}" if len(found) == 1 else None
+
+
+def _security_group_rule_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any]) -> str | None:
+    """The rule (sgr-...) of the group the stack names, in the same direction, with the same description and ports."""
+    reference = GROUP_REFERENCE.fullmatch(str(body.get("security_group_id", "")))
+    group = document["resource"].get("aws_security_group", {}).get(reference.group(1)) if reference else None
+    if not group or not group.get("name"):
+        return None
+    ec2 = emulator.client("ec2", _provider_region(document, body))
+    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [group["name"]]}])["SecurityGroups"]
+    if len(groups) != 1:
+        return None
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [groups[0]["GroupId"]]}])["SecurityGroupRules"]
+    found = [
+        rule["SecurityGroupRuleId"]
+        for rule in rules
+        if rule["IsEgress"] == (kind == "aws_vpc_security_group_egress_rule")
+        and (rule.get("Description"), rule.get("FromPort"), rule.get("ToPort"), rule["IpProtocol"])
+        == (body.get("description"), body.get("from_port"), body.get("to_port"), body.get("ip_protocol"))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+#: Resource type -> how to find the one the emulator already created, by what the stack says about it.
+ADOPTABLE: dict[str, Callable[[Emulator, dict[str, Any], str, dict[str, Any]], str | None]] = {
+    **dict.fromkeys(WAF_LISTS, _waf_import_id),
+    **dict.fromkeys(("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"), _security_group_rule_import_id),
+}
+
+
+def _provider_region(document: dict[str, Any], body: dict[str, Any]) -> str:
+    regions = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
+    return regions[body.get("provider", "aws")]
 
 
 def adopt_duplicates(emulator: Emulator, workdir: Path, output: str, env: dict[str, str]) -> list[str]:
     """Import into the stack's state every resource the failed apply reports as a duplicate create, when the
-    emulator holds exactly one of that name; returns their addresses (none: the failure was something else)."""
-    if not (workdir / "cdk.tf.json").is_file() or not DUPLICATE_CREATE.search(output):
+    emulator holds exactly one that matches; returns their addresses (none: some failure was something else)."""
+    errors = terraform_error_blocks(output)
+    if not (workdir / "cdk.tf.json").is_file() or not errors:
         return []
     document = json.loads((workdir / "cdk.tf.json").read_text())
-    regions = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
     adopted = []
-    for error in output.split("Error: ")[1:]:
-        match = DUPLICATE_CREATE.search(error)
-        kind, _, name = match.group(1).partition(".") if match else ("", "", "")
-        if kind not in ADOPTABLE:
+    for message, address, text in errors:
+        kind, _, name = (address or "").partition(".")
+        body = document.get("resource", {}).get(kind, {}).get(name)
+        if body is None or kind not in ADOPTABLE or not any(marker in message + text for marker in DUPLICATE_CREATE):
             return []
-        body = document["resource"][kind][name]
-        call, key = ADOPTABLE[kind]
-        region = "us-east-1" if body["scope"] == "CLOUDFRONT" else regions[body.get("provider", "aws")]
-        found = [item for item in getattr(emulator.client("wafv2", region), call)(Scope=body["scope"])[key] if item["Name"] == body["name"]]
-        if len(found) != 1:
+        import_id = ADOPTABLE[kind](emulator, document, kind, body)
+        if import_id is None or run(workdir, "import", "-input=false", address, import_id, env=env).returncode != 0:
             return []
-        imported = run(workdir, "import", "-input=false", f"{kind}.{name}", f"{found[0]['Id']}/{body['name']}/{body['scope']}", env=env)
-        if imported.returncode != 0:
-            return []
-        adopted.append(f"{kind}.{name}")
+        adopted.append(address)
     return adopted
 
 

@@ -135,18 +135,26 @@ ERROR_LINE = re.compile(r"^[│ ]*Error: (.+?)\s*$", re.MULTILINE)
 ERROR_ADDRESS = re.compile(r"^[│ ]*(?:with ([^,\s]+),|on \S+ line \d+, in resource\.([^:\s]+):)", re.MULTILINE)
 
 
+def terraform_error_blocks(output: str) -> list[tuple[str, str | None, str]]:
+    """Each error in Terraform's `output`: its message, the resource address it names (`with aws_x.y,` or `in
+    resource.aws_x.y:`, or None) and its whole text up to the next error."""
+    starts = list(ERROR_LINE.finditer(output))
+    found = []
+    for index, match in enumerate(starts):
+        text = output[match.end() : starts[index + 1].start() if index + 1 < len(starts) else len(output)]
+        address = ERROR_ADDRESS.search("\n".join(text.splitlines()[:6]))
+        found.append((match.group(1), (address.group(1) or address.group(2)) if address else None, text))
+    return found
+
+
 def terraform_errors(output: str, limit: int = 3) -> str:
     """Terraform's error messages in `output`, each with the resource it names, at most `limit`: what a failure
     reports when the whole output is too long to show."""
-    starts = list(ERROR_LINE.finditer(output))
-    if not starts:
+    errors = terraform_error_blocks(output)
+    if not errors:
         return output.strip().splitlines()[-1] if output.strip() else "no output"
-    found = []
-    for index, match in enumerate(starts[:limit]):
-        block = output[match.end() : starts[index + 1].start() if index + 1 < len(starts) else len(output)]
-        address = ERROR_ADDRESS.search("\n".join(block.splitlines()[:6]))
-        found.append(f"{match.group(1)} (at {address.group(1) or address.group(2)})" if address else match.group(1))
-    more = f"; and {len(starts) - limit} more" if len(starts) > limit else ""
+    found = [f"{message} (at {address})" if address else message for message, address, _ in errors[:limit]]
+    more = f"; and {len(errors) - limit} more" if len(errors) > limit else ""
     return "; ".join(found) + more
 
 
