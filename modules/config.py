@@ -133,17 +133,24 @@ def _domain(value: str) -> str:
     return value
 
 
+#: Prefixes and suffixes S3 reserves for its own names (access point aliases, Object Lambda, directory and table
+#: buckets, MRAP): https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+RESERVED_BUCKET_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+RESERVED_BUCKET_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
 def _bucket(value: str) -> str:
     if (
         not BUCKET_NAME_RE.match(value)
         or ".." in value
-        or value.startswith("xn--")
-        or value.endswith("-s3alias")
+        or value.startswith(RESERVED_BUCKET_PREFIXES)
+        or value.endswith(RESERVED_BUCKET_SUFFIXES)
         or re.match(r"^\d+\.\d+\.\d+\.\d+$", value)
     ):
         raise ValueError(
             "expected an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', "
-            "starting and ending with a letter or digit, not an IP address"
+            "starting and ending with a letter or digit, not an IP address, "
+            f"not starting with {', '.join(RESERVED_BUCKET_PREFIXES)} nor ending with {', '.join(RESERVED_BUCKET_SUFFIXES)}"
         )
     return value
 

@@ -25,7 +25,7 @@ from constructs import Construct
 from modules.base import RegionalStack
 from modules.errors import InputError
 from modules.kms import EncryptionKey
-from modules.storage import LogDeliveryBucket, SecureBucket
+from modules.storage import SERVER_ACCESS_LOGGING, LogDeliveryBucket, SecureBucket
 
 ACCESS_POINT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48})[a-z0-9]$")
 
@@ -59,9 +59,16 @@ class MultiRegionBucket(Construct):
         self.buckets: dict[str, SecureBucket] = {}
         for site in sites:
             region = stack.env_for(site.provider).region
-            key = EncryptionKey(self, f"key-{site.label}", alias=name, description=f"assets in {region}", provider=site.provider)
+            key = EncryptionKey(
+                self,
+                f"key-{site.label}",
+                alias=name,
+                description=f"assets in {region}",
+                service_principals=[SERVER_ACCESS_LOGGING],  # the access logs are encrypted with it too
+                provider=site.provider,
+            )
             logs = LogDeliveryBucket(
-                self, f"logs-{site.label}", bucket_name=site.log_bucket_name, server_access_logs=True, provider=site.provider
+                self, f"logs-{site.label}", bucket_name=site.log_bucket_name, server_access_logs=True, key=key, provider=site.provider
             )
             self.buckets[region] = SecureBucket(
                 self, f"bucket-{site.label}", bucket_name=site.bucket_name, key=key, access_logs=logs, provider=site.provider

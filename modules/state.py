@@ -14,7 +14,7 @@ from constructs import Construct
 from modules.base import RegionalStack
 from modules.config import DeploymentConfig
 from modules.kms import EncryptionKey
-from modules.storage import LogDeliveryBucket, SecureBucket
+from modules.storage import SERVER_ACCESS_LOGGING, LogDeliveryBucket, SecureBucket
 from modules.suppressions import suppress
 
 STATE_BOOTSTRAP_STACK = "state-bootstrap"
@@ -70,23 +70,25 @@ class StateBootstrapStack(RegionalStack):
                 id,
                 alias=f"{prefix}-tfstate",
                 description=f"{prefix}: Terraform state and locks",
+                service_principals=[SERVER_ACCESS_LOGGING],  # the state buckets' access logs
                 provider=provider,
             )
 
         primary_key, replica_key = key("primary-key", None), key("replica-key", replica_provider)
 
-        def logs(id: str, region: str, provider: AwsProvider | None) -> LogDeliveryBucket:
+        def logs(id: str, region: str, key: EncryptionKey, provider: AwsProvider | None) -> LogDeliveryBucket:
             return LogDeliveryBucket(
                 self,
                 id,
                 bucket_name=f"{prefix}-tfstate-logs-{region}-{config.account_id}",
                 server_access_logs=True,
+                key=key,
                 provider=provider,
             )
 
         self.primary_logs, self.replica_logs = (
-            logs("primary-logs", state.region, None),
-            logs("replica-logs", state.replica_region, replica_provider),
+            logs("primary-logs", state.region, primary_key, None),
+            logs("replica-logs", state.replica_region, replica_key, replica_provider),
         )
         self.primary_bucket = SecureBucket(self, "primary-bucket", bucket_name=state.bucket, key=primary_key, access_logs=self.primary_logs)
         self.replica_bucket = SecureBucket(

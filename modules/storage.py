@@ -242,8 +242,18 @@ def load_balancer_log_statement(bucket_arn: str, region: str, account_id: str) -
     }
 
 
+#: ELB access logs: "The only server-side encryption option that's supported is Amazon S3-managed keys (SSE-S3)"
+#: (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
+ELB_LOGS_PAGE = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"
+
+
 class LogDeliveryBucket(Construct):
-    """A private bucket that AWS services deliver logs to, with SSE-S3 (the only encryption those deliveries take).
+    """A private bucket that AWS services deliver logs to.
+
+    Encryption: with `key`, SSE-KMS with that customer-managed key and an S3 Bucket Key; the key must let
+    logging.s3.amazonaws.com use it (`EncryptionKey(service_principals=[SERVER_ACCESS_LOGGING])`). S3 server access
+    logging writes to such a bucket (aws-cdk #25350 proved it and lifted its guard). Without `key`, SSE-S3: the only
+    encryption ELB access logs take (ELB_LOGS_PAGE), and what CloudFront standard logging is kept on here.
 
     Default: ACLs disabled; `acl_delivery=True` enables object ACLs (BucketOwnerPreferred), which CloudFront
     standard logging needs. `load_balancer_logs_from` (region, account) lets that region's load balancers write.
@@ -263,9 +273,16 @@ class LogDeliveryBucket(Construct):
         acl_delivery: bool = False,
         load_balancer_logs_from: tuple[str, str] | None = None,
         server_access_logs: bool = False,
+        key: EncryptionKey | None = None,
         provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if key is not None and (load_balancer_logs_from is not None or acl_delivery):
+            raise InputError.single(
+                f"{self.node.path}.key",
+                key.alias_name,
+                f"no key with ELB or CloudFront log delivery: ELB access logs take SSE-S3 only ({ELB_LOGS_PAGE})",
+            )
         self.env = RegionalStack.of(self).env_for(provider)
         self.server_access_logs = server_access_logs
         check_bucket_name(self, bucket_name)
@@ -278,9 +295,12 @@ class LogDeliveryBucket(Construct):
             "ELB access logging" if load_balancer_logs_from else "",
             "CloudFront standard logging (cross-account, through the ACL)" if acl_delivery else "",
         ]
-        suppress(
-            self.bucket, "CKV_AWS_145", f"written by {', '.join(filter(None, writers)) or 'AWS log delivery'}, which takes SSE-S3 only"
-        )
+        if key is None:
+            suppress(
+                self.bucket,
+                "CKV_AWS_145",
+                f"written by {', '.join(filter(None, writers)) or 'AWS log delivery'}: SSE-S3 (ELB takes nothing else, {ELB_LOGS_PAGE})",
+            )
         versioning = S3BucketVersioningA(
             self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, provider=provider
         )
@@ -288,7 +308,14 @@ class LogDeliveryBucket(Construct):
             self,
             "encryption",
             bucket=self.bucket.id,
-            rule=[S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})],
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms", "kms_master_key_id": key.key_arn},
+                    bucket_key_enabled=True,
+                )
+                if key is not None
+                else S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})
+            ],
             provider=provider,
         )
         block_public_access(self, self.bucket, provider)
@@ -323,6 +350,8 @@ class LogDeliveryBucket(Construct):
         return self.bucket.bucket_regional_domain_name
 
 
+#: The service principal that writes S3 server access logs; a key that encrypts their bucket lets it use the key.
+SERVER_ACCESS_LOGGING = "logging.s3.amazonaws.com"
 #: Key prefix under which a LogDeliveryBucket receives S3 server access logs (then the source bucket's name).
 SERVER_ACCESS_LOG_PREFIX = "s3/"
 
@@ -332,7 +361,7 @@ def server_access_log_statement(bucket_arn: str, account_id: str) -> dict[str, o
     return {
         "Sid": "S3ServerAccessLogs",
         "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Principal": {"Service": SERVER_ACCESS_LOGGING},
         "Action": "s3:PutObject",
         "Resource": f"{bucket_arn}/*",  # a log bucket holds only logs; prefixes are set by each source bucket
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},

@@ -110,6 +110,20 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
         f"{', '.join(COMMERCIAL_REGIONS)}",
     ),
     (
+        "bucket with a prefix S3 reserves",
+        [("state.bucket", "sthree-tfstate")],
+        "state.bucket: got 'sthree-tfstate'; expected an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', "
+        "starting and ending with a letter or digit, not an IP address, "
+        "not starting with xn--, sthree-, amzn-s3-demo- nor ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3",
+    ),
+    (
+        "bucket with a suffix S3 reserves",
+        [("state.replica_bucket", "tfstate-replica--ol-s3")],
+        "state.replica_bucket: got 'tfstate-replica--ol-s3'; expected an S3 bucket name: 3-63 characters of a-z, 0-9, '.' and '-', "
+        "starting and ending with a letter or digit, not an IP address, "
+        "not starting with xn--, sthree-, amzn-s3-demo- nor ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3",
+    ),
+    (
         "number quoted",
         [("active_active.primary.az_count", "3")],
         "active_active.primary.az_count: got '3'; expected 2 or 3 (YAML read text: write the number without quotes)",

@@ -6,6 +6,8 @@ recorded here, and tests/test_failover_plan.py runs the plan itself."""
 from __future__ import annotations
 
 import datetime
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -228,3 +230,51 @@ def test_a_practice_request_starts_a_practice_run(world: dict[str, Any]) -> None
     report = decide(world, {"action": "practice", "reason": "game day"})
     assert report["action"] == "practice"
     assert world["started"][0]["Parameters"] == {"Decision": ["manual"], "Reason": ["game day"], "Practice": ["true"]}
+
+
+def test_the_plan_the_decision_starts_is_one_its_role_may_start_and_pass_the_plan_role_to(
+    world: dict[str, Any], synthesized: Synthesized
+) -> None:
+    """moto does not run StartAutomationExecution, so the decision's start is served by a recorder outside IAM
+    enforcement (and by tools.automation in the drill). This is the strongest proof short of AWS: the request it
+    sends is valid by botocore's SSM model, and its role's synthesized policy, with every reference resolved to the
+    ARN it will have, allows what AWS authorizes for that request (moto's own policy evaluator, real ARNs, StringEquals
+    conditions): ssm:StartAutomationExecution on the document's automation-definition ARN, and iam:PassRole of the
+    document's AutomationAssumeRole to ssm.amazonaws.com
+    (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-iam.html). Without either
+    statement, or for another document or service, it is refused."""
+    from botocore.session import get_session
+    from botocore.validate import validate_parameters
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    from tests.conftest import without
+
+    alarm(PRIMARY, ROUTE53_ALARM)
+    assert decide(world, alarm_event(ROUTE53_ALARM))["action"] == "page"
+    (request,) = world["started"]
+    validate_parameters(request, get_session().get_service_model("ssm").operation_model("StartAutomationExecution").input_shape)
+    (document,) = [d for d in synthesized.resources(STACK, "aws_ssm_document").values() if d["name"] == request["DocumentName"]]
+    plan_role = json.loads(document["content"])["parameters"]["AutomationAssumeRole"]["default"]
+    roles = synthesized.resources(STACK, "aws_iam_role")
+
+    def resolved(text: str) -> str:  # each role reference becomes the ARN its name gives it
+        return re.sub(r"\$\{aws_iam_role\.([^.}]+)\.arn\}", lambda m: f"arn:aws:iam::123456789012:role/{roles[m.group(1)]['name']}", text)
+
+    policy = json.loads(resolved(synthesized.one(STACK, "aws_iam_role_policy", "failover-function/role/policy")["policy"]))
+    plan_role_arn = resolved(plan_role)
+    assert plan_role_arn == "arn:aws:iam::123456789012:role/hadr-prod-warm-standby-recovery-plan"
+    definition = f"arn:aws:ssm:{STANDBY}:123456789012:automation-definition/{request['DocumentName']}:$DEFAULT"
+    to_ssm = {"iam:PassedToService": "ssm.amazonaws.com"}
+
+    def allowed(document: dict[str, Any], action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource, incoming_condition_values=context) == (
+            PermissionResult.PERMITTED
+        )
+
+    assert allowed(policy, "ssm:StartAutomationExecution", definition)
+    assert allowed(policy, "iam:PassRole", plan_role_arn, to_ssm)
+    assert not allowed(policy, "ssm:StartAutomationExecution", definition.replace("region-switch", "delete-everything"))
+    assert not allowed(policy, "iam:PassRole", plan_role_arn, {"iam:PassedToService": "lambda.amazonaws.com"})
+    assert not allowed(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/admin", to_ssm)
+    assert not allowed(without(policy, "ssm:StartAutomationExecution"), "ssm:StartAutomationExecution", definition)
+    assert not allowed(without(policy, "iam:PassRole"), "iam:PassRole", plan_role_arn, to_ssm)

@@ -4,10 +4,11 @@ fails here, and the fix-up can go.
 
 What the resource fix-up leaves of the least-privilege proof: moto names the requested resource only for IAM, STS
 AssumeRole, SQS and S3. For every other service it authorizes with the resource "*", which no ARN-scoped statement
-matches, so the fix-up lets "*" match any statement's Resource. IAM-enforced tests therefore prove, for those
-services, which actions a role may call and that explicit denies hold (a Deny matches too, so a deny is never
-missed), but not that a statement's Resource or Condition is narrow enough: that part rests on review and on the
-tests that read the synthesized policies.
+matches, so the fix-up lets "*" match any Allow statement's Resource, and a Deny's only when the Deny covers every
+resource ("*"). IAM-enforced tests therefore prove, for those services, which actions a role may call and that
+denies of everything hold, but not that a statement's Resource or Condition is narrow enough, nor a Deny scoped to
+an ARN: that part rests on the tests that read the synthesized policies, and for the decision's start of the plan
+on moto's policy evaluator with real ARNs (tests/test_failover_handler.py).
 """
 
 from __future__ import annotations
@@ -49,6 +50,18 @@ with mock_aws():
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
     creds = {"aws_access_key_id": keys["AccessKeyId"], "aws_secret_access_key": keys["SecretAccessKey"]}
 
+    def denied_on(resource):  # a user allowed the table, and denied DescribeTable on `resource`
+        name = f"deny-{len(iam.list_users()['Users'])}"
+        iam.create_user(UserName=name)
+        deny = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:DescribeTable", "Resource": table},
+            {"Effect": "Deny", "Action": "dynamodb:DescribeTable", "Resource": resource}]}
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(deny))
+        made = iam.create_access_key(UserName=name)["AccessKey"]
+        return {"aws_access_key_id": made["AccessKeyId"], "aws_secret_access_key": made["SecretAccessKey"]}
+
+    other_table, every_table = denied_on(table.replace(":table/t", ":table/other")), denied_on("*")
+
     @set_initial_no_auth_action_count(0)
     def enforced():
         found = {}
@@ -58,6 +71,8 @@ with mock_aws():
             Namespace="n", MetricData=[{"MetricName": "m", "Value": 1}]))
         found["trust with a service statement"] = outcome(lambda: boto3.client("sts", region_name="us-east-1", **creds).assume_role(
             RoleArn=role["Arn"], RoleSessionName="probe"))
+        for case, keys_of in (("a Deny of another table", other_table), ("a Deny of every resource", every_table)):
+            found[case] = outcome(lambda: boto3.client("dynamodb", region_name="us-east-1", **keys_of).describe_table(TableName="t"))
         return found
     print(json.dumps(enforced()))
 """
@@ -80,6 +95,15 @@ def outcomes(prelude: str = "") -> dict[str, str]:
 def test_each_fix_up_is_still_needed_and_does_its_job(case: str, as_moto_is: str, moto_outcomes: dict[str, dict[str, str]]) -> None:
     assert moto_outcomes["as moto is"][case] == as_moto_is, "moto does this itself now: remove the fix-up"
     assert moto_outcomes["with the fix-ups"][case] == "allowed"
+
+
+def test_an_unnamed_resource_matches_an_allow_and_a_deny_of_everything_but_not_a_deny_scoped_to_another_arn(
+    moto_outcomes: dict[str, dict[str, str]],
+) -> None:
+    """Narrowed: "*" (moto could not name the resource) matches any Allow's Resource, so actions are enforced, but a
+    Deny only when the Deny itself covers every resource. A Deny of another table no longer refuses this one."""
+    fixed = moto_outcomes["with the fix-ups"]
+    assert (fixed["a Deny of another table"], fixed["a Deny of every resource"]) == ("allowed", "denied")
 
 
 @pytest.fixture(scope="module")

@@ -79,11 +79,20 @@ def test_bootstrap_buckets_are_versioned_encrypted_private_tls_only(synthesized:
     for versioning in synthesized.resources(BOOTSTRAP, "aws_s3_bucket_versioning").values():
         assert versioning["versioning_configuration"] == {"status": "Enabled"}
     encryptions = synthesized.resources(BOOTSTRAP, "aws_s3_bucket_server_side_encryption_configuration").values()
-    for encryption in [e for e in encryptions if "-logs" not in e["//"]["metadata"]["path"]]:
+    keys_by_provider = {}
+    for encryption in encryptions:  # the state buckets and their access-log buckets alike: SSE-KMS, the region's key
         (rule,) = encryption["rule"]
         assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "aws:kms"
         assert rule["apply_server_side_encryption_by_default"]["kms_master_key_id"].startswith("${aws_kms_key.")
         assert rule["bucket_key_enabled"] is True
+        keys_by_provider.setdefault(encryption.get("provider"), set()).add(
+            rule["apply_server_side_encryption_by_default"]["kms_master_key_id"]
+        )
+    assert len(encryptions) == 4 and [len(keys) for keys in keys_by_provider.values()] == [1, 1]
+    for key in synthesized.resources(BOOTSTRAP, "aws_kms_key").values():  # S3 server access logging may use the key
+        logging = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}["ServiceLogging"]
+        assert logging["Principal"] == {"Service": "logging.s3.amazonaws.com"} and "kms:GenerateDataKey*" in logging["Action"]
+        assert logging["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     for block in synthesized.resources(BOOTSTRAP, "aws_s3_bucket_public_access_block").values():
         assert all(
             block[flag] is True for flag in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
@@ -134,6 +143,13 @@ def test_a_bucket_refuses_a_log_bucket_that_does_not_take_server_access_logs(scr
     )
     with pytest.raises(InputError, match=r"bucket_name: got 'x{70}'; expected 3-63 characters"):
         LogDeliveryBucket(stack, "long", bucket_name="x" * 70)
+    key = EncryptionKey(stack, "logs-key", alias="logs", description="logs")
+    with pytest.raises(InputError) as refused:
+        LogDeliveryBucket(stack, "elb", bucket_name="elb-logs-bucket", load_balancer_logs_from=("us-east-1", "123456789012"), key=key)
+    assert str(refused.value).startswith(
+        f"{stack.node.path}/elb.key: got 'alias/logs'; expected no key with ELB or CloudFront log delivery: ELB access logs take "
+        "SSE-S3 only (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"
+    )
 
 
 def test_state_buckets_replicate_both_ways_with_rtc_reencrypting_with_the_destination_key(synthesized: Synthesized) -> None:

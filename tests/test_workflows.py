@@ -121,7 +121,7 @@ def test_pull_requests_show_the_assessment_against_the_base_branch() -> None:
     base = next(step for step in steps if step.get("with", {}).get("path") == "base")
     assert base["with"]["ref"] == "${{ github.event.pull_request.base.sha }}" and base["with"]["persist-credentials"] is False
     assess = next(step for step in steps if "make assess" in step.get("run", ""))
-    assert "--base base-assessment.json" in assess["env"]["ASSESS_ARGS"]
+    assert assess["env"]["ASSESS_ARGS"].split() == ["--block-on", "regression", "--base", "base-assessment.json"], "regressions block"
     assert "base/main.py" in assess["run"] and "--json base-assessment.json" in assess["run"]
     names = [step.get("name", "") for step in steps]
     assert names.index(assess["name"]) < names.index("Write the report (job summary, comment, artifact)"), "the report includes it"

@@ -82,17 +82,18 @@ def secret_replicas_can_be_promoted() -> None:
 
 
 def actions_are_enforced_where_resources_are_unknown() -> None:
-    """A request resource of "*" (moto could not name it) matches any statement's Resource: moto then enforces the
-    actions a role may call, and explicit denies, but not its resource scoping or conditions. moto names resources
-    only for IAM, STS AssumeRole, SQS and S3; there it still checks them."""
+    """A request resource of "*" (moto could not name it) matches any Allow statement's Resource, and a Deny's only
+    when the Deny covers every resource: moto then enforces the actions a role may call, and denies of everything,
+    but not resource scoping, conditions or ARN-scoped denies (a Deny of one table no longer refuses every table).
+    moto names resources only for IAM, STS AssumeRole, SQS and S3; there it still checks them."""
     original = IAMPolicyStatement._check_element_matches
     if getattr(original, "fix_up", False):
         return
 
     def check(self: Any, statement_element: Any, value: str) -> bool:
-        if statement_element == "Resource" and value == "*":
+        if statement_element == "Resource" and value == "*" and self._statement.get("Effect") == "Allow":
             return True
-        return original(self, statement_element, value)
+        return original(self, statement_element, value)  # a Deny's "*" (or "arn:*") still matches "*"
 
     check.fix_up = True  # type: ignore[attr-defined]
     IAMPolicyStatement._check_element_matches = check  # type: ignore[method-assign]
