@@ -73,6 +73,19 @@ VALIDATION_NAME = (
 DEFAULT_ASG_ROLE = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 
 
+def failover_alias(*, evaluate_target_health: bool) -> dict[str, Any]:
+    """A primary failover record that aliases a load balancer, as a warm standby's would."""
+    alias = {"name": "lb.example.com", "zone_id": "Z2", "evaluate_target_health": evaluate_target_health}
+    return {
+        "zone_id": "Z1",
+        "name": "www.example.com",
+        "type": "A",
+        "set_identifier": "primary",
+        "failover_routing_policy": {"type": "PRIMARY"},
+        "alias": alias,
+    }
+
+
 ALL_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]
 
 
@@ -142,22 +155,8 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
                 "weighted_routing_policy": {"weight": 50},
                 "health_check_id": "hc-1",
             },
-            "good_alias_evaluates_its_target": {
-                "zone_id": "Z1",
-                "name": "www.example.com",
-                "type": "A",
-                "set_identifier": "primary",
-                "failover_routing_policy": {"type": "PRIMARY"},
-                "alias": {"name": "lb.example.com", "zone_id": "Z2", "evaluate_target_health": True},
-            },
-            "bad_alias_not_evaluated": {
-                "zone_id": "Z1",
-                "name": "www.example.com",
-                "type": "A",
-                "set_identifier": "primary",
-                "failover_routing_policy": {"type": "PRIMARY"},
-                "alias": {"name": "lb.example.com", "zone_id": "Z2", "evaluate_target_health": False},
-            },
+            "good_alias_evaluates_its_target": failover_alias(evaluate_target_health=True),
+            "bad_alias_not_evaluated": failover_alias(evaluate_target_health=False),
             "bad_multivalue_unchecked": {
                 **CNAME,
                 "type": "A",
