@@ -189,6 +189,12 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
                 "health_check_type": "ELB",
             },
             "bad_one_subnet": {"min_size": 1, "max_size": 2, "vpc_zone_identifier": ["subnet-a"], "health_check_type": "ELB"},
+            "bad_one_subnet_twice": {
+                "min_size": 1,
+                "max_size": 2,
+                "vpc_zone_identifier": ["subnet-a", "subnet-a"],
+                "health_check_type": "ELB",
+            },
             "bad_ec2_health": {"min_size": 1, "max_size": 2, "vpc_zone_identifier": ["subnet-a", "subnet-b"], "health_check_type": "EC2"},
         },
     ),
@@ -197,6 +203,8 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         {
             "good_every_rule_copies": {"name": "plan", "rule": [{**RULE, **COPY}]},
             "bad_one_rule_stays": {"name": "plan", "rule": [{**RULE, **COPY}, {**RULE, "rule_name": "weekly"}]},
+            "bad_copy_without_a_destination": {"name": "plan", "rule": [{**RULE, "copy_action": [{"destination_vault_arn": ""}]}]},
+            "bad_no_rules": {"name": "plan"},
         },
     ),
     "CKV_HADR_7": (
@@ -205,6 +213,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "good_cmk": {"name": "vault", "kms_key_arn": ARN_KEY},
             "bad_default_key": {"name": "vault"},
             "bad_aws_managed_key": {"name": "vault", "kms_key_arn": "arn:aws:kms:us-west-2:123456789012:alias/aws/backup"},
+            "bad_aws_managed_alias_name": {"name": "vault", "kms_key_arn": "alias/aws/backup"},
         },
     ),
     "CKV_HADR_8": (
@@ -212,6 +221,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         {
             "good_enabled": {"bucket": "b", "versioning_configuration": {"status": "Enabled"}},
             "bad_suspended": {"bucket": "b", "versioning_configuration": {"status": "Suspended"}},
+            "bad_disabled": {"bucket": "b", "versioning_configuration": {"status": "Disabled"}},
         },
     ),
     "CKV_HADR_9": (
@@ -251,6 +261,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         {
             "good_kept_and_encrypted": {"name": "/app", "retention_in_days": 365, "kms_key_id": ARN_KEY},
             "bad_kept_forever": {"name": "/app", "kms_key_id": ARN_KEY},
+            "bad_kept_forever_by_zero": {"name": "/app", "retention_in_days": 0, "kms_key_id": ARN_KEY},
             "bad_unencrypted": {"name": "/app", "retention_in_days": 365},
         },
     ),
@@ -260,6 +271,12 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             "good_resilient": {**FUNCTION, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
             "bad_unreserved": {**FUNCTION, **DLQ, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": -1},
             "bad_untraced": {**FUNCTION, **DLQ, "tracing_config": {"mode": "PassThrough"}, "reserved_concurrent_executions": 10},
+            "bad_reserved_zero_throttles_everything": {
+                **FUNCTION,
+                **DLQ,
+                "tracing_config": {"mode": "Active"},
+                "reserved_concurrent_executions": 0,
+            },
         },
     ),
     "CKV_HADR_12": (
@@ -304,6 +321,7 @@ CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
         {
             "good_dead_letters": {**FUNCTION, **DLQ},
             "bad_no_dead_letters": {**FUNCTION, "tracing_config": {"mode": "Active"}, "reserved_concurrent_executions": 10},
+            "bad_empty_target": {**FUNCTION, "dead_letter_config": {"target_arn": ""}},
         },
     ),
     "CKV_HADR_14": (
