@@ -77,18 +77,7 @@ class SecureBucket(Construct):
         self.versioning = S3BucketVersioningA(
             self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, provider=provider
         )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms", "kms_master_key_id": key.key_arn},
-                    bucket_key_enabled=True,
-                )
-            ],
-            provider=provider,
-        )
+        encrypt(self, self.bucket, key, provider)
         block_public_access(self, self.bucket, provider)
         publish_events(self, self.bucket, provider)
         S3BucketLoggingA(
@@ -281,7 +270,7 @@ class LogDeliveryBucket(Construct):
             raise InputError.single(
                 f"{self.node.path}.key",
                 key.alias_name,
-                f"no key with ELB or CloudFront log delivery: ELB access logs take SSE-S3 only ({ELB_LOGS_PAGE})",
+                f"expected no key with ELB or CloudFront log delivery (ELB access logs take SSE-S3 only, {ELB_LOGS_PAGE})",
             )
         self.env = RegionalStack.of(self).env_for(provider)
         self.server_access_logs = server_access_logs
@@ -304,20 +293,7 @@ class LogDeliveryBucket(Construct):
         versioning = S3BucketVersioningA(
             self, "versioning", bucket=self.bucket.id, versioning_configuration={"status": "Enabled"}, provider=provider
         )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=self.bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default={"sse_algorithm": "aws:kms", "kms_master_key_id": key.key_arn},
-                    bucket_key_enabled=True,
-                )
-                if key is not None
-                else S3BucketServerSideEncryptionConfigurationRuleA(apply_server_side_encryption_by_default={"sse_algorithm": "AES256"})
-            ],
-            provider=provider,
-        )
+        encrypt(self, self.bucket, key, provider)
         block_public_access(self, self.bucket, provider)
         publish_events(self, self.bucket, provider)
         ownership = S3BucketOwnershipControls(
@@ -366,6 +342,15 @@ def server_access_log_statement(bucket_arn: str, account_id: str) -> dict[str, o
         "Resource": f"{bucket_arn}/*",  # a log bucket holds only logs; prefixes are set by each source bucket
         "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
     }
+
+
+def encrypt(scope: Construct, bucket: S3Bucket, key: EncryptionKey | None, provider: AwsProvider | None) -> None:
+    """Default encryption of `bucket`: SSE-KMS with `key` and an S3 Bucket Key, or SSE-S3 when there is no key."""
+    by_default = {"sse_algorithm": "aws:kms", "kms_master_key_id": key.key_arn} if key is not None else {"sse_algorithm": "AES256"}
+    rule = S3BucketServerSideEncryptionConfigurationRuleA(
+        apply_server_side_encryption_by_default=by_default, bucket_key_enabled=True if key is not None else None
+    )
+    S3BucketServerSideEncryptionConfigurationA(scope, "encryption", bucket=bucket.id, rule=[rule], provider=provider)
 
 
 def check_bucket_name(scope: Construct, bucket_name: str) -> None:

@@ -205,9 +205,13 @@ class RecoveryPlan(Construct):
                 ],
             },
             {
+                # What the services ask of the caller: Parameter Store kms:Encrypt for a Standard SecureString
+                # (https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html),
+                # ReplicateSecretToRegions kms:Encrypt and kms:GenerateDataKey on the replica's key
+                # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
                 "Sid": "KeysThroughRdsSsmAndSecretsManager",
                 "Effect": "Allow",
-                "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+                "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
                 "Resource": [env.arn("kms", "key/*", region=name) for name in regions],
                 "Condition": {
                     "StringEquals": {

@@ -257,3 +257,34 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
         assert restored[region]["sizes"] == deployed[region]["sizes"], f"{region}: back to the configured sizes"
     again = run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)
     assert "retireOldWriter" not in again.ran(), "a rebuilt replica is not rebuilt again"
+
+
+@pytest.mark.parametrize(
+    ("service", "action", "why"),
+    [
+        # https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html
+        ("ssm", "kms:Encrypt", "PutParameter of a Standard SecureString: fence, repoint, latch"),
+        ("ssm", "kms:Decrypt", "GetParameter WithDecryption of the parameters and the latch"),
+        # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html
+        ("secretsmanager", "kms:Encrypt", "ReplicateSecretToRegions with a customer-managed key (failback)"),
+        ("secretsmanager", "kms:GenerateDataKey", "ReplicateSecretToRegions and PutSecretValue with a customer-managed key"),
+        ("secretsmanager", "kms:Decrypt", "GetSecretValue of the master secret"),
+        ("rds", "kms:CreateGrant", "CreateDBInstanceReadReplica encrypted with the region's key (rebuild)"),
+    ],
+)
+def test_the_plan_role_may_use_each_regions_keys_for_what_its_services_ask_of_the_caller(
+    policy: dict[str, Any], service: str, action: str, why: str
+) -> None:
+    """The services call KMS as the plan role (kms:ViaService): what each needs beyond the API action itself, in both
+    regions, by moto's policy evaluator; the same action through any other service is refused."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    for region in (PRIMARY, STANDBY):
+        key = f"arn:aws:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        via = {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
+        allowed = IAMPolicy(json.dumps(policy)).is_action_permitted(action, key, incoming_condition_values=via)
+        assert allowed == PermissionResult.PERMITTED, f"{why}: {action} through {service} in {region}"
+        elsewhere = {"kms:ViaService": f"s3.{region}.amazonaws.com"}
+        assert IAMPolicy(json.dumps(policy)).is_action_permitted(action, key, incoming_condition_values=elsewhere) != (
+            PermissionResult.PERMITTED
+        )

@@ -147,8 +147,8 @@ def test_a_bucket_refuses_a_log_bucket_that_does_not_take_server_access_logs(scr
     with pytest.raises(InputError) as refused:
         LogDeliveryBucket(stack, "elb", bucket_name="elb-logs-bucket", load_balancer_logs_from=("us-east-1", "123456789012"), key=key)
     assert str(refused.value).startswith(
-        f"{stack.node.path}/elb.key: got 'alias/logs'; expected no key with ELB or CloudFront log delivery: ELB access logs take "
-        "SSE-S3 only (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"
+        f"{stack.node.path}/elb.key: got 'alias/logs'; expected no key with ELB or CloudFront log delivery (ELB access logs take "
+        "SSE-S3 only, https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html)"
     )
 
 

@@ -368,7 +368,7 @@ def test_assets_buckets_replicate_both_ways_with_rtc_behind_one_multi_region_acc
         (rule,) = encryption["rule"]
         assert (rule["apply_server_side_encryption_by_default"]["sse_algorithm"], rule["bucket_key_enabled"]) == ("aws:kms", True)
     skipped = [skip["id"] for bucket in every_bucket.values() for skip in bucket["//"].get("checkov", {}).get("skip", [])]
-    assert "CKV_AWS_18" in skipped and "CKV_AWS_145" not in skipped, "checkov's SSE-KMS check holds without a suppression"
+    assert "CKV_AWS_144" in skipped and "CKV_AWS_145" not in skipped, "checkov's SSE-KMS check holds without a suppression"
     replications = list(synthesized.resources(STORAGE, "aws_s3_bucket_replication_configuration").values())
     assert len(replications) == 2
     for replication in replications:
