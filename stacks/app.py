@@ -23,7 +23,8 @@ from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack, 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Local state of the bootstrap stack lives here, outside the output directory that every synth replaces.
 BOOTSTRAP_STATE_DIR = PROJECT_ROOT / ".state"
-#: Written next to manifest.json: the stack names in deploy order (tools.deploy reads it; destroy reverses it).
+#: Written next to manifest.json: the stack names in deploy order (tools.deploy reads it; destroy reverses it), and
+#: what each stack needs deployed before it ("needs"; tools.local applies the stacks whose needs are met side by side).
 DEPLOY_ORDER_FILE = "deploy-order.json"
 
 
@@ -35,11 +36,16 @@ def bootstrap_state_file(config: DeploymentConfig, outdir: Path) -> Path:
     return folder / f"{config.name_prefix}-{STATE_BOOTSTRAP_STACK}.tfstate"
 
 
-def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> list[str]:
-    """Add every stack of `config` to `app`; returns the stack names in deploy order."""
+def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> dict[str, list[str]]:
+    """Add every stack of `config` to `app`; returns the stack names in deploy order, each with the stacks it needs
+    deployed first. The stacks name each other's resources by their deterministic names, not by Terraform
+    references, so these are apply-time needs: every stack's state lives in the bootstrap's bucket; an active/active
+    region needs the data stack's global table and the region before it; the warm standby's second region needs
+    the first's database (its replica's source); a global stack needs both regions. The warm standby's storage
+    needs only the bootstrap: the regions name its buckets in policies alone."""
     bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
     StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config, outdir), bootstrap_dir))
-    names = [STATE_BOOTSTRAP_STACK]
+    needs: dict[str, list[str]] = {STATE_BOOTSTRAP_STACK: []}
     secured: set[str] = set()  # regions whose account security services a stack already holds (one per region)
 
     def first_in(region: str) -> bool:
@@ -51,7 +57,9 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
         first, second = arch.regions
         pairs = ((first, second), (second, first))
         if isinstance(arch, ActiveActive):
-            names.append(ActiveActiveDataStack(app, config=config, arch=arch).stack_name)
+            data = ActiveActiveDataStack(app, config=config, arch=arch).stack_name
+            needs[data] = [STATE_BOOTSTRAP_STACK]
+            upstream = [STATE_BOOTSTRAP_STACK, data]
             regional = [
                 ActiveActiveRegionStack(
                     app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region)
@@ -67,11 +75,14 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> l
                 for settings, peer in pairs
             ]
             global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch)
-            names.append(WarmStandbyStorageStack(app, config=config, arch=arch).stack_name)
+            needs[WarmStandbyStorageStack(app, config=config, arch=arch).stack_name] = [STATE_BOOTSTRAP_STACK]
+            upstream = [STATE_BOOTSTRAP_STACK]
         for stack in regional:
             global_stack.add_dependency(stack)
-        names += [stack.stack_name for stack in regional] + [global_stack.stack_name]
-    return names
+            needs[stack.stack_name] = list(upstream)
+            upstream = [*upstream, stack.stack_name]
+        needs[global_stack.stack_name] = upstream
+    return needs
 
 
 def check_names(outdir: Path, name_prefix: str) -> None:
@@ -101,10 +112,11 @@ def synthesize(config: DeploymentConfig, outdir: Path | str, *, leave_removed_st
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.staging-", dir=final.parent))
     try:
         app = App(outdir=str(staging))
-        names = build_stacks(app, config, outdir=final)
+        needs = build_stacks(app, config, outdir=final)
+        names = list(needs)
         app.synth()
         check_names(staging, config.name_prefix)
-        (staging / DEPLOY_ORDER_FILE).write_text(json.dumps({"order": names}, indent=2) + "\n")
+        (staging / DEPLOY_ORDER_FILE).write_text(json.dumps({"order": names, "needs": needs}, indent=2) + "\n")
         retired = None
         if final.exists():
             retired = final.parent / f".{final.name}.retired-{os.getpid()}"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import Synthesized
 from tools import deploy
 from tools.cli import ToolError
 from tools.plan import plan_all, plan_stack
@@ -155,3 +157,58 @@ def test_a_failed_terraform_run_is_reported_by_its_error_and_address(tmp_path: P
     assert planned.returncode != 0
     message = terraform_errors(planned.stdout + planned.stderr)
     assert message.startswith("Invalid function argument") and message.endswith("(at terraform_data.parsed)"), message
+
+
+def test_stacks_run_once_what_they_need_is_there_the_longest_chain_first_and_nothing_new_after_a_failure(
+    synthesized: Synthesized,
+) -> None:
+    """The example's recorded needs, as deploy-local runs them (two at a time): the warm standby's first region starts
+    with the active/active region, ahead of the storage (its chain is longer); each stack only after its needs; the
+    destroy runs the other way round. A failure lets what is running finish and starts nothing more."""
+    import threading
+
+    order = [
+        "state-bootstrap",
+        "active-active-eu-west-1",
+        "warm-standby-storage",
+        "warm-standby-us-east-1",
+        "warm-standby-us-west-1",
+        "warm-standby-global",
+    ]
+    needs = deploy.stack_needs(synthesized.outdir, order)
+    assert needs["warm-standby-us-east-1"] == ["state-bootstrap"] and needs["warm-standby-us-west-1"] == [
+        "state-bootstrap",
+        "warm-standby-us-east-1",
+    ]
+    assert needs["active-active-eu-west-1"] == ["state-bootstrap"], "its data stack is not in this run"
+    events: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def recorder(fail: str = "") -> Any:
+        def step(name: str) -> deploy.StackRun:
+            with lock:
+                events.append(("start", name))
+            with lock:
+                events.append(("end", name))
+            return deploy.StackRun(name, name != fail, 0.0, "ok" if name != fail else "boom", "")
+
+        return step
+
+    results = deploy.run_when_ready(order, needs, "apply", recorder(), jobs=2, progress=lambda _: None)
+    assert [r.stack for r in results] == order and all(r.ok for r in results)
+    starts = [name for kind, name in events if kind == "start"]
+    assert starts.index("warm-standby-us-east-1") < starts.index("warm-standby-storage")
+    for name in order:
+        assert all(events.index(("end", other)) < events.index(("start", name)) for other in needs[name]), name
+    events.clear()
+    deploy.run_when_ready(order, needs, "destroy", recorder(), reverse=True, jobs=2, progress=lambda _: None)
+    for name in order:
+        assert all(events.index(("end", name)) < events.index(("start", other)) for other in needs[name]), name
+    events.clear()
+    failed = deploy.run_when_ready(order, needs, "apply", recorder(fail="warm-standby-us-east-1"), jobs=1, progress=lambda _: None)
+    assert [(r.stack, r.ok) for r in failed] == [("state-bootstrap", True), ("warm-standby-us-east-1", False)]
+
+
+def test_an_older_deploy_order_without_needs_runs_each_stack_after_every_earlier_one(tmp_path: Path) -> None:
+    (tmp_path / "deploy-order.json").write_text(json.dumps({"order": ["a", "b", "c"]}))
+    assert deploy.stack_needs(tmp_path, ["a", "b", "c"]) == {"a": [], "b": ["a"], "c": ["a", "b"]}

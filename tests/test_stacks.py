@@ -123,7 +123,7 @@ def test_failed_synth_leaves_the_previous_output_and_no_staging(tmp_path: Path, 
     outdir.mkdir()
     (outdir / "manifest.json").write_text("previous")
 
-    def half_built(app: Any, config: Any, *, outdir: Path) -> list[str]:
+    def half_built(app: Any, config: Any, *, outdir: Path) -> dict[str, list[str]]:
         real_build(app, config, outdir=outdir)
         raise RuntimeError("construct failed half way")
 

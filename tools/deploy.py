@@ -21,13 +21,12 @@ Terraform's output.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import re
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,45 +164,65 @@ def run_in_order(
     return results
 
 
-#: Stack-name prefixes of the architectures: each one's stacks depend on each other (in deploy order) and on the
-#: state bootstrap, never on another architecture's (tools.local deploys the lanes side by side).
-ARCHITECTURE_PREFIXES = ("active-active-", "warm-standby-")
+def stack_needs(outdir: Path, order: list[str]) -> dict[str, list[str]]:
+    """What each stack of `order` needs deployed before it, as the synth recorded it, restricted to `order`. A
+    deploy-order.json without "needs" (an older synth): every stack before it in the order."""
+    recorded = json.loads((outdir / "deploy-order.json").read_text()).get("needs")
+    if recorded is None:
+        return {name: order[:index] for index, name in enumerate(order)}
+    return {name: [other for other in recorded.get(name, []) if other in order] for name in order}
 
 
-def lanes(order: list[str]) -> tuple[list[str], list[list[str]]]:
-    """The stacks of `order` that every other one needs (the state bootstrap), then one lane per architecture, each
-    in `order`'s order. Reversed `order` (a destroy) gives the lanes reversed, and what all need comes last instead."""
-    shared = [name for name in order if not name.startswith(ARCHITECTURE_PREFIXES)]
-    by_architecture = [[name for name in order if name.startswith(prefix)] for prefix in ARCHITECTURE_PREFIXES]
-    return shared, [lane for lane in by_architecture if lane]
-
-
-def run_in_lanes(
+def run_when_ready(
     order: list[str],
+    needs: dict[str, list[str]],
     label: str,
     step: Callable[[str], StackRun],
     *,
     reverse: bool = False,
+    jobs: int = 2,
     before: Callable[[str], None] | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
 ) -> list[StackRun]:
-    """run_in_order for the shared stacks, and for each architecture's lane side by side (a thread each): first the
-    shared ones, or last with `reverse` (a destroy, `order` reversed). Stops at the first failure of a lane; the
-    shared stacks after the lanes run only when every lane succeeded. Results in `order`'s order."""
-    shared, architecture_lanes = lanes(order)
-    run = functools.partial(run_in_order, label=label, step=step, before=before, progress=progress)
-    results: list[StackRun] = []
-    if not reverse:
-        results += run(shared)
-        if not all(result.ok for result in results):
-            return results
-    with ThreadPoolExecutor(max_workers=max(1, len(architecture_lanes))) as pool:
-        for lane_results in pool.map(run, architecture_lanes):
-            results += lane_results
-    if reverse and all(result.ok for result in results):
-        results += run(shared)
-    rank = {name: index for index, name in enumerate(order)}
-    return sorted(results, key=lambda result: rank[result.stack])
+    """`step(stack)` for each stack of `order` as soon as the stacks it needs succeeded (`reverse`, a destroy: as soon
+    as every stack that needs it is gone), up to `jobs` at a time; of the ready ones, the one with the longest chain
+    waiting on it goes first. After a failure nothing new starts. Results in `order`'s order."""
+    waits_for = {name: set(needs[name]) for name in order}
+    if reverse:
+        waits_for = {name: {other for other in order if name in needs[other]} for name in order}
+    unblocks = {name: [other for other in order if name in waits_for[other]] for name in order}
+    chain: dict[str, int] = {}
+    for name in reversed(order) if not reverse else order:
+        chain[name] = 1 + max((chain[other] for other in unblocks[name]), default=0)
+    pending, done, results, started = list(order), set(), {}, 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        running: dict[Future[StackRun], str] = {}
+        while pending or running:
+            failed = any(not result.ok for result in results.values())
+            ready = [name for name in pending if waits_for[name] <= done] if not failed else []
+            for name in sorted(ready, key=lambda n: (-chain[n], order.index(n)))[: max(0, jobs - len(running))]:
+                pending.remove(name)
+                started += 1
+                progress(f"[{label}] ({started}/{len(order)}) {name} ...")
+                running[pool.submit(_step, name, step, before)] = name
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                result = results[name] = future.result()
+                progress(f"[{label}] {name}: {'done' if result.ok else 'FAILED'}, {result.summary} ({result.seconds:.1f} s)")
+                if result.ok:
+                    done.add(name)
+                else:
+                    progress("\n".join(result.output.strip().splitlines()[-25:]))
+    return [results[name] for name in order if name in results]
+
+
+def _step(name: str, step: Callable[[str], StackRun], before: Callable[[str], None] | None) -> StackRun:
+    if before is not None:
+        before(name)
+    return step(name)
 
 
 def apply_approved(
@@ -235,15 +254,17 @@ def destroy_in_order(
     timeout: int = DEFAULT_TIMEOUT_SECONDS,
     before: Callable[[str], None] | None = None,
     progress: Callable[[str], None] = lambda line: print(line, file=sys.stderr, flush=True),
-    in_lanes: bool = False,
+    jobs: int = 1,
 ) -> list[StackRun]:
-    """Destroy the stacks in reverse deploy order; `in_lanes`: each architecture's side by side (run_in_lanes)."""
-    order = deploy_order(outdir, stacks)[::-1]
+    """Destroy the stacks in reverse deploy order; with `jobs` > 1, each as soon as no stack that needs it is left,
+    that many at a time (run_when_ready)."""
+    order = deploy_order(outdir, stacks)
     environment = env or terraform_env()
     step = lambda name: destroy_stack(outdir / "stacks" / name, env=environment, timeout=timeout)  # noqa: E731
-    if in_lanes:
-        return run_in_lanes(order, "destroy", step, reverse=True, before=before, progress=progress)
-    return run_in_order(order, "destroy", step, before=before, progress=progress)
+    if jobs > 1:
+        needs = stack_needs(outdir, order)
+        return run_when_ready(order, needs, "destroy", step, reverse=True, jobs=jobs, before=before, progress=progress)[::-1]
+    return run_in_order(order[::-1], "destroy", step, before=before, progress=progress)
 
 
 @command("deploy")

@@ -40,7 +40,7 @@ from modules.config import load_config
 from stacks.naming import failover_function_name, rebuild_document_name, switch_document_name
 from tools.automation import LocalAutomations
 from tools.cli import EXIT_SETUP, ToolError, command
-from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_in_lanes
+from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_when_ready, stack_needs
 from tools.emulator import Emulator
 from tools.handlers import load_handler
 from tools.plan import plan_stack, terraform_plan
@@ -168,7 +168,11 @@ KNOWN_EMULATOR_DRIFT: dict[tuple[str, str], str] = {
     "setting of a distribution that serves an ACM certificate differently",
 }
 UNKNOWN = "(known after apply)"
+#: Read-only drift plans at a time; stacks applied (or destroyed) at a time, each once what it needs is there. Two,
+#: as many as the machine has cores: one moto server answers them all, and its slow answers make the provider's
+#: clients retry (tools.local imports what a retried create left).
 DRIFT_JOBS = 2
+STACK_JOBS = 2
 
 
 @dataclass(frozen=True)
@@ -329,7 +333,9 @@ def deploy(
                 planned[name] = drift_plans.submit(stack_drift, LOCAL_OUTDIR, name, env)
             return result
 
-        results = run_in_lanes(deploy_order(LOCAL_OUTDIR, stacks), "apply", step, progress=progress)
+        order = deploy_order(LOCAL_OUTDIR, stacks)
+        needs = stack_needs(LOCAL_OUTDIR, order)
+        results = run_when_ready(order, needs, "apply", step, jobs=STACK_JOBS, progress=progress)
         failed = [result for result in results if not result.ok]
         if failed:
             reasons = (f"deploy of {result.stack} failed: {result.summary}: {terraform_errors(result.output)}" for result in failed)
@@ -803,7 +809,7 @@ def destroy(session: Session) -> list[StackRun]:
             timeout=EMULATOR_TIMEOUT_SECONDS,
             before=prepare_destroy(emulator, outdir),
             progress=progress,
-            in_lanes=True,
+            jobs=STACK_JOBS,
         )
     finally:
         stop(session)
