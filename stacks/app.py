@@ -40,9 +40,9 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> d
     """Add every stack of `config` to `app`; returns the stack names in deploy order, each with the stacks it needs
     deployed first. The stacks name each other's resources by their deterministic names, not by Terraform
     references, so these are apply-time needs: every stack's state lives in the bootstrap's bucket; an active/active
-    region needs the data stack's global table and the region before it; the warm standby's second region needs
-    the first's database (its replica's source); a global stack needs both regions. The warm standby's storage
-    needs only the bootstrap: the regions name its buckets in policies alone."""
+    region needs the data stack's global table and the region before it; a warm-standby region needs the storage
+    stack (the master secret it reads, the certificate) and the second the first's database (its replica's
+    source); a global stack needs both regions."""
     bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
     StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config, outdir), bootstrap_dir))
     needs: dict[str, list[str]] = {STATE_BOOTSTRAP_STACK: []}
@@ -75,8 +75,9 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> d
                 for settings, peer in pairs
             ]
             global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch)
-            needs[WarmStandbyStorageStack(app, config=config, arch=arch).stack_name] = [STATE_BOOTSTRAP_STACK]
-            upstream = [STATE_BOOTSTRAP_STACK]
+            storage = WarmStandbyStorageStack(app, config=config, arch=arch).stack_name
+            needs[storage] = [STATE_BOOTSTRAP_STACK]
+            upstream = [STATE_BOOTSTRAP_STACK, storage]
         for stack in regional:
             global_stack.add_dependency(stack)
             needs[stack.stack_name] = list(upstream)

@@ -162,9 +162,10 @@ def test_a_failed_terraform_run_is_reported_by_its_error_and_address(tmp_path: P
 def test_stacks_run_once_what_they_need_is_there_the_longest_chain_first_and_nothing_new_after_a_failure(
     synthesized: Synthesized,
 ) -> None:
-    """The example's recorded needs, as deploy-local runs them (two at a time): the warm standby's first region starts
-    with the active/active region, ahead of the storage (its chain is longer); each stack only after its needs; the
-    destroy runs the other way round. A failure lets what is running finish and starts nothing more."""
+    """The example's recorded needs, as deploy-local runs them (two at a time): after the bootstrap the warm standby's
+    storage starts first (the longest chain waits on it: both regions and the global stack), then the active/active
+    region; each stack only after its needs; the destroy runs the other way round. A failure lets what is running
+    finish and starts nothing more."""
     import threading
 
     order = [
@@ -176,10 +177,8 @@ def test_stacks_run_once_what_they_need_is_there_the_longest_chain_first_and_not
         "warm-standby-global",
     ]
     needs = deploy.stack_needs(synthesized.outdir, order)
-    assert needs["warm-standby-us-east-1"] == ["state-bootstrap"] and needs["warm-standby-us-west-1"] == [
-        "state-bootstrap",
-        "warm-standby-us-east-1",
-    ]
+    assert needs["warm-standby-us-east-1"] == ["state-bootstrap", "warm-standby-storage"], "the master secret, the certificate"
+    assert needs["warm-standby-us-west-1"] == ["state-bootstrap", "warm-standby-storage", "warm-standby-us-east-1"]
     assert needs["active-active-eu-west-1"] == ["state-bootstrap"], "its data stack is not in this run"
     events: list[tuple[str, str]] = []
     lock = threading.Lock()
@@ -197,7 +196,7 @@ def test_stacks_run_once_what_they_need_is_there_the_longest_chain_first_and_not
     results = deploy.run_when_ready(order, needs, "apply", recorder(), jobs=2, progress=lambda _: None)
     assert [r.stack for r in results] == order and all(r.ok for r in results)
     starts = [name for kind, name in events if kind == "start"]
-    assert starts.index("warm-standby-us-east-1") < starts.index("warm-standby-storage")
+    assert starts[:3] == ["state-bootstrap", "warm-standby-storage", "active-active-eu-west-1"], starts
     for name in order:
         assert all(events.index(("end", other)) < events.index(("start", name)) for other in needs[name]), name
     events.clear()
@@ -205,8 +204,8 @@ def test_stacks_run_once_what_they_need_is_there_the_longest_chain_first_and_not
     for name in order:
         assert all(events.index(("end", name)) < events.index(("start", other)) for other in needs[name]), name
     events.clear()
-    failed = deploy.run_when_ready(order, needs, "apply", recorder(fail="warm-standby-us-east-1"), jobs=1, progress=lambda _: None)
-    assert [(r.stack, r.ok) for r in failed] == [("state-bootstrap", True), ("warm-standby-us-east-1", False)]
+    failed = deploy.run_when_ready(order, needs, "apply", recorder(fail="warm-standby-storage"), jobs=1, progress=lambda _: None)
+    assert [(r.stack, r.ok) for r in failed] == [("state-bootstrap", True), ("warm-standby-storage", False)]
 
 
 def test_an_older_deploy_order_without_needs_runs_each_stack_after_every_earlier_one(tmp_path: Path) -> None:

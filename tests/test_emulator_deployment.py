@@ -12,7 +12,6 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,8 @@ LEFT_OUT = (
     "aws_s3control_multi_region_access_point",
 )
 STATE_BUCKET, STATE_REGION = "hadr-prod-tfstate-123456789012", "us-east-2"
+#: The stacks the 0.1.0 migration test plans (those with moved blocks).
+MIGRATED = ("warm-standby-storage", "warm-standby-us-east-1", "warm-standby-us-west-1", "warm-standby-global")
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Deployment:
     session: local.Session
     results: list[Any]
     drifted: list[local.Drift]
+    #: stack -> (its synthesized document, the plan of today's code on its state at 0.1.0 addresses)
+    migrated: dict[str, tuple[dict[str, Any], dict[str, Any]]]
 
     @property
     def outdir(self) -> Path:
@@ -79,10 +82,18 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
 
     patch.setattr(local, "progress", show)
     emulator = Emulator(log_file=root / "moto.log")
+    migrated: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+    def plan_at_0_1_0(name: str, env: dict[str, str]) -> None:
+        """The migration test's plan, made as soon as the stack is applied, next to its drift plan: both then see
+        the state the apply left (later stacks and the drill change nothing of it, but this overlaps the applies)."""
+        if name in MIGRATED:
+            migrated[name] = plan_on_0_1_0_state(root, emulator, name, env)
+
     try:
         with emulator:
-            session, results, drifted = local.deploy(EXAMPLE_CONFIG, stacks=STACKS, emulator=emulator)
-            yield Deployment(root, emulator, session, results, drifted)
+            session, results, drifted = local.deploy(EXAMPLE_CONFIG, stacks=STACKS, emulator=emulator, after_apply=plan_at_0_1_0)
+            yield Deployment(root, emulator, session, results, drifted, migrated)
     finally:
         patch.undo()
 
@@ -121,29 +132,29 @@ def at_0_1_0_addresses(state: dict[str, Any], document: dict[str, Any]) -> dict[
     return state
 
 
+def plan_on_0_1_0_state(root: Path, emulator: Emulator, name: str, env: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Today's stack `name`, planned (read-only) on a copy of its deployed state with every moved resource at its 0.1.0
+    address: (its document, the plan's actions by address)."""
+    outdir = local.LOCAL_OUTDIR
+    document = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
+    state = json.loads(emulator.client("s3", STATE_REGION).get_object(Bucket=STATE_BUCKET, Key=f"hadr/prod/{name}.tfstate")["Body"].read())
+    workdir = root / "migration" / name
+    # With its assets (the function packages), without what Terraform wrote there (the S3 backend's init).
+    shutil.copytree(outdir / "stacks" / name, workdir, ignore=shutil.ignore_patterns(".terraform*", "*.tfplan"))
+    (workdir / "0.1.0.tfstate").write_text(json.dumps(at_0_1_0_addresses(state, document)))
+    document["terraform"]["backend"] = {"local": {"path": str(workdir / "0.1.0.tfstate")}}
+    (workdir / "cdk.tf.json").write_text(json.dumps(document))
+    return document, plan_actions(workdir, root / "migration" / f"{name}.json", env)
+
+
 def test_a_0_1_0_deployment_plans_with_moves_only(deployment: Deployment) -> None:
     """GIVEN the warm standby's deployed state with every moved resource at its 0.1.0 address WHEN today's stacks are
     planned on it THEN every moved resource is moved, and the plan is otherwise the one the 0.1.0 code makes on that
     state: no replacement, nothing destroyed. The 0.1.0 code on the 0.1.0 state is today's code on today's state with
-    every address renamed, so its plan is the drift plan deploy-local made right after the apply, renamed."""
-    s3 = deployment.emulator.client("s3", STATE_REGION)
-    env = deployment.session.terraform_env()
-    names = ("warm-standby-storage", "warm-standby-us-east-1", "warm-standby-us-west-1", "warm-standby-global")
-
-    def plan(name: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        document = deployment.stack(name)
-        state = json.loads(s3.get_object(Bucket=STATE_BUCKET, Key=f"hadr/prod/{name}.tfstate")["Body"].read())
-        workdir = deployment.root / "migration" / name
-        # With its assets (the function packages), without what Terraform wrote there (the S3 backend's init).
-        shutil.copytree(deployment.outdir / "stacks" / name, workdir, ignore=shutil.ignore_patterns(".terraform*", "*.tfplan"))
-        (workdir / "0.1.0.tfstate").write_text(json.dumps(at_0_1_0_addresses(state, document)))
-        document["terraform"]["backend"] = {"local": {"path": str(workdir / "0.1.0.tfstate")}}
-        (workdir / "cdk.tf.json").write_text(json.dumps(document))
-        return name, document, plan_actions(workdir, deployment.root / "migration" / f"{name}.json", env)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        planned = list(pool.map(plan, names))
-    for name, document, refactored in planned:
+    every address renamed, so its plan is the drift plan deploy-local made right after the apply, renamed. (The
+    plans are made during the deployment, each as soon as its stack is applied: plan_at_0_1_0.)"""
+    assert sorted(deployment.migrated) == sorted(MIGRATED)
+    for name, (document, refactored) in deployment.migrated.items():
         assert document.get("moved"), f"{name} has moved blocks"
         moves = {move["to"]: move["from"] for move in document["moved"]}
         assert {address for address, (_, previous) in refactored.items() if previous} == set(moves), name

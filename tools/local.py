@@ -306,10 +306,15 @@ def disable_distributions(cloudfront: Any) -> list[str]:
 
 
 def deploy(
-    config_path: Path, *, stacks: list[str] | None = None, emulator: Emulator | None = None
+    config_path: Path,
+    *,
+    stacks: list[str] | None = None,
+    emulator: Emulator | None = None,
+    after_apply: Callable[[str, dict[str, str]], None] | None = None,
 ) -> tuple[Session, list[StackRun], list[Drift]]:
     """Start (or use) an emulator, seed it, synthesize for it, apply the stacks in order, then plan again and
-    check the drift; raises on failure."""
+    check the drift; raises on failure. `after_apply(stack, terraform_env)`: more read-only work on each stack as
+    soon as it is applied (a test's own plans), next to its drift plan; what it raises is raised here."""
     config = load_config(config_path)
     SESSION_DIR.mkdir(parents=True, exist_ok=True)
     if emulator is None:
@@ -324,6 +329,7 @@ def deploy(
     synthesize(derived, emulator.endpoint, LOCAL_OUTDIR)
     env = session.terraform_env()
     planned: dict[str, Future[list[Drift]]] = {}
+    extra: list[Future[None]] = []
     # Read-only drift plans, two at a time, each as soon as its stack is applied: they overlap the later applies.
     with ThreadPoolExecutor(max_workers=DRIFT_JOBS) as drift_plans:
 
@@ -331,6 +337,8 @@ def deploy(
             result = plan_and_apply(LOCAL_OUTDIR / "stacks" / name, env, emulator)
             if result.ok:
                 planned[name] = drift_plans.submit(stack_drift, LOCAL_OUTDIR, name, env)
+                if after_apply is not None:
+                    extra.append(drift_plans.submit(after_apply, name, env))
             return result
 
         order = deploy_order(LOCAL_OUTDIR, stacks)
@@ -342,6 +350,8 @@ def deploy(
             raise ToolError("; ".join(reasons))
         progress("[local] drift: a second plan of each stack right after its apply ...")
         drifted = check_drift([result.stack for result in results], planned)
+        for future in extra:
+            future.result()
     return session, results, drifted
 
 
