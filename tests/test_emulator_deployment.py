@@ -56,6 +56,10 @@ class Deployment:
     drifted: list[local.Drift]
     #: stack -> (its synthesized document, the plan of today's code on its state at 0.1.0 addresses)
     migrated: dict[str, tuple[dict[str, Any], dict[str, Any]]]
+    #: the bootstrap with another lock table name, planned against the deployed one: {"outdir", "outcome", "unchanged"}
+    renamed_lock: dict[str, Any]
+    #: stack -> what the plans made after its apply raised (the tests that need them fail with it)
+    plan_errors: dict[str, Exception]
 
     @property
     def outdir(self) -> Path:
@@ -84,16 +88,24 @@ def deployment(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixture
     emulator = Emulator(log_file=root / "moto.log")
     migrated: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
 
-    def plan_at_0_1_0(name: str, env: dict[str, str]) -> None:
-        """The migration test's plan, made as soon as the stack is applied, next to its drift plan: both then see
-        the state the apply left (later stacks and the drill change nothing of it, but this overlaps the applies)."""
-        if name in MIGRATED:
-            migrated[name] = plan_on_0_1_0_state(root, emulator, name, env)
+    renamed_lock: dict[str, Any] = {}
+    plan_errors: dict[str, Exception] = {}
+
+    def plans_after_apply(name: str, env: dict[str, str]) -> None:
+        """The plans of the migration and lock-table tests, each made as soon as its stack is applied, next to its
+        drift plan: they see the state the apply left, and overlap the later applies."""
+        try:
+            if name in MIGRATED:
+                migrated[name] = plan_on_0_1_0_state(root, emulator, name, env)
+            if name == "state-bootstrap":
+                renamed_lock.update(plan_with_another_lock_table(root / "renamed-lock", emulator))
+        except Exception as error:  # the test that needs this plan fails with it; the deployment goes on
+            plan_errors[name] = error
 
     try:
         with emulator:
-            session, results, drifted = local.deploy(EXAMPLE_CONFIG, stacks=STACKS, emulator=emulator, after_apply=plan_at_0_1_0)
-            yield Deployment(root, emulator, session, results, drifted, migrated)
+            session, results, drifted = local.deploy(EXAMPLE_CONFIG, stacks=STACKS, emulator=emulator, after_apply=plans_after_apply)
+            yield Deployment(root, emulator, session, results, drifted, migrated, renamed_lock, plan_errors)
     finally:
         patch.undo()
 
@@ -153,6 +165,8 @@ def test_a_0_1_0_deployment_plans_with_moves_only(deployment: Deployment) -> Non
     state: no replacement, nothing destroyed. The 0.1.0 code on the 0.1.0 state is today's code on today's state with
     every address renamed, so its plan is the drift plan deploy-local made right after the apply, renamed. (The
     plans are made during the deployment, each as soon as its stack is applied: plan_at_0_1_0.)"""
+    for name, error in deployment.plan_errors.items():
+        raise AssertionError(f"the plan after {name}'s apply failed") from error
     assert sorted(deployment.migrated) == sorted(MIGRATED)
     for name, (document, refactored) in deployment.migrated.items():
         assert document.get("moved"), f"{name} has moved blocks"
@@ -170,32 +184,42 @@ def test_a_0_1_0_deployment_plans_with_moves_only(deployment: Deployment) -> Non
         ), name
 
 
-def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_check_unless_allowed(
-    deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Change a config value that forces a new table, and plan it for real against the deployed state bootstrap."""
+def plan_with_another_lock_table(changed: Path, emulator: Emulator) -> dict[str, Any]:
+    """Synthesize the bootstrap with a config value that forces a new lock table, and plan it for real against the
+    deployed bootstrap's state: {"outdir", "outcome", "unchanged"} (the state file is the same after the plan)."""
     from cdktf import App
 
     from modules.config import parse_config
     from modules.state import StateBootstrapStack
     from stacks.app import bootstrap_state_file
-    from tests.test_plan import actions
     from tools.plan import plan_all
-    from tools.plan_report import main as report_main
 
     data = yaml.safe_load((local.SESSION_DIR / "config.yaml").read_text())
     data["state"]["lock_table"] = "hadr-prod-tflock-v2"
-    config = parse_config({**data, "emulator": {"endpoint": deployment.emulator.endpoint}})
-    state_file = bootstrap_state_file(config, deployment.outdir)
+    config = parse_config({**data, "emulator": {"endpoint": emulator.endpoint}})
+    state_file = bootstrap_state_file(config, local.LOCAL_OUTDIR)
     assert state_file.is_file(), "the deployed bootstrap's own state"
-    changed = tmp_path / "after"
     app = App(outdir=str(changed))
     StateBootstrapStack(app, config=config, local_state_path=str(state_file))
     app.synth()
     before = state_file.read_bytes()
-    (outcome,) = plan_all(changed, offline=False, extra_env=deployment.emulator.environment())
+    (outcome,) = plan_all(changed, offline=False, extra_env=emulator.environment())
+    return {"outdir": changed, "outcome": outcome, "unchanged": state_file.read_bytes() == before}
+
+
+def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_check_unless_allowed(
+    deployment: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Change a config value that forces a new table, and plan it for real against the deployed state bootstrap (the
+    plan is made as soon as the bootstrap is applied: plan_with_another_lock_table)."""
+    from tests.test_plan import actions
+    from tools.plan_report import main as report_main
+
+    for name, error in deployment.plan_errors.items():
+        raise AssertionError(f"the plan after {name}'s apply failed") from error
+    changed, outcome = deployment.renamed_lock["outdir"], deployment.renamed_lock["outcome"]
     assert (outcome.status, outcome.reason) == ("planned", "")
-    assert state_file.read_bytes() == before, "a plan changes no state"
+    assert deployment.renamed_lock["unchanged"], "a plan changes no state"
     plan = json.loads((changed / "plans" / "state-bootstrap.json").read_text())
     replaced = {address for address, action in actions(plan).items() if set(action) == {"create", "delete"}}
     assert replaced == {"aws_dynamodb_table.primary-lock_table_CE09A57F", "aws_dynamodb_table.replica-lock_table_15A3810F"}

@@ -38,16 +38,28 @@ STOP_TIMEOUT_SECONDS = 15
 
 
 def _terminate(pid: int) -> None:
-    """Stop a detached server by its process ID (gone already is fine)."""
+    """Stop a detached server by its process ID (gone already is fine). When this process started it, its exit
+    status is collected too: a server that exited but was never waited for stays a zombie under its ID."""
     try:
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
+            if _reaped(pid):
+                return
             os.kill(pid, 0)
             time.sleep(0.2)
         os.kill(pid, signal.SIGKILL)
+        _reaped(pid)
     except ProcessLookupError:
         return
+
+
+def _reaped(pid: int) -> bool:
+    """Collect the exit status of `pid` if it is this process's child and has exited; False otherwise."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:  # not our child (another process started it), or collected already
+        return False
 
 
 def free_port() -> int:
