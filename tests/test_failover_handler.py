@@ -144,7 +144,7 @@ def test_a_bad_signal_is_refused_by_name_and_starts_nothing(world: dict[str, Any
 
 def test_nothing_in_alarm_starts_nothing(world: dict[str, Any]) -> None:
     report = decide(world, {"source": "aws.events", "detail-type": "Scheduled Event"}, MODE="automatic")
-    assert report["signals"] == {"route53": "OK", "probe": "OK", "health": "OK"} or report["signals"]["route53"] == "unknown"
+    assert report["signals"] == {"route53": "OK", "probe": "OK", "health": "OK"}
     assert report["action"] == "none" and world["started"] == [] and pages(world) == []
 
 
@@ -278,3 +278,42 @@ def test_the_plan_the_decision_starts_is_one_its_role_may_start_and_pass_the_pla
     assert not allowed(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/admin", to_ssm)
     assert not allowed(without(policy, "ssm:StartAutomationExecution"), "ssm:StartAutomationExecution", definition)
     assert not allowed(without(policy, "iam:PassRole"), "iam:PassRole", plan_role_arn, to_ssm)
+
+
+def test_an_alarm_counts_from_its_last_state_change_and_a_refused_read_says_why(world: dict[str, Any]) -> None:
+    """StateUpdatedTimestamp moves when only the alarm's reason changes; StateTransitionedTimestamp says when it went
+    into ALARM (moto returns only the first: the answer is given both here, as CloudWatch does). A read the role
+    may not make reports AccessDenied, not a bare "unknown"."""
+    from tests.conftest import without
+
+    module = world["module"]
+    alarm(PRIMARY, ROUTE53_ALARM)
+    now = datetime.datetime.now(datetime.UTC)
+    long_ago = now - datetime.timedelta(seconds=3600)
+
+    class ReasonJustUpdated:
+        def __init__(self, client: Any) -> None:
+            self.client = client
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.client, name)
+
+        def describe_alarms(self, **request: Any) -> dict[str, Any]:
+            answer = self.client.describe_alarms(**request)
+            for found in answer["MetricAlarms"]:
+                found.update(StateUpdatedTimestamp=now, StateTransitionedTimestamp=long_ago)
+            return answer
+
+    def signal(policy: dict[str, Any]) -> str:
+        def run(clients: Any) -> str:
+            def wrapped(service: str, **kwargs: Any) -> Any:
+                client = clients(service, **kwargs)
+                return ReasonJustUpdated(client) if service == "cloudwatch" else client
+
+            settings = module.Settings.from_env(dict(__import__("os").environ))
+            return module.Decision(settings, clients=wrapped, now=now).alarm_signal(ROUTE53_ALARM, PRIMARY)
+
+        return act_as(policy, run)
+
+    assert signal(world["policy"]) == "ALARM", "in ALARM for an hour, whatever its reason did a second ago"
+    assert signal(without(world["policy"], "cloudwatch:DescribeAlarms")) == "unknown (AccessDenied)"

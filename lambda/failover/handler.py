@@ -194,18 +194,24 @@ class Decision:
         )
 
     def alarm_signal(self, name: str, region: str | None) -> str:
-        """ALARM (for SIGNAL_SECONDS), pending (in ALARM for less), OK, or unknown (no answer)."""
+        """ALARM (for SIGNAL_SECONDS), pending (in ALARM for less), OK, or "unknown (why)": no answer, the error code
+        (AccessDenied is a defect to fix, not an outage), no such alarm, or INSUFFICIENT_DATA.
+
+        How long it has been in ALARM counts from StateTransitionedTimestamp, when the state last changed; the
+        StateUpdatedTimestamp also moves when only the reason is updated
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricAlarm.html)."""
         try:
             client = self.client("cloudwatch", region_name=region) if region else self.client("cloudwatch")
             alarms = client.describe_alarms(AlarmNames=[name])["MetricAlarms"]
-        except Exception:
-            return "unknown"
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code") or type(error).__name__
+            return f"unknown ({code})"
         if not alarms:
-            return "unknown"
+            return "unknown (no such alarm)"
         alarm = alarms[0]
         if alarm["StateValue"] != "ALARM":
-            return "OK" if alarm["StateValue"] == "OK" else "unknown"
-        since = alarm["StateUpdatedTimestamp"]
+            return "OK" if alarm["StateValue"] == "OK" else f"unknown ({alarm['StateValue']})"
+        since = alarm.get("StateTransitionedTimestamp") or alarm["StateUpdatedTimestamp"]  # moto has only the latter
         held = (self.now - since).total_seconds()
         return "ALARM" if held >= self.settings.signal_seconds else "pending"
 
