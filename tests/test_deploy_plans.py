@@ -168,14 +168,8 @@ def test_stacks_run_once_what_they_need_is_there_the_longest_chain_first_and_not
     finish and starts nothing more."""
     import threading
 
-    order = [
-        "state-bootstrap",
-        "active-active-eu-west-1",
-        "warm-standby-storage",
-        "warm-standby-us-east-1",
-        "warm-standby-us-west-1",
-        "warm-standby-global",
-    ]
+    from tests.test_emulator_deployment import STACKS as order
+
     needs = deploy.stack_needs(synthesized.outdir, order)
     assert needs["warm-standby-us-east-1"] == ["state-bootstrap", "warm-standby-storage"], "the master secret, the certificate"
     assert needs["warm-standby-us-west-1"] == ["state-bootstrap", "warm-standby-storage", "warm-standby-us-east-1"]
