@@ -317,3 +317,32 @@ def test_an_alarm_counts_from_its_last_state_change_and_a_refused_read_says_why(
 
     assert signal(world["policy"]) == "ALARM", "in ALARM for an hour, whatever its reason did a second ago"
     assert signal(without(world["policy"], "cloudwatch:DescribeAlarms")) == "unknown (AccessDenied)"
+
+
+def test_with_the_primary_region_dark_its_alarm_reads_unknown_by_the_cause_and_nothing_starts(world: dict[str, Any]) -> None:
+    """Region dark: every CloudWatch call to the primary region is refused at connect (a closed loopback port, with
+    the handler's own timeouts). The Route 53 signal is then "unknown (EndpointConnectionError)", not ALARM: in
+    automatic mode nothing starts on it alone; in manual mode the probe's ALARM in the standby still asks for
+    approval. (That automatic mode cannot fail over while us-east-1's CloudWatch is dark is issue 25's to decide.)"""
+    from botocore.config import Config
+
+    module = world["module"]
+    alarm(STANDBY, PROBE_ALARM)
+    dark = Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})
+
+    def run(clients: Any, mode: str) -> dict[str, Any]:
+        def wrapped(service: str, **kwargs: Any) -> Any:
+            if service == "cloudwatch" and kwargs.get("region_name") == PRIMARY:
+                return boto3.client("cloudwatch", region_name=PRIMARY, endpoint_url="http://127.0.0.1:9", config=dark)
+            client = clients(service, **kwargs)
+            return RecordedAutomations(client, world["started"]) if service == "ssm" else client
+
+        settings = module.Settings.from_env({**__import__("os").environ, "MODE": mode})
+        now = datetime.datetime.now(datetime.UTC) + LATER
+        return module.Decision(settings, clients=wrapped, now=now).decide(module.parse_event(alarm_event(PROBE_ALARM), settings))
+
+    report = act_as(world["policy"], lambda clients: run(clients, "automatic"))
+    assert report["signals"]["route53"] == "unknown (EndpointConnectionError)" and report["signals"]["probe"] == "ALARM"
+    assert report["action"] == "watch" and world["started"] == []
+    report = act_as(world["policy"], lambda clients: run(clients, "manual"))
+    assert report["action"] == "page" and world["started"][0]["Parameters"]["Decision"] == ["manual"]

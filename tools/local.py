@@ -253,11 +253,10 @@ def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
 
     def before(stack: str) -> None:
         document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
-        regions = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
         resources = document.get("resource", {})
 
         def region(body: dict[str, Any]) -> str:
-            return regions[body.get("provider", "aws")]
+            return provider_region(document, body)
 
         for body in resources.get("aws_db_instance", {}).values():
             rds = emulator.client("rds", region(body))
@@ -412,7 +411,7 @@ GROUP_REFERENCE = re.compile(r"\$\{aws_security_group\.([^.}]+)\.id\}")
 
 def _waf_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any]) -> str | None:
     call, key = WAF_LISTS[kind]
-    region = "us-east-1" if body["scope"] == "CLOUDFRONT" else _provider_region(document, body)
+    region = "us-east-1" if body["scope"] == "CLOUDFRONT" else provider_region(document, body)
     found = [item for item in getattr(emulator.client("wafv2", region), call)(Scope=body["scope"])[key] if item["Name"] == body["name"]]
     return f"{found[0]['Id']}/{body['name']}/{body['scope']}" if len(found) == 1 else None
 
@@ -423,7 +422,7 @@ def _security_group_rule_import_id(emulator: Emulator, document: dict[str, Any],
     group = document["resource"].get("aws_security_group", {}).get(reference.group(1)) if reference else None
     if not group or not group.get("name"):
         return None
-    ec2 = emulator.client("ec2", _provider_region(document, body))
+    ec2 = emulator.client("ec2", provider_region(document, body))
     groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [group["name"]]}])["SecurityGroups"]
     if len(groups) != 1:
         return None
@@ -445,7 +444,8 @@ ADOPTABLE: dict[str, Callable[[Emulator, dict[str, Any], str, dict[str, Any]], s
 }
 
 
-def _provider_region(document: dict[str, Any], body: dict[str, Any]) -> str:
+def provider_region(document: dict[str, Any], body: dict[str, Any]) -> str:
+    """The region of the provider (default or alias) a resource of a synthesized stack document uses."""
     regions = {f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in document.get("provider", {}).get("aws", [])}
     return regions[body.get("provider", "aws")]
 
