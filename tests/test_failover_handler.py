@@ -317,6 +317,9 @@ def test_an_alarm_counts_from_its_last_state_change_and_a_refused_read_says_why(
 
     assert signal(world["policy"]) == "ALARM", "in ALARM for an hour, whatever its reason did a second ago"
     assert signal(without(world["policy"], "cloudwatch:DescribeAlarms")) == "unknown (AccessDenied)"
+    # Metrics stopped: the health check's metric no longer arrives and the alarm goes to INSUFFICIENT_DATA.
+    alarm(PRIMARY, ROUTE53_ALARM, "INSUFFICIENT_DATA")
+    assert signal(world["policy"]) == "unknown (INSUFFICIENT_DATA)"
 
 
 def test_with_the_primary_region_dark_its_alarm_reads_unknown_by_the_cause_and_nothing_starts(world: dict[str, Any]) -> None:
