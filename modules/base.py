@@ -39,8 +39,9 @@ EMULATED_SERVICES = (
     "guardduty", "iam", "kms", "lambda_", "logs", "rds", "resiliencehub", "route53", "route53_resolver", "s3", "s3_control",
     "secretsmanager", "securityhub", "sns", "sqs", "ssm", "sts", "wafv2",
 )  # fmt: skip
-#: Emulators answer 500 for calls they do not implement; the default retries would look like a hang.
-EMULATOR_MAX_RETRIES = 2
+#: Attempts per call against an emulator: enough to ride out an answer a loaded emulator loses, few enough that a
+#: call it does not implement (500) fails in seconds, where the default (25) would look like a hang.
+EMULATOR_MAX_RETRIES = 4
 
 
 def emulator_provider_settings(endpoint: str) -> dict[str, Any]:

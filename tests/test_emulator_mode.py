@@ -147,7 +147,7 @@ def test_every_provider_and_backend_calls_the_emulator(emulated: dict[str, dict[
         for provider in stack["provider"]["aws"]:
             (endpoints,) = provider["endpoints"]
             assert set(endpoints.values()) == {ENDPOINT} and {"s3", "sts", "dynamodb", "lambda", "rds"} <= set(endpoints), name
-            assert (provider["s3_use_path_style"], provider["max_retries"]) == (True, 2)
+            assert (provider["s3_use_path_style"], provider["max_retries"]) == (True, 4)
             assert provider["allowed_account_ids"] == ["123456789012"], "the account check still runs (moto answers STS)"
         backend = stack["terraform"]["backend"]
         if name == "state-bootstrap":

@@ -357,25 +357,52 @@ def deploy(
 def plan_and_apply(stack_dir: Path, env: dict[str, str], emulator: Emulator) -> StackRun:
     """The same path as `make plan` then `make deploy`, one stack at a time: save a plan, apply that file.
 
-    On a loaded machine a client can give up on a call the emulator then completes, and its retry fails: a create
-    finds the name taken, a state-lock request finds its own lock. The resource is imported, or the lock released,
-    and the stack is planned and applied again, once."""
+    On a loaded machine a client can give up on a call the emulator then completes, or lose an answer midway, and
+    the apply fails: a retried create finds the name taken, a retried lock request finds its own lock, a read
+    fails on a closed connection. When every error of a failed apply is one of these, the resource is imported,
+    the lock released or nothing done (a read), and the stack is planned and applied again, at most
+    RECOVERY_ROUNDS times. Any other error fails the stack as it is."""
     result = _plan_then_apply(stack_dir, env)
-    if result.ok:
-        return result
+    seconds, recovered = result.seconds, []
     workdir = LOCAL_OUTDIR / "plans" / "work" / stack_dir.name
-    adopted = adopt_duplicates(emulator, workdir, result.output, env)
-    released = [] if adopted else release_own_lock(workdir, result.output, env)
-    if adopted:
-        progress(f"[local]   {stack_dir.name}: the emulator had created {', '.join(adopted)} before the provider retried; imported")
-        because = f"after importing {len(adopted)} resource(s) created by a retried call"
-    elif released:
-        progress(f"[local]   {stack_dir.name}: released state lock {released[0]}, left by a retried lock request; planning again")
-        because = "after releasing a state lock left by a retried lock request"
-    else:
+    for _ in range(RECOVERY_ROUNDS):
+        if result.ok:
+            break
+        done = recover(emulator, workdir, result.output, env)
+        if not done:
+            break
+        progress(f"[local]   {stack_dir.name}: {done}; planning again")
+        recovered.append(done)
+        result = _plan_then_apply(stack_dir, env)
+        seconds += result.seconds
+    if not recovered:
         return result
-    again = _plan_then_apply(stack_dir, env)
-    return StackRun(again.stack, again.ok, result.seconds + again.seconds, f"{again.summary} ({because})", again.output)
+    return StackRun(result.stack, result.ok, seconds, f"{result.summary} ({'; '.join(recovered)})", result.output)
+
+
+#: Plans and applies again after an apply that failed only because the emulator answered late or not at all.
+RECOVERY_ROUNDS = 3
+#: What the provider reports when an answer of the emulator was lost on the way (its client's retries spent): the
+#: call itself is sound and a new apply makes it again.
+LOST_ANSWER = ("use of closed network connection", "connection reset by peer", "broken pipe", "unexpected EOF")
+
+
+def recover(emulator: Emulator, workdir: Path, output: str, env: dict[str, str]) -> str:
+    """Undo what a loaded emulator did to a failed plan or apply, when that explains every error: import the
+    resources retried creates left, release a state lock a retried lock request left, or nothing for answers
+    lost on the way. Returns what was done, or "" (some error is something else: the failure stands)."""
+    released = release_own_lock(workdir, output, env)
+    if released:
+        return f"released state lock {released[0]}, left by a retried lock request"
+    errors = terraform_error_blocks(output)
+    lost = [address or message for message, address, text in errors if any(marker in message + text for marker in LOST_ANSWER)]
+    duplicates = [error for error in errors if (error[1] or error[0]) not in lost]
+    adopted = adopt_duplicates(emulator, workdir, duplicates, env) if duplicates else []
+    if not errors or len(adopted) != len(duplicates):
+        return ""
+    done = [f"imported {len(adopted)} resource(s) created by a retried call"] if adopted else []
+    done += [f"{len(lost)} answer(s) lost on the way ({', '.join(lost)})"] if lost else []
+    return "; ".join(done)
 
 
 def release_own_lock(workdir: Path, output: str, env: dict[str, str]) -> list[str]:
@@ -398,7 +425,7 @@ def _plan_then_apply(stack_dir: Path, env: dict[str, str]) -> StackRun:
 
 #: What the emulator answers a create it has already done: the provider's client gave up on the first call on a
 #: loaded machine, and retried.
-DUPLICATE_CREATE = ("WAFDuplicateItemException", "WafV2DuplicateItem", "InvalidPermission.Duplicate")
+DUPLICATE_CREATE = ("WAFDuplicateItemException", "WafV2DuplicateItem", "InvalidPermission.Duplicate", "but it already exists")
 #: WAFv2 resource type -> (list call, its result key); the import ID is <id>/<name>/<scope>.
 WAF_LISTS = {
     "aws_wafv2_web_acl": ("list_web_acls", "WebACLs"),
@@ -409,14 +436,14 @@ WAF_LISTS = {
 GROUP_REFERENCE = re.compile(r"\$\{aws_security_group\.([^.}]+)\.id\}")
 
 
-def _waf_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any]) -> str | None:
+def _waf_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
     call, key = WAF_LISTS[kind]
     region = "us-east-1" if body["scope"] == "CLOUDFRONT" else provider_region(document, body)
     found = [item for item in getattr(emulator.client("wafv2", region), call)(Scope=body["scope"])[key] if item["Name"] == body["name"]]
     return f"{found[0]['Id']}/{body['name']}/{body['scope']}" if len(found) == 1 else None
 
 
-def _security_group_rule_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any]) -> str | None:
+def _security_group_rule_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
     """The rule (sgr-...) of the group the stack names, in the same direction, with the same description and ports."""
     reference = GROUP_REFERENCE.fullmatch(str(body.get("security_group_id", "")))
     group = document["resource"].get("aws_security_group", {}).get(reference.group(1)) if reference else None
@@ -437,8 +464,29 @@ def _security_group_rule_import_id(emulator: Emulator, document: dict[str, Any],
     return found[0] if len(found) == 1 else None
 
 
-#: Resource type -> how to find the one the emulator already created, by what the stack says about it.
-ADOPTABLE: dict[str, Callable[[Emulator, dict[str, Any], str, dict[str, Any]], str | None]] = {
+#: Route 53's answer to a CREATE of a record set it holds; the record's name and type are only known from it (a
+#: validation record's name is the certificate's, known after apply).
+RECORD_EXISTS = re.compile(
+    r"Tried to create resource record set \[name='([^']+)', type='([^']+)'(?:, set-identifier='([^']+)')?\] but it already exists"
+)
+
+
+def _route53_record_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
+    """<zone>_<name>_<type>[_<set identifier>] of the record set Route 53 says exists, in the zone the stack names."""
+    found = RECORD_EXISTS.search(error)
+    zone = str(body.get("zone_id", ""))
+    if found is None or not zone or "${" in zone:
+        return None
+    name, record_type, identifier = found.group(1).rstrip("."), found.group(2), found.group(3)
+    route53 = emulator.client("route53", "us-east-1")
+    sets = route53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=name, StartRecordType=record_type)["ResourceRecordSets"]
+    same = [s for s in sets if (s["Name"].rstrip("."), s["Type"], s.get("SetIdentifier")) == (name, record_type, identifier)]
+    return "_".join(part for part in (zone, name, record_type, identifier) if part) if len(same) == 1 else None
+
+
+#: Resource type -> how to find the one the emulator already created, by what the stack says about it and the error.
+ADOPTABLE: dict[str, Callable[[Emulator, dict[str, Any], str, dict[str, Any], str], str | None]] = {
+    "aws_route53_record": _route53_record_import_id,
     **dict.fromkeys(WAF_LISTS, _waf_import_id),
     **dict.fromkeys(("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"), _security_group_rule_import_id),
 }
@@ -450,10 +498,10 @@ def provider_region(document: dict[str, Any], body: dict[str, Any]) -> str:
     return regions[body.get("provider", "aws")]
 
 
-def adopt_duplicates(emulator: Emulator, workdir: Path, output: str, env: dict[str, str]) -> list[str]:
-    """Import into the stack's state every resource the failed apply reports as a duplicate create, when the
-    emulator holds exactly one that matches; returns their addresses (none: some failure was something else)."""
-    errors = terraform_error_blocks(output)
+def adopt_duplicates(emulator: Emulator, workdir: Path, errors: list[tuple[str, str | None, str]], env: dict[str, str]) -> list[str]:
+    """Import into the stack's state every resource a failed apply's `errors` (tools.terraform.terraform_error_blocks)
+    report as a duplicate create, when the emulator holds exactly one that matches; returns their addresses (none:
+    some error is something else)."""
     if not (workdir / "cdk.tf.json").is_file() or not errors:
         return []
     document = json.loads((workdir / "cdk.tf.json").read_text())
@@ -463,7 +511,7 @@ def adopt_duplicates(emulator: Emulator, workdir: Path, output: str, env: dict[s
         body = document.get("resource", {}).get(kind, {}).get(name)
         if body is None or kind not in ADOPTABLE or not any(marker in message + text for marker in DUPLICATE_CREATE):
             return []
-        import_id = ADOPTABLE[kind](emulator, document, kind, body)
+        import_id = ADOPTABLE[kind](emulator, document, kind, body, message + text)
         if import_id is None or run(workdir, "import", "-input=false", address, import_id, env=env).returncode != 0:
             return []
         adopted.append(address)
