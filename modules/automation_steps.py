@@ -20,8 +20,6 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
-#: Each script runs alone: it needs the names its annotations use.
-SCRIPT_PRELUDE = "from typing import Any\n\n\n"
 #: SSM's cap on one aws:executeScript step, and the cap our steps use: each makes a few calls, or counts pages.
 MAX_SCRIPT_SECONDS = 600
 SCRIPT_SECONDS = 300
@@ -32,16 +30,33 @@ def helpers_of(handler: Callable[..., Any]) -> tuple[Callable[..., Any], ...]:
     return getattr(sys.modules[handler.__module__], "HELPERS", {}).get(handler, ())
 
 
-def compact_source(function: Callable[..., Any]) -> str:
-    """`function`'s source without its docstring, comments and blank lines (ast.unparse), indented by one space a
-    level: what SSM runs is the same code in fewer bytes, since a document may not exceed 64 KB with its runtime
-    parameters. (ast.unparse writes every string on one line, so only indentation starts a line with spaces.)"""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        first = body[0] if isinstance(body, list) and body else None
+class _Compact(ast.NodeTransformer):
+    """Drops what does not run: docstrings and type annotations (a script's behaviour does not depend on them)."""
+
+    def visit_arg(self, node: ast.arg) -> ast.arg:
+        node.annotation = None
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.returns = None
+        first = node.body[0]
         if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-            node.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined,index]
+            node.body = node.body[1:] or [ast.Pass()]
+        self.generic_visit(node)
+        return node
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.stmt | None:
+        if node.value is None:
+            return None
+        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value, lineno=node.lineno), node)
+
+
+def compact_source(function: Callable[..., Any]) -> str:
+    """`function`'s source without its docstrings, type annotations, comments and blank lines (ast.unparse),
+    indented by one space a level: what SSM runs is the same code in fewer bytes, since a document may not exceed
+    64 KB with its runtime parameters. (ast.unparse writes every string on one line, so only indentation starts a
+    line with spaces.)"""
+    tree = ast.fix_missing_locations(_Compact().visit(ast.parse(textwrap.dedent(inspect.getsource(function)))))
     lines = ast.unparse(tree).splitlines()
     return "".join(" " * ((len(line) - len(line.lstrip(" "))) // 4) + line.lstrip(" ") + "\n" for line in lines)
 
@@ -69,7 +84,7 @@ def script_step(
         "inputs": {
             "Runtime": "python3.11",
             "Handler": handler.__name__,
-            "Script": SCRIPT_PRELUDE + "\n\n".join(sources),
+            "Script": "\n\n".join(sources),
             "InputPayload": payload,
         },
         "outputs": [{"Name": output, "Selector": f"$.Payload.{output}", "Type": kind} for output, kind in outputs.items()],

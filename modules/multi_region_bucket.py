@@ -20,12 +20,14 @@ from cdktf_cdktf_provider_aws.s3_control_multi_region_access_point import (
     S3ControlMultiRegionAccessPointDetails,
     S3ControlMultiRegionAccessPointDetailsRegion,
 )
+from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from constructs import Construct
 
 from modules.base import RegionalStack
 from modules.errors import InputError
 from modules.kms import EncryptionKey
 from modules.storage import SERVER_ACCESS_LOGGING, LogDeliveryBucket, SecureBucket
+from modules.suppressions import suppress
 
 ACCESS_POINT_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,48})[a-z0-9]$")
 
@@ -47,9 +49,14 @@ class MultiRegionBucket(Construct):
 
     Default: the access point blocks all public access. In the emulator there is no access point (S3 Control
     prefixes the account ID to the endpoint host, which would resolve through DNS off the machine).
+    `arn_parameter`: an SSM parameter of that name in each site's region holds the access point's ARN (its alias is
+    generated), so a failover finds it there; the access point's own control plane answers in us-west-2 only
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRestrictions.html).
+
+    Attributes: `buckets` (by region), `access_point` (None in the emulator), `arn_parameters` (by region).
     """
 
-    def __init__(self, scope: Construct, id: str, *, name: str, sites: Sequence[BucketSite]) -> None:
+    def __init__(self, scope: Construct, id: str, *, name: str, sites: Sequence[BucketSite], arn_parameter: str | None = None) -> None:
         super().__init__(scope, id)
         if len(sites) != 2 or sites[0].label == sites[1].label:
             raise InputError.single(f"{self.node.path}.sites", [site.label for site in sites], "expected two sites with distinct labels")
@@ -92,3 +99,18 @@ class MultiRegionBucket(Construct):
                     },
                 ),
             )
+        self.arn_parameters: dict[str, SsmParameter] = {}
+        if self.access_point is not None and arn_parameter:
+            for site in sites:
+                found = SsmParameter(
+                    self,
+                    f"arn-{site.label}",
+                    name=arn_parameter,
+                    type="String",
+                    value=self.access_point.arn,
+                    description=f"ARN of the Multi-Region Access Point {name}",
+                    tags={"Name": arn_parameter},
+                    provider=site.provider,
+                )
+                suppress(found, "CKV2_AWS_34", "an ARN, not a secret: a String, so that a failover reads it without a KMS call")
+                self.arn_parameters[stack.env_for(site.provider).region] = found

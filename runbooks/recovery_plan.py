@@ -79,8 +79,8 @@ def unreachable(error: Exception) -> bool:
     return False
 
 
-def latest_lag(cloudwatch: Any, identifier: str) -> float | None:
-    """The highest ReplicaLag (seconds) of the last 10 minutes' newest minute, or None without data."""
+def lag_points(cloudwatch: Any, identifier: str, minutes: int) -> list[tuple[Any, float]]:
+    """The replica's ReplicaLag (seconds, each minute's Maximum) over the last `minutes`, oldest first."""
     import datetime
 
     now = datetime.datetime.now(datetime.UTC)
@@ -88,12 +88,76 @@ def latest_lag(cloudwatch: Any, identifier: str) -> float | None:
         Namespace="AWS/RDS",
         MetricName="ReplicaLag",
         Dimensions=[{"Name": "DBInstanceIdentifier", "Value": identifier}],
-        StartTime=now - datetime.timedelta(minutes=10),
+        StartTime=now - datetime.timedelta(minutes=minutes),
         EndTime=now + datetime.timedelta(minutes=1),  # the current minute's bucket too
         Period=60,
         Statistics=["Maximum"],
     )["Datapoints"]
-    return max(points, key=lambda p: p["Timestamp"])["Maximum"] if points else None
+    return sorted((point["Timestamp"], point["Maximum"]) for point in points)
+
+
+def latest_lag(cloudwatch: Any, identifier: str) -> float | None:
+    """The newest minute's highest ReplicaLag (seconds) of the last 10 minutes, or None without data."""
+    points = lag_points(cloudwatch, identifier, 10)
+    return points[-1][1] if points else None
+
+
+def data_loss_estimate(points: list[tuple[Any, float]]) -> tuple[float | None, str]:
+    """Seconds of writes a failover loses, and how that was estimated. For RDS PostgreSQL, ReplicaLag is the time
+    since the last replayed transaction (now() - pg_last_xact_replay_timestamp(),
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PostgreSQL.Replication.ReadReplicas.Monitor.html): once
+    the source is gone it grows by a second a second and says nothing about the loss. Replay stopped at the newest
+    point's time minus its lag; the lag measured in the 15 minutes before that is what the replica was behind when
+    the source went quiet: the writes of that window never arrived."""
+    import datetime
+
+    if not points:
+        return None, "no ReplicaLag data in the last 3 hours"
+    newest_time, newest_lag = points[-1]
+    stopped = newest_time - datetime.timedelta(seconds=newest_lag)
+    before = [lag for time, lag in points if stopped - datetime.timedelta(minutes=15) <= time <= stopped]
+    if not before:
+        return None, f"replay stopped at {stopped:%H:%M:%S} UTC and no ReplicaLag was recorded in the 15 minutes before"
+    return max(before), f"ReplicaLag before replay stopped at {stopped:%H:%M:%S} UTC, highest of {len(before)} minute(s)"
+
+
+def source_database(plan: dict[str, Any], source: str) -> str:
+    """The source region's database status, or why there is none: "did not answer (...)" or "absent"."""
+    try:
+        db = database(client_in("rds", source, quick=True), plan["regions"][source]["database"])
+    except Exception as error:
+        if not unreachable(error):
+            raise
+        return f"did not answer ({type(error).__name__})"
+    return db["DBInstanceStatus"] if db else "absent"
+
+
+def replica_problems(plan: dict[str, Any], target: str, source: str, accept_loss: bool) -> tuple[list[str], list[str], str, str]:
+    """A *switchover* (the source's database is available) needs the replica within the RPO now; a *failover* (it is
+    not, or its region does not answer) loses what the replica had not replayed when the source went away: it goes
+    ahead when the estimate is within the RPO, or when the operator accepts the loss (AcceptDataLoss=true).
+    Returns problems, warnings, the mode and the data-loss statement."""
+    identifier, rpo = plan["regions"][target]["database"], plan["rpo_seconds"]
+    points = lag_points(client_in("cloudwatch", target), identifier, 180)  # 3 hours: the lag before replay stopped
+    status = source_database(plan, source)
+    if status == "available":
+        import datetime
+
+        recent = [lag for time, lag in points if time >= datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=10)]
+        newest = recent[-1] if recent else None
+        if newest is None:
+            return [f"no ReplicaLag data for {identifier} in the last 10 minutes: the RPO cannot be confirmed"], [], "switchover", "unknown"
+        problems = [f"replica {identifier} is {newest:.0f} s behind, over the RPO of {rpo} s"] if newest > rpo else []
+        return problems, [], "switchover", f"up to {newest:.0f} s (the replica's lag now; the source is fenced before promotion)"
+    estimate, basis = data_loss_estimate(points)
+    loss = f"about {estimate:.0f} s of writes ({basis})" if estimate is not None else f"unknown ({basis})"
+    mode = f"failover (source database {status})"
+    if estimate is not None and estimate <= rpo:
+        return [], [], mode, loss
+    if accept_loss:
+        return [], [f"data loss {loss} accepted by the operator (AcceptDataLoss=true)"], mode, loss
+    over = "cannot be estimated" if estimate is None else f"is over the RPO of {rpo} s"
+    return [f"the data loss {over}: {loss}; start again with AcceptDataLoss=true to accept it"], [], mode, loss
 
 
 def writer_region(ssm: Any, plan: dict[str, Any]) -> str:
@@ -124,19 +188,13 @@ def set_sizes(region: str, sizes: dict[str, dict[str, int]], *, raise_only: bool
 
 
 def database_problems(plan: dict[str, Any], target: str, active: bool) -> tuple[list[str], dict[str, Any] | None]:
-    """The target's database: a replica lagging less than the RPO, or already the writer; and available."""
+    """The target's database: a replica (replica_problems judges its lag), or already the writer; and available."""
     identifier = plan["regions"][target]["database"]
     db = database(client_in("rds", target), identifier)
     if db is None:
         return [f"database {identifier} does not exist in {target}"], None
     problems = []
-    if db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        lag = latest_lag(client_in("cloudwatch", target), identifier)
-        if lag is None:
-            problems.append(f"no ReplicaLag data for {identifier} in the last 10 minutes: the RPO cannot be confirmed")
-        elif lag > plan["rpo_seconds"]:
-            problems.append(f"replica {identifier} is {lag:.0f} s behind, over the RPO of {plan['rpo_seconds']} s")
-    elif not active:
+    if not db.get("ReadReplicaSourceDBInstanceIdentifier") and not active:
         problems.append(f"{identifier} is a standalone instance, not a replica of the writer: rebuild it first (failback)")
     if db["DBInstanceStatus"] not in ("available", "backing-up", "modifying"):
         problems.append(f"{identifier} is {db['DBInstanceStatus']}")
@@ -209,15 +267,20 @@ def certificate_problems(plan: dict[str, Any], target: str) -> list[str]:
 
 
 def precheck(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Could TargetRegion take over now? Its database, capacity, credentials and certificate (the helpers above).
-    Publishes the verdict as StandbyReady (1 or 0) for the readiness alarm."""
+    """Could TargetRegion take over now? Its database (a switchover or a failover, with the data it would lose),
+    capacity, credentials and certificate (the helpers above). Publishes the verdict as StandbyReady (1 or 0) for the
+    readiness alarm."""
     plan, target, source = plan_of(events)
     active = writer_region(client_in("ssm", plan["home"]), plan) == target
     problems, db = database_problems(plan, target, active)
-    capacity, warnings = capacity_problems(plan, target)
+    mode, loss, warnings = "none: already the writer", "none", []
+    if db is not None and db.get("ReadReplicaSourceDBInstanceIdentifier"):
+        lagging, warnings, mode, loss = replica_problems(plan, target, source, events.get("AcceptDataLoss") == "true")
+        problems += lagging
+    capacity, unsure = capacity_problems(plan, target)
     credentials, unread = secret_problems(plan, target)
     problems += capacity + credentials + certificate_problems(plan, target)
-    warnings += unread
+    warnings += unsure + unread
     dimensions = [{"Name": "Deployment", "Value": plan["deployment"]}, {"Name": "TargetRegion", "Value": target}]
     client_in("cloudwatch", plan["home"]).put_metric_data(
         Namespace=plan["namespace"], MetricData=[{"MetricName": plan["ready_metric"], "Dimensions": dimensions, "Value": int(not problems)}]
@@ -228,6 +291,8 @@ def precheck(events: dict[str, Any], context: Any) -> dict[str, Any]:
         "Problems": "; ".join(problems) or "none",
         "Warnings": "; ".join(warnings) or "none",
         "Source": source,
+        "Mode": mode,
+        "DataLoss": loss,
     }
 
 
@@ -371,32 +436,46 @@ def publish_writer(plan: dict[str, Any], writer: str) -> None:
 
 
 def route_storage(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The Multi-Region Access Point sends all traffic to TargetRegion's bucket (none configured: no change). Its
-    routing API answers in five regions; the first that answers is used."""
+    """The Multi-Region Access Point sends all traffic to TargetRegion's bucket; on a failback (TargetRegion is the
+    primary) both buckets take traffic again, as the access point was created. No access point: no change.
+
+    The access point's ARN comes from the parameter the storage stack wrote in the plan's region: its own control
+    plane (GetMultiRegionAccessPoint) answers in us-west-2 only and is not on this path. The routes are read and
+    changed through the failover control endpoints of five regions, the first that answers; a refusal is the same
+    everywhere and fails the step. The routes are read back; they take effect within about 2 minutes
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_SubmitMultiRegionAccessPointRoutes.html)."""
     plan, target, source = plan_of(events)
     mrap = plan.get("mrap")
     if not mrap:
-        return {"Changed": False}
-    wanted = {plan["regions"][target]["bucket"]: 100, plan["regions"][source]["bucket"]: 0}
+        return {"Changed": False, "Detail": "no Multi-Region Access Point"}
+    arn = client_in("ssm", plan["home"]).get_parameter(Name=mrap["arn_parameter"])["Parameter"]["Value"]
+    failback = target == plan["primary"]
+    wanted = {plan["regions"][target]["bucket"]: 100, plan["regions"][source]["bucket"]: 100 if failback else 0}
     errors = []
     for region in mrap["control_regions"]:
         try:
             control = client_in("s3control", region, quick=True)
-            alias = control.get_multi_region_access_point(AccountId=mrap["account"], Name=mrap["name"])["AccessPoint"]["Alias"]
-            arn = f"arn:{mrap['partition']}:s3::{mrap['account']}:accesspoint/{alias}"
             routes = control.get_multi_region_access_point_routes(AccountId=mrap["account"], Mrap=arn)["Routes"]
+            updates = [
+                {"Bucket": route["Bucket"], "Region": route["Region"], "TrafficDialPercentage": wanted[route["Bucket"]]}
+                for route in routes
+                if route["Bucket"] in wanted and route.get("TrafficDialPercentage") != wanted[route["Bucket"]]
+            ]
+            if updates:
+                control.submit_multi_region_access_point_routes(AccountId=mrap["account"], Mrap=arn, RouteUpdates=updates)
+                routes = control.get_multi_region_access_point_routes(AccountId=mrap["account"], Mrap=arn)["Routes"]
         except Exception as error:
+            if not unreachable(error):
+                raise
             errors.append(f"{region}: {type(error).__name__}")
             continue
-        updates = [
-            {**{k: route[k] for k in ("Bucket", "Region")}, "TrafficDialPercentage": wanted[route["Bucket"]]}
-            for route in routes
-            if route["Bucket"] in wanted and route.get("TrafficDialPercentage") != wanted[route["Bucket"]]
-        ]
-        if updates:
-            control.submit_multi_region_access_point_routes(AccountId=mrap["account"], Mrap=arn, RouteUpdates=updates)
-        return {"Changed": bool(updates)}
-    raise RuntimeError(f"no S3 Control region answered: {', '.join(errors)}")
+        now = {route["Bucket"]: route.get("TrafficDialPercentage") for route in routes}
+        if {bucket: now.get(bucket) for bucket in wanted} != wanted:
+            raise RuntimeError(f"routes of {arn} read back from {region} as {now}; expected {wanted}")
+        skipped = f" ({'; '.join(errors)} did not answer)" if errors else ""
+        detail = ", ".join(f"{bucket} {percent}%" for bucket, percent in wanted.items())
+        return {"Changed": bool(updates), "Detail": f"{detail} through {region}{skipped}; in effect within about 2 minutes"}
+    raise RuntimeError(f"no S3 failover control endpoint answered: {', '.join(errors)}")
 
 
 def check_capacity(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -554,7 +633,11 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
         plan_of,
         client_in,
         database,
-        latest_lag,
+        unreachable,
+        lag_points,
+        data_loss_estimate,
+        source_database,
+        replica_problems,
         writer_region,
         database_problems,
         capacity_problems,
@@ -570,7 +653,7 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     reunite_credentials: (plan_of, client_in),
     repoint_app: (plan_of, client_in, database, writer_endpoint, put_secure),
     move_writes: (plan_of, client_in, writer_region, publish_writer),
-    route_storage: (plan_of, client_in),
+    route_storage: (plan_of, client_in, unreachable),
     check_capacity: (plan_of, client_in, still_pending),
     verify_switch: (plan_of, client_in, database, writer_endpoint, writer_region, unreachable),
     inspect_rebuild: (plan_of, client_in, database),
@@ -578,5 +661,5 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     check_gone: (plan_of, client_in, database, still_pending),
     create_replica: (plan_of, client_in, database),
     point_at_replica: (plan_of, client_in, database, writer_endpoint, put_secure),
-    check_in_sync: (plan_of, client_in, database, latest_lag, still_pending),
+    check_in_sync: (plan_of, client_in, database, lag_points, latest_lag, still_pending),
 }

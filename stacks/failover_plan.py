@@ -90,8 +90,10 @@ def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: b
     return steps
 
 
-#: Every changing step of the switch goes here when it fails: the operators are told, then the execution fails.
-SWITCH_FAILED = "step:notifyFailed"
+#: Every changing step of the switch, and every step of the rebuild, goes here when it fails or times out: the operators
+#: are told, then the execution fails (a timeout follows onFailure too:
+#: https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-handling-timeouts.html).
+SWITCH_FAILED = REBUILD_FAILED = "step:notifyFailed"
 
 
 def switch_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str, approval_timeout_seconds: int) -> dict[str, Any]:
@@ -103,6 +105,14 @@ def switch_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str,
         "Decision": {
             **parameter("manual: wait for an approval; automatic: the decision function saw agreeing signals", "manual"),
             "allowedValues": ["manual", "automatic"],
+        },
+        "AcceptDataLoss": {
+            **parameter(
+                "true: a failover (the source's database is gone) goes ahead although the writes it loses are over the RPO or"
+                " unknown; the estimate is in the report, and this choice in the execution's record",
+                "false",
+            ),
+            "allowedValues": ["true", "false"],
         },
         "Reason": parameter("Why (shown to the approvers and in the report)", "operator request"),
         "TopicArn": parameter("Where the reports go", plan["topic_arn"]),
@@ -117,14 +127,17 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
     fail = SWITCH_FAILED
     report = (
         "Switch to {{ TargetRegion }} ({{ Reason }}), execution {{ automation:EXECUTION_ID }}.\n"
+        "Mode: {{ preChecks.Mode }}. Estimated data loss: {{ preChecks.DataLoss }}.\n"
         "Pre-checks: problems: {{ preChecks.Problems }}; warnings: {{ preChecks.Warnings }}."
     )
+    checked = {"Ready": "Boolean", "AlreadyActive": "Boolean", "Problems": "String", "Warnings": "String", "Source": "String"}
     return [
         script_step(
             "preChecks",
             precheck,
-            plan,
-            {"Ready": "Boolean", "AlreadyActive": "Boolean", "Problems": "String", "Warnings": "String", "Source": "String"},
+            {**plan, "AcceptDataLoss": "{{ AcceptDataLoss }}"},
+            {**checked, "Mode": "String", "DataLoss": "String"},
+            on_failure="step:notifyCheckFailed",
         ),
         {
             "name": "decideOnPractice",
@@ -166,12 +179,20 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
         script_step("reuniteCredentials", reunite_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
         script_step("repointApp", repoint_app, plan, {"Changed": "Boolean", "Host": "String"}, on_failure=fail),
         script_step("moveWrites", move_writes, plan, {"Changed": "Boolean"}, on_failure=fail),
-        script_step("routeStorage", route_storage, plan, {"Changed": "Boolean"}, on_failure=fail),
+        script_step("routeStorage", route_storage, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
         wait_step("waitCapacity", check_capacity, plan, what="instances in service", interval="PT30S", max_iterations=40, on_failure=fail),
         script_step("verify", verify_switch, plan, {"Verified": "Boolean", "Detail": "String"}, on_failure=fail),
         script_step("restSource", rest_source, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
         *_notify(
             "notifyDone", "Switched to {{ TargetRegion }}", report + " Verified: {{ verify.Detail }}. {{ restSource.Detail }}.", end=True
+        ),
+        *_notify(
+            "notifyCheckFailed",
+            "Switch to {{ TargetRegion }}: pre-checks FAILED",
+            "Switch to {{ TargetRegion }} ({{ Reason }}), execution {{ automation:EXECUTION_ID }}: the pre-checks could not run"
+            " (see the preChecks step's error). Nothing was changed. Fix what it names (a permission, a region that refused),"
+            " then start the plan again.",
+            fail=True,
         ),
         *_notify(
             "notifyFailed",
@@ -198,12 +219,14 @@ def rebuild_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str
 def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list[dict[str, Any]]:
     """The rebuild's mainSteps."""
     region = {"Plan": "{{ Plan }}", "Region": "{{ Region }}"}
+    fail = REBUILD_FAILED
     return [
         script_step(
             "inspect",
             inspect_rebuild,
             region,
             {"AlreadyReplica": "Boolean", "Settings": "String", "WriterArn": "String", "Exists": "Boolean"},
+            on_failure=fail,
         ),
         branch_step("decideOnReplica", "inspect.AlreadyReplica", when_true="waitInSync", otherwise="decideOnOldWriter"),
         branch_step("decideOnOldWriter", "inspect.Exists", when_true="approve", otherwise="createReplica"),
@@ -211,6 +234,7 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
             "name": "approve",
             "action": "aws:approve",
             "timeoutSeconds": approval_timeout_seconds,
+            "onFailure": fail,
             "inputs": {
                 "NotificationArn": approval_topic_arn,
                 "Approvers": "{{ Approvers }}",
@@ -219,21 +243,32 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
                 "deleted after a final snapshot (execution {{ automation:EXECUTION_ID }}).",
             },
         },
-        script_step("retireOldWriter", retire_old_writer, region, {"Changed": "Boolean", "Snapshot": "String"}),
-        wait_step("waitOldWriterGone", check_gone, region, what="deletion of the old writer", interval="PT30S", max_iterations=60),
+        script_step("retireOldWriter", retire_old_writer, region, {"Changed": "Boolean", "Snapshot": "String"}, on_failure=fail),
+        wait_step(
+            "waitOldWriterGone", check_gone, region, what="deletion of the old writer", interval="PT30S", max_iterations=60, on_failure=fail
+        ),
         script_step(
             "createReplica",
             create_replica,
             {**region, "Settings": "{{ inspect.Settings }}", "WriterArn": "{{ inspect.WriterArn }}"},
             {"Changed": "Boolean"},
+            on_failure=fail,
         ),
-        wait_step("waitInSync", check_in_sync, region, what="replica in sync", max_iterations=100),
-        script_step("pointAtReplica", point_at_replica, region, {"Changed": "Boolean"}),
+        wait_step("waitInSync", check_in_sync, region, what="replica in sync", max_iterations=100, on_failure=fail),
+        script_step("pointAtReplica", point_at_replica, region, {"Changed": "Boolean"}, on_failure=fail),
         *_notify(
             "notifyDone",
             "Replica rebuilt in {{ Region }}",
             "The database in {{ Region }} replicates from {{ inspect.WriterArn }} within the RPO"
             " (execution {{ automation:EXECUTION_ID }}).",
             end=True,
+        ),
+        *_notify(
+            "notifyFailed",
+            "Rebuild of the replica in {{ Region }} INCOMPLETE",
+            "A step of the rebuild in {{ Region }} failed, or the approval was refused or timed out (execution"
+            " {{ automation:EXECUTION_ID }}): see the execution. The old instance's final snapshot, if taken, is kept."
+            " Run the rebuild again to resume: it starts from what exists.",
+            fail=True,
         ),
     ]

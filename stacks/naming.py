@@ -112,6 +112,12 @@ def probe_alarm_name(config: DeploymentConfig) -> str:
     return f"{config.name_prefix}-{WARM_STANDBY}-primary-probe"
 
 
+def access_point_parameter(config: DeploymentConfig) -> str:
+    """SSM parameter (in each warm-standby region) holding the assets Multi-Region Access Point's ARN, whose alias
+    AWS generates: the recovery plan reads it there, not from the access point's control plane."""
+    return f"/{config.name_prefix}/{WARM_STANDBY}/assets-access-point"
+
+
 def writer_parameter_name(config: DeploymentConfig) -> str:
     return f"/{config.name_prefix}/{WARM_STANDBY}/writer-region"
 

@@ -35,6 +35,7 @@ from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import (
     WARM_STANDBY,
     access_point_name,
+    access_point_parameter,
     app_host,
     assets_bucket,
     credentials_key_alias,
@@ -614,6 +615,7 @@ class WarmStandbyStorageStack(RegionalStack):
             self,
             "assets",
             name=access_point_name(config),
+            arn_parameter=access_point_parameter(config),
             sites=[
                 BucketSite(
                     label=label,

@@ -35,7 +35,7 @@ from modules.recovery import LatchedRecord, ScheduledAutomation, owned_parameter
 from stacks import failover_plan
 from stacks.naming import (
     WARM_STANDBY,
-    access_point_name,
+    access_point_parameter,
     assets_bucket,
     credentials_key_alias,
     database_identifier,
@@ -54,8 +54,9 @@ from stacks.naming import (
 #: Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
 #: (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html).
 VCPU_QUOTA_CODE = "L-1216C47A"
-#: The S3 Control regions that answer Multi-Region Access Point routing calls
-#: (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointFailover.html).
+#: The S3 Control regions that answer Multi-Region Access Point routing calls (the failover control endpoints;
+#: https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_SubmitMultiRegionAccessPointRoutes.html). The
+#: access point's own control plane (GetMultiRegionAccessPoint) answers in us-west-2 only, so the plan never calls it.
 MRAP_CONTROL_REGIONS = ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1"]
 
 
@@ -111,7 +112,7 @@ def recovery_plan(config: DeploymentConfig, arch: WarmStandby, *, topic_arn: str
         "topic_arn": topic_arn,
         "mrap": None
         if emulated
-        else {"name": access_point_name(config), "account": config.account_id, "partition": "aws", "control_regions": MRAP_CONTROL_REGIONS},
+        else {"arn_parameter": access_point_parameter(config), "account": config.account_id, "control_regions": MRAP_CONTROL_REGIONS},
     }
 
 
@@ -289,8 +290,14 @@ class RecoveryPlan(Construct):
             {
                 "Sid": "RouteTheAccessPoint",
                 "Effect": "Allow",
-                "Action": ["s3:GetMultiRegionAccessPoint", "s3:GetMultiRegionAccessPointRoutes", "s3:SubmitMultiRegionAccessPointRoutes"],
+                "Action": ["s3:GetMultiRegionAccessPointRoutes", "s3:SubmitMultiRegionAccessPointRoutes"],
                 "Resource": [f"arn:{env.partition}:s3::{config.account_id}:accesspoint/*"],  # its alias is generated
+            },
+            {
+                "Sid": "FindTheAccessPoint",
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter"],
+                "Resource": [env.arn("ssm", f"parameter{access_point_parameter(config)}", region=name) for name in regions],
             },
         ]
 

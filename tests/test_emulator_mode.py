@@ -164,8 +164,10 @@ def test_exactly_the_unsupported_resources_are_left_out(synthesized: Synthesized
         real, local = resource_types(synthesized.stacks[name]), resource_types(stack)
         removed += real - local
         added += local - real
-    # Partly left out: bucket policies' deny statements, and the VPC endpoint of the Multi-Region Access Points.
-    assert set(removed) == LEFT_OUT_TYPES | {"aws_s3_bucket_policy", "aws_vpc_endpoint"}
+    # Partly left out: bucket policies' deny statements, the VPC endpoint of the Multi-Region Access Points and the
+    # parameters holding the access point's ARN.
+    assert set(removed) == LEFT_OUT_TYPES | {"aws_s3_bucket_policy", "aws_vpc_endpoint", "aws_ssm_parameter"}
+    assert removed["aws_ssm_parameter"] == 2
     assert removed["aws_backup_selection"] == 4 and removed["aws_s3control_multi_region_access_point"] == 1
     assert removed["aws_vpc_endpoint"] == 2 and removed["aws_secretsmanager_secret_rotation"] == 1
     assert added == Counter({"aws_dynamodb_table": 1}), "one table per region instead of a global-table replica"

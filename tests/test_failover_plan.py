@@ -14,10 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized, act_as, role_policy, topic_with_inbox, without
+from tests.conftest import Synthesized, act_as, in_outage, role_policy, topic_with_inbox, without
 from tools.automation import AutomationFailed, Execution, run_document
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
+ACCOUNT = "123456789012"
 STACK = f"warm-standby-{STANDBY}"
 PARAMETER = "/hadr-prod/warm-standby/database"
 LATCH = "/hadr-prod/warm-standby/writer-region"
@@ -40,7 +41,7 @@ def policy(synthesized: Synthesized) -> dict[str, Any]:
     return role_policy(synthesized, STACK, "recovery-plan/role/policy")
 
 
-def put_lag(region: str, identifier: str, seconds: float) -> None:
+def put_lag(region: str, identifier: str, seconds: float, minutes_ago: float = 0) -> None:
     boto3.client("cloudwatch", region_name=region).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
@@ -48,10 +49,19 @@ def put_lag(region: str, identifier: str, seconds: float) -> None:
                 "MetricName": "ReplicaLag",
                 "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}],
                 "Value": seconds,
-                "Timestamp": datetime.datetime.now(datetime.UTC),
+                "Timestamp": datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=minutes_ago),
             }
         ],
     )
+
+
+def primary_lost(minutes_ago: int, lag_before: float) -> None:
+    """The replica's ReplicaLag as RDS PostgreSQL reports it when its source went away `minutes_ago`: `lag_before`
+    each minute of the hour before, then the time since the last replayed transaction, growing a second a second."""
+    for minute in range(minutes_ago + 60, minutes_ago, -1):
+        put_lag(STANDBY, DATABASES[STANDBY], lag_before, minutes_ago=minute)
+    for minute in range(minutes_ago, -1, -1):
+        put_lag(STANDBY, DATABASES[STANDBY], lag_before + (minutes_ago - minute) * 60, minutes_ago=minute)
 
 
 @pytest.fixture
@@ -90,10 +100,34 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documen
         ssm = boto3.client("ssm", region_name=STANDBY)
         ssm.put_parameter(Name=LATCH, Type="SecureString", Value=PRIMARY)
         topic, received = topic_with_inbox(STANDBY)
-        # No access point in moto (as in the emulator): route_storage then changes nothing.
         key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
-        plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "mrap": None, "state_key": key}
-        yield {"plan": json.dumps(plan), "messages": received, "topic": topic}
+        plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "state_key": key}
+        access_point = assets_access_point(plan)
+        yield {"plan": json.dumps(plan), "messages": received, "topic": topic, "access_point": access_point}
+
+
+def assets_access_point(plan: dict[str, Any]) -> str:
+    """The assets buckets behind a Multi-Region Access Point (in-process: S3 Control would resolve an account-prefixed
+    host), its ARN in the parameter the storage stack writes in each region; the routes are tools.moto_server's."""
+    for region in (PRIMARY, STANDBY):
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        boto3.client("s3", region_name=region).create_bucket(Bucket=plan["regions"][region]["bucket"], **location)
+    control = boto3.client("s3control", region_name="us-west-2")
+    buckets = [{"Bucket": plan["regions"][region]["bucket"]} for region in (PRIMARY, STANDBY)]
+    control.create_multi_region_access_point(
+        AccountId=ACCOUNT, ClientToken="assets", Details={"Name": "hadr-prod-ws-assets", "Regions": buckets}
+    )
+    alias = control.get_multi_region_access_point(AccountId=ACCOUNT, Name="hadr-prod-ws-assets")["AccessPoint"]["Alias"]
+    arn = f"arn:aws:s3::{ACCOUNT}:accesspoint/{alias}"
+    for region in (PRIMARY, STANDBY):
+        boto3.client("ssm", region_name=region).put_parameter(Name=plan["mrap"]["arn_parameter"], Type="String", Value=arn)
+    return arn
+
+
+def routes(arn: str, region: str = "eu-west-1") -> dict[str, int]:
+    """The access point's routes, bucket -> traffic dial, as S3 Control answers in `region`."""
+    found = boto3.client("s3control", region_name=region).get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=arn)["Routes"]
+    return {route["Bucket"]: route["TrafficDialPercentage"] for route in found}
 
 
 def state() -> dict[str, Any]:
@@ -132,6 +166,7 @@ def run(
     """Run the document as the plan's role (IAM enforced); approvals are recorded, and granted unless "refuse" is set."""
 
     refuse = parameters.pop("refuse", False)
+    dark = parameters.pop("dark", set())
 
     def approve(inputs: Any) -> bool:
         if approvals is not None:
@@ -147,7 +182,7 @@ def run(
     }
     return act_as(
         policy,
-        lambda clients: run_document(documents[key], values, region=STANDBY, clients=clients, approve=approve),
+        lambda clients: run_document(documents[key], values, region=STANDBY, clients=in_outage(clients, dark), approve=approve),
         service="ssm.amazonaws.com",
         region=STANDBY,
     )
@@ -202,6 +237,10 @@ def test_an_approved_failover_switches_fences_and_a_second_run_is_a_no_op(
     assert after["latch"] == STANDBY and after["secret_home"] in (None, STANDBY)
     assert execution.outputs["fenceSource.Fenced"] is True
     assert any(m.startswith("Switched to us-west-1") for m in messages(world))
+    plan = json.loads(world["plan"])
+    assert routes(world["access_point"]) == {plan["regions"][PRIMARY]["bucket"]: 0, plan["regions"][STANDBY]["bucket"]: 100}
+    assert execution.outputs["routeStorage.Changed"] is True and "through us-east-1;" in execution.outputs["routeStorage.Detail"]
+    assert execution.outputs["preChecks.Mode"] == "switchover"
 
     again = run(documents, policy, world, "switch", approvals=approvals)
     assert len(approvals) == 1, "a second run asks for no approval: the standby is already the writer"
@@ -255,8 +294,67 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
     assert restored[STANDBY]["replica_of"] == DATABASES[PRIMARY] and restored[STANDBY]["writable"] is False
     for region in (PRIMARY, STANDBY):
         assert restored[region]["sizes"] == deployed[region]["sizes"], f"{region}: back to the configured sizes"
+    plan = json.loads(world["plan"])
+    assert routes(world["access_point"]) == {plan["regions"][region]["bucket"]: 100 for region in (PRIMARY, STANDBY)}, "as created"
     again = run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)
     assert "retireOldWriter" not in again.ran(), "a rebuilt replica is not rebuilt again"
+
+
+def test_with_the_primary_region_dark_and_the_lag_growing_the_failover_goes_ahead_and_states_the_loss(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    """A regional outage: every call to us-east-1 fails to connect, and the replica's lag has grown for 20 minutes
+    since its source went away (1,202 s, four times the RPO). A failover: it loses what the replica had not replayed
+    then (2 s, within the RPO), says so in the approval request, fences by the latch only, and routes storage
+    through the next S3 failover endpoint."""
+    primary_lost(minutes_ago=20, lag_before=2)
+    approvals: list[str] = []
+    execution = run(documents, policy, world, "switch", approvals=approvals, dark={PRIMARY})
+    assert execution.outputs["preChecks.Mode"] == "failover (source database did not answer (EndpointConnectionError))"
+    assert execution.outputs["preChecks.DataLoss"].startswith("about 2 s of writes (ReplicaLag before replay stopped at ")
+    assert "Mode: failover" in approvals[0] and "Estimated data loss: about 2 s of writes" in approvals[0]
+    assert execution.outputs["fenceSource.Fenced"] is False
+    detail = execution.outputs["routeStorage.Detail"]
+    assert "through us-west-2 (us-east-1: EndpointConnectionError did not answer)" in detail, detail
+    after = state()
+    assert after[STANDBY]["replica_of"] is None and after[STANDBY]["writable"] is True and after["latch"] == STANDBY
+    assert after[PRIMARY]["writable"] is True, "the dark primary was not fenced (the latch keeps writes away from it)"
+    assert execution.outputs["verify.Detail"].endswith("source did not answer: not checked")
+
+
+def test_a_failover_losing_more_than_the_rpo_waits_for_an_explicit_acceptance(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    """The replica was 600 s behind when the primary's region went dark: refused, naming the estimate and how to
+    accept it; with AcceptDataLoss=true it goes ahead, and the acceptance is in the report."""
+    primary_lost(minutes_ago=15, lag_before=600)
+    before = state()
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, policy, world, "switch", approvals=[], dark={PRIMARY})
+    assert failure.value.step == "notifyNotReadyFail"
+    assert "the data loss is over the RPO of 300 s: about 600 s of writes" in str(failure.value)
+    assert "start again with AcceptDataLoss=true to accept it" in str(failure.value)
+    assert state() == before
+    approvals: list[str] = []
+    execution = run(documents, policy, world, "switch", approvals=approvals, dark={PRIMARY}, AcceptDataLoss="true")
+    assert "data loss about 600 s of writes" in approvals[0] and "accepted by the operator (AcceptDataLoss=true)" in approvals[0]
+    assert execution.outputs["verify.Verified"] is True
+
+
+def test_pre_checks_that_cannot_run_and_a_failed_rebuild_step_page_with_what_to_do(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, without(policy, "ec2:DescribeInstanceTypes"), world, "switch", approvals=[])
+    assert failure.value.step == "notifyCheckFailedFail"
+    assert [m for m in messages(world) if m.startswith("Switch to us-west-1: pre-checks FAILED: ")] != []
+    run(documents, policy, world, "switch", approvals=[])
+    messages(world)
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, without(policy, "rds:DeleteDBInstance"), world, "rebuild", approvals=[], Region=PRIMARY)
+    assert failure.value.step == "notifyFailedFail"
+    paged = [m for m in messages(world) if m.startswith("Rebuild of the replica in us-east-1 INCOMPLETE: A step of the rebuild")]
+    assert paged and "Run the rebuild again to resume" in paged[0]
 
 
 @pytest.mark.parametrize(

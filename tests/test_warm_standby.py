@@ -383,17 +383,30 @@ def test_assets_buckets_replicate_both_ways_with_rtc_behind_one_multi_region_acc
     assert all(details["public_access_block"].values())
 
 
-def test_the_plan_knows_the_access_point_and_may_only_route_it(synthesized: Synthesized) -> None:
+def test_the_plan_finds_the_access_point_in_its_region_and_may_only_route_it(synthesized: Synthesized) -> None:
+    """The access point's ARN (its alias is generated) is written by the storage stack to a parameter in each region;
+    the plan reads it there, and never calls the access point's control plane (us-west-2 only)."""
     switch = json.loads(synthesized.one(STANDBY, "aws_ssm_document", "recovery-plan/switch")["content"])
     plan = json.loads(switch["parameters"]["Plan"]["default"])
-    assert (plan["mrap"]["name"], plan["mrap"]["account"]) == ("hadr-prod-ws-assets", "123456789012")
+    name = "/hadr-prod/warm-standby/assets-access-point"
+    assert (plan["mrap"]["arn_parameter"], plan["mrap"]["account"]) == (name, "123456789012")
+    assert plan["mrap"]["control_regions"] == ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1"]
+    (access_point,) = synthesized.resources(STORAGE, "aws_s3control_multi_region_access_point").values()
+    parameters = synthesized.resources(STORAGE, "aws_ssm_parameter").values()
+    published = sorted(p.get("provider", "aws") for p in parameters if p["name"] == name)
+    assert published == ["aws", "aws.standby"], "one in each region, the plan's own (the standby's) included"
+    assert {p["value"] for p in parameters if p["name"] == name} == {ref("aws_s3control_multi_region_access_point", access_point, "arn")}
     assert {region: r["bucket"] for region, r in plan["regions"].items()} == {
         "us-west-1": "hadr-prod-ws-assets-us-west-1-123456789012",
         "us-east-1": "hadr-prod-ws-assets-us-east-1-123456789012",
     }
     policy = json.loads(synthesized.one(STANDBY, "aws_iam_role_policy", "recovery-plan/role/policy")["policy"])
-    route = {s["Sid"]: s for s in policy["Statement"]}["RouteTheAccessPoint"]
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    route = statements["RouteTheAccessPoint"]
+    assert route["Action"] == ["s3:GetMultiRegionAccessPointRoutes", "s3:SubmitMultiRegionAccessPointRoutes"]
     assert route["Resource"] == ["arn:aws:s3::123456789012:accesspoint/*"]
+    found = [f"arn:aws:ssm:{region}:123456789012:parameter{name}" for region in ("us-east-1", "us-west-1")]
+    assert statements["FindTheAccessPoint"]["Resource"] == found
 
 
 @pytest.mark.parametrize(("stack", "identifier"), [(PRIMARY, "hadr-prod-warm-standby-db"), (STANDBY, "hadr-prod-warm-standby-db-replica")])

@@ -7,10 +7,11 @@ function waits for exactly that. moto 5.2.5 has no Secrets Manager StopReplicati
 calls to make the master secret's replica standalone. With IAM enforced, moto authorizes most services' requests
 with the resource "*" (it cannot name the resource), which no ARN-scoped statement matches: every least-privilege
 role would be denied. moto 5.2.5 ignores UpdateTable's ReplicaUpdates, which the DynamoDB runbooks use to delete and
-re-create global-table replicas. `apply()` makes moto do what AWS does (the handler tests use
-it in-process). Three fix-ups fail loudly once moto does it by itself; the other three (resources, trust
-statements, the CloudWatch prefix) are asked of the pinned moto by tests/test_moto_fixups.py, which also says what
-the resource fix-up leaves unproven.
+re-create global-table replicas. moto 5.2.5 has no Multi-Region Access Point routes (the failover's storage step),
+and with IAM enforced it checks S3 Control's signatures the way other services sign, refusing every call whose path
+holds an ARN. `apply()` makes moto do what AWS does (the handler tests use it in-process). Five fix-ups fail loudly
+once moto does it by itself; the other three (resources, trust statements, the CloudWatch prefix) are asked of the
+pinned moto by tests/test_moto_fixups.py, which also says what the resource fix-up leaves unproven.
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ import json
 import sys
 from typing import Any
 
+from botocore.auth import S3SigV4Auth
+from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
-from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.iam.access_control import IAMPolicyStatement, IAMRequest, PermissionResult
 from moto.rds.models import RDSBackend
+from moto.s3.models import s3_backends
+from moto.s3control.exceptions import InvalidRequestException, MultiRegionAccessPointNotFound
+from moto.s3control.models import MultiRegionAccessPoint
+from moto.s3control.responses import S3ControlResponse
 from moto.secretsmanager.exceptions import InvalidParameterException
 from moto.secretsmanager.models import ReplicaSecret, SecretsManagerBackend
 from moto.secretsmanager.responses import SecretsManagerResponse
@@ -199,6 +206,87 @@ def global_table_replicas() -> None:
     Table.describe = describe  # type: ignore[method-assign]
 
 
+#: Where S3 serves Multi-Region Access Point routes: its failover control endpoints
+#: (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_SubmitMultiRegionAccessPointRoutes.html).
+ROUTE_REGIONS = ("us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1")
+
+
+def access_point_routes() -> None:
+    """GetMultiRegionAccessPointRoutes and SubmitMultiRegionAccessPointRoutes, which moto 5.2.5 lacks, with S3's
+    documented rules (API_control_SubmitMultiRegionAccessPointRoutes, API_control_MultiRegionAccessPointRoute):
+    served in ROUTE_REGIONS only (elsewhere InvalidRequest: what AWS answers there is not documented); `Mrap` is the
+    access point's ARN; a route names the bucket, its region or both, and both must agree; TrafficDialPercentage
+    is 0 to 100; a change that would leave every route passive is refused (InvalidRequest); routes not named keep
+    their state; a new access point's routes are all active, each in its bucket's region (moto records us-east-1
+    for all). A change applies at once (AWS: within 2 minutes)."""
+    existing = getattr(S3ControlResponse, "get_multi_region_access_point_routes", None)
+    if existing is not None:
+        if getattr(existing, "fix_up", False):
+            return
+        raise RuntimeError("moto now implements Multi-Region Access Point routes itself: remove this fix-up")
+
+    def routes_of(response: Any) -> tuple[MultiRegionAccessPoint, dict[str, int]]:
+        if response.region not in ROUTE_REGIONS:
+            raise InvalidRequestException(
+                f"Multi-Region Access Point routes are served in {', '.join(ROUTE_REGIONS)}, not {response.region}"
+            )
+        arn = response._get_param("Mrap")
+        alias = arn.rsplit("/", 1)[-1] if arn.startswith("arn:") and ":accesspoint/" in arn else None
+        found = [m for m in response.backend.multi_region_access_points[response._get_param("AccountId")].values() if m.alias == alias]
+        if not found:
+            raise MultiRegionAccessPointNotFound(arn)
+        mrap = found[0]
+        if not hasattr(mrap, "routes"):
+            # moto 5.2.5 records every bucket in us-east-1; each is in its own region.
+            buckets = s3_backends[response.current_account][response.partition].buckets
+            mrap.regions = [{"Bucket": r["Bucket"], "Region": buckets[r["Bucket"]].region_name} for r in mrap.regions]
+            mrap.routes = {region["Bucket"]: 100 for region in mrap.regions}
+        return mrap, mrap.routes
+
+    def get_routes(self: Any) -> Any:
+        mrap, routes = routes_of(self)
+        listed = [{"Bucket": r["Bucket"], "Region": r["Region"], "TrafficDialPercentage": routes[r["Bucket"]]} for r in mrap.regions]
+        return ActionResult({"Mrap": self._get_param("Mrap"), "Routes": listed})
+
+    def submit_routes(self: Any) -> Any:
+        mrap, routes = routes_of(self)
+        regions = {r["Bucket"]: r["Region"] for r in mrap.regions}
+        wanted = dict(routes)
+        for update in self._get_param("RouteUpdates", []):
+            bucket, region, percent = update.get("Bucket"), update.get("Region"), update["TrafficDialPercentage"]
+            named = [b for b, r in regions.items() if (bucket is None or b == bucket) and (region is None or r == region)]
+            if (bucket is None and region is None) or len(named) != 1:
+                raise InvalidRequestException(f"no route of this access point for bucket {bucket!r} in region {region!r}")
+            if not 0 <= percent <= 100:
+                raise InvalidRequestException(f"TrafficDialPercentage {percent} is not between 0 and 100")
+            wanted[named[0]] = percent
+        if not any(wanted.values()):
+            raise InvalidRequestException("at least one route must stay active")
+        routes.update(wanted)
+        return EmptyResult()
+
+    get_routes.fix_up = True  # type: ignore[attr-defined]
+    S3ControlResponse.get_multi_region_access_point_routes = get_routes  # type: ignore[attr-defined]
+    S3ControlResponse.submit_multi_region_access_point_routes = submit_routes  # type: ignore[attr-defined]
+
+
+def s3_control_signatures() -> None:
+    """S3 Control signs its requests as S3 does (botocore's s3v4: the path encoded once); moto 5.2.5 checks them as
+    SigV4 of other services, which encodes the path again, so with IAM enforced every S3 Control call whose path
+    holds an ARN (the access point routes) is refused with SignatureDoesNotMatch."""
+    original = IAMRequest._create_auth
+    if getattr(original, "fix_up", False):
+        return
+    if "S3SigV4Auth" in inspect.getsource(original):
+        raise RuntimeError("moto now checks S3 Control signatures as s3v4 itself: remove this fix-up")
+
+    def create_auth(self: Any, credentials: Any) -> Any:
+        return S3SigV4Auth(credentials, self._service, self._region) if self._service == "s3" else original(self, credentials)
+
+    create_auth.fix_up = True  # type: ignore[attr-defined]
+    IAMRequest._create_auth = create_auth  # type: ignore[method-assign]
+
+
 def apply() -> None:
     """Every fix-up, in this process."""
     promotion_clears_the_source()
@@ -207,6 +295,8 @@ def apply() -> None:
     trust_statements_for_others_do_not_deny()
     cloudwatch_actions_have_their_iam_prefix()
     global_table_replicas()
+    access_point_routes()
+    s3_control_signatures()
 
 
 def main(argv: list[str]) -> None:
