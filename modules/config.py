@@ -84,6 +84,15 @@ ACCOUNT_CONCURRENCY, UNRESERVED_CONCURRENCY, HEALTH_CONCURRENCY = 1000, 100, 5
 #: (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer);
 #: subnets are the VPC cut into 16 blocks (four bits longer), so a VPC with load balancers is at most /23.
 ALB_MAX_VPC_PREFIX = 23
+ALB_FREE_ADDRESSES = 8
+#: AWS reserves the first four and the last address of every subnet
+#: (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).
+SUBNET_RESERVED_ADDRESSES = 5
+#: Interface endpoints of the three-tier app, in its app subnets (a network interface in each): Session Manager and
+#: Secrets Manager (seed 001), the CloudWatch agent's logs and metrics, and the S3 Multi-Region Access Points (which
+#: a gateway endpoint does not serve).
+THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring")
+ACCESS_POINT_ENDPOINT = "s3-global.accesspoint"
 
 _DNS_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(rf"^(?:{_DNS_LABEL}\.)+[a-z]{{2,63}}$")
@@ -563,6 +572,30 @@ class DeploymentConfig(_Model):
 # --- whole-file rules that span fields ---
 
 
+def _subnet_room_problems(arch: WarmStandby, tier: str) -> list[Problem]:
+    """Each region's `tier` subnets hold the failover size (the primary's max_size, spread over the zones) beside the
+    load balancer's free addresses and, in the app tier, the interface endpoints' network interfaces."""
+    problems = []
+    most = getattr(arch.primary, tier).max_size
+    for role, settings in (("primary", arch.primary), ("standby", arch.standby)):
+        prefix = ipaddress.IPv4Network(settings.vpc_cidr).prefixlen
+        if prefix > ALB_MAX_VPC_PREFIX:
+            continue  # refused already: too small for a load balancer
+        zones = len(settings.availability_zones) if settings.availability_zones else settings.az_count
+        subnet = 2 ** (32 - prefix - 4)
+        taken = SUBNET_RESERVED_ADDRESSES + ALB_FREE_ADDRESSES + (len(THREE_TIER_ENDPOINTS) + 1 if tier == "app" else 0)
+        if -(-most // zones) > subnet - taken:
+            problems.append(
+                Problem(
+                    f"warm_standby.{role}.vpc_cidr",
+                    settings.vpc_cidr,
+                    f"expected {tier} subnets with room for warm_standby.primary.{tier}.max_size ({most}) over {zones} zones:"
+                    f" {subnet} addresses each, {taken} taken by AWS, the load balancer and endpoints, leave {subnet - taken}",
+                )
+            )
+    return problems
+
+
 def _sizing_problems(cfg: DeploymentConfig) -> list[Problem]:
     """Zones the account has, subnet sizes for load balancers, tiers that can serve, and policies that mean something."""
     problems: list[Problem] = []
@@ -605,6 +638,7 @@ def _sizing_problems(cfg: DeploymentConfig) -> list[Problem]:
                 problems.append(
                     Problem(f"warm_standby.primary.{tier}.min_size", primary.min_size, "expected at least 1: the primary serves traffic")
                 )
+            problems += _subnet_room_problems(cfg.warm_standby, tier)
             for field in ("min_size", "desired_capacity", "max_size"):
                 if getattr(standby, field) > getattr(primary, field):
                     problems.append(

@@ -201,20 +201,38 @@ def database_problems(plan: dict[str, Any], target: str, active: bool) -> tuple[
     return problems, db
 
 
+def launched_types(target: str, groups: list[dict[str, Any]]) -> dict[str, str]:
+    """What each group launches: the instance type of its launch template's version (none without a template)."""
+    ec2, types = client_in("ec2", target), {}
+    for group in groups:
+        spec = group.get("LaunchTemplate") or {}
+        if spec:
+            found = ec2.describe_launch_template_versions(
+                LaunchTemplateId=spec["LaunchTemplateId"], Versions=[spec.get("Version") or "$Default"]
+            )
+            types[group["AutoScalingGroupName"]] = found["LaunchTemplateVersions"][0]["LaunchTemplateData"].get("InstanceType", "")
+    return types
+
+
 def capacity_problems(plan: dict[str, Any], target: str) -> tuple[list[str], list[str]]:
-    """The target's groups exist, its instance types are offered, and the EC2 vCPU quota covers the scale-out."""
+    """The target's groups exist, the instance types they launch are offered there, and the EC2 vCPU quota covers
+    the scale-out to the writer's sizes."""
     region = plan["regions"][target]
     groups = client_in("autoscaling", target).describe_auto_scaling_groups(AutoScalingGroupNames=list(region["active"]))
     desired = {g["AutoScalingGroupName"]: g["DesiredCapacity"] for g in groups["AutoScalingGroups"]}
-    types = region["instance_types"]
-    offered = client_in("ec2", target).describe_instance_types(InstanceTypes=sorted(set(types.values())))["InstanceTypes"]
-    vcpus = {t["InstanceType"]: t["VCpuInfo"]["DefaultVCpus"] for t in offered}
+    types = launched_types(target, groups["AutoScalingGroups"])
+    ec2, named, offered = client_in("ec2", target), sorted({t for t in types.values() if t}), []
+    if named:
+        found = ec2.describe_instance_type_offerings(LocationType="region", Filters=[{"Name": "instance-type", "Values": named}])
+        offered = sorted({o["InstanceType"] for o in found["InstanceTypeOfferings"]})
+    described = ec2.describe_instance_types(InstanceTypes=offered)["InstanceTypes"] if offered else []
+    vcpus = {t["InstanceType"]: t["VCpuInfo"]["DefaultVCpus"] for t in described}
     problems, needed = [], 0
     for name, size in region["active"].items():
         if name not in desired:
             problems.append(f"Auto Scaling group {name} does not exist in {target}")
-        elif types[name] not in vcpus:
-            problems.append(f"instance type {types[name]} is not offered in {target}")
+        elif types.get(name) not in vcpus:
+            problems.append(f"{name} launches instance type {types.get(name) or 'none'}, not offered in {target}")
         else:
             needed += max(size["desired"] - desired[name], 0) * vcpus[types[name]]
     try:
@@ -640,6 +658,7 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
         replica_problems,
         writer_region,
         database_problems,
+        launched_types,
         capacity_problems,
         secret_problems,
         certificate_problems,

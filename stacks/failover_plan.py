@@ -74,8 +74,9 @@ PROMOTION_CHECKS = 60
 CERTIFICATE_MARGIN_DAYS = 14
 
 
-def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: bool = False) -> list[dict[str, Any]]:
-    """Publish to the plan's topic (an SNS call in the document's own region: aws:executeAwsApi, no script)."""
+def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: str | None = None) -> list[dict[str, Any]]:
+    """Publish to the plan's topic (an SNS call in the document's own region: aws:executeAwsApi, no script); with
+    `fail`, then fail the execution with that reason (short: the message went to the topic)."""
     steps: list[dict[str, Any]] = [
         {
             "name": name,
@@ -84,7 +85,7 @@ def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: b
         }
     ]
     if fail:
-        steps.append({**script_step(f"{name}Fail", common.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True})
+        steps.append({**script_step(f"{name}Fail", common.fail, {"Message": fail}, {}, timeout_seconds=60), "isEnd": True})
     elif end:
         steps[0]["isEnd"] = True
     return steps
@@ -149,7 +150,12 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
         },
         *_notify("practiceReport", "Practice: {{ TargetRegion }} ready={{ preChecks.Ready }}", report + " Nothing was changed.", end=True),
         branch_step("decideOnReadiness", "preChecks.Ready", when_true="decideOnActive", otherwise="notifyNotReady"),
-        *_notify("notifyNotReady", "Switch to {{ TargetRegion }} refused: not ready", report + " Nothing was changed.", fail=True),
+        *_notify(
+            "notifyNotReady",
+            "Switch to {{ TargetRegion }} refused: not ready",
+            report + " Nothing was changed.",
+            fail="Not ready, nothing changed: {{ preChecks.Problems }}",
+        ),
         branch_step("decideOnActive", "preChecks.AlreadyActive", when_true="verify", otherwise="decideOnApproval"),
         {
             "name": "decideOnApproval",
@@ -192,13 +198,13 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
             "Switch to {{ TargetRegion }} ({{ Reason }}), execution {{ automation:EXECUTION_ID }}: the pre-checks could not run"
             " (see the preChecks step's error). Nothing was changed. Fix what it names (a permission, a region that refused),"
             " then start the plan again.",
-            fail=True,
+            fail="Pre-checks could not run; nothing changed",
         ),
         *_notify(
             "notifyFailed",
             "Switch to {{ TargetRegion }} INCOMPLETE",
             report + " A step failed, or the approval was refused or timed out: see the execution; run it again to resume.",
-            fail=True,
+            fail="INCOMPLETE: a step failed, or the approval was refused or timed out; run it again to resume",
         ),
     ]
 
@@ -269,6 +275,6 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
             "A step of the rebuild in {{ Region }} failed, or the approval was refused or timed out (execution"
             " {{ automation:EXECUTION_ID }}): see the execution. The old instance's final snapshot, if taken, is kept."
             " Run the rebuild again to resume: it starts from what exists.",
-            fail=True,
+            fail="INCOMPLETE: a step failed, or the approval was refused or timed out; run it again to resume",
         ),
     ]

@@ -18,7 +18,15 @@ from modules.alarms import AlarmTopic
 from modules.backup import BackupPlan, backup_vault_arn
 from modules.base import RegionalStack
 from modules.compute import amazon_linux_buckets, auto_scaling_service_role
-from modules.config import ActiveActive, DeploymentConfig, RegionSettings, WarmStandby, WarmStandbyRegion
+from modules.config import (
+    ACCESS_POINT_ENDPOINT,
+    THREE_TIER_ENDPOINTS,
+    ActiveActive,
+    DeploymentConfig,
+    RegionSettings,
+    WarmStandby,
+    WarmStandbyRegion,
+)
 from modules.health_check import HealthCheck, RecordEndpoint, RoutedRecords
 from modules.kms import EncryptionKey
 from modules.network import PRIVATE_ONLY, THREE_TIER, DnsFirewall, Network
@@ -28,10 +36,6 @@ from stacks.naming import global_stack_name, origin_host, regional_host, regiona
 GLOBAL_REGION = "us-east-1"
 #: Interface endpoints the private Lambda functions and their operations need, plus EC2 as seed 000 lists it.
 SERVERLESS_ENDPOINTS = ("logs", "monitoring", "sqs", "sns", "kms", "xray", "ssm", "ec2")
-#: Interface endpoints of the three-tier app: Session Manager and Secrets Manager (seed 001), the CloudWatch agent's
-#: logs and metrics, and the S3 Multi-Region Access Points (which a gateway endpoint does not serve).
-THREE_TIER_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages", "secretsmanager", "logs", "monitoring")
-ACCESS_POINT_ENDPOINT = "s3-global.accesspoint"
 
 
 def observability_key(stack: RegionalStack, name: str, *, volume_launch_roles: Sequence[str] = ()) -> EncryptionKey:

@@ -86,7 +86,6 @@ def recovery_plan(config: DeploymentConfig, arch: WarmStandby, *, topic_arn: str
             "parameter": database_parameter(config),
             "active": {groups[t]: {"min": s.min_size, "desired": s.desired_capacity, "max": s.max_size} for t, s in active.items()},
             "resting": {groups[t]: {"min": s.min_size, "desired": s.desired_capacity, "max": s.max_size} for t, s in sizes.items()},
-            "instance_types": {groups[t]: s.instance_type for t, s in active.items()},
             "app_group": groups["app"],
             "bucket": assets_bucket(config, settings.region),
             "origin_host": origin_host(settings.region, arch.domain_name),
@@ -238,7 +237,13 @@ class RecoveryPlan(Construct):
             for group in r["active"]
         ]
         parameters = [env.arn("ssm", f"parameter{database_parameter(config)}", region=name) for name in regions]
-        reads = ["autoscaling:DescribeAutoScalingGroups", "ec2:DescribeInstanceTypes", "cloudwatch:GetMetricStatistics"]
+        reads = [
+            "autoscaling:DescribeAutoScalingGroups",
+            "ec2:DescribeInstanceTypeOfferings",
+            "ec2:DescribeInstanceTypes",
+            "ec2:DescribeLaunchTemplateVersions",
+            "cloudwatch:GetMetricStatistics",
+        ]
         return [
             {"Sid": "ScaleAndFenceTheTiers", "Effect": "Allow", "Action": ["autoscaling:UpdateAutoScalingGroup"], "Resource": groups},
             {

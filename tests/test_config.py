@@ -490,3 +490,27 @@ def test_a_real_plan_fails_when_the_region_has_fewer_zones_than_asked(synthesize
         count = 3 if name.startswith("active") else 2
         assert check["condition"] == f"${{length(self.names) >= {count}}}"
         assert f"fewer than az_count ({count}) zones" in check["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("app_max", "fits"),
+    [(24, True), (25, False), (30, False)],
+)
+def test_the_standby_subnets_must_hold_the_failover_size(app_max: int, fits: bool, example_data: dict[str, Any]) -> None:
+    """A /23 VPC cuts /27 app subnets: 32 addresses, 5 reserved by AWS, 8 kept free for the internal load balancer,
+    7 for the interface endpoints: 12 instances a zone, 24 over the standby's 2 zones. The failover scales the
+    standby's app tier to the primary's max_size."""
+    data = copy.deepcopy(example_data)
+    edit(data, "warm_standby.standby.vpc_cidr", "10.20.0.0/23")
+    edit(data, "warm_standby.primary.app.max_size", app_max)
+    if fits:
+        assert parse_config(data).warm_standby.primary.app.max_size == app_max
+        return
+    with pytest.raises(InputError) as caught:
+        parse_config(data, source="x.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.path, problem.value) == ("warm_standby.standby.vpc_cidr", "10.20.0.0/23")
+    assert problem.allowed == (
+        f"expected app subnets with room for warm_standby.primary.app.max_size ({app_max}) over 2 zones: 32 addresses each,"
+        " 20 taken by AWS, the load balancer and endpoints, leave 12"
+    )

@@ -87,11 +87,13 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documen
             value = {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": writable, "secret_id": SECRET}
             boto3.client("ssm", region_name=region).put_parameter(Name=PARAMETER, Type="SecureString", Value=json.dumps(value))
             autoscaling = boto3.client("autoscaling", region_name=region)
-            autoscaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678", InstanceType="t3.small")
+            data = {"ImageId": "ami-12345678", "InstanceType": "t3.small"}
+            template = boto3.client("ec2", region_name=region).create_launch_template(LaunchTemplateName="tier", LaunchTemplateData=data)
+            launch = {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"}  # as deployed
             low, desired, high = SIZES[region]
             for name in groups(region):
                 autoscaling.create_auto_scaling_group(
-                    AutoScalingGroupName=name, LaunchConfigurationName="lc", MinSize=low, DesiredCapacity=desired, MaxSize=high,
+                    AutoScalingGroupName=name, LaunchTemplate=launch, MinSize=low, DesiredCapacity=desired, MaxSize=high,
                     AvailabilityZones=[f"{region}a"],
                 )  # fmt: skip
             acm = boto3.client("acm", region_name=region)
@@ -298,6 +300,25 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
     assert routes(world["access_point"]) == {plan["regions"][region]["bucket"]: 100 for region in (PRIMARY, STANDBY)}, "as created"
     again = run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)
     assert "retireOldWriter" not in again.ran(), "a rebuilt replica is not rebuilt again"
+
+
+def test_capacity_is_checked_for_what_the_standby_groups_launch(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    """The standby's app group launches, through a new launch template, a type EC2 does not offer in us-west-1: not
+    ready, whatever the primary's groups launch."""
+    ec2 = boto3.client("ec2", region_name=STANDBY)
+    template = ec2.create_launch_template(
+        LaunchTemplateName="app", LaunchTemplateData={"ImageId": "ami-12345678", "InstanceType": "hpc6a.48xlarge"}
+    )
+    group = f"hadr-prod-ws-{STANDBY}-app"
+    spec = {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"}
+    boto3.client("autoscaling", region_name=STANDBY).update_auto_scaling_group(AutoScalingGroupName=group, LaunchTemplate=spec)
+    with pytest.raises(AutomationFailed) as failure:
+        run(documents, policy, world, "switch", approvals=[])
+    assert failure.value.step == "notifyNotReadyFail"
+    assert f"{group} launches instance type hpc6a.48xlarge, not offered in us-west-1" in str(failure.value)
+    assert f"hadr-prod-ws-{STANDBY}-web launches" not in str(failure.value), "the web group's t3.small is offered"
 
 
 def test_with_the_primary_region_dark_and_the_lag_growing_the_failover_goes_ahead_and_states_the_loss(
