@@ -541,6 +541,12 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 "Resource": [plan.writer_parameter.arn, plan.health_parameter.arn],
             },
             {
+                "Sid": "ReadTheLastSwitch",
+                "Effect": "Allow",
+                "Action": ["ssm:GetAutomationExecution"],
+                "Resource": [self.env.arn("ssm", "automation-execution/*")],
+            },
+            {
                 "Sid": "StartThePlan",
                 "Effect": "Allow",
                 "Action": ["ssm:StartAutomationExecution"],

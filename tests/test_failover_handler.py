@@ -25,10 +25,11 @@ LATER = datetime.timedelta(seconds=301)  # past the example's signal_seconds (30
 
 
 class RecordedAutomations:
-    """The decision's SSM client: automation starts and listings are recorded here, the rest goes to moto."""
+    """The decision's SSM client: automation starts, listings and reads are served here (moto runs no Automation),
+    the rest goes to moto. An execution is InProgress until a test ends it (`ended`: number -> status)."""
 
-    def __init__(self, ssm: Any, started: list[dict[str, Any]]) -> None:
-        self.ssm, self.started = ssm, started
+    def __init__(self, ssm: Any, started: list[dict[str, Any]], ended: dict[int, str]) -> None:
+        self.ssm, self.started, self.ended = ssm, started, ended
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.ssm, name)
@@ -37,8 +38,21 @@ class RecordedAutomations:
         self.started.append(request)
         return {"AutomationExecutionId": f"exec-{len(self.started)}"}
 
-    def describe_automation_executions(self, **request: Any) -> dict[str, Any]:
-        return {"AutomationExecutionMetadataList": [{"AutomationExecutionId": f"exec-{i + 1}"} for i, _ in enumerate(self.started)]}
+    def describe_automation_executions(self, Filters: list[dict[str, Any]]) -> dict[str, Any]:
+        (wanted,) = [f["Values"] for f in Filters if f["Key"] == "ExecutionStatus"]
+        first = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+        listed = [
+            {"AutomationExecutionId": f"exec-{n}", "AutomationExecutionStatus": self.ended.get(n, "InProgress"),
+             "ExecutionStartTime": first + datetime.timedelta(minutes=n)}
+            for n in range(1, len(self.started) + 1)
+        ]  # fmt: skip
+        return {"AutomationExecutionMetadataList": [e for e in listed if e["AutomationExecutionStatus"] in wanted]}
+
+    def get_automation_execution(self, AutomationExecutionId: str) -> dict[str, Any]:
+        number = int(AutomationExecutionId.removeprefix("exec-"))
+        return {
+            "AutomationExecution": {"AutomationExecutionId": AutomationExecutionId, "Parameters": self.started[number - 1]["Parameters"]}
+        }
 
 
 @pytest.fixture
@@ -71,6 +85,7 @@ def world(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: N
             "module": load_lambda("failover"),
             "pages": received,
             "started": [],
+            "ended": {},
         }
 
 
@@ -85,7 +100,7 @@ def decide(world: dict[str, Any], event: Any, *, later: datetime.timedelta = LAT
     def run(clients: Any) -> dict[str, Any]:
         def wrapped(service: str, **kwargs: Any) -> Any:
             client = clients(service, **kwargs)
-            return RecordedAutomations(client, world["started"]) if service == "ssm" else client
+            return RecordedAutomations(client, world["started"], world["ended"]) if service == "ssm" else client
 
         settings = module.Settings.from_env({**__import__("os").environ, **env})
         request = module.parse_event(event, settings)
@@ -167,6 +182,39 @@ def test_one_sustained_signal_pages_with_the_one_command_approval(world: dict[st
     assert "aws ssm send-automation-signal --region us-west-1 --automation-execution-id exec-1 --signal-type Approve" in page
     assert decide(world, alarm_event(ROUTE53_ALARM))["why"] == "a switch is already running: exec-1"
     assert len(world["started"]) == 1
+
+
+def test_a_no_holds_until_another_kind_of_signal_or_a_person_lifts_it(world: dict[str, Any]) -> None:
+    """The approver refused the switch the Route 53 signal started: the same signal, minute after minute, starts
+    nothing and pages nobody. The probe joining it starts one; a person's decide starts one whatever ended before."""
+    alarm(PRIMARY, ROUTE53_ALARM)
+    assert decide(world, alarm_event(ROUTE53_ALARM))["execution"] == "exec-1"
+    assert world["started"][0]["Parameters"]["Reason"] == ["signals in ALARM: route53"]
+    pages(world)
+    world["ended"][1] = "Failed"  # Reject: the approval step fails, and the plan pages INCOMPLETE itself
+    tick = {"source": "aws.events", "detail-type": "Scheduled Event"}
+    for event in (tick, alarm_event(ROUTE53_ALARM), tick):
+        report = decide(world, event)
+        assert report["action"] == "held", report
+        assert report["why"].startswith("the last switch, exec-1 (Failed), ended unsuccessfully for these signals")
+    assert len(world["started"]) == 1 and pages(world) == []
+    alarm(STANDBY, PROBE_ALARM)
+    assert decide(world, alarm_event(PROBE_ALARM))["execution"] == "exec-2", "a new kind of signal"
+    assert world["started"][1]["Parameters"]["Reason"] == ["signals in ALARM: probe, route53"]
+    world["ended"][2] = "TimedOut"
+    assert decide(world, tick)["action"] == "held"
+    assert decide(world, {"action": "decide", "reason": "INC-2: on-call lifts the no"})["execution"] == "exec-3"
+    world["ended"][3] = "Success"
+    world["ended"][4] = "Failed"
+    world["started"].append({"Parameters": {"Reason": ["INC-3: a person's switch"]}})
+    assert decide(world, tick)["execution"] == "exec-5", "only a switch the signals started holds them"
+
+
+def test_in_manual_mode_a_signal_starts_the_switch_only_once_it_has_held(world: dict[str, Any]) -> None:
+    alarm(PRIMARY, ROUTE53_ALARM)
+    report = decide(world, alarm_event(ROUTE53_ALARM), later=datetime.timedelta(seconds=60))
+    assert report["signals"]["route53"] == "pending" and report["action"] == "none"
+    assert report["why"] == "no signal has been in ALARM for 300 s" and world["started"] == []
 
 
 def test_agreeing_signals_fail_over_automatically_only_in_automatic_mode(world: dict[str, Any]) -> None:
@@ -278,6 +326,12 @@ def test_the_plan_the_decision_starts_is_one_its_role_may_start_and_pass_the_pla
     assert not allowed(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/admin", to_ssm)
     assert not allowed(without(policy, "ssm:StartAutomationExecution"), "ssm:StartAutomationExecution", definition)
     assert not allowed(without(policy, "iam:PassRole"), "iam:PassRole", plan_role_arn, to_ssm)
+    # The recorder also serves the read of the last switch (a "no" holds): DescribeAutomationExecutions has no
+    # resource-level permissions, GetAutomationExecution is on the execution
+    # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html).
+    execution = f"arn:aws:ssm:{STANDBY}:123456789012:automation-execution/exec-1"
+    assert allowed(policy, "ssm:GetAutomationExecution", execution) and allowed(policy, "ssm:DescribeAutomationExecutions", "*")
+    assert not allowed(without(policy, "ssm:GetAutomationExecution"), "ssm:GetAutomationExecution", execution)
 
 
 def test_an_alarm_counts_from_its_last_state_change_and_a_refused_read_says_why(world: dict[str, Any]) -> None:
@@ -338,7 +392,7 @@ def test_with_the_primary_region_dark_its_alarm_reads_unknown_by_the_cause_and_n
             if service == "cloudwatch" and kwargs.get("region_name") == PRIMARY:
                 return boto3.client("cloudwatch", region_name=PRIMARY, endpoint_url="http://127.0.0.1:9", config=dark)
             client = clients(service, **kwargs)
-            return RecordedAutomations(client, world["started"]) if service == "ssm" else client
+            return RecordedAutomations(client, world["started"], world["ended"]) if service == "ssm" else client
 
         settings = module.Settings.from_env({**__import__("os").environ, "MODE": mode})
         now = datetime.datetime.now(datetime.UTC) + LATER

@@ -21,12 +21,15 @@ The signals, each independent of the others:
   event is delivered in that region and forwarded here; it is recorded in a parameter here).
 An alarm is ALARM once it has been in ALARM for SIGNAL_SECONDS, pending before.
 
-Decision: nothing in ALARM: nothing. Already failed over (the writer latch names the standby) or a switch
-execution already running: nothing. In `manual` mode (the default) any signal in ALARM, or a manual `decide`,
-starts the switch with Decision=manual: it runs the pre-checks and waits for an approval, and the topic gets a
-page with the one command that approves. In `automatic` mode the switch starts with Decision=automatic only when
-every signal has been in ALARM for SIGNAL_SECONDS; until then each signal event pages ("watching") with the
-command that decides now (a manual `decide`, which then waits for an approval).
+Decision: nothing in ALARM for SIGNAL_SECONDS: nothing. Already failed over (the writer latch names the standby) or
+a switch execution already running: nothing. A "no" holds: when the last switch the signals started ended without
+success (its approval refused or timed out, its pre-checks found the standby not ready, a step failed) and no
+signal has joined those it was started for, nothing starts and nobody is paged again; a new kind of signal, or a
+manual `decide` (a human lifting the "no"), starts it again. In `manual` mode (the default) any signal in ALARM, or
+a manual `decide`, starts the switch with Decision=manual: it runs the pre-checks and waits for an approval, and
+the topic gets a page with the one command that approves. In `automatic` mode the switch starts with
+Decision=automatic only when every signal has been in ALARM for SIGNAL_SECONDS; until then each signal event pages
+("watching") with the command that decides now (a manual `decide`, which then waits for an approval).
 """
 
 from __future__ import annotations
@@ -69,6 +72,10 @@ FUNCTION_NAME = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "<the failover functi
 #: How long an open AWS Health issue counts after the last event about it, in seconds.
 HEALTH_WINDOW = 3600
 RUNNING = ["Pending", "InProgress", "Waiting"]
+#: How an execution ends without a switch: refused or timed-out approval, not ready, a failed step, stopped.
+UNSUCCESSFUL = ["Failed", "TimedOut", "Cancelled", "Rejected"]
+#: The Reason the function gives a switch it starts for signals; the refusal it meets later is for these.
+SIGNALS_REASON = "signals in ALARM: "
 
 
 class BadEvent(ValueError):
@@ -252,6 +259,46 @@ class Decision:
         )["AutomationExecutionMetadataList"]
         return executions[0]["AutomationExecutionId"] if executions else None
 
+    def nothing_to_start(self, signals: dict[str, str], raised: list[str], *, manual: bool) -> tuple[str, str] | None:
+        """Why no switch starts now ("none" or "held", and why), or None: go on."""
+        if self.failed_over():
+            return "none", "already failed over: the writer latch names the standby"
+        pending = self.settings.mode == "automatic" and "pending" in signals.values()
+        if not raised and not manual and not pending:
+            return "none", f"no signal has been in ALARM for {self.settings.signal_seconds} s"
+        running = self.running()
+        if running:
+            return "none", f"a switch is already running: {running}"
+        refused = None if manual else self.refused()
+        if refused and set(raised) <= refused[1]:
+            return (
+                "held",
+                f"the last switch, {refused[0]}, ended unsuccessfully for these signals; a new signal or a manual decide starts it again",
+            )
+        return None
+
+    def refused(self) -> tuple[str, set[str]] | None:
+        """The last switch the signals started, when it ended without success: its ID and status, and the signals it
+        was started for (from its Reason). None when the last one succeeded, was a person's or a practice."""
+        executions = self.ssm.describe_automation_executions(
+            Filters=[
+                {"Key": "DocumentNamePrefix", "Values": [self.settings.document_name]},
+                {"Key": "ExecutionStatus", "Values": [*UNSUCCESSFUL, "Success"]},
+            ]
+        )["AutomationExecutionMetadataList"]
+        if not executions:
+            return None
+        last = max(executions, key=lambda e: e["ExecutionStartTime"])
+        if last["AutomationExecutionStatus"] == "Success":
+            return None
+        parameters = self.ssm.get_automation_execution(AutomationExecutionId=last["AutomationExecutionId"])["AutomationExecution"]
+        reason = (parameters.get("Parameters", {}).get("Reason") or [""])[0]
+        if not reason.startswith(SIGNALS_REASON):
+            return None
+        return f"{last['AutomationExecutionId']} ({last['AutomationExecutionStatus']})", set(
+            reason.removeprefix(SIGNALS_REASON).split(", ")
+        )
+
     def start(self, decision: str, reason: str, practice: bool = False) -> str:
         response = self.ssm.start_automation_execution(
             DocumentName=self.settings.document_name,
@@ -292,16 +339,13 @@ class Decision:
             report.update(action="practice", execution=self.start("manual", request["reason"], practice=True))
             return report
         signals = report["signals"] = self.signals()
-        raised = sorted(name for name, state in signals.items() if state in ("ALARM", "pending"))
-        if self.failed_over():
-            return {**report, "action": "none", "why": "already failed over: the writer latch names the standby"}
-        if not raised and request["kind"] != "manual":
-            return {**report, "action": "none", "why": "no signal is in ALARM"}
-        running = self.running()
-        if running:
-            return {**report, "action": "none", "why": f"a switch is already running: {running}"}
-        reason = request.get("reason") or f"signals in ALARM: {', '.join(raised)}"
-        if s.mode == "automatic" and request["kind"] != "manual":
+        raised = sorted(name for name, state in signals.items() if state == "ALARM")
+        manual = request["kind"] == "manual"
+        stop = self.nothing_to_start(signals, raised, manual=manual)
+        if stop:
+            return {**report, "action": stop[0], "why": stop[1]}
+        reason = request.get("reason") or f"{SIGNALS_REASON}{', '.join(raised)}"
+        if s.mode == "automatic" and not manual:
             return {**report, **self.automatic(signals, reason, paging=request["kind"] != "tick")}
         execution = self.start("manual", reason)
         self.page(
