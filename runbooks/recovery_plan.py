@@ -354,7 +354,7 @@ def fence_source(events: dict[str, Any], context: Any) -> dict[str, Any]:
         return {
             "Fenced": False,
             "Changed": bool(done),
-            "Detail": f"{source} did not answer ({type(error).__name__}): fenced by the write latch only",
+            "Detail": "; ".join([*done, f"{source} did not answer ({type(error).__name__}): the rest is fenced by the write latch only"]),
         }
     return {"Fenced": True, "Changed": bool(done), "Detail": "; ".join(done) or f"{source} already fenced"}
 
@@ -543,8 +543,10 @@ def verify_switch(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def inspect_rebuild(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Is Region's database a replica of the writer in the other region? If not, what a new replica must keep of it
-    (class, network, parameter group, key, Multi-AZ, storage, monitoring, tags). The writer must be standalone."""
+    """Is Region's database a replica of the writer in the other region? If not, what a new replica must keep of the
+    old instance, as Terraform manages it: at creation (class, network, parameter group, key, Multi-AZ, storage and
+    its autoscaling ceiling, monitoring, Performance Insights, IAM authentication, log exports, tags) and after it
+    (backup retention and windows, which CreateDBInstanceReadReplica does not take). The writer must be standalone."""
     import json
 
     plan, region, other = plan_of(events, "Region")
@@ -554,8 +556,9 @@ def inspect_rebuild(events: dict[str, Any], context: Any) -> dict[str, Any]:
     rds = client_in("rds", region)
     db = database(rds, plan["regions"][region]["database"])
     if db is not None and db.get("ReadReplicaSourceDBInstanceIdentifier") == writer["DBInstanceArn"]:
-        return {"AlreadyReplica": True, "Settings": "{}", "WriterArn": writer["DBInstanceArn"], "Exists": True}
+        return {"AlreadyReplica": True, "Settings": "{}", "Later": "{}", "WriterArn": writer["DBInstanceArn"], "Exists": True}
     settings: dict[str, Any] = {}
+    later: dict[str, Any] = {}
     if db is not None:
         settings = {
             "DBInstanceClass": db["DBInstanceClass"],
@@ -571,10 +574,19 @@ def inspect_rebuild(events: dict[str, Any], context: Any) -> dict[str, Any]:
             "PerformanceInsightsKMSKeyId": db.get("PerformanceInsightsKMSKeyId"),
             "CopyTagsToSnapshot": db.get("CopyTagsToSnapshot"),
             "AutoMinorVersionUpgrade": db.get("AutoMinorVersionUpgrade"),
+            "PerformanceInsightsRetentionPeriod": db.get("PerformanceInsightsRetentionPeriod"),
+            "EnableIAMDatabaseAuthentication": db.get("IAMDatabaseAuthenticationEnabled"),
+            "EnableCloudwatchLogsExports": db.get("EnabledCloudwatchLogsExports"),
+            "MaxAllocatedStorage": db.get("MaxAllocatedStorage"),
+            "PubliclyAccessible": db.get("PubliclyAccessible"),
             "Tags": rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"]).get("TagList", []),
         }
         settings = {key: value for key, value in settings.items() if value is not None}
-    return {"AlreadyReplica": False, "Settings": json.dumps(settings), "WriterArn": writer["DBInstanceArn"], "Exists": db is not None}
+        later = {
+            key: db.get(key) for key in ("BackupRetentionPeriod", "PreferredBackupWindow", "PreferredMaintenanceWindow") if db.get(key)
+        }
+    found = {"Settings": json.dumps(settings), "Later": json.dumps(later)}
+    return {"AlreadyReplica": False, **found, "WriterArn": writer["DBInstanceArn"], "Exists": db is not None}
 
 
 def retire_old_writer(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -622,6 +634,22 @@ def create_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
         **settings,
     )
     return {"Changed": True}
+
+
+def restore_settings(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The new replica takes the old instance's backup retention and windows (Later), which a read replica is not
+    created with; without an old instance, the plan's backup retention (what Terraform sets)."""
+    import json
+
+    plan, region, _ = plan_of(events, "Region")
+    identifier = plan["regions"][region]["database"]
+    rds = client_in("rds", region)
+    db = database(rds, identifier)
+    wanted = json.loads(events["Later"] or "{}") or {"BackupRetentionPeriod": plan["backup_retention_days"]}
+    changes = {key: value for key, value in wanted.items() if db is not None and db.get(key) != value}
+    if changes:
+        rds.modify_db_instance(DBInstanceIdentifier=identifier, ApplyImmediately=True, **changes)
+    return {"Changed": bool(changes), "Detail": ", ".join(f"{key} {value}" for key, value in changes.items()) or "as before"}
 
 
 def point_at_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -679,6 +707,7 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     retire_old_writer: (plan_of, client_in, database),
     check_gone: (plan_of, client_in, database, still_pending),
     create_replica: (plan_of, client_in, database),
+    restore_settings: (plan_of, client_in, database),
     point_at_replica: (plan_of, client_in, database, writer_endpoint, put_secure),
     check_in_sync: (plan_of, client_in, database, lag_points, latest_lag, still_pending),
 }

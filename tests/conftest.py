@@ -204,23 +204,6 @@ def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
     return {**policy, "Statement": [s for s in statements if s["Action"]]}
 
 
-def in_outage(clients: Callable[..., Any], regions: set[str]) -> Callable[..., Any]:
-    """`clients` in a regional outage: every call to `regions` fails to connect (botocore's EndpointConnectionError,
-    after its retries), whatever the service; calls elsewhere go through."""
-    from botocore.exceptions import EndpointConnectionError
-
-    def refuse(request: Any, **_: Any) -> None:
-        raise EndpointConnectionError(endpoint_url=request.url)
-
-    def make(service: str, **kwargs: Any) -> Any:
-        client = clients(service, **kwargs)
-        if client.meta.region_name in regions:
-            client.meta.events.register_first("before-send", refuse)
-        return client
-
-    return make
-
-
 def act_as(
     policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any], *, service: str = "lambda.amazonaws.com", region: str = "us-west-1"
 ) -> Any:

@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -236,26 +237,54 @@ def test_renaming_the_lock_table_plans_a_stateful_replacement_that_fails_the_che
     assert report_main(["--plans", str(changed / "plans"), "--output", str(report), "--allow-stateful-changes"]) == 0
 
 
-def test_the_failover_drill_and_the_failback_end_as_deployed(deployment: Deployment) -> None:
-    steps = local.drill(deployment.session)
-    assert [name for name, _, _ in steps] == [
-        "force_signal_alarms",
-        "trigger_rule_matches",
-        "decision_and_recovery_plan",
-        "verify_failover_writer",
-        "verify_failover_fencing",
-        "verify_failover_sizes",
-        "second_decision_is_a_no_op",
-        "failback_rebuild_us-east-1",
-        "failback_switch_us-east-1",
-        "failback_rebuild_us-west-1",
-        "verify_failback_writer",
-        "verify_failback_replica",
-        "verify_failback_sizes",
-    ]
+def test_the_failover_drills_healthy_partial_and_dark_each_fail_back_to_the_deployed_state(deployment: Deployment) -> None:
+    """make drill-local's three drills in turn on the one deployment: each fails over through the trigger path with
+    IAM enforced, states its mode and data loss, fences the source or reports it unreachable, and fails back."""
+    from tools.local import DRILL_MODES
+
+    failover = ["force_signal_alarms", "trigger_rule_matches", "decision_and_recovery_plan", "data_loss_stated", "verify_failover_writer",
+                "verify_failover_fencing", "verify_failover_sizes", "second_decision_is_a_no_op"]  # fmt: skip
+    failback = ["failback_rebuild_us-east-1", "failback_switch_us-east-1", "failback_rebuild_us-west-1", "verify_failback_writer",
+                "verify_failback_replica", "verify_failback_sizes"]  # fmt: skip
     rds = deployment.emulator.client("rds", "us-west-1")
-    (db,) = rds.describe_db_instances(DBInstanceIdentifier="hadr-prod-warm-standby-db-replica")["DBInstances"]
-    assert db["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:hadr-prod-warm-standby-db"), "failed back: a replica again"
+    details: dict[str, dict[str, str]] = {}
+    assert DRILL_MODES == ("region-outage", "healthy", "partial-outage")
+    for mode in DRILL_MODES:
+        steps = local.drill(deployment.session, mode)
+        assert [name for name, _, _ in steps] == failover + failback, mode
+        details[mode] = {name: detail for name, detail, _ in steps}
+        (db,) = rds.describe_db_instances(DBInstanceIdentifier="hadr-prod-warm-standby-db-replica")["DBInstances"]
+        assert db["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:hadr-prod-warm-standby-db"), (
+            f"{mode}: failed back, a replica again"
+        )
+    assert details["healthy"]["verify_failover_fencing"] == "us-east-1 fenced: its parameter points nowhere writable"
+    assert details["healthy"]["data_loss_stated"].startswith("switchover; data loss up to 1 s")
+    partial = details["partial-outage"]["verify_failover_fencing"]
+    assert partial.startswith(
+        "us-east-1 reported unreachable: hadr-prod-ws-us-east-1-app scaled to 0; us-east-1 did not answer (ClientError)"
+    )
+    assert details["partial-outage"]["verify_failover_sizes"].startswith("hadr-prod-ws-us-east-1-app=0"), "what answered was fenced"
+    dark = details["region-outage"]
+    assert dark["data_loss_stated"].startswith("failover (source database did not answer (EndpointConnectionError)); data loss about 2 s")
+    assert dark["verify_failover_fencing"].startswith("us-east-1 reported unreachable: us-east-1 did not answer (EndpointConnectionError)")
+    assert dark["verify_failover_sizes"].startswith("hadr-prod-ws-us-east-1-app=2"), "a dark region is not scaled"
+    # After three failovers and failbacks, Terraform finds the warm standby as it deployed it: the databases (rebuilt
+    # with every setting it manages), the parameters and the groups' sizes (a plan of those and what they need; the
+    # emulator's known drift aside).
+    env = deployment.session.terraform_env()
+    outdir = Path(deployment.session.outdir)
+    managed = ("aws_db_instance", "aws_ssm_parameter", "aws_autoscaling_group")
+
+    def drift(name: str) -> list[local.Drift]:
+        document = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
+        targets = [f"{kind}.{key}" for kind in managed for key in document["resource"].get(kind, {})]
+        assert any(t.startswith("aws_db_instance.") for t in targets) and any(t.startswith("aws_autoscaling_group.") for t in targets)
+        return local.stack_drift(outdir, name, env, targets)
+
+    with ThreadPoolExecutor(max_workers=2) as plans:
+        drifts = list(plans.map(drift, ["warm-standby-us-east-1", "warm-standby-us-west-1"]))
+    unexplained = [(d.stack, d.address, d.action, d.causes) for found in drifts for d in found if not d.known]
+    assert unexplained == [], "the failbacks left drift"
 
 
 def test_destroy_removes_every_stack_in_reverse_order_and_stops_the_emulator(deployment: Deployment) -> None:

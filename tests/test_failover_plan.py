@@ -14,8 +14,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized, act_as, in_outage, role_policy, topic_with_inbox, without
-from tools.automation import AutomationFailed, Execution, run_document
+from tests.conftest import Synthesized, act_as, role_policy, topic_with_inbox, without
+from tools.automation import AutomationFailed, Execution, in_outage, run_document
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 ACCOUNT = "123456789012"
@@ -76,6 +76,8 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documen
         primary = boto3.client("rds", region_name=PRIMARY).create_db_instance(
             DBInstanceIdentifier=DATABASES[PRIMARY], DBInstanceClass="db.t3.medium", Engine="postgres", AllocatedStorage=50,
             MasterUsername="app_admin", MasterUserPassword="x" * 40, BackupRetentionPeriod=7, DeletionProtection=True,
+            EnableIAMDatabaseAuthentication=True, EnableCloudwatchLogsExports=["postgresql", "upgrade"], MaxAllocatedStorage=200,
+            PreferredBackupWindow="03:00-04:00", PreferredMaintenanceWindow="sun:04:30-sun:05:30",
         )["DBInstance"]  # fmt: skip
         replica = boto3.client("rds", region_name=STANDBY).create_db_instance_read_replica(
             DBInstanceIdentifier=DATABASES[STANDBY], SourceDBInstanceIdentifier=primary["DBInstanceArn"], DBInstanceClass="db.t3.medium"
@@ -130,6 +132,21 @@ def routes(arn: str, region: str = "eu-west-1") -> dict[str, int]:
     """The access point's routes, bucket -> traffic dial, as S3 Control answers in `region`."""
     found = boto3.client("s3control", region_name=region).get_multi_region_access_point_routes(AccountId=ACCOUNT, Mrap=arn)["Routes"]
     return {route["Bucket"]: route["TrafficDialPercentage"] for route in found}
+
+
+#: What Terraform manages on the instances beyond identity and class; a failback must leave each as deployed.
+MANAGED = (
+    "IAMDatabaseAuthenticationEnabled", "EnabledCloudwatchLogsExports", "MaxAllocatedStorage", "BackupRetentionPeriod",
+    "PreferredBackupWindow", "PreferredMaintenanceWindow", "DBInstanceClass", "MultiAZ", "StorageType", "DeletionProtection",
+)  # fmt: skip
+
+
+def managed_settings() -> dict[str, dict[str, Any]]:
+    found = {}
+    for region in (PRIMARY, STANDBY):
+        db = boto3.client("rds", region_name=region).describe_db_instances(DBInstanceIdentifier=DATABASES[region])["DBInstances"][0]
+        found[region] = {key: db.get(key) for key in MANAGED}
+    return found
 
 
 def state() -> dict[str, Any]:
@@ -273,6 +290,8 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
     world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
 ) -> None:
     deployed = state()
+    settings = managed_settings()
+    assert settings[PRIMARY]["EnabledCloudwatchLogsExports"] == ["postgresql", "upgrade"], "the world holds what Terraform sets"
     run(documents, policy, world, "switch", approvals=[])
     rotated = json.dumps({"username": "app_admin", "password": "y" * 40})
     boto3.client("secretsmanager", region_name=STANDBY).put_secret_value(SecretId=SECRET, SecretString=rotated)  # rotated while failed over
@@ -296,6 +315,7 @@ def test_failback_rebuilds_switches_back_and_rebuilds_what_terraform_deployed(
     assert restored[STANDBY]["replica_of"] == DATABASES[PRIMARY] and restored[STANDBY]["writable"] is False
     for region in (PRIMARY, STANDBY):
         assert restored[region]["sizes"] == deployed[region]["sizes"], f"{region}: back to the configured sizes"
+    assert managed_settings() == settings, "the rebuilt instances keep every setting Terraform manages"
     plan = json.loads(world["plan"])
     assert routes(world["access_point"]) == {plan["regions"][region]["bucket"]: 100 for region in (PRIMARY, STANDBY)}, "as created"
     again = run(documents, policy, world, "rebuild", approvals=approvals, Region=STANDBY)

@@ -24,17 +24,19 @@ anything else rather than guess:
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import re
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 #: The longest an aws:executeScript step may run, in seconds (SSM's cap).
 MAX_SCRIPT_SECONDS = 600
@@ -299,6 +301,27 @@ def run_document(
     return Automation(document, parameters, region=region, clients=clients, approve=approve).run()
 
 
+def in_outage(clients: ClientFactory, regions: Collection[str], *, services: Collection[str] | None = None) -> ClientFactory:
+    """`clients` seen through a failure. Without `services`, a regional outage: every call to `regions` fails to
+    connect (botocore's EndpointConnectionError, after its retries), whatever the service. With `services`, a partial
+    outage: those services in `regions` answer 503 ServiceUnavailable, everything else goes through."""
+
+    def refuse(request: Any, event_name: str = "", **_: Any) -> None:
+        if services is None:
+            raise EndpointConnectionError(endpoint_url=request.url)
+        error = {"Code": "ServiceUnavailable", "Message": "the service does not answer in this region (drill)"}
+        raise ClientError({"Error": error, "ResponseMetadata": {"HTTPStatusCode": 503}}, event_name.rsplit(".", 1)[-1])
+
+    def make(service: str, **kwargs: Any) -> Any:
+        client = clients(service, **kwargs)
+        meta = getattr(client, "meta", None)  # a stand-in such as LocalAutomations has none
+        if meta is not None and meta.region_name in regions and (services is None or service in services):
+            meta.events.register_first("before-send", refuse)
+        return client
+
+    return make
+
+
 class LocalAutomations:
     """SSM's automation calls of one client, served here (moto stores documents but does not run them):
     `start_automation_execution` runs `documents[name]` (as SSM would read it) at once with `run_as(service, **kw)`
@@ -330,11 +353,16 @@ class LocalAutomations:
             for name, value in (Parameters or {}).items()
         }
         automation = Automation(document, values, region=self.region, clients=self.run_as, approve=self.approve)
-        record: dict[str, Any] = {"DocumentName": DocumentName, "Parameters": values, "AutomationExecutionId": automation.execution_id}
+        record: dict[str, Any] = {
+            "DocumentName": DocumentName,
+            "Parameters": values,
+            "AutomationExecutionId": automation.execution_id,
+            "ExecutionStartTime": datetime.datetime.now(datetime.UTC),
+        }
         self.executions.append(record)
         try:
             execution = automation.run()
-            record.update(AutomationExecutionStatus="Success", Steps=execution.steps)
+            record.update(AutomationExecutionStatus="Success", Steps=execution.steps, Outputs=execution.outputs)
         except AutomationFailed as failure:
             record.update(AutomationExecutionStatus="Failed", Steps=failure.record, FailureMessage=str(failure))
         return {"AutomationExecutionId": automation.execution_id}
@@ -346,12 +374,18 @@ class LocalAutomations:
                 "AutomationExecutionId": e["AutomationExecutionId"],
                 "DocumentName": e["DocumentName"],
                 "AutomationExecutionStatus": e["AutomationExecutionStatus"],
+                "ExecutionStartTime": e["ExecutionStartTime"],
             }
             for e in self.executions
             if any(e["DocumentName"].startswith(p) for p in wanted.get("DocumentNamePrefix", [e["DocumentName"]]))
             and e["AutomationExecutionStatus"] in wanted.get("ExecutionStatus", [e["AutomationExecutionStatus"]])
         ]
         return {"AutomationExecutionMetadataList": found}
+
+    def get_automation_execution(self, AutomationExecutionId: str) -> dict[str, Any]:
+        (found,) = [e for e in self.executions if e["AutomationExecutionId"] == AutomationExecutionId]
+        parameters = {name: value if isinstance(value, list) else [value] for name, value in found["Parameters"].items()}
+        return {"AutomationExecution": {**{k: v for k, v in found.items() if k != "Steps"}, "Parameters": parameters}}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """The whole pipeline on one machine: deploy into a local AWS emulator (moto server), drill the failover, tear down.
 
     python -m tools.local deploy  [--config FILE] [--stacks a,b]   # make deploy-local
-    python -m tools.local drill                                    # make drill-local
+    python -m tools.local drill [--mode healthy|partial-outage|region-outage]   # make drill-local (all modes)
     python -m tools.local destroy                                  # make destroy-local
     python -m tools.local stop                                     # stop the emulator, forget the deployment
 
@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,7 @@ from moto.events.models import EventPattern
 
 from modules.config import load_config
 from stacks.naming import failover_function_name, rebuild_document_name, switch_document_name
-from tools.automation import LocalAutomations
+from tools.automation import LocalAutomations, in_outage
 from tools.cli import EXIT_SETUP, ToolError, command
 from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_when_ready, stack_needs
 from tools.emulator import Emulator
@@ -187,12 +187,12 @@ class Drift:
     known: bool
 
 
-def stack_drift(outdir: Path, name: str, env: dict[str, str]) -> list[Drift]:
-    """Every resource a fresh plan of stack `name` wants to change right after its apply. A cause is known when
-    KNOWN_EMULATOR_DRIFT lists it for its type; a resource without causes is known when every cause in its stack
-    is. ToolError when the plan fails."""
+def stack_drift(outdir: Path, name: str, env: dict[str, str], targets: Sequence[str] = ()) -> list[Drift]:
+    """Every resource a fresh plan of stack `name` (of `targets` only, when given) wants to change right after its
+    apply. A cause is known when KNOWN_EMULATOR_DRIFT lists it for its type; a resource without causes is known when
+    every cause in its stack is. ToolError when the plan fails."""
     plan_file = SESSION_DIR / f"drift-{name}.json"
-    error = terraform_plan(outdir / "stacks" / name, plan_file, offline=False, lock=False, env=env)
+    error = terraform_plan(outdir / "stacks" / name, plan_file, offline=False, lock=False, env=env, targets=targets)
     if error is not None:
         raise ToolError(f"the drift plan of {name} failed: {error.splitlines()[-1] if error else ''}")
     return classify_drift(name, json.loads(plan_file.read_text()).get("resource_changes", []))
@@ -589,13 +589,34 @@ def drill_identity(emulator: Emulator, role_arns: list[str]) -> tuple[dict[str, 
 ALARM_EVENT = {"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change", "account": "123456789012"}
 
 
-def drill(session: Session) -> list[tuple[str, str, float]]:
-    """Fail the warm standby over and back in the emulator through the trigger path: the signal alarms are forced
-    into ALARM, the trigger rule is checked to match, the decision function's code decides as its own role, the
-    recovery plan it starts runs as the plan's role (IAM enforced: a permission either lacks fails the drill) and
-    waits for the approval the drill gives; the result is verified from the emulator's APIs; a second decision
-    changes nothing. Then the failback: rebuild the primary as a replica, switch back (approved), rebuild the
+#: make drill-local's drills, in this order, each a failover and its failback: the primary's region dark (every call
+#: the decision and the plan make to it fails to connect, and the replica's lag has grown for 20 minutes since its
+#: source went away: a failover); everything answers; the primary's Parameter Store answers 503 (a partial outage:
+#: the source is fenced in part, its database still answers, so a switchover). The outage is client-side
+#: (tools.automation.in_outage): the emulator itself keeps answering the drill's own checks. The dark drill comes
+#: first: the lag history it writes must be the replica's newest data.
+DRILL_MODES = ("region-outage", "healthy", "partial-outage")
+
+
+def outage_of(mode: str, primary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """What `mode` does to a client factory of the decision or the plan."""
+    if mode == "region-outage":
+        return lambda clients: in_outage(clients, {primary})
+    if mode == "partial-outage":
+        return lambda clients: in_outage(clients, {primary}, services={"ssm"})
+    return lambda clients: clients
+
+
+def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float]]:
+    """Fail the warm standby over and back in the emulator through the trigger path, in one of DRILL_MODES: the
+    signal alarms are forced into ALARM, the trigger rule is checked to match, the decision function's code decides
+    as its own role, the recovery plan it starts runs as the plan's role (IAM enforced: a permission either lacks
+    fails the drill) and waits for the approval the drill gives; the result, the mode and the data loss the plan
+    stated are verified from the emulator's APIs and the execution; a second decision changes nothing. Then the
+    region is back and the failback runs: rebuild the primary as a replica, switch back (approved), rebuild the
     standby; verified again. Returns (step, detail, seconds); raises DrillFailed when a check fails."""
+    if mode not in DRILL_MODES:
+        raise ToolError(f"mode: got {mode!r}; expected one of {', '.join(DRILL_MODES)}", EXIT_SETUP)
     config = load_config(SESSION_DIR / "config.yaml", emulator_endpoint=session.emulator().endpoint)
     if config.warm_standby is None:
         raise ToolError("warm_standby: not configured; the drill fails the warm standby over", EXIT_SETUP)
@@ -626,15 +647,22 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
     try:
         timed("force_signal_alarms", lambda: force_signals(emulator, environment, standby))
         timed("trigger_rule_matches", lambda: rule_matches(emulator, config, standby, environment["PROBE_ALARM"]))
-        for region in (primary, standby):
-            seed_replica_lag(emulator, region, plan["regions"][region]["database"])
+        if mode == "region-outage":
+            seed_lost_source(emulator, standby, plan["regions"][standby]["database"], minutes_ago=20, lag_before=2)
+        else:
+            seed_replica_lag(emulator, standby, plan["regions"][standby]["database"])
         emulator.enforce_iam(True)
         roles = {arn: assume(emulator, standby, verifier, arn) for arn in (function["Role"], plan_role)}
+
+        def run_as(service: str, **kw: Any) -> Any:
+            return emulator.client(service, kw.get("region_name") or standby, credentials=roles[plan_role])
+
+        outage = outage_of(mode, primary)
         automations = LocalAutomations(
             emulator.client("ssm", standby, credentials=roles[function["Role"]]),
             region=standby,
             documents=documents,
-            run_as=lambda service, **kw: emulator.client(service, kw.get("region_name") or standby, credentials=roles[plan_role]),
+            run_as=outage(run_as),
             approve=lambda inputs: approve(approvals, inputs),
         )
         decide = decider(
@@ -644,13 +672,21 @@ def drill(session: Session) -> list[tuple[str, str, float]]:
             role=roles[function["Role"]],
             automations=automations,
             signal_seconds=arch.failover.signal_seconds,
+            outage=outage,
         )
         # The probe's alarm: the signal that lives in the standby, independent of the failed region.
         alarm_event = {**ALARM_EVENT, "detail": {"alarmName": environment["PROBE_ALARM"], "state": {"value": "ALARM"}}}
         timed("decision_and_recovery_plan", lambda: decide(alarm_event))
         report_execution(automations.executions[-1])
-        timed_checks(emulator, plan, writer=standby, other=primary, verifier=verifier, timed=timed, failover=True)
+        outputs = automations.executions[-1]["Outputs"]
+        timed("data_loss_stated", lambda: stated_loss(outputs, mode))
+        timed_checks(emulator, plan, writer=standby, other=primary, verifier=verifier, timed=timed, failover=True, outputs=outputs)
         timed("second_decision_is_a_no_op", lambda: no_op(decide, automations))
+        automations.run_as = run_as  # the region is back for the failback
+        emulator.enforce_iam(False)  # the emulator's own metric, not a call of the plan
+        for region in (primary, standby):
+            seed_replica_lag(emulator, region, plan["regions"][region]["database"])
+        emulator.enforce_iam(True)
         for key, parameters in (
             ("rebuild", {"Region": [primary]}),
             ("switch", {"TargetRegion": [primary]}),
@@ -701,12 +737,49 @@ def rule_matches(emulator: Emulator, config: Any, region: str, alarm: str) -> st
     return f"{rule['Name']} matches {alarm} into ALARM, not another alarm and not OK"
 
 
-def seed_replica_lag(emulator: Emulator, region: str, identifier: str) -> None:
+def seed_replica_lag(emulator: Emulator, region: str, identifier: str, value: float = 1, minutes_ago: float = 0) -> None:
     """The ReplicaLag a replica reports (moto's RDS emits no metrics), so the pre-checks and the in-sync wait see it."""
+    when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=minutes_ago)
+    dimensions = [{"Name": "DBInstanceIdentifier", "Value": identifier}]
     emulator.client("cloudwatch", region).put_metric_data(
-        Namespace="AWS/RDS",
-        MetricData=[{"MetricName": "ReplicaLag", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": identifier}], "Value": 1}],
+        Namespace="AWS/RDS", MetricData=[{"MetricName": "ReplicaLag", "Dimensions": dimensions, "Value": value, "Timestamp": when}]
     )
+
+
+#: The dark drill's lag history ends this many minutes ago, so that the failback's own lag (now) is newer than all of it.
+LOST_SOURCE_QUIET_MINUTES = 2
+
+
+def seed_lost_source(emulator: Emulator, region: str, identifier: str, *, minutes_ago: int, lag_before: float) -> None:
+    """ReplicaLag as RDS PostgreSQL reports it once the source went away `minutes_ago`: `lag_before` each minute of
+    the hour before, then the time since the last replayed transaction, a second a second, up to
+    LOST_SOURCE_QUIET_MINUTES ago. Refused when the replica has newer data (a drill of the last minutes): the
+    pre-check would read that as the newest lag."""
+    cloudwatch = emulator.client("cloudwatch", region)
+    now = datetime.datetime.now(datetime.UTC)
+    newer = cloudwatch.get_metric_statistics(
+        Namespace="AWS/RDS", MetricName="ReplicaLag", Dimensions=[{"Name": "DBInstanceIdentifier", "Value": identifier}],
+        StartTime=now - datetime.timedelta(minutes=LOST_SOURCE_QUIET_MINUTES + 1), EndTime=now + datetime.timedelta(minutes=1),
+        Period=60, Statistics=["Maximum"],
+    )["Datapoints"]  # fmt: skip
+    verify(not newer, f"{identifier} has ReplicaLag data of the last {LOST_SOURCE_QUIET_MINUTES + 1} minutes: run the region-outage "
+           "drill first (make drill-local does) or a few minutes after another drill")  # fmt: skip
+    for minute in range(minutes_ago + 60, minutes_ago, -1):
+        seed_replica_lag(emulator, region, identifier, lag_before, minute)
+    for minute in range(minutes_ago, LOST_SOURCE_QUIET_MINUTES - 1, -1):
+        seed_replica_lag(emulator, region, identifier, lag_before + (minutes_ago - minute) * 60, minute)
+
+
+def stated_loss(outputs: dict[str, Any], mode: str) -> str:
+    """The pre-checks named the mode and the data the switch loses: a switchover while the primary's database
+    answers, a failover (estimated from the lag before replay stopped) when its region is dark."""
+    stated, loss = str(outputs.get("preChecks.Mode")), str(outputs.get("preChecks.DataLoss"))
+    if mode == "region-outage":
+        verify(stated.startswith("failover (source database did not answer"), f"mode stated: {stated}")
+        verify(loss.startswith("about 2 s of writes (ReplicaLag before replay stopped at"), f"data loss stated: {loss}")
+    else:
+        verify(stated == "switchover" and loss.startswith("up to 1 s"), f"mode and data loss stated: {stated}; {loss}")
+    return f"{stated}; data loss {loss}"
 
 
 def assume(emulator: Emulator, region: str, verifier: dict[str, str], role_arn: str) -> dict[str, str]:
@@ -728,12 +801,14 @@ def decider(
     role: dict[str, str],
     automations: LocalAutomations,
     signal_seconds: int,
+    outage: Callable[[Callable[..., Any]], Callable[..., Any]],
 ) -> Callable[[dict[str, Any]], str]:
-    """The decision function's code with its deployed settings, as its role; it decides `signal_seconds` later (the
-    alarms have been held that long; moto does not evaluate alarms over time)."""
+    """The decision function's code with its deployed settings, as its role, its calls seen through `outage`; it
+    decides `signal_seconds` later (the alarms have been held that long; moto does not evaluate alarms over time)."""
     module = load_handler("failover")
     settings = module.Settings.from_env(environment)
 
+    @outage
     def clients(service: str, **kwargs: Any) -> Any:
         if service == "ssm" and (kwargs.get("region_name") or region) == region:
             return automations
@@ -778,10 +853,14 @@ def timed_checks(
     verifier: dict[str, str],
     timed: Callable[[str, Callable[[], str]], None],
     failover: bool,
+    outputs: dict[str, Any] | None = None,
 ) -> None:
     """Verify, from the emulator's APIs, what a completed switch to `writer` leaves: after a failover `other` is
-    fenced; after the failback `other` is a replica again, read-only, at its configured sizes."""
+    fenced, or the plan's `outputs` report that it did not answer (and what it did fence); after the failback
+    `other` is a replica again, read-only, at its configured sizes."""
     label = "failover" if failover else "failback"
+    fenced = bool((outputs or {}).get("fenceSource.Fenced", True))
+    stopped = "scaled to 0" in str((outputs or {}).get("fenceSource.Detail", ""))
 
     def database(region: str) -> dict[str, Any]:
         rds = emulator.client("rds", region, credentials=verifier)
@@ -800,6 +879,10 @@ def timed_checks(
         return f"{db['DBInstanceIdentifier']} writes in {writer}; the app and the latch point at it"
 
     def other_ok() -> str:
+        if failover and not fenced:
+            detail = str((outputs or {}).get("fenceSource.Detail"))
+            verify("did not answer" in detail, f"{other} not fenced, and the plan does not say it did not answer: {detail}")
+            return f"{other} reported unreachable: {detail}"
         value = parameter(other)
         verify(value["writable"] is False, f"{other} parameter is still writable: {value}")
         if failover:
@@ -821,7 +904,7 @@ def timed_checks(
             }
         wrong = {name: found.get(name) for name, size in expected.items() if found.get(name) != size}
         verify(not wrong, f"groups not at their sizes: {wrong}")
-        if failover:
+        if failover and (fenced or stopped):
             app = plan["regions"][other]["app_group"]
             verify(found[app]["desired"] == 0, f"{app} still runs {found[app]['desired']} instances")
         return ", ".join(f"{name}={found[name]['desired']}" for name in sorted(found))
@@ -832,7 +915,13 @@ def timed_checks(
 
 
 #: The drill's steps that make up the failover's recovery time (the rest is the no-op check and the failback).
-FAILOVER_STEPS = ("decision_and_recovery_plan", "verify_failover_writer", "verify_failover_fencing", "verify_failover_sizes")
+FAILOVER_STEPS = (
+    "decision_and_recovery_plan",
+    "data_loss_stated",
+    "verify_failover_writer",
+    "verify_failover_fencing",
+    "verify_failover_sizes",
+)
 
 
 def drill_report(steps: list[tuple[str, str, float]], config: str) -> dict[str, Any]:
@@ -905,7 +994,31 @@ def deploy_command(config: Path, stacks: list[str] | None) -> int:
     return 0
 
 
-def session_command(command: str) -> int:
+def drill_command(session: Session, modes: tuple[str, ...]) -> int:
+    """make drill-local: each of `modes` in turn, a failover and its failback, with its timings; the healthy drill's
+    failover time is the measured recovery that make assess shows next to its estimate."""
+    DRILL_REPORT.unlink(missing_ok=True)  # a failed drill leaves no earlier measurement behind
+    measured: dict[str, list[tuple[str, str, float]]] = {}
+    for mode in modes:
+        progress(f"[drill] --- {mode} ---")
+        try:
+            measured[mode] = drill(session, mode)
+        except DrillFailed as error:
+            progress(f"[drill] {mode} FAILED: {error}")
+            return 1
+        steps = measured[mode]
+        total = sum(seconds for _, _, seconds in steps)
+        failover = sum(seconds for step, _, seconds in steps if step in FAILOVER_STEPS)
+        progress(f"[drill] {mode}: failover (decision to verified switch) {failover:.2f} s; failback and checks {total - failover:.2f} s")
+    report = drill_report(measured.get("healthy") or next(iter(measured.values())), session.config)
+    report["modes"] = {mode: drill_report(steps, session.config)["recoveries"] for mode, steps in measured.items()}
+    DRILL_REPORT.parent.mkdir(parents=True, exist_ok=True)
+    DRILL_REPORT.write_text(json.dumps(report, indent=2))
+    progress(f"[drill] measured recovery written to {DRILL_REPORT} (make assess shows it next to the estimate)")
+    return 0
+
+
+def session_command(command: str, modes: tuple[str, ...] = DRILL_MODES) -> int:
     """make drill-local, destroy-local and stop-local, on the running deployment."""
     started = time.monotonic()
     session = Session.load()
@@ -917,21 +1030,7 @@ def session_command(command: str) -> int:
         stop(session)
         return 0
     if command == "drill":
-        DRILL_REPORT.unlink(missing_ok=True)  # a failed drill leaves no earlier measurement behind
-        try:
-            steps = drill(session)
-        except DrillFailed as error:
-            progress(f"[drill] FAILED: {error}")
-            return 1
-        total = sum(seconds for _, _, seconds in steps)
-        report = drill_report(steps, session.config)
-        failover = report["recoveries"]["warm_standby.region"]
-        progress(f"[drill] failover (decision to verified switch): {failover:.2f} s; failback and checks: {total - failover:.2f} s")
-        progress(f"[drill] {len(steps)} steps in {total:.2f} s")
-        DRILL_REPORT.parent.mkdir(parents=True, exist_ok=True)
-        DRILL_REPORT.write_text(json.dumps(report, indent=2))
-        progress(f"[drill] measured recovery written to {DRILL_REPORT} (make assess shows it next to the estimate)")
-        return 0
+        return drill_command(session, modes)
     results = destroy(session)
     progress(f"[local] destroyed {sum(r.ok for r in results)} stacks in {time.monotonic() - started:.0f} s; emulator stopped")
     return 0 if all(result.ok for result in results) else 1
@@ -945,11 +1044,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["deploy", "drill", "destroy", "stop"])
     parser.add_argument("--config", default=os.environ.get("HADR_CONFIG") or str(ROOT / "config" / "example.yaml"))
     parser.add_argument("--stacks", help="deploy: comma-separated stack names (default: every stack)")
+    parser.add_argument(
+        "--mode", choices=[*DRILL_MODES, "all"], default="all", help="drill: which failure to drill (default: all, in turn)"
+    )
     args = parser.parse_args(argv)
     if args.command == "deploy":
         stacks = [name.strip() for name in args.stacks.split(",") if name.strip()] if args.stacks else None
         return deploy_command(Path(args.config), stacks)
-    return session_command(args.command)
+    return session_command(args.command, DRILL_MODES if args.mode == "all" else (args.mode,))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -182,9 +183,12 @@ def plan_stack(stack_dir: Path, plans: Path, *, offline: bool, lock: bool, env: 
     return outcome("failed", error)
 
 
-def terraform_plan(workdir: Path, plan_file: Path, *, offline: bool, lock: bool, env: dict[str, str]) -> str | None:
-    """`init`, `plan -out` and `show -json` into `plan_file`; the tail of the failing command's output, or None."""
-    plan_args = ["plan", "-input=false", f"-out={PLAN_FILE}", f"-lock={'true' if lock else 'false'}"]
+def terraform_plan(
+    workdir: Path, plan_file: Path, *, offline: bool, lock: bool, env: dict[str, str], targets: Sequence[str] = ()
+) -> str | None:
+    """`init`, `plan -out` (of `targets` and what they need, when given) and `show -json` into `plan_file`; the tail
+    of the failing command's output, or None."""
+    plan_args = ["plan", "-input=false", f"-out={PLAN_FILE}", f"-lock={'true' if lock else 'false'}", *(f"-target={t}" for t in targets)]
     if offline:
         plan_args.append("-refresh=false")
     for args in (["init", "-input=false"], plan_args, ["show", "-json", PLAN_FILE]):
