@@ -51,7 +51,7 @@ class MultiRegionBucket(Construct):
     prefixes the account ID to the endpoint host, which would resolve through DNS off the machine).
     `arn_parameter`: an SSM parameter of that name in each site's region holds the access point's ARN (its alias is
     generated), so a failover finds it there; the access point's own control plane answers in us-west-2 only
-    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MultiRegionAccessPointRestrictions.html).
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MrapOperations.html).
 
     Attributes: `buckets` (by region), `access_point` (None in the emulator), `arn_parameters` (by region).
     """
@@ -99,18 +99,26 @@ class MultiRegionBucket(Construct):
                     },
                 ),
             )
-        self.arn_parameters: dict[str, SsmParameter] = {}
-        if self.access_point is not None and arn_parameter:
-            for site in sites:
-                found = SsmParameter(
-                    self,
-                    f"arn-{site.label}",
-                    name=arn_parameter,
-                    type="String",
-                    value=self.access_point.arn,
-                    description=f"ARN of the Multi-Region Access Point {name}",
-                    tags={"Name": arn_parameter},
-                    provider=site.provider,
-                )
-                suppress(found, "CKV2_AWS_34", "an ARN, not a secret: a String, so that a failover reads it without a KMS call")
-                self.arn_parameters[stack.env_for(site.provider).region] = found
+
+
+class ArnParameters(Construct):
+    """A String SSM parameter named `name` holding `arn` in the region of each of `providers` (None: the stack's),
+    for code that must find a resource whose name AWS generates without calling its control plane: the recovery
+    plan reads the Multi-Region Access Point's ARN this way, since that control plane answers in us-west-2 only
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/MrapOperations.html).
+
+    Attributes: `parameters` (by region)."""
+
+    def __init__(
+        self, scope: Construct, id: str, *, name: str, arn: str, description: str, providers: Sequence[AwsProvider | None]
+    ) -> None:
+        super().__init__(scope, id)
+        stack = RegionalStack.of(self)
+        self.parameters: dict[str, SsmParameter] = {}
+        for provider in providers:
+            region = stack.env_for(provider).region
+            found = SsmParameter(
+                self, region, name=name, type="String", value=arn, description=description, tags={"Name": name}, provider=provider
+            )
+            suppress(found, "CKV2_AWS_34", "an ARN, not a secret: a String, so that a failover reads it without a KMS call")
+            self.parameters[region] = found

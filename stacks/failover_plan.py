@@ -193,6 +193,14 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
         *_notify(
             "notifyDone", "Switched to {{ TargetRegion }}", report + " Verified: {{ verify.Detail }}. {{ restSource.Detail }}.", end=True
         ),
+        *switch_failures(report),
+    ]
+
+
+def switch_failures(report: str) -> list[dict[str, Any]]:
+    """Where the switch goes when its pre-checks cannot run, or a later step fails: a page saying what to do, then
+    the execution fails."""
+    return [
         *_notify(
             "notifyCheckFailed",
             "Switch to {{ TargetRegion }}: pre-checks FAILED",

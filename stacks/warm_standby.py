@@ -27,7 +27,7 @@ from modules.function import PrivateFunction
 from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
 from modules.moves import PathMove, add_moved_blocks
-from modules.multi_region_bucket import BucketSite, MultiRegionBucket
+from modules.multi_region_bucket import ArnParameters, BucketSite, MultiRegionBucket
 from modules.security_groups import Egress, Link, PrefixListSource, SecurityGroupChain
 from modules.storage import LogDeliveryBucket
 from stacks import failover_plan
@@ -621,7 +621,6 @@ class WarmStandbyStorageStack(RegionalStack):
             self,
             "assets",
             name=access_point_name(config),
-            arn_parameter=access_point_parameter(config),
             sites=[
                 BucketSite(
                     label=label,
@@ -637,6 +636,14 @@ class WarmStandbyStorageStack(RegionalStack):
             TerraformOutput(self, "access_point_arn", value=self.assets.access_point.arn)
             # The host name the app uses (SigV4A signing; TLS 1.2): reached through the VPC's s3-global endpoint.
             TerraformOutput(self, "access_point_host", value=f"{self.assets.access_point.alias}.accesspoint.s3-global.amazonaws.com")
+            ArnParameters(
+                self,
+                "access-point-arn",
+                name=access_point_parameter(config),
+                arn=self.assets.access_point.arn,
+                description="ARN of the assets Multi-Region Access Point, for the recovery plan's storage step",
+                providers=list(providers.values()),
+            )
         TerraformOutput(self, "buckets", value={region: bucket.bucket_name for region, bucket in self.assets.buckets.items()})
         keys = {
             region: EncryptionKey(

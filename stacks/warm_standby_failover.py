@@ -56,7 +56,8 @@ from stacks.naming import (
 VCPU_QUOTA_CODE = "L-1216C47A"
 #: The S3 Control regions that answer Multi-Region Access Point routing calls (the failover control endpoints;
 #: https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_SubmitMultiRegionAccessPointRoutes.html). The
-#: access point's own control plane (GetMultiRegionAccessPoint) answers in us-west-2 only, so the plan never calls it.
+#: access point's own control plane (GetMultiRegionAccessPoint) answers in us-west-2 only, so the plan never calls it
+#: (https://docs.aws.amazon.com/AmazonS3/latest/API/API_control_GetMultiRegionAccessPoint.html).
 MRAP_CONTROL_REGIONS = ["us-east-1", "us-west-2", "ap-southeast-2", "ap-northeast-1", "eu-west-1"]
 
 

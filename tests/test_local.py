@@ -97,6 +97,9 @@ def test_a_security_group_rule_and_a_record_the_emulator_created_before_the_retr
         zone = route53.create_hosted_zone(Name="example.com", CallerReference="retried")["HostedZone"]["Id"].split("/")[-1]
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         group = {"name": "retried-group", "description": "retried", "vpc_id": vpc}
+        peer = {"name": "retried-peer", "description": "the rule's peer", "vpc_id": vpc}
+        to_peer = {"security_group_id": "${aws_security_group.group.id}", "referenced_security_group_id": "${aws_security_group.peer.id}",
+                   "description": "8080/tcp to web", "ip_protocol": "tcp", "from_port": 8080, "to_port": 8080}  # fmt: skip
         rule = {
             "security_group_id": "${aws_security_group.group.id}",
             "description": "HTTPS to the endpoints",
@@ -110,12 +113,18 @@ def test_a_security_group_rule_and_a_record_the_emulator_created_before_the_retr
         stack_dir = tmp_path / "out" / "stacks" / "rules"
         env = {**terraform_env(), **emulator.environment()}
         services = ("ec2", "route53")
-        write_stack(stack_dir, emulator.endpoint, services, {"aws_security_group": {"group": group}})
+        groups = {"group": group, "peer": peer}
+        write_stack(stack_dir, emulator.endpoint, services, {"aws_security_group": groups})
         assert local.plan_and_apply(stack_dir, env, emulator).ok
-        (group_id,) = [g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"] if g["GroupName"] == "retried-group"]
+        ids = {g["GroupName"]: g["GroupId"] for g in ec2.describe_security_groups()["SecurityGroups"]}
+        group_id = ids["retried-group"]
         permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
         ip_range = {"CidrIp": "10.9.0.0/16", "Description": "HTTPS to the endpoints"}
         ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[{**permission, "IpRanges": [ip_range]}])
+        pair = {"GroupId": ids["retried-peer"], "Description": "8080/tcp to web"}  # as CI saw it: a rule to another group
+        ec2.authorize_security_group_egress(
+            GroupId=group_id, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "UserIdGroupPairs": [pair]}]
+        )
         record_set = {
             "Name": f"{group_id}.example.com",
             "Type": "CNAME",
@@ -125,17 +134,18 @@ def test_a_security_group_rule_and_a_record_the_emulator_created_before_the_retr
         route53.change_resource_record_sets(
             HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": record_set}]}
         )
-        resources = {"aws_security_group": {"group": group}, "aws_vpc_security_group_egress_rule": {"https": rule}}
+        resources = {"aws_security_group": groups, "aws_vpc_security_group_egress_rule": {"https": rule, "to_peer": to_peer}}
         write_stack(stack_dir, emulator.endpoint, services, {**resources, "aws_route53_record": {"validation": record}})
         result = local.plan_and_apply(stack_dir, env, emulator)
         assert result.ok, result.output[-3000:]
-        assert result.summary.endswith("(imported 2 resource(s) created by a retried call)"), result.summary
+        assert result.summary.endswith("(imported 3 resource(s) created by a retried call)"), result.summary
         rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])["SecurityGroupRules"]
         assert [(r["IsEgress"], r.get("Description")) for r in rules if r.get("CidrIpv4") == "10.9.0.0/16"] == [
             (True, "HTTPS to the endpoints")
         ]
-        imported = {r["type"]: r["instances"][0]["attributes"]["id"] for r in stack_state(stack_dir)["resources"]}
-        assert imported["aws_route53_record"] == f"{zone}_{group_id}.example.com_CNAME"
+        imported = {r["name"]: r["instances"][0]["attributes"]["id"] for r in stack_state(stack_dir)["resources"]}
+        assert imported["validation"] == f"{zone}_{group_id}.example.com_CNAME"
+        assert imported["to_peer"].startswith("sgr-")
 
 
 class LossyProxy:

@@ -444,22 +444,33 @@ def _waf_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body
 
 
 def _security_group_rule_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
-    """The rule (sgr-...) of the group the stack names, in the same direction, with the same description and ports."""
-    reference = GROUP_REFERENCE.fullmatch(str(body.get("security_group_id", "")))
-    group = document["resource"].get("aws_security_group", {}).get(reference.group(1)) if reference else None
-    if not group or not group.get("name"):
-        return None
+    """The rule (sgr-...) of the group the stack names, in the same direction, with the same ports, protocol and
+    peer (CIDR, prefix list or referenced group, found by its name), and the same description where the emulator
+    keeps one (moto drops it on rules that reference a group)."""
     ec2 = emulator.client("ec2", provider_region(document, body))
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [group["name"]]}])["SecurityGroups"]
-    if len(groups) != 1:
+
+    def group_id(reference: Any) -> str | None:
+        found = GROUP_REFERENCE.fullmatch(str(reference or ""))
+        group = document["resource"].get("aws_security_group", {}).get(found.group(1)) if found else None
+        if not group or not group.get("name"):
+            return None
+        groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [group["name"]]}])["SecurityGroups"]
+        return groups[0]["GroupId"] if len(groups) == 1 else None
+
+    owner = group_id(body.get("security_group_id"))
+    peer = group_id(body["referenced_security_group_id"]) if body.get("referenced_security_group_id") else None
+    if owner is None or (body.get("referenced_security_group_id") and peer is None):
         return None
-    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [groups[0]["GroupId"]]}])["SecurityGroupRules"]
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [owner]}])["SecurityGroupRules"]
     found = [
         rule["SecurityGroupRuleId"]
         for rule in rules
         if rule["IsEgress"] == (kind == "aws_vpc_security_group_egress_rule")
-        and (rule.get("Description"), rule.get("FromPort"), rule.get("ToPort"), rule["IpProtocol"])
-        == (body.get("description"), body.get("from_port"), body.get("to_port"), body.get("ip_protocol"))
+        and (rule.get("FromPort"), rule.get("ToPort"), rule["IpProtocol"])
+        == (body.get("from_port"), body.get("to_port"), body.get("ip_protocol"))
+        and (rule.get("CidrIpv4"), rule.get("PrefixListId"), rule.get("ReferencedGroupInfo", {}).get("GroupId"))
+        == (body.get("cidr_ipv4"), body.get("prefix_list_id"), peer)
+        and rule.get("Description") in (None, "", body.get("description"))
     ]
     return found[0] if len(found) == 1 else None
 
