@@ -23,11 +23,16 @@ PAGE_KB = 4
 
 
 def _tree(pid: int) -> list[int]:
+    """`pid` and its descendants now; a process that exits while the tree is read is left out."""
     pids, queue = [], [pid]
     while queue:
         current = queue.pop()
         pids.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
+        try:
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:  # it exited since its parent listed it
+            continue
+        for task in tasks:
             try:
                 queue += [int(child) for child in (task / "children").read_text().split()]
             except OSError:
