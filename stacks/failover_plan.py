@@ -42,6 +42,7 @@ from typing import Any
 from modules.automation_steps import branch_step, script_step, wait_step
 from modules.drills import parameter
 from runbooks import common
+from runbooks.permissions import check_permissions
 from runbooks.recovery_plan import (
     check_capacity,
     check_gone,
@@ -292,5 +293,55 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
             " {{ automation:EXECUTION_ID }}): see the execution. The old instance's final snapshot, if taken, is kept."
             " Run the rebuild again to resume: it starts from what exists.",
             fail="INCOMPLETE: a step failed, or the approval was refused or timed out; run it again to resume",
+        ),
+    ]
+
+
+def permission_parameters(plan: dict[str, Any], checks: list[dict[str, Any]], role_arn: str) -> dict[str, Any]:
+    return {
+        "AutomationAssumeRole": parameter("The plan's role: the role whose permissions are evaluated", role_arn),
+        "Checks": parameter(
+            "Every call of the plan as IAM checks it (generated: stacks.plan_permissions)", json.dumps(checks, sort_keys=True)
+        ),
+        "TopicArn": parameter("Where the reports go", plan["topic_arn"]),
+    }
+
+
+def permission_steps(plan: dict[str, Any]) -> list[dict[str, Any]]:
+    """The readiness permission evaluation: simulate every call of the plan as its role, publish StandbyReady (0 when
+    anything is refused or the evaluation itself failed, which the readiness alarm reports), and page with the
+    refusals named."""
+    dimensions = [{"Name": "Deployment", "Value": plan["deployment"]}, {"Name": "TargetRegion", "Value": plan["standby"]}]
+
+    def ready(name: str, value: int) -> dict[str, Any]:
+        data = [{"MetricName": READY_METRIC, "Dimensions": dimensions, "Value": value}]
+        inputs = {"Service": "cloudwatch", "Api": "PutMetricData", "Namespace": WRITER_NAMESPACE, "MetricData": data}
+        return {"name": name, "action": "aws:executeAwsApi", "inputs": inputs}
+
+    fix = " Add what is missing to the recovery plan's role (stacks/warm_standby_failover.py) and apply; the README lists every call."
+    return [
+        script_step(
+            "checkPermissions",
+            check_permissions,
+            {"Checks": "{{ Checks }}"},
+            {"Complete": "Boolean", "Missing": "String", "Summary": "String"},
+            on_failure="step:evaluationFailed",
+        ),
+        branch_step("decideOnPermissions", "checkPermissions.Complete", when_true="permissionsComplete", otherwise="permissionsMissing"),
+        {**ready("permissionsComplete", 1), "isEnd": True},
+        ready("permissionsMissing", 0),
+        *_notify(
+            "notifyMissing",
+            "Recovery plan NOT READY: permissions missing",
+            "IAM would refuse the recovery plan's role: {{ checkPermissions.Summary }}: {{ checkPermissions.Missing }}." + fix,
+            fail="Permissions missing: {{ checkPermissions.Summary }}",
+        ),
+        ready("evaluationFailed", 0),
+        *_notify(
+            "notifyEvaluationFailed",
+            "Recovery plan NOT READY: its permissions could not be evaluated",
+            "The permission evaluation failed (execution {{ automation:EXECUTION_ID }}): see the execution; the role needs"
+            " iam:SimulatePrincipalPolicy on itself." + fix,
+            fail="The permission evaluation failed: see the execution",
         ),
     ]

@@ -99,6 +99,16 @@ def rebuild_document_name(config: DeploymentConfig) -> str:
     return f"{config.name_prefix}-ws-rebuild-replica"
 
 
+def plan_role_name(config: DeploymentConfig) -> str:
+    """The role the recovery plan's documents run as."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-recovery-plan"
+
+
+def permissions_document_name(config: DeploymentConfig) -> str:
+    """The readiness permission evaluation of the recovery plan's role (in the standby region)."""
+    return f"{config.name_prefix}-ws-plan-permissions"
+
+
 def group_names(config: DeploymentConfig, region: str) -> dict[str, str]:
     """The web and app Auto Scaling groups of `region` (LoadBalancedTier names them)."""
     return {tier: f"{config.name_prefix}-ws-{region}-{tier}" for tier in ("web", "app")}

@@ -28,6 +28,7 @@ from constructs import Construct
 from modules.alarms import AlarmTopic, metric_alarm
 from modules.base import AwsEnv, RegionalStack
 from modules.config import DeploymentConfig, WarmStandby
+from modules.database import postgres_family
 from modules.drills import runbook_document
 from modules.iam import OperatorRole, ServiceRole
 from modules.kms import EncryptionKey
@@ -45,11 +46,14 @@ from stacks.naming import (
     latch_alarm_name,
     master_secret_name,
     origin_host,
+    permissions_document_name,
+    plan_role_name,
     rebuild_document_name,
     switch_document_name,
     writer_host,
     writer_parameter_name,
 )
+from stacks.plan_permissions import permission_checks
 
 #: Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances, in vCPUs
 #: (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html).
@@ -120,8 +124,8 @@ class RecoveryPlan(Construct):
     """The region-switch and rebuild-replica documents and the role they run as; the approver role; the readiness
     evaluation (a practice run on a schedule) and its alarm; the writer latch and the write record.
 
-    Attributes: `plan`, `switch_document`, `rebuild_document`, `role`, `approver_role`, `writer_parameter`,
-    `health_parameter`.
+    Attributes: `plan`, `switch_document`, `rebuild_document`, `permissions_document`, `role`, `approver_role`,
+    `writer_parameter`, `health_parameter`.
     """
 
     def __init__(
@@ -147,10 +151,26 @@ class RecoveryPlan(Construct):
             description="The last AWS Health issue of the primary's services; the decision function owns the value", key_arn=key_arn,
         )  # fmt: skip
         statements = [*self._database_statements(config, stack.env), *self._statements(config, stack.env, key_arn)]
-        self.role = ServiceRole(self, "role", name=f"{prefix}-recovery-plan", service="ssm.amazonaws.com", statements=statements)
+        self.role = ServiceRole(self, "role", name=plan_role_name(config), service="ssm.amazonaws.com", statements=statements)
         self.approver_role = OperatorRole(
             self, "approver", name=f"{prefix}-failover-approver", statements=self._approver_statements(config, stack.env)
         )
+        self._documents(config, arch, stack.env)
+        self._readiness(config, prefix, topic_arn, settings.readiness_interval_minutes)
+        LatchedRecord(
+            self, "writer", name=latch_alarm_name(config), namespace=failover_plan.WRITER_NAMESPACE,
+            metric_name=failover_plan.WRITER_METRIC, dimensions={"Deployment": self.plan["deployment"]},
+            zone_id=arch.hosted_zone_id, record_name=writer_host(arch.domain_name),
+            primary_cname=origin_host(arch.primary.region, arch.domain_name),
+            standby_cname=origin_host(arch.standby.region, arch.domain_name), topic_arn=topic_arn,
+        )  # fmt: skip
+        TerraformOutput(stack, "recovery_plan_document", value=self.switch_document.name)
+        TerraformOutput(stack, "rebuild_replica_document", value=self.rebuild_document.name)
+        TerraformOutput(stack, "failover_approver_role_arn", value=self.approver_role.role_arn)
+
+    def _documents(self, config: DeploymentConfig, arch: WarmStandby, env: AwsEnv) -> None:
+        """The region switch, the rebuild of a replica and the permission evaluation, as Automation documents."""
+        settings, prefix = arch.failover, f"{config.name_prefix}-{WARM_STANDBY}"
         approvers = list(settings.approvers) or [self.approver_role.role_arn]
         self.switch_document = runbook_document(
             self,
@@ -168,17 +188,31 @@ class RecoveryPlan(Construct):
             parameters=failover_plan.rebuild_parameters(self.plan, approvers, self.role.role_arn),
             steps=failover_plan.rebuild_steps(self.approval_topic.topic_arn, settings.approval_timeout_seconds),
         )
-        self._readiness(config, prefix, topic_arn, settings.readiness_interval_minutes)
-        LatchedRecord(
-            self, "writer", name=latch_alarm_name(config), namespace=failover_plan.WRITER_NAMESPACE,
-            metric_name=failover_plan.WRITER_METRIC, dimensions={"Deployment": self.plan["deployment"]},
-            zone_id=arch.hosted_zone_id, record_name=writer_host(arch.domain_name),
-            primary_cname=origin_host(arch.primary.region, arch.domain_name),
-            standby_cname=origin_host(arch.standby.region, arch.domain_name), topic_arn=topic_arn,
-        )  # fmt: skip
-        TerraformOutput(stack, "recovery_plan_document", value=self.switch_document.name)
-        TerraformOutput(stack, "rebuild_replica_document", value=self.rebuild_document.name)
-        TerraformOutput(stack, "failover_approver_role_arn", value=self.approver_role.role_arn)
+        self.permissions_document = runbook_document(
+            self,
+            "permissions",
+            name=permissions_document_name(config),
+            description=f"{prefix}: would IAM allow every call of the recovery plan to its role? (readiness)",
+            parameters=failover_plan.permission_parameters(self.plan, self._checks(config, arch, env), self.role.role_arn),
+            steps=failover_plan.permission_steps(self.plan),
+        )
+
+    def _plan_role_arn(self, config: DeploymentConfig, env: AwsEnv) -> str:
+        return env.arn("iam", f"role/{plan_role_name(config)}", region="")
+
+    def _checks(self, config: DeploymentConfig, arch: WarmStandby, env: AwsEnv) -> list[dict[str, Any]]:
+        """What the permissions document simulates (stacks.plan_permissions), with this deployment's names."""
+        prefix = f"{config.name_prefix}-{WARM_STANDBY}"
+        parts = {
+            "partition": env.partition,
+            "account": config.account_id,
+            "approval_topic": self.approval_topic.topic_arn,
+            "plan_role": self._plan_role_arn(config, env),
+            "subnet_group": f"{prefix}-db",
+            "parameter_group": f"{prefix}-{postgres_family(arch.database.engine_version)}",
+            "monitoring_roles": [f"{prefix}-{region}-rds-monitoring" for region in self.plan["regions"]],
+        }
+        return permission_checks(self.plan, parts)
 
     def _database_statements(self, config: DeploymentConfig, env: AwsEnv) -> list[dict[str, Any]]:
         """Promote, rebuild and read the two databases (by deterministic ARN), with their keys through RDS."""
@@ -231,6 +265,7 @@ class RecoveryPlan(Construct):
 
     def _statements(self, config: DeploymentConfig, env: AwsEnv, key_arn: str) -> list[dict[str, Any]]:
         """Scale and fence the tiers, repoint, move the latch, take over the secret, read the checks, report."""
+        own_arn = self._plan_role_arn(config, env)
         regions = list(self.plan["regions"])
         groups = [
             env.arn("autoscaling", f"autoScalingGroup:*:autoScalingGroupName/{group}", region=name)
@@ -246,6 +281,8 @@ class RecoveryPlan(Construct):
             "cloudwatch:GetMetricStatistics",
         ]
         return [
+            # readiness: the permissions document simulates this role, and only this role
+            {"Sid": "EvaluateItsOwnPermissions", "Effect": "Allow", "Action": ["iam:SimulatePrincipalPolicy"], "Resource": [own_arn]},
             {"Sid": "ScaleAndFenceTheTiers", "Effect": "Allow", "Action": ["autoscaling:UpdateAutoScalingGroup"], "Resource": groups},
             {
                 "Sid": "ReadWithoutResourceLevelPermissions",
@@ -334,23 +371,23 @@ class RecoveryPlan(Construct):
         ]
 
     def _readiness(self, config: DeploymentConfig, prefix: str, topic_arn: str, minutes: int) -> None:
-        """ARC's plan evaluation: a practice run of the switch every `minutes`, and an alarm when its pre-checks find
-        the standby unable to take over, or when no evaluation reported (missing data is breaching)."""
-        ScheduledAutomation(
-            self,
-            "readiness",
-            name=f"{prefix}-readiness",
-            description="Practice run of the recovery plan: its pre-checks, no change",
-            schedule=f"rate({minutes} minutes)",
-            document_name=switch_document_name(config),
-            automation_role_arn=self.role.role_arn,
-            parameters={"Practice": ["true"], "Reason": ["readiness evaluation"]},
+        """ARC's plan evaluation: every `minutes` a practice run of the switch and the permission evaluation, and an
+        alarm when either finds the standby unable to take over, or when none reported (missing data is breaching)."""
+        runs = (
+            ("readiness", "readiness", "Practice run of the recovery plan: its pre-checks, no change", switch_document_name(config)),
+            ("permission-evaluation", "plan-permissions", "Would IAM allow every call of the plan to its role? No change", None),
         )
+        for id, suffix, description, document in runs:
+            ScheduledAutomation(
+                self, id, name=f"{prefix}-{suffix}", description=description, schedule=f"rate({minutes} minutes)",
+                document_name=document or permissions_document_name(config), automation_role_arn=self.role.role_arn,
+                parameters={"Practice": ["true"], "Reason": ["readiness evaluation"]} if document else {},
+            )  # fmt: skip
         metric_alarm(
             self,
             "readiness-alarm",
             name=f"{prefix}-standby-not-ready",
-            description="The recovery plan's pre-checks say the standby could not take over (or did not report)",
+            description="The plan's pre-checks or its permission evaluation find the standby unable to take over (or none reported)",
             namespace=failover_plan.WRITER_NAMESPACE,
             metric_name=failover_plan.READY_METRIC,
             dimensions={"Deployment": self.plan["deployment"], "TargetRegion": self.plan["standby"]},

@@ -168,6 +168,7 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
     from moto.iam.access_control import IAMPolicyStatement
+    from moto.iam.responses import IamResponse
     from moto.rds.models import RDSBackend
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.secretsmanager.responses import SecretsManagerResponse
@@ -180,9 +181,13 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(DynamoHandler, "update_table", DynamoHandler.update_table)
     monkeypatch.setattr(Table, "describe", Table.describe)
     monkeypatch.setattr(moto_server, "_REPLICA_REGIONS", {})
-    for cls in (SecretsManagerBackend, SecretsManagerResponse):
-        monkeypatch.setattr(cls, "stop_replication_to_replica", None, raising=False)
-        monkeypatch.delattr(cls, "stop_replication_to_replica")
+    for cls, name in (
+        (SecretsManagerBackend, "stop_replication_to_replica"),
+        (SecretsManagerResponse, "stop_replication_to_replica"),
+        (IamResponse, "simulate_principal_policy"),
+    ):
+        monkeypatch.setattr(cls, name, None, raising=False)
+        monkeypatch.delattr(cls, name)
     moto_server.apply()
 
 
@@ -205,13 +210,19 @@ def without(policy: dict[str, Any], action: str) -> dict[str, Any]:
 
 
 def act_as(
-    policy: dict[str, Any], run: Callable[[Callable[..., Any]], Any], *, service: str = "lambda.amazonaws.com", region: str = "us-west-1"
+    policy: dict[str, Any],
+    run: Callable[[Callable[..., Any]], Any],
+    *,
+    service: str = "lambda.amazonaws.com",
+    region: str = "us-west-1",
+    role_name: str | None = None,
 ) -> Any:
-    """Create a role with `policy` (trusting `service`), then with IAM enforced assume it and `run(clients)` with
-    clients signed as it (`clients(service, region_name=...)`, default region `region`)."""
+    """Create a role with `policy` (trusting `service`; named `role_name` when its policy names it), then with IAM
+    enforced assume it and `run(clients)` with clients signed as it (`clients(service, region_name=...)`, default
+    region `region`)."""
     iam = boto3.client("iam", region_name="us-east-1")
     calls = len(iam.list_roles()["Roles"])  # one user and one role per call, so a test may act as several roles
-    user_name, role_name = f"{TRUSTED_USER}-{calls}", f"acting-{calls}"
+    user_name, role_name = f"{TRUSTED_USER}-{calls}", role_name or f"acting-{calls}"
     user = iam.create_user(UserName=user_name)["User"]
     assume = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
     iam.put_user_policy(UserName=user_name, PolicyName="assume", PolicyDocument=json.dumps(assume))

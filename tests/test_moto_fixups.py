@@ -109,3 +109,35 @@ def test_an_unnamed_resource_matches_an_allow_and_a_deny_of_everything_but_not_a
 @pytest.fixture(scope="module")
 def moto_outcomes() -> dict[str, dict[str, str]]:
     return {"as moto is": outcomes(), "with the fix-ups": outcomes(WITH_FIXUPS)}
+
+
+def test_the_simulation_evaluates_conditions_denies_and_wildcards_as_iam_does() -> None:
+    from tools.moto_server import decision
+
+    key = "arn:aws:kms:us-east-1:123456789012:key/k"
+    via_ssm = {
+        "Effect": "Allow",
+        "Action": "kms:Encrypt",
+        "Resource": "arn:aws:kms:us-east-1:123456789012:key/*",
+        "Condition": {"StringEquals": {"kms:ViaService": ["ssm.us-east-1.amazonaws.com"]}},
+    }
+    policies = [{"Statement": [via_ssm]}]
+    assert decision(policies, "KMS:encrypt", key, {"kms:viaservice": "ssm.us-east-1.amazonaws.com"}) == "allowed"
+    assert decision(policies, "kms:Encrypt", key, {"kms:viaservice": "rds.us-east-1.amazonaws.com"}) == "implicitDeny"
+    assert decision(policies, "kms:Encrypt", key, {}) == "implicitDeny"  # the key is absent: StringEquals fails
+    assert (
+        decision(policies, "kms:Encrypt", "arn:aws:kms:us-west-1:123456789012:key/k", {"kms:viaservice": "ssm.us-east-1.amazonaws.com"})
+        == "implicitDeny"
+    )
+    if_exists = {**via_ssm, "Condition": {"StringEqualsIfExists": via_ssm["Condition"]["StringEquals"]}}
+    assert decision([{"Statement": if_exists}], "kms:Encrypt", key, {}) == "allowed"
+    deny = {"Effect": "Deny", "Action": "kms:*", "Resource": "*"}
+    assert (
+        decision([*policies, {"Statement": [deny]}], "kms:Encrypt", key, {"kms:viaservice": "ssm.us-east-1.amazonaws.com"})
+        == "explicitDeny"
+    )
+    brackets = {"Effect": "Allow", "Action": "s3:Get?bject", "Resource": "arn:aws:s3:::[b]"}  # ? is a wildcard, [ is not
+    assert decision([{"Statement": [brackets]}], "s3:GetObject", "arn:aws:s3:::b", {}) == "implicitDeny"
+    assert decision([{"Statement": [brackets]}], "s3:GetObject", "arn:aws:s3:::[b]", {}) == "allowed"
+    with pytest.raises(NotImplementedError, match="NumericLessThan"):
+        decision([{"Statement": [{**via_ssm, "Condition": {"NumericLessThan": {"aws:x": "1"}}}]}], "kms:Encrypt", key, {"aws:x": "0"})

@@ -37,8 +37,8 @@ from botocore.exceptions import ClientError
 from moto.events.models import EventPattern
 
 from modules.config import load_config
-from stacks.naming import failover_function_name, rebuild_document_name, switch_document_name
-from tools.automation import LocalAutomations, in_outage
+from stacks.naming import failover_function_name, permissions_document_name, rebuild_document_name, switch_document_name
+from tools.automation import AutomationFailed, LocalAutomations, in_outage, run_document
 from tools.cli import EXIT_SETUP, ToolError, command
 from tools.deploy import StackRun, apply_saved_plan, deploy_order, destroy_in_order, run_when_ready, stack_needs
 from tools.emulator import Emulator
@@ -646,7 +646,7 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
     environment = function["Environment"]["Variables"]
     documents = {
         name: json.loads(emulator.client("ssm", standby).get_document(Name=name)["Content"])
-        for name in (switch_document_name(config), rebuild_document_name(config))
+        for name in (switch_document_name(config), rebuild_document_name(config), permissions_document_name(config))
     }
     switch = documents[switch_document_name(config)]
     plan_role = switch["parameters"]["AutomationAssumeRole"]["default"]
@@ -668,6 +668,10 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
         def run_as(service: str, **kw: Any) -> Any:
             return emulator.client(service, kw.get("region_name") or standby, credentials=roles[plan_role])
 
+        if mode == "healthy":  # IAM's control plane may be in the dark region: readiness is evaluated beforehand
+            timed(
+                "plan_permissions_evaluated", lambda: permissions_evaluated(documents[permissions_document_name(config)], standby, run_as)
+            )
         outage = outage_of(mode, primary)
         automations = LocalAutomations(
             emulator.client("ssm", standby, credentials=roles[function["Role"]]),
@@ -712,6 +716,17 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
         emulator.enforce_iam(False)
         undo()
     return steps
+
+
+def permissions_evaluated(document: dict[str, Any], region: str, run_as: Callable[..., Any]) -> str:
+    """The readiness permission evaluation as deployed, run as the deployed plan role with IAM enforced: every call
+    of the plan simulated against the role's deployed policies (tools.moto_server evaluates SimulatePrincipalPolicy)."""
+    try:
+        execution = run_document(document, {}, region=region, clients=run_as)
+    except AutomationFailed as failed:
+        raise DrillFailed(f"the permission evaluation failed at {failed.step}: {failed}") from failed
+    verify(execution.ran()[-1] == "permissionsComplete", f"the permission evaluation ended at {execution.ran()[-1]}")
+    return str(execution.outputs["checkPermissions.Summary"])
 
 
 def writer_latch(emulator: Emulator, plan: dict[str, Any], credentials: dict[str, str] | None = None) -> str:

@@ -9,7 +9,8 @@ with the resource "*" (it cannot name the resource), which no ARN-scoped stateme
 role would be denied. moto 5.2.5 ignores UpdateTable's ReplicaUpdates, which the DynamoDB runbooks use to delete and
 re-create global-table replicas. moto 5.2.5 has no Multi-Region Access Point routes (the failover's storage step),
 and with IAM enforced it checks S3 Control's signatures the way other services sign, refusing every call whose path
-holds an ARN. `apply()` makes moto do what AWS does (the handler tests use it in-process). Five fix-ups fail loudly
+holds an ARN. moto 5.2.5 has no SimulatePrincipalPolicy, which the readiness permission evaluation calls. `apply()`
+makes moto do what AWS does (the handler tests use it in-process). Six fix-ups fail loudly
 once moto does it by itself; the other three (resources, trust statements, the CloudWatch prefix) are asked of the
 pinned moto by tests/test_moto_fixups.py, which also says what the resource fix-up leaves unproven.
 """
@@ -19,8 +20,10 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import re
 import sys
 from typing import Any
+from urllib.parse import unquote
 
 from botocore.auth import S3SigV4Auth
 from moto.core.responses import ActionResult, EmptyResult
@@ -29,6 +32,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicyStatement, IAMRequest, PermissionResult
+from moto.iam.responses import IamResponse
 from moto.rds.models import RDSBackend
 from moto.s3.models import s3_backends
 from moto.s3control.exceptions import InvalidRequestException, MultiRegionAccessPointNotFound
@@ -56,15 +60,21 @@ def promotion_clears_the_source() -> None:
     RDSBackend.promote_read_replica = promote
 
 
+def applied_or_needless(cls: type, method: str, operation: str) -> bool:
+    """True when the fix-up adding `method` to `cls` is already applied; raises once moto implements `operation`
+    itself (the fix-up must go)."""
+    existing = getattr(cls, method, None)
+    if existing is not None and not getattr(existing, "fix_up", False):
+        raise RuntimeError(f"moto now implements {operation} itself: remove this fix-up")
+    return existing is not None
+
+
 def secret_replicas_can_be_promoted() -> None:
     """StopReplicationToReplica: the replica in this region becomes a standalone secret with the same ARN and
     versions, and its primary stops replicating to this region
     (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html)."""
-    existing = getattr(SecretsManagerBackend, "stop_replication_to_replica", None)
-    if existing is not None:
-        if getattr(existing, "fix_up", False):
-            return
-        raise RuntimeError("moto now implements StopReplicationToReplica itself: remove this fix-up")
+    if applied_or_needless(SecretsManagerBackend, "stop_replication_to_replica", "StopReplicationToReplica"):
+        return
 
     def stop(self: Any, secret_id: str) -> str:
         replica = self.describe_secret(secret_id)
@@ -287,8 +297,107 @@ def s3_control_signatures() -> None:
     IAMRequest._create_auth = create_auth  # type: ignore[method-assign]
 
 
+def _like(pattern: str, value: str, *, case: bool = True) -> bool:
+    """IAM's wildcard match: * any run of characters, ? one character, nothing else special."""
+    expression = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(expression, value, 0 if case else re.IGNORECASE) is not None
+
+
+#: The condition operators principal_policies_can_be_simulated evaluates (the ones this project's policies use, and
+#: their negations); any other operator is refused by name rather than ignored.
+SIMULATED_OPERATORS = {
+    "StringEquals": lambda wanted, value: value in wanted,
+    "StringNotEquals": lambda wanted, value: value not in wanted,
+    "StringLike": lambda wanted, value: any(_like(w, value) for w in wanted),
+    "StringNotLike": lambda wanted, value: not any(_like(w, value) for w in wanted),
+    "ArnEquals": lambda wanted, value: value in wanted,
+    "ArnLike": lambda wanted, value: any(_like(w, value) for w in wanted),
+    "Bool": lambda wanted, value: value.lower() in [w.lower() for w in wanted],
+}
+
+
+def _listed(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _conditions_hold(conditions: dict[str, Any], context: dict[str, str]) -> bool:
+    """Every condition of a statement, on the request's `context` (keys lower-cased): values match case-sensitively;
+    a condition on an absent key fails unless ...IfExists
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html)."""
+    for operator, tests in conditions.items():
+        base = operator.removesuffix("IfExists")
+        if base not in SIMULATED_OPERATORS:
+            raise NotImplementedError(f"the simulation does not evaluate the condition operator {operator}")
+        for key, wanted in tests.items():
+            value = context.get(key.lower())
+            if value is None and not operator.endswith("IfExists"):
+                return False
+            if value is not None and not SIMULATED_OPERATORS[base](_listed(wanted), value):
+                return False
+    return True
+
+
+def _statement_applies(statement: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
+    """Does `statement` cover `action` on `resource` in `context`? Actions match case-insensitively, resources
+    case-sensitively."""
+    actions = [_like(a, action, case=False) for a in _listed(statement.get("Action", statement.get("NotAction", [])))]
+    resources = [_like(r, resource) for r in _listed(statement.get("Resource", statement.get("NotResource", [])))]
+    return (
+        (any(actions) if "Action" in statement else not any(actions))
+        and (any(resources) if "Resource" in statement else not any(resources))
+        and _conditions_hold(statement.get("Condition", {}), context)
+    )
+
+
+def decision(policies: list[dict[str, Any]], action: str, resource: str, context: dict[str, str]) -> str:
+    """IAM's evaluation of identity policies: an explicit deny wins, then an allow; else an implicit deny."""
+    applying = [s for p in policies for s in _listed_statements(p) if _statement_applies(s, action, resource, context)]
+    if any(s["Effect"] == "Deny" for s in applying):
+        return "explicitDeny"
+    return "allowed" if any(s["Effect"] == "Allow" for s in applying) else "implicitDeny"
+
+
+def _listed_statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = policy["Statement"]
+    return [statements] if isinstance(statements, dict) else statements
+
+
+def principal_policies_can_be_simulated() -> None:
+    """SimulatePrincipalPolicy of a role: its inline and attached policies (and its permissions boundary, which must
+    allow too) for each action on each resource, with the context entries given; one result per action and resource.
+    moto 5.2.5 does not implement it; the readiness permission evaluation calls it
+    (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html)."""
+    if applied_or_needless(IamResponse, "simulate_principal_policy", "SimulatePrincipalPolicy"):
+        return
+
+    def document(text: str) -> dict[str, Any]:
+        return json.loads(unquote(text) if text.lstrip().startswith("%7B") else text)
+
+    def simulate(self: Any) -> Any:
+        role = self.backend.get_role_by_arn(self._get_param("PolicySourceArn"))
+        policies = [document(text) for text in role.policies.values()]
+        policies += [document(next(v.document for v in p.versions if v.is_default)) for p in role.managed_policies.values()]
+        boundary = None
+        if role.permissions_boundary_arn:
+            managed = self.backend.get_policy(role.permissions_boundary_arn)
+            boundary = [document(next(v.document for v in managed.versions if v.is_default))]
+        context = {e["ContextKeyName"].lower(): e["ContextKeyValues"][0] for e in self._get_param("ContextEntries", [])}
+        results = []
+        for action in self._get_param("ActionNames", []):
+            for resource in self._get_param("ResourceArns", []) or ["*"]:
+                found = decision(policies, action, resource, context)
+                if found == "allowed" and boundary is not None and decision(boundary, action, resource, context) != "allowed":
+                    found = "implicitDeny"
+                results.append({"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": found})
+        return ActionResult({"EvaluationResults": results, "IsTruncated": False})
+
+    simulate.fix_up = True  # type: ignore[attr-defined]
+    IamResponse.simulate_principal_policy = simulate  # type: ignore[attr-defined]
+
+
 def apply() -> None:
     """Every fix-up, in this process."""
+    principal_policies_can_be_simulated()
     promotion_clears_the_source()
     secret_replicas_can_be_promoted()
     actions_are_enforced_where_resources_are_unknown()
