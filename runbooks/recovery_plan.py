@@ -31,7 +31,7 @@ def client_in(service: str, region: str, *, quick: bool = False) -> Any:
     import boto3
     from botocore.config import Config
 
-    limits = {"connect_timeout": 5, "read_timeout": 15, "retries": {"max_attempts": 2, "mode": "standard"}} if quick else {}
+    limits = {"connect_timeout": 5, "read_timeout": 15, "retries": {"total_max_attempts": 2, "mode": "standard"}} if quick else {}
     return boto3.client(service, region_name=region, config=Config(**limits))
 
 

@@ -250,6 +250,7 @@ def act_as(
             return make_client(
                 service,
                 region_name=kwargs.get("region_name", region),
+                config=kwargs.get("config"),  # the code's own timeouts and retries (a dark region's calls end as they would)
                 aws_access_key_id=credentials["AccessKeyId"],
                 aws_secret_access_key=credentials["SecretAccessKey"],
                 aws_session_token=credentials["SessionToken"],

@@ -3,7 +3,8 @@ deploying and destroying, so it happens once. The state backend, one active/acti
 standby (storage, both regions, the global edge) are deployed into moto with Terraform (S3 backend and lock table
 in the emulator). The tests then run in file order against that one deployment: what was applied and its drift;
 plans against the deployed state (the 0.1.0 address migration, a stateful replacement of the lock table); the
-failover drill through its trigger path and the failback; and last, the destroy, which stops the emulator."""
+failover drills through their trigger path and the failbacks; the destroy, which stops the emulator; and last, the
+plans the drill test started after the failbacks, which ran while the stacks they do not need were destroyed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ class Deployment:
     renamed_lock: dict[str, Any]
     #: stack -> what the plans made after its apply raised (the tests that need them fail with it)
     plan_errors: dict[str, Exception]
+    #: the plans of the drilled stacks after the failbacks (the drill test starts them, the last test reads them)
+    failback_drift: Future[list[local.Drift]] | None = None
 
     @property
     def outdir(self) -> Path:
@@ -276,27 +279,47 @@ def test_the_failover_drills_healthy_partial_and_dark_each_fail_back_to_the_depl
     assert dark["data_loss_stated"].startswith("failover (source database did not answer (EndpointConnectionError)); data loss about 2 s")
     assert dark["verify_failover_fencing"].startswith("us-east-1 reported unreachable: us-east-1 did not answer (EndpointConnectionError)")
     assert dark["verify_failover_sizes"].startswith("hadr-prod-ws-us-east-1-app=2"), "a dark region is not scaled"
-    # After three failovers and failbacks, Terraform finds the warm standby as it deployed it: the databases (rebuilt
-    # with every setting it manages), the parameters and the groups' sizes (a plan of those and what they need; the
-    # emulator's known drift aside).
+    # After three failovers and failbacks, Terraform must find the warm standby as it deployed it: the plans start
+    # now and run while the stacks that do not need them are destroyed (the last test reads them).
+    deployment.failback_drift = ThreadPoolExecutor(max_workers=1).submit(failback_drift, deployment)
+
+
+#: The regional warm-standby stacks the drills change, and what of them a failback must leave as deployed.
+DRILLED = ("warm-standby-us-east-1", "warm-standby-us-west-1")
+MANAGED = ("aws_db_instance", "aws_ssm_parameter", "aws_autoscaling_group")
+
+
+def failback_drift(deployment: Deployment) -> list[local.Drift]:
+    """A plan of the drilled stacks' databases (rebuilt with every setting Terraform manages), parameters and groups'
+    sizes (and what they need), two at a time."""
     env = deployment.session.terraform_env()
-    outdir = Path(deployment.session.outdir)
-    managed = ("aws_db_instance", "aws_ssm_parameter", "aws_autoscaling_group")
 
     def drift(name: str) -> list[local.Drift]:
-        document = json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text())
-        targets = [f"{kind}.{key}" for kind in managed for key in document["resource"].get(kind, {})]
+        document = deployment.stack(name)
+        targets = [f"{kind}.{key}" for kind in MANAGED for key in document["resource"].get(kind, {})]
         assert any(t.startswith("aws_db_instance.") for t in targets) and any(t.startswith("aws_autoscaling_group.") for t in targets)
-        return local.stack_drift(outdir, name, env, targets)
+        return local.stack_drift(deployment.outdir, name, env, targets)
 
     with ThreadPoolExecutor(max_workers=2) as plans:
-        drifts = list(plans.map(drift, ["warm-standby-us-east-1", "warm-standby-us-west-1"]))
-    unexplained = [(d.stack, d.address, d.action, d.causes) for found in drifts for d in found if not d.known]
-    assert unexplained == [], "the failbacks left drift"
+        return [found for drifts in plans.map(drift, DRILLED) for found in drifts]
 
 
 def test_destroy_removes_every_stack_in_reverse_order_and_stops_the_emulator(deployment: Deployment) -> None:
-    destroyed = local.destroy(deployment.session)
+    """The drilled stacks wait for the plans after the drills; the others go at once."""
+
+    def plans_done(stack: str) -> None:
+        if stack in DRILLED and deployment.failback_drift is not None:
+            deployment.failback_drift.exception()  # waits; the last test reports what it found or raised
+
+    destroyed = local.destroy(deployment.session, before=plans_done)
     assert [r.stack for r in destroyed] == STACKS[::-1] and all(r.ok for r in destroyed)
     assert not deployment.emulator.alive(), "destroy stops the emulator"
     assert not local.SESSION_DIR.exists() and not deployment.outdir.with_name(f"{deployment.outdir.name}.state").exists()
+
+
+def test_after_three_failovers_and_failbacks_terraform_finds_the_warm_standby_as_deployed(deployment: Deployment) -> None:
+    """The plans the drill test started (the emulator's known drift aside): the databases, the parameters and the
+    groups' sizes are as Terraform deployed them."""
+    assert deployment.failback_drift is not None, "the drills did not run"
+    unexplained = [(d.stack, d.address, d.action, d.causes) for d in deployment.failback_drift.result() if not d.known]
+    assert unexplained == [], "the failbacks left drift"

@@ -157,12 +157,14 @@ class Emulator:
         if self.pid is not None:
             _terminate(self.pid)
 
-    def client(self, service: str, region: str, *, credentials: dict[str, str] | None = None) -> Any:
+    def client(self, service: str, region: str, *, credentials: dict[str, str] | None = None, config: Config | None = None) -> Any:
         """A boto3 client bound to the emulator, with timeouts and no host prefix (stays on loopback).
 
         Default: the fake credentials (any request passes while IAM is not enforced); `credentials`
-        ({"AccessKeyId", "SecretAccessKey", "SessionToken"?}) act as that identity."""
-        config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"}, inject_host_prefix=False)
+        ({"AccessKeyId", "SecretAccessKey", "SessionToken"?}) act as that identity. `config`: the caller's own
+        timeouts and retries over these (the code under test keeps its own; the host prefix stays off)."""
+        defaults = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+        config = (defaults.merge(config) if config else defaults).merge(Config(inject_host_prefix=False))
         keys = credentials or {
             "AccessKeyId": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             "SecretAccessKey": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],

@@ -244,14 +244,16 @@ def check_drift(stacks: list[str], planned: dict[str, Future[list[Drift]]]) -> l
     return found
 
 
-def prepare_destroy(emulator: Emulator, outdir: Path) -> Callable[[str], None]:
+def prepare_destroy(emulator: Emulator, outdir: Path, first: Callable[[str], None] | None = None) -> Callable[[str], None]:
     """Before a stack is destroyed: lift the deletion protection of its databases, tables and load balancers (in
     AWS these safeguards make a destroy fail on purpose), disable its CloudFront distributions (the provider's
     delete disables one first and then waits a fixed minute before it polls; moto deploys at once), stop its
     buckets' access logging, and delete every object version and delete marker one by one (moto fails
-    DeleteObjects on delete markers, so force_destroy cannot be relied on)."""
+    DeleteObjects on delete markers, so force_destroy cannot be relied on). `first(stack)` runs before all that."""
 
     def before(stack: str) -> None:
+        if first is not None:
+            first(stack)
         document = json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text())
         resources = document.get("resource", {})
 
@@ -666,7 +668,7 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
         roles = {arn: assume(emulator, standby, verifier, arn) for arn in (function["Role"], plan_role)}
 
         def run_as(service: str, **kw: Any) -> Any:
-            return emulator.client(service, kw.get("region_name") or standby, credentials=roles[plan_role])
+            return emulator.client(service, kw.get("region_name") or standby, credentials=roles[plan_role], config=kw.get("config"))
 
         if mode == "healthy":  # IAM's control plane may be in the dark region: readiness is evaluated beforehand
             timed(
@@ -962,9 +964,10 @@ def drill_report(steps: list[tuple[str, str, float]], config: str) -> dict[str, 
     }
 
 
-def destroy(session: Session) -> list[StackRun]:
+def destroy(session: Session, *, before: Callable[[str], None] | None = None) -> list[StackRun]:
     """Destroy every stack in reverse order (protection lifted and buckets emptied first), then stop the emulator
-    and forget it."""
+    and forget it. `before(stack)` runs first for each stack (a caller's read-only work on it may finish while the
+    stacks that need it are destroyed)."""
     emulator = session.emulator()
     outdir = Path(session.outdir)
     try:
@@ -980,7 +983,7 @@ def destroy(session: Session) -> list[StackRun]:
             stacks=deployed,
             env=session.terraform_env(),
             timeout=EMULATOR_TIMEOUT_SECONDS,
-            before=prepare_destroy(emulator, outdir),
+            before=prepare_destroy(emulator, outdir, before),
             progress=progress,
             jobs=STACK_JOBS,
         )
