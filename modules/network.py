@@ -313,19 +313,22 @@ class Network(Construct):
                     )
 
     def _gateway_endpoints(self, gateway_endpoints: Sequence[str], aws_owned_buckets: Sequence[str]) -> None:
-        """Gateway endpoints on every route table, usable by this account's principals only; through the S3 one,
-        anyone in the VPC may also read `aws_owned_buckets` (package repositories and agent downloads, read unsigned)."""
+        """Gateway endpoints on every route table, for this account's principals on this account's resources only;
+        through the S3 one, anyone in the VPC may also read `aws_owned_buckets` (package repositories and agent
+        downloads, read unsigned): the only AWS-owned resources the workloads reach through them."""
         name, env = self.name, RegionalStack.of(self).env
         self.gateway_endpoints: dict[str, VpcEndpoint] = {}
         for service in gateway_endpoints:
             statements: list[dict[str, Any]] = [
                 {
-                    "Sid": "OnlyThisAccountsPrincipals",
+                    # Both sides of the data perimeter: this account's principals, to this account's buckets and tables
+                    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceaccount)
+                    "Sid": "OnlyThisAccountsPrincipalsAndResources",
                     "Effect": "Allow",
                     "Principal": ANY_PRINCIPAL,
                     "Action": f"{service}:*",
                     "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:PrincipalAccount": env.account_id}},
+                    "Condition": {"StringEquals": {"aws:PrincipalAccount": env.account_id, "aws:ResourceAccount": env.account_id}},
                 }
             ]
             if service == "s3" and aws_owned_buckets:

@@ -39,8 +39,36 @@ WEB_APP_RULE_GROUPS = (
 )
 
 
+#: AWSManagedRulesAnonymousIpList's rule for hosting and cloud providers' addresses, AWS's among them, where Route 53's
+#: health checkers send from; the label it adds to what it matches
+#: (https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-ip-rep.html).
+ANONYMOUS_IP_GROUP = "AWSManagedRulesAnonymousIpList"
+HOSTING_PROVIDER_RULE = "HostingProviderIPList"
+HOSTING_PROVIDER_LABEL = f"awswaf:managed:aws:anonymous-ip-list:{HOSTING_PROVIDER_RULE}"
+
+
 def _visibility(metric_name: str) -> dict[str, object]:
     return {"cloudwatch_metrics_enabled": True, "sampled_requests_enabled": True, "metric_name": metric_name}
+
+
+def _hosting_providers_but_health_checks(acl: str, priority: int, health_path: str) -> Wafv2WebAclRule:
+    """Block what HostingProviderIPList labelled, except GET of exactly `health_path`."""
+    health = {
+        "byte_match_statement": {
+            "positional_constraint": "EXACTLY",
+            "search_string": health_path,
+            "field_to_match": {"uri_path": {}},
+            "text_transformation": [{"priority": 0, "type": "NONE"}],
+        }
+    }
+    labelled = {"label_match_statement": {"scope": "LABEL", "key": HOSTING_PROVIDER_LABEL}}
+    return Wafv2WebAclRule(
+        name="hosting-providers-except-health-checks",
+        priority=priority,
+        action={"block": {}},
+        statement={"and_statement": {"statement": [labelled, {"not_statement": {"statement": [health]}}]}},
+        visibility_config=_visibility(f"{acl}-hosting-providers"),
+    )
 
 
 class WebAcl(Construct):
@@ -49,6 +77,10 @@ class WebAcl(Construct):
     Default: REGIONAL scope; managed groups evaluated in the given order (priority 10, 20, ...); a rate-based rule
     blocking an IP above 2000 requests per 5 minutes, evaluated first; full logs to a KMS-encrypted log group
     kept 365 days. CLOUDFRONT scope must be created in a us-east-1 stack.
+
+    `health_path`: the path Route 53's health checkers request. Their addresses are AWS's, which the anonymous-IP
+    group's HostingProviderIPList rule blocks; with a health path that rule only counts (labels), and a rule right
+    after the group blocks what it labelled on every other path. The health path stays rate-limited.
     """
 
     def __init__(
@@ -62,6 +94,7 @@ class WebAcl(Construct):
         waf_scope: WafScope = "REGIONAL",
         rate_limit_per_5_minutes: int | None = 2000,
         log_retention_days: int = 365,
+        health_path: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         env = RegionalStack.of(self).env
@@ -75,6 +108,10 @@ class WebAcl(Construct):
         if not managed_rule_groups or len(set(managed_rule_groups)) != len(managed_rule_groups):
             problems.append(
                 Problem(f"{self.node.path}.managed_rule_groups", list(managed_rule_groups), "expected at least one group, no repeats")
+            )
+        if health_path is not None and (not health_path.startswith("/") or ANONYMOUS_IP_GROUP not in managed_rule_groups):
+            problems.append(
+                Problem(f"{self.node.path}.health_path", health_path, f"expected a path starting with / and the {ANONYMOUS_IP_GROUP} group")
             )
         if rate_limit_per_5_minutes is not None and not 10 <= rate_limit_per_5_minutes <= 2_000_000_000:
             problems.append(
@@ -97,15 +134,20 @@ class WebAcl(Construct):
                 )
             )
         for index, group in enumerate(managed_rule_groups, start=1):
+            statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
+            if group == ANONYMOUS_IP_GROUP and health_path is not None:
+                statement["rule_action_override"] = [{"name": HOSTING_PROVIDER_RULE, "action_to_use": {"count": {}}}]
             rules.append(
                 Wafv2WebAclRule(
                     name=group,
                     priority=10 * index,
                     override_action={"none": {}},
-                    statement={"managed_rule_group_statement": {"name": group, "vendor_name": "AWS"}},
+                    statement={"managed_rule_group_statement": statement},
                     visibility_config=_visibility(f"{name}-{group}"),
                 )
             )
+            if group == ANONYMOUS_IP_GROUP and health_path is not None:
+                rules.append(_hosting_providers_but_health_checks(name, 10 * index + 1, health_path))
         self.rule_names = [rule.name for rule in rules]
         self.web_acl = Wafv2WebAcl(
             self,

@@ -116,7 +116,10 @@ class RegionalFoundationStack(RegionalStack):
                 interface_endpoints=SERVERLESS_ENDPOINTS,
                 dns_firewall=None if self.emulated else DnsFirewall(),  # the emulator has no Resolver DNS Firewall
             )
-            self.web_acl = WebAcl(self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=SERVERLESS_API_RULE_GROUPS)
+            self.web_acl = WebAcl(
+                self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=SERVERLESS_API_RULE_GROUPS,
+                health_path=arch.health_check.path,  # Route 53's checkers send from AWS's addresses
+            )  # fmt: skip
             TerraformOutput(self, "web_acl_arn", value=self.web_acl.web_acl_arn)
         self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
         if account_security:  # once per region: stacks.app gives it to the first regional stack there

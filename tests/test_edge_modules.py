@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ def test_regional_waf_has_seed_000_groups_in_order_after_rate_limit(synthesized:
         (1, "rate-limit-per-ip"),
         (10, "AWSManagedRulesAmazonIpReputationList"),
         (20, "AWSManagedRulesAnonymousIpList"),
+        (21, "hosting-providers-except-health-checks"),
         (30, "AWSManagedRulesCommonRuleSet"),
         (40, "AWSManagedRulesKnownBadInputsRuleSet"),
         (50, "AWSManagedRulesLinuxRuleSet"),
@@ -31,9 +33,11 @@ def test_regional_waf_has_seed_000_groups_in_order_after_rate_limit(synthesized:
     ]
     assert acl["rule"][0]["statement"] == {"rate_based_statement": {"limit": 2000, "aggregate_key_type": "IP"}}
     assert acl["rule"][0]["action"] == {"block": {}}
-    for rule in acl["rule"][1:]:
+    for rule in [r for r in acl["rule"][1:] if r["name"].startswith("AWSManaged")]:
         assert rule["override_action"] == {"none": {}}
-        assert rule["statement"] == {"managed_rule_group_statement": {"name": rule["name"], "vendor_name": "AWS"}}
+        overrides = [{"name": "HostingProviderIPList", "action_to_use": {"count": {}}}] if "Anonymous" in rule["name"] else None
+        expected = {"name": rule["name"], "vendor_name": "AWS", **({"rule_action_override": overrides} if overrides else {})}
+        assert rule["statement"] == {"managed_rule_group_statement": expected}
         assert rule["visibility_config"]["cloudwatch_metrics_enabled"] is True
     (logging,) = synthesized.resources(AA, "aws_wafv2_web_acl_logging_configuration").values()
     group = synthesized.one(AA, "aws_cloudwatch_log_group", "waf/log-group")
@@ -41,6 +45,61 @@ def test_regional_waf_has_seed_000_groups_in_order_after_rate_limit(synthesized:
     assert logging["log_destination_configs"] == [
         "${aws_cloudwatch_log_group.waf_log-group_" + _suffix(synthesized, AA, "waf/log-group") + ".arn}"
     ]
+
+
+def waf_decision(acl: dict[str, Any], path: str, labels: set[str]) -> str:
+    """The ACL's action for a request to `path` from an address the managed groups label with `labels`: the rules in
+    priority order, a managed group blocking what its rules match (HostingProviderIPList's label comes from the
+    anonymous-IP group) unless a rule_action_override counts it; the other groups and the rate limit match nothing."""
+    added: set[str] = set()
+
+    def matches(statement: dict[str, Any]) -> bool:
+        if "and_statement" in statement:
+            return all(matches(s) for s in statement["and_statement"]["statement"])
+        if "not_statement" in statement:
+            return not matches(statement["not_statement"]["statement"][0])
+        if "label_match_statement" in statement:
+            return statement["label_match_statement"]["key"] in added
+        if "byte_match_statement" in statement:
+            match = statement["byte_match_statement"]
+            assert (match["positional_constraint"], match["field_to_match"]) == ("EXACTLY", {"uri_path": {}})
+            return path == match["search_string"]
+        raise AssertionError(f"a statement this evaluation does not know: {statement}")
+
+    for rule in sorted(acl["rule"], key=lambda r: r["priority"]):
+        group = rule["statement"].get("managed_rule_group_statement")
+        if group is not None:
+            hit = {label for label in labels if group["name"] == "AWSManagedRulesAnonymousIpList"}
+            counted = {o["name"] for o in group.get("rule_action_override", []) if o["action_to_use"] == {"count": {}}}
+            added |= {f"awswaf:managed:aws:anonymous-ip-list:{label}" for label in hit}
+            if hit - counted:
+                return f"blocked by {rule['name']}"
+        elif "rate_based_statement" not in rule["statement"] and matches(rule["statement"]):
+            return f"blocked by {rule['name']}"
+    return "allowed"
+
+
+def test_route53_health_checkers_reach_the_health_path_and_hosting_providers_nothing_else(synthesized: Synthesized) -> None:
+    """Route 53's checkers send from AWS's addresses, which HostingProviderIPList covers: the rule only counts, and
+    what it labelled is blocked except on the health checks' own path (the rate limit still applies to it)."""
+    acl = synthesized.one(AA, "aws_wafv2_web_acl", "waf/acl")
+    paths = {check["resource_path"] for check in synthesized.resources("active-active-global", "aws_route53_health_check").values()}
+    (path,) = paths
+    assert waf_decision(acl, path, {"HostingProviderIPList"}) == "allowed"
+    assert waf_decision(acl, "/items", {"HostingProviderIPList"}) == "blocked by hosting-providers-except-health-checks"
+    assert waf_decision(acl, path + "/x", {"HostingProviderIPList"}) == "blocked by hosting-providers-except-health-checks"
+    assert waf_decision(acl, path, {"AnonymousIPList"}) == "blocked by AWSManagedRulesAnonymousIpList"  # VPNs and proxies still
+    assert waf_decision(acl, "/items", set()) == "allowed"
+    rate = acl["rule"][0]
+    assert rate["name"] == "rate-limit-per-ip" and "scope_down_statement" not in rate["statement"]["rate_based_statement"]
+
+
+def test_a_health_path_needs_the_anonymous_ip_group_and_a_leading_slash(scratch_stack) -> None:
+    stack = scratch_stack("eu-west-1")
+    key = EncryptionKey(stack, "key", alias="k", description="k", allow_cloudwatch_logs=True)
+    for index, (groups, path) in enumerate(((("AWSManagedRulesCommonRuleSet",), "/health"), (SERVERLESS_API_RULE_GROUPS, "health"))):
+        with pytest.raises(InputError, match=f"acl{index}.health_path: got '{path}'; expected a path starting with / and the"):
+            WebAcl(stack, f"acl{index}", name="x", log_key=key, managed_rule_groups=groups, health_path=path)
 
 
 def _suffix(synthesized: Synthesized, stack: str, path: str) -> str:

@@ -149,7 +149,8 @@ def test_endpoints_gateway_on_every_route_table_and_interface_with_private_dns(s
     assert all(len(g["route_table_ids"]) == route_tables for g in gateways.values())
     s3_policy = json.loads(gateways["com.amazonaws.eu-west-1.s3"]["policy"])["Statement"][0]
     assert s3_policy["Action"] == "s3:*"
-    assert s3_policy["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+    for policy in (json.loads(g["policy"])["Statement"][0] for g in gateways.values()):  # the principal's and the resource's side
+        assert policy["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012", "aws:ResourceAccount": "123456789012"}}
     interfaces = sorted(e["service_name"].rsplit(".", 1)[1] for e in endpoints.values() if e["vpc_endpoint_type"] == "Interface")
     assert interfaces == ["ec2", "kms", "logs", "monitoring", "sns", "sqs", "ssm", "xray"]
     assert all(e["private_dns_enabled"] for e in endpoints.values() if e["vpc_endpoint_type"] == "Interface")
