@@ -84,6 +84,29 @@ class RegionalFoundationStack(RegionalStack):
             else None
         )
         self.key = observability_key(self, name, volume_launch_roles=[self.auto_scaling_role.arn] if self.auto_scaling_role else [])
+        self._network(name, arch, settings)
+        self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
+        if account_security:  # once per region: stacks.app gives it to the first regional stack there
+            AccountSecurity(self, "account-security", name=name, topic_arn=self.alarms.topic_arn, settings=config.account_security)
+        self.backup = BackupPlan(
+            self,
+            "backup",
+            name=vault_name(config, architecture, region),
+            key=self.key,
+            copy_to_vault_arn=backup_vault_arn(self.env, peer_region, vault_name(config, architecture, peer_region)),
+            resource_arns=backup_resource_arns,
+        )
+        TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
+        for tier in self.network.subnets:
+            TerraformOutput(self, f"{tier}_subnet_ids", value=self.network.subnet_ids(tier))
+        TerraformOutput(self, "kms_key_arn", value=self.key.key_arn)
+        TerraformOutput(self, "alarm_topic_arn", value=self.alarms.topic_arn)
+        TerraformOutput(self, "backup_vault_arn", value=self.backup.vault_arn)
+
+    def _network(self, name: str, arch: ActiveActive | WarmStandby, settings: RegionSettings) -> None:
+        """The warm standby's three tiers (NAT, endpoints for its instances), or active/active's private tier with the
+        functions' endpoints, DNS Firewall and the API's WAF."""
+        region = settings.region
         if isinstance(settings, WarmStandbyRegion):
             self.network = Network(
                 self,
@@ -116,28 +139,9 @@ class RegionalFoundationStack(RegionalStack):
                 interface_endpoints=SERVERLESS_ENDPOINTS,
                 dns_firewall=None if self.emulated else DnsFirewall(),  # the emulator has no Resolver DNS Firewall
             )
-            self.web_acl = WebAcl(
-                self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=SERVERLESS_API_RULE_GROUPS,
-                health_path=arch.health_check.path,  # Route 53's checkers send from AWS's addresses
-            )  # fmt: skip
+            groups, health = SERVERLESS_API_RULE_GROUPS, arch.health_check.path  # Route 53's checkers send from AWS's addresses
+            self.web_acl = WebAcl(self, "waf", name=f"{name}-api", log_key=self.key, managed_rule_groups=groups, health_path=health)
             TerraformOutput(self, "web_acl_arn", value=self.web_acl.web_acl_arn)
-        self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
-        if account_security:  # once per region: stacks.app gives it to the first regional stack there
-            AccountSecurity(self, "account-security", name=name, topic_arn=self.alarms.topic_arn, settings=config.account_security)
-        self.backup = BackupPlan(
-            self,
-            "backup",
-            name=vault_name(config, architecture, region),
-            key=self.key,
-            copy_to_vault_arn=backup_vault_arn(self.env, peer_region, vault_name(config, architecture, peer_region)),
-            resource_arns=backup_resource_arns,
-        )
-        TerraformOutput(self, "vpc_id", value=self.network.vpc_id)
-        for tier in self.network.subnets:
-            TerraformOutput(self, f"{tier}_subnet_ids", value=self.network.subnet_ids(tier))
-        TerraformOutput(self, "kms_key_arn", value=self.key.key_arn)
-        TerraformOutput(self, "alarm_topic_arn", value=self.alarms.topic_arn)
-        TerraformOutput(self, "backup_vault_arn", value=self.backup.vault_arn)
 
 
 class GlobalFoundationStack(RegionalStack):
