@@ -117,6 +117,16 @@ def master_password_from(scope: Construct, secret_name: str) -> str:
     return f"${{jsondecode({version}.secret_string).password}}"
 
 
+def subnet_group_name(name_prefix: str) -> str:
+    """The database subnet group: the same name in both regions (a cross-region replica names it, so does a re-seed)."""
+    return f"{name_prefix}-db"
+
+
+def parameter_group_name(name_prefix: str, engine_version: str) -> str:
+    """The parameter group of `engine_version`'s family."""
+    return f"{name_prefix}-{postgres_family(engine_version)}"
+
+
 def postgres_family(engine_version: str) -> str:
     """The parameter-group family of a PostgreSQL version: "16.4" -> "postgres16"."""
     return f"postgres{engine_version.split('.', maxsplit=1)[0]}"
@@ -206,22 +216,22 @@ class PostgresDatabase(Construct):
         """Subnet group, parameter group and monitoring role; the instance arguments a primary and a replica share."""
         env = RegionalStack.of(self).env
         family = postgres_family(settings.engine_version)
-        # The same subnet group name in both regions: a cross-region replica names it, and so does a re-seed.
+        subnet_group, parameter_group = subnet_group_name(name_prefix), parameter_group_name(name_prefix, settings.engine_version)
         subnets = DbSubnetGroup(
             self,
             "subnets",
-            name=f"{name_prefix}-db",
+            name=subnet_group,
             subnet_ids=subnet_ids,
             description="Isolated data subnets",
-            tags={"Name": f"{name_prefix}-db"},
+            tags={"Name": subnet_group},
         )
         parameters = DbParameterGroup(
             self,
             "parameters",
-            name=f"{name_prefix}-{family}",
+            name=parameter_group,
             family=family,
             parameter=[DbParameterGroupParameter(name=name, value=value) for name, value in SERVER_PARAMETERS.items()],
-            tags={"Name": f"{name_prefix}-{family}"},
+            tags={"Name": parameter_group},
         )
         monitoring = ServiceRole(
             self,

@@ -99,6 +99,11 @@ def rebuild_document_name(config: DeploymentConfig) -> str:
     return f"{config.name_prefix}-ws-rebuild-replica"
 
 
+def database_monitoring_role(config: DeploymentConfig, region: str) -> str:
+    """The warm standby database's enhanced-monitoring role in `region` (the rebuild passes it to RDS)."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-{region}-rds-monitoring"
+
+
 def plan_role_name(config: DeploymentConfig) -> str:
     """The role the recovery plan's documents run as."""
     return f"{config.name_prefix}-{WARM_STANDBY}-recovery-plan"

@@ -40,6 +40,7 @@ from stacks.naming import (
     assets_bucket,
     credentials_key_alias,
     database_identifier,
+    database_monitoring_role,
     database_parameter,
     failover_function_name,
     group_names,
@@ -268,7 +269,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             security_group_id=self.security.group_id("db"),
             key=self.key,
             name_prefix=f"{config.name_prefix}-{WARM_STANDBY}",
-            monitoring_role_name=f"{name}-rds-monitoring",
+            monitoring_role_name=database_monitoring_role(config, self.env.region),
             writer_parameter_name=database_parameter(config),
             master_secret_name=master_secret_name(config),
             replicate_source_arn=None

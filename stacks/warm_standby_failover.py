@@ -28,7 +28,7 @@ from constructs import Construct
 from modules.alarms import AlarmTopic, metric_alarm
 from modules.base import AwsEnv, RegionalStack
 from modules.config import DeploymentConfig, WarmStandby
-from modules.database import postgres_family
+from modules.database import parameter_group_name, subnet_group_name
 from modules.drills import runbook_document
 from modules.iam import OperatorRole, ServiceRole
 from modules.kms import EncryptionKey
@@ -40,6 +40,7 @@ from stacks.naming import (
     assets_bucket,
     credentials_key_alias,
     database_identifier,
+    database_monitoring_role,
     database_parameter,
     group_names,
     health_parameter_name,
@@ -202,15 +203,15 @@ class RecoveryPlan(Construct):
 
     def _checks(self, config: DeploymentConfig, arch: WarmStandby, env: AwsEnv) -> list[dict[str, Any]]:
         """What the permissions document simulates (stacks.plan_permissions), with this deployment's names."""
-        prefix = f"{config.name_prefix}-{WARM_STANDBY}"
+        prefix = f"{config.name_prefix}-{WARM_STANDBY}"  # the databases' name prefix (stacks.warm_standby)
         parts = {
             "partition": env.partition,
             "account": config.account_id,
             "approval_topic": self.approval_topic.topic_arn,
             "plan_role": self._plan_role_arn(config, env),
-            "subnet_group": f"{prefix}-db",
-            "parameter_group": f"{prefix}-{postgres_family(arch.database.engine_version)}",
-            "monitoring_roles": [f"{prefix}-{region}-rds-monitoring" for region in self.plan["regions"]],
+            "subnet_group": subnet_group_name(prefix),
+            "parameter_group": parameter_group_name(prefix, arch.database.engine_version),
+            "monitoring_roles": [database_monitoring_role(config, region) for region in self.plan["regions"]],
         }
         return permission_checks(self.plan, parts)
 
@@ -373,15 +374,16 @@ class RecoveryPlan(Construct):
     def _readiness(self, config: DeploymentConfig, prefix: str, topic_arn: str, minutes: int) -> None:
         """ARC's plan evaluation: every `minutes` a practice run of the switch and the permission evaluation, and an
         alarm when either finds the standby unable to take over, or when none reported (missing data is breaching)."""
-        runs = (
-            ("readiness", "readiness", "Practice run of the recovery plan: its pre-checks, no change", switch_document_name(config)),
-            ("permission-evaluation", "plan-permissions", "Would IAM allow every call of the plan to its role? No change", None),
-        )
-        for id, suffix, description, document in runs:
+        runs = (  # construct id, name suffix, description, document, its parameters
+            ("readiness", "readiness", "Practice run of the recovery plan: its pre-checks, no change", switch_document_name(config),
+             {"Practice": ["true"], "Reason": ["readiness evaluation"]}),
+            ("permission-evaluation", "plan-permissions", "Would IAM allow every call of the plan to its role? No change",
+             permissions_document_name(config), {}),
+        )  # fmt: skip
+        for id, suffix, description, document, parameters in runs:
             ScheduledAutomation(
                 self, id, name=f"{prefix}-{suffix}", description=description, schedule=f"rate({minutes} minutes)",
-                document_name=document or permissions_document_name(config), automation_role_arn=self.role.role_arn,
-                parameters={"Practice": ["true"], "Reason": ["readiness evaluation"]} if document else {},
+                document_name=document, automation_role_arn=self.role.role_arn, parameters=parameters,
             )  # fmt: skip
         metric_alarm(
             self,

@@ -286,16 +286,16 @@ def test_the_plan_the_decision_starts_is_one_its_role_may_start_and_pass_the_pla
     """moto does not run StartAutomationExecution, so the decision's start is served by a recorder outside IAM
     enforcement (and by tools.automation in the drill). This is the strongest proof short of AWS: the request it
     sends is valid by botocore's SSM model, and its role's synthesized policy, with every reference resolved to the
-    ARN it will have, allows what AWS authorizes for that request (moto's own policy evaluator, real ARNs, StringEquals
-    conditions): ssm:StartAutomationExecution on the document's automation-definition ARN, and iam:PassRole of the
-    document's AutomationAssumeRole to ssm.amazonaws.com
+    ARN it will have, allows what AWS authorizes for that request (tools.moto_server's evaluator: real ARNs,
+    conditions evaluated, an absent key failing): ssm:StartAutomationExecution on the document's
+    automation-definition ARN, and iam:PassRole of the document's AutomationAssumeRole to ssm.amazonaws.com
     (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-iam.html). Without either
     statement, or for another document or service, it is refused."""
     from botocore.session import get_session
     from botocore.validate import validate_parameters
-    from moto.iam.access_control import IAMPolicy, PermissionResult
 
     from tests.conftest import without
+    from tools.moto_server import decision
 
     alarm(PRIMARY, ROUTE53_ALARM)
     assert decide(world, alarm_event(ROUTE53_ALARM))["action"] == "page"
@@ -315,9 +315,7 @@ def test_the_plan_the_decision_starts_is_one_its_role_may_start_and_pass_the_pla
     to_ssm = {"iam:PassedToService": "ssm.amazonaws.com"}
 
     def allowed(document: dict[str, Any], action: str, resource: str, context: dict[str, str] | None = None) -> bool:
-        return IAMPolicy(json.dumps(document)).is_action_permitted(action, resource, incoming_condition_values=context) == (
-            PermissionResult.PERMITTED
-        )
+        return decision([document], action, resource, {k.lower(): v for k, v in (context or {}).items()}) == "allowed"
 
     assert allowed(policy, "ssm:StartAutomationExecution", definition)
     assert allowed(policy, "iam:PassRole", plan_role_arn, to_ssm)

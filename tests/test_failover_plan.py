@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from stacks.plan_permissions import PLAN_CALLS
 from tests.conftest import Synthesized, act_as, role_policy, topic_with_inbox, without
 from tools.automation import AutomationFailed, Execution, in_outage, run_document
 
@@ -401,29 +402,22 @@ def test_pre_checks_that_cannot_run_and_a_failed_rebuild_step_page_with_what_to_
 @pytest.mark.parametrize(
     ("service", "action", "why"),
     [
-        # https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html
-        ("ssm", "kms:Encrypt", "PutParameter of a Standard SecureString: fence, repoint, latch"),
-        ("ssm", "kms:Decrypt", "GetParameter WithDecryption of the parameters and the latch"),
-        # https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html
-        ("secretsmanager", "kms:Encrypt", "ReplicateSecretToRegions with a customer-managed key (failback)"),
-        ("secretsmanager", "kms:GenerateDataKey", "ReplicateSecretToRegions and PutSecretValue with a customer-managed key"),
-        ("secretsmanager", "kms:Decrypt", "GetSecretValue of the master secret"),
-        ("rds", "kms:CreateGrant", "CreateDBInstanceReadReplica encrypted with the region's key (rebuild)"),
+        (row.via, action, row.call)  # what AWS requires of the caller, per call: stacks.plan_permissions (pages there)
+        for row in PLAN_CALLS
+        if row.key in ("region_keys", "parameter_keys")
+        for action in row.kms
     ],
 )
 def test_the_plan_role_may_use_each_regions_keys_for_what_its_services_ask_of_the_caller(
     policy: dict[str, Any], service: str, action: str, why: str
 ) -> None:
-    """The services call KMS as the plan role (kms:ViaService): what each needs beyond the API action itself, in both
-    regions, by moto's policy evaluator; the same action through any other service is refused."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    """The services call KMS as the plan role (kms:ViaService): what each needs beyond the API action itself, on any
+    key of either region; the same action through any other service, or with no service, is refused."""
+    from tools.moto_server import decision
 
     for region in (PRIMARY, STANDBY):
         key = f"arn:aws:kms:{region}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-        via = {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
-        allowed = IAMPolicy(json.dumps(policy)).is_action_permitted(action, key, incoming_condition_values=via)
-        assert allowed == PermissionResult.PERMITTED, f"{why}: {action} through {service} in {region}"
-        elsewhere = {"kms:ViaService": f"s3.{region}.amazonaws.com"}
-        assert IAMPolicy(json.dumps(policy)).is_action_permitted(action, key, incoming_condition_values=elsewhere) != (
-            PermissionResult.PERMITTED
-        )
+        via = {"kms:viaservice": f"{service}.{region}.amazonaws.com"}
+        assert decision([policy], action, key, via) == "allowed", f"{why}: {action} through {service} in {region}"
+        assert decision([policy], action, key, {"kms:viaservice": f"s3.{region}.amazonaws.com"}) != "allowed"
+        assert decision([policy], action, key, {}) != "allowed"

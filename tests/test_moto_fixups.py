@@ -8,7 +8,7 @@ matches, so the fix-up lets "*" match any Allow statement's Resource, and a Deny
 resource ("*"). IAM-enforced tests therefore prove, for those services, which actions a role may call and that
 denies of everything hold, but not that a statement's Resource or Condition is narrow enough, nor a Deny scoped to
 an ARN: that part rests on the tests that read the synthesized policies, and for the decision's start of the plan
-on moto's policy evaluator with real ARNs (tests/test_failover_handler.py).
+on tools.moto_server's policy evaluator with real ARNs and conditions (tests/test_failover_handler.py).
 """
 
 from __future__ import annotations
