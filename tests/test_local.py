@@ -148,6 +148,46 @@ def test_a_security_group_rule_and_a_record_the_emulator_created_before_the_retr
         assert imported["to_peer"].startswith("sgr-")
 
 
+@pytest.mark.slow
+@pytest.mark.terraform
+def test_a_route_and_a_parameter_the_emulator_created_before_the_retry_are_imported_not_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a CI run of the shared deployment saw: the retried CreateRoute finds the route (RouteAlreadyExists), found
+    in the route table the stack names by its Name tag; the retried PutParameter finds the parameter
+    (ParameterAlreadyExists), found by its name. Both are imported and the stack applies."""
+    from tools.terraform import terraform_env
+
+    monkeypatch.setattr(local, "LOCAL_OUTDIR", tmp_path / "out")
+    with Emulator(log_file=tmp_path / "moto.log") as emulator:
+        ec2, ssm = emulator.client("ec2", "eu-west-1"), emulator.client("ssm", "eu-west-1")
+        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+        stack_dir = tmp_path / "out" / "stacks" / "routes"
+        env = {**terraform_env(), **emulator.environment()}
+        table = {"vpc_id": vpc, "tags": {"Name": "retried-table"}}
+        write_stack(stack_dir, emulator.endpoint, ("ec2", "ssm"), {"aws_route_table": {"table": table}})
+        assert local.plan_and_apply(stack_dir, env, emulator).ok
+        (table_id,) = [
+            t["RouteTableId"] for t in ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": ["retried-table"]}])["RouteTables"]
+        ]
+        ec2.create_route(RouteTableId=table_id, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway)
+        ssm.put_parameter(Name="/retried/parameter", Type="String", Value="as applied")
+        route = {"route_table_id": "${aws_route_table.table.id}", "destination_cidr_block": "0.0.0.0/0", "gateway_id": gateway}
+        parameter = {"name": "/retried/parameter", "type": "String", "value": "as applied"}
+        resources = {"aws_route_table": {"table": table}, "aws_route": {"out": route}, "aws_ssm_parameter": {"p": parameter}}
+        write_stack(stack_dir, emulator.endpoint, ("ec2", "ssm"), resources)
+        result = local.plan_and_apply(stack_dir, env, emulator)
+        assert result.ok, result.output[-3000:]
+        assert result.summary.endswith("(imported 2 resource(s) created by a retried call)"), result.summary
+        imported = {r["name"]: r["instances"][0]["attributes"] for r in stack_state(stack_dir)["resources"]}
+        assert (imported["out"]["route_table_id"], imported["out"]["destination_cidr_block"]) == (table_id, "0.0.0.0/0")
+        assert imported["p"]["id"] == "/retried/parameter"
+        routes = ec2.describe_route_tables(RouteTableIds=[table_id])["RouteTables"][0]["Routes"]
+        assert [r["DestinationCidrBlock"] for r in routes].count("0.0.0.0/0") == 1
+
+
 class LossyProxy:
     """A loopback HTTP proxy in front of the emulator that loses the answer to the first `times` requests whose
     body contains `marker`: it sends the answer's status and headers and half its body, then closes the connection,

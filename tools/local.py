@@ -427,7 +427,14 @@ def _plan_then_apply(stack_dir: Path, env: dict[str, str]) -> StackRun:
 
 #: What the emulator answers a create it has already done: the provider's client gave up on the first call on a
 #: loaded machine, and retried.
-DUPLICATE_CREATE = ("WAFDuplicateItemException", "WafV2DuplicateItem", "InvalidPermission.Duplicate", "but it already exists")
+DUPLICATE_CREATE = (
+    "WAFDuplicateItemException",
+    "WafV2DuplicateItem",
+    "InvalidPermission.Duplicate",
+    "but it already exists",
+    "RouteAlreadyExists",
+    "ParameterAlreadyExists",
+)
 #: WAFv2 resource type -> (list call, its result key); the import ID is <id>/<name>/<scope>.
 WAF_LISTS = {
     "aws_wafv2_web_acl": ("list_web_acls", "WebACLs"),
@@ -436,6 +443,7 @@ WAF_LISTS = {
     "aws_wafv2_regex_pattern_set": ("list_regex_pattern_sets", "RegexPatternSets"),
 }
 GROUP_REFERENCE = re.compile(r"\$\{aws_security_group\.([^.}]+)\.id\}")
+ROUTE_TABLE_REFERENCE = re.compile(r"\$\{aws_route_table\.([^.}]+)\.id\}")
 
 
 def _waf_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
@@ -497,9 +505,37 @@ def _route53_record_import_id(emulator: Emulator, document: dict[str, Any], kind
     return "_".join(part for part in (zone, name, record_type, identifier) if part) if len(same) == 1 else None
 
 
+def _route_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
+    """<table>_<destination> of the route, in the route table the stack names (found by its Name tag)."""
+    found = ROUTE_TABLE_REFERENCE.fullmatch(str(body.get("route_table_id", "")))
+    table = document["resource"].get("aws_route_table", {}).get(found.group(1)) if found else None
+    name, destination = (table or {}).get("tags", {}).get("Name"), body.get("destination_cidr_block")
+    if not name or not destination or "${" in name:
+        return None
+    ec2 = emulator.client("ec2", provider_region(document, body))
+    tables = ec2.describe_route_tables(Filters=[{"Name": "tag:Name", "Values": [name]}])["RouteTables"]
+    if len(tables) != 1 or not any(route.get("DestinationCidrBlock") == destination for route in tables[0]["Routes"]):
+        return None
+    return f"{tables[0]['RouteTableId']}_{destination}"
+
+
+def _parameter_import_id(emulator: Emulator, document: dict[str, Any], kind: str, body: dict[str, Any], error: str) -> str | None:
+    """The parameter's name, when the emulator holds it in the stack's region."""
+    name = str(body.get("name", ""))
+    if not name or "${" in name:
+        return None
+    try:
+        emulator.client("ssm", provider_region(document, body)).get_parameter(Name=name)
+    except ClientError:
+        return None
+    return name
+
+
 #: Resource type -> how to find the one the emulator already created, by what the stack says about it and the error.
 ADOPTABLE: dict[str, Callable[[Emulator, dict[str, Any], str, dict[str, Any], str], str | None]] = {
     "aws_route53_record": _route53_record_import_id,
+    "aws_route": _route_import_id,
+    "aws_ssm_parameter": _parameter_import_id,
     **dict.fromkeys(WAF_LISTS, _waf_import_id),
     **dict.fromkeys(("aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule"), _security_group_rule_import_id),
 }
