@@ -77,8 +77,10 @@ VPC_RANGES = tuple(ipaddress.IPv4Network(r) for r in ("10.0.0.0/8", "172.16.0.0/
 #: (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-regions-availability-zones.html). Naming the zones
 #: (`availability_zones`) lifts the limit; a real plan checks the region's zones again (a postcondition).
 ACCOUNT_AZ_COUNT = {region: 3 for region in COMMERCIAL_REGIONS} | {"us-west-1": 2}
-#: Lambda's default concurrency quota per account and region, of which 100 always stay unreserved
-#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html), and what the health twin reserves.
+#: Lambda's documented default concurrency quota per account and region (new accounts often start lower: the
+#: configuration states the account's real one, lambda_concurrency_quota), of which 100 always stay unreserved
+#: (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html), and what the health twin reserves. A live
+#: plan or deploy reads the real figures first (tools.quotas).
 ACCOUNT_CONCURRENCY, UNRESERVED_CONCURRENCY, HEALTH_CONCURRENCY = 1000, 100, 5
 #: An Application Load Balancer needs subnets of at least /27 with 8 free addresses
 #: (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#subnets-load-balancer);
@@ -290,7 +292,7 @@ class LambdaSettings(_Model):
 
     memory_mb: Annotated[StrictInt, Field(ge=128, le=10240)] = 256
     timeout_seconds: Annotated[StrictInt, Field(ge=1, le=29)] = 10
-    reserved_concurrency: Annotated[StrictInt, Field(ge=1, le=1000)] = 50
+    reserved_concurrency: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 50
 
 
 class TrafficSettings(_Model):
@@ -547,6 +549,11 @@ class DeploymentConfig(_Model):
     active_active: ActiveActive | None = None
     warm_standby: WarmStandby | None = None
     account_security: AccountSecuritySettings = AccountSecuritySettings()
+    lambda_concurrency_quota: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = Field(
+        default=ACCOUNT_CONCURRENCY,
+        description="The account's Lambda concurrent executions quota per region (Service Quotas L-B99A9384): GetAccountSettings"
+        " shows it as AccountLimit.ConcurrentExecutions. New accounts often have less than the default 1000.",
+    )
     emulator: EmulatorSettings | None = Field(default=None, description="Default: deploy to AWS. Usually set by --emulator-endpoint.")
 
     @property
@@ -710,14 +717,27 @@ def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
 
     if cfg.active_active is not None and cfg.active_active.enabled:
         traffic, function = cfg.active_active.traffic, cfg.active_active.lambda_function
-        reservable = ACCOUNT_CONCURRENCY - UNRESERVED_CONCURRENCY - HEALTH_CONCURRENCY
-        if function.reserved_concurrency > reservable:
+        quota = cfg.lambda_concurrency_quota
+        reservable = quota - UNRESERVED_CONCURRENCY - HEALTH_CONCURRENCY
+        if reservable < traffic.required_concurrency:
+            problems.append(
+                Problem(
+                    "lambda_concurrency_quota",
+                    quota,
+                    f"expected at least {traffic.required_concurrency + UNRESERVED_CONCURRENCY + HEALTH_CONCURRENCY}: the API"
+                    f" function needs {traffic.required_concurrency} reserved for the peak, the health function"
+                    f" {HEALTH_CONCURRENCY}, and Lambda keeps {UNRESERVED_CONCURRENCY} unreserved; ask AWS for an increase"
+                    " (Service Quotas, L-B99A9384)",
+                )
+            )
+        elif function.reserved_concurrency > reservable:
             problems.append(
                 Problem(
                     "active_active.lambda_function.reserved_concurrency",
                     function.reserved_concurrency,
-                    f"expected at most {reservable}: an account has {ACCOUNT_CONCURRENCY} concurrent executions per region, keeps"
-                    f" {UNRESERVED_CONCURRENCY} unreserved, and the health function reserves {HEALTH_CONCURRENCY}",
+                    f"expected at most {reservable}: the account has {quota} concurrent executions per region"
+                    f" (lambda_concurrency_quota), keeps {UNRESERVED_CONCURRENCY} unreserved, and the health function reserves"
+                    f" {HEALTH_CONCURRENCY}",
                 )
             )
         if function.reserved_concurrency < traffic.required_concurrency:

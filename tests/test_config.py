@@ -95,7 +95,7 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
         "unknown top-level key",
         [("regions", ["eu-west-1"])],
         "regions: got ['eu-west-1']; unknown key; allowed keys here: "
-        "project, environment, account_id, tags, state, active_active, warm_standby, account_security, emulator",
+        "project, environment, account_id, tags, state, active_active, warm_standby, account_security, lambda_concurrency_quota, emulator",
     ),
     (
         "region not commercial",
@@ -239,8 +239,20 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
     (
         "more concurrency than an account can reserve",
         [("active_active.lambda_function.reserved_concurrency", 900)],
-        "active_active.lambda_function.reserved_concurrency: got 900; expected at most 895: an account has 1000 concurrent"
-        " executions per region, keeps 100 unreserved, and the health function reserves 5",
+        "active_active.lambda_function.reserved_concurrency: got 900; expected at most 895: the account has 1000 concurrent"
+        " executions per region (lambda_concurrency_quota), keeps 100 unreserved, and the health function reserves 5",
+    ),
+    (
+        "more concurrency than the account's stated quota leaves",
+        [("lambda_concurrency_quota", 400), ("active_active.lambda_function.reserved_concurrency", 300)],
+        "active_active.lambda_function.reserved_concurrency: got 300; expected at most 295: the account has 400 concurrent"
+        " executions per region (lambda_concurrency_quota), keeps 100 unreserved, and the health function reserves 5",
+    ),
+    (
+        "a new account's quota, too small to reserve any concurrency",
+        [("lambda_concurrency_quota", 10)],
+        "lambda_concurrency_quota: got 10; expected at least 125: the API function needs 20 reserved for the peak, the health"
+        " function 5, and Lambda keeps 100 unreserved; ask AWS for an increase (Service Quotas, L-B99A9384)",
     ),
     (
         "RPO longer than RTO",

@@ -10,7 +10,8 @@ Each stack is copied to <outdir>/plans/work/<stack> and planned there, so the sy
 Live (default): the real backend and account, with the credentials in the environment (or the emulator, when
 the stacks were synthesized with --emulator-endpoint). State locks are not taken (`-lock=false`): a pull-request
 plan runs with a read-only role; pass --lock to take them. Every variable without a default needs its TF_VAR_
-value: a missing one fails the stack and names the variable.
+value: a missing one fails the stack and names the variable. First, the account's Lambda concurrency is read
+(tools.quotas): a reservation the account cannot give stops the plan before Terraform starts.
 
 --offline: no credentials and no network. The copy gets a local backend, providers that skip credential, account
 and metadata checks with fake keys, and no allowed_account_ids; every data source and ephemeral resource is read
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.cli import CREDENTIAL_ERRORS, CREDENTIAL_HELP, EXIT_SETUP, ToolError, command, require_credentials
+from tools.quotas import check_lambda_concurrency
 from tools.terraform import (
     ROOT,
     TerraformTimeout,
@@ -271,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
                 EXIT_SETUP,
             ) from None
     stacks = [name.strip() for name in args.stacks.split(",") if name.strip()] if args.stacks else None
+    if not args.offline:
+        check_lambda_concurrency(path / "cdk.tf.json" for path in stack_dirs(Path(args.outdir)) if stacks is None or path.name in stacks)
     results = plan_all(Path(args.outdir), offline=args.offline, stacks=stacks, jobs=args.jobs, lock=args.lock)
     counts = {status: sum(r.status == status for r in results) for status in ("planned", "blocked", "failed")}
     print(f"[plan] {counts['planned']} planned, {counts['blocked']} blocked, {counts['failed']} failed", file=sys.stderr)

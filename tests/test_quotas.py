@@ -1,0 +1,87 @@
+"""The account's Lambda concurrency, read before a live plan or apply (tools.quotas): what the synthesized stacks
+reserve per region, against GetAccountSettings and each function's current reservation. The Lambda answers are
+botocore Stubbers (moto does not implement GetAccountSettings): the requests and answers are checked against the
+Lambda API model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tests.conftest import Synthesized
+from tools import quotas
+from tools.cli import ToolError
+
+API_FUNCTION, HEALTH_FUNCTION = "hadr-prod-active-active-eu-west-1-api", "hadr-prod-active-active-eu-west-1-api-health"
+
+
+def stack_files(synthesized: Synthesized) -> list[Any]:
+    return [synthesized.outdir / "stacks" / name / "cdk.tf.json" for name in synthesized.stack_names]
+
+
+def lambda_answering(wanted: dict[str, dict[str, int]], quota: int, unreserved: int, current: dict[str, int]) -> Any:
+    """A Lambda client (per region) whose account has `quota` and `unreserved` executions, asked about the functions
+    `wanted` lists there, which hold `current` reservations (a function not listed does not exist yet)."""
+
+    def make(region: str) -> Any:
+        client = boto3.session.Session().client("lambda", region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        stubber = Stubber(client)
+        limit = {"TotalCodeSize": 1, "CodeSizeUnzipped": 1, "CodeSizeZipped": 1, "ConcurrentExecutions": quota,
+                 "UnreservedConcurrentExecutions": unreserved}  # fmt: skip
+        stubber.add_response("get_account_settings", {"AccountLimit": limit, "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}})
+        for name in wanted[region]:
+            if name in current:
+                stubber.add_response("get_function_concurrency", {"ReservedConcurrentExecutions": current[name]}, {"FunctionName": name})
+            else:
+                stubber.add_client_error("get_function_concurrency", "ResourceNotFoundException", expected_params={"FunctionName": name})
+        stubber.activate()
+        return client
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def wanted(synthesized: Synthesized) -> dict[str, dict[str, int]]:
+    return quotas.reservations(stack_files(synthesized))
+
+
+def test_the_stacks_reservations_are_read_per_region_from_the_synthesized_functions(wanted: dict[str, dict[str, int]]) -> None:
+    assert wanted["eu-west-1"][API_FUNCTION] == 50 and wanted["eu-west-1"][HEALTH_FUNCTION] == 5
+    assert wanted["eu-central-1"]["hadr-prod-active-active-eu-central-1-api"] == 50
+    assert all(region for region in wanted), "every function's provider region is known"
+
+
+def test_a_default_account_has_room_and_a_new_accounts_quota_is_refused_naming_the_fields(wanted: dict[str, dict[str, int]]) -> None:
+    assert quotas.concurrency_problems(wanted, lambda_answering(wanted, 1000, 1000, {})) == []
+    problems = quotas.concurrency_problems(wanted, lambda_answering(wanted, 10, 10, {}))
+    eu_west = next(problem for problem in problems if problem.startswith("eu-west-1:"))
+    assert eu_west == (
+        f"eu-west-1: reserving 55 more concurrent executions ({API_FUNCTION}=50, {HEALTH_FUNCTION}=5) would leave -45 unreserved of"
+        " the account's 10; Lambda keeps at least 100 (PutFunctionConcurrency refuses less): state lambda_concurrency_quota: 10 and"
+        " lower active_active.lambda_function.reserved_concurrency, or ask AWS for an increase (Service Quotas, L-B99A9384)"
+    )
+    assert len(problems) == len(wanted), "every region with a reservation is refused"
+
+
+def test_what_a_function_reserves_already_is_not_counted_twice(wanted: dict[str, dict[str, int]]) -> None:
+    """A redeploy: the functions hold their reservations already, so an account with exactly 100 unreserved passes."""
+    everything = {name: reserved for functions in wanted.values() for name, reserved in functions.items()}
+    assert quotas.concurrency_problems(wanted, lambda_answering(wanted, 1000, 100, everything)) == []
+    assert quotas.concurrency_problems(wanted, lambda_answering(wanted, 1000, 99, everything)) != []
+
+
+def test_a_live_plan_stops_before_terraform_when_the_account_cannot_give_the_reservations(
+    synthesized: Synthesized, wanted: dict[str, dict[str, int]], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools import plan
+
+    monkeypatch.setattr(plan, "require_credentials", lambda: None)
+    monkeypatch.setattr(boto3, "client", lambda service, region_name: lambda_answering(wanted, 10, 10, {})(region_name))
+    monkeypatch.setattr(plan, "plan_all", lambda *a, **k: pytest.fail("Terraform must not start"))
+    assert plan.main(["--outdir", str(synthesized.outdir)]) == 1
+    assert "[plan] Lambda concurrency: " in capsys.readouterr().err
+    with pytest.raises(ToolError, match="state lambda_concurrency_quota: 10"):
+        quotas.check_lambda_concurrency(stack_files(synthesized))
