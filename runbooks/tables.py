@@ -95,10 +95,16 @@ def check_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Turn on the replica's deletion protection and point-in-time recovery (both are per replica), and read them back."""
+    """Turn on the replica's deletion protection and point-in-time recovery (both are per replica), give it the
+    source table's tags (a new replica has none, and Terraform gives a replica the table's: without them the next
+    plan finds drift), and read the settings back."""
     import boto3
 
     client = boto3.client("dynamodb", region_name=events["ReplicaRegion"])
+    source = boto3.client("dynamodb", region_name=events["SourceRegion"])
+    tags = source.list_tags_of_resource(ResourceArn=source.describe_table(TableName=events["TableName"])["Table"]["TableArn"]).get("Tags", [])
+    if tags:
+        client.tag_resource(ResourceArn=client.describe_table(TableName=events["TableName"])["Table"]["TableArn"], Tags=tags)
     client.update_table(TableName=events["TableName"], DeletionProtectionEnabled=True)
     settle(client, events["TableName"])
     client.update_continuous_backups(TableName=events["TableName"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
@@ -107,7 +113,7 @@ def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
     recovery = backups.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus", "DISABLED")
     if not protected or recovery != "ENABLED":
         raise RuntimeError(f"replica in {events['ReplicaRegion']}: deletion protection {protected}, point-in-time recovery {recovery}")
-    return {"DeletionProtection": protected, "PointInTimeRecovery": recovery}
+    return {"DeletionProtection": protected, "PointInTimeRecovery": recovery, "Tags": len(tags)}
 
 
 def restore_point_in_time(events: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -216,7 +216,7 @@ class ActiveActiveDrills(Construct):
         self._document(
             "recreate-table-replica",
             "Runbook: re-create the global table's replica in ReplicaRegion, wait until it is ACTIVE, then turn on its"
-            " deletion protection and point-in-time recovery.",
+            " deletion protection and point-in-time recovery and give it the table's tags.",
             {
                 **table,
                 "ReplicaRegion": parameter("Replica to re-create"),

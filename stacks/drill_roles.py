@@ -184,6 +184,8 @@ def replica_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
                     "dynamodb:DeleteTableReplica",
                     "dynamodb:UpdateContinuousBackups",
                     "dynamodb:DescribeContinuousBackups",
+                    "dynamodb:ListTagsOfResource",  # a new replica gets the table's tags, as Terraform gives them
+                    "dynamodb:TagResource",
                     *TABLE_WRITES,
                 ],
                 targets.tables(),

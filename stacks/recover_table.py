@@ -143,7 +143,8 @@ def steps() -> list[dict[str, Any]]:
 
 def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> list[dict[str, Any]]:
     """Add the replica (`replica`: TableName, SourceRegion, ReplicaRegion payload; the document has KmsKeyAlias),
-    wait until it is ACTIVE, then protect it: deletion protection and point-in-time recovery are per replica."""
+    wait until it is ACTIVE, then protect it and tag it: deletion protection, point-in-time recovery and tags are per
+    replica."""
     return [
         script_step(
             "createReplica",
@@ -158,8 +159,8 @@ def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> 
         script_step(
             "protectReplica",
             tables.protect_replica,
-            {"TableName": replica["TableName"], "ReplicaRegion": replica["ReplicaRegion"]},
-            {"DeletionProtection": "Boolean", "PointInTimeRecovery": "String"},
+            replica,
+            {"DeletionProtection": "Boolean", "PointInTimeRecovery": "String", "Tags": "Integer"},
             on_failure=on_failure,
         ),
     ]

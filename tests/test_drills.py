@@ -269,6 +269,11 @@ def replica_settings(region: str) -> tuple[bool, str]:
     return protected, backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
 
 
+def replica_tags(region: str) -> list[dict[str, str]]:
+    client = boto3.client("dynamodb", region_name=region)
+    return client.list_tags_of_resource(ResourceArn=client.describe_table(TableName=TABLE)["Table"]["TableArn"])["Tags"]
+
+
 def test_replica_drill_deletes_and_recreates_the_replica_protected_as_the_replica_role(
     synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
 ) -> None:
@@ -279,6 +284,7 @@ def test_replica_drill_deletes_and_recreates_the_replica_protected_as_the_replic
     recreated = run_as(synthesized, documents, "replica-role", "recreate-table-replica", replica)
     assert recreated.outputs["protectReplica.DeletionProtection"] is True
     assert replica_settings(PEER) == (True, "ENABLED"), "the recreated replica is protected and keeps PITR"
+    assert replica_tags(PEER) == replica_tags(HOME) == [{"Key": "Project", "Value": "hadr"}], "the replica is tagged as Terraform tags it"
     assert [r["RegionName"] for r in global_table.describe_table(TableName=TABLE)["Table"]["Replicas"]] == [PEER]
 
 
@@ -355,6 +361,7 @@ def test_recovery_restores_verifies_cuts_over_and_rebuilds_the_global_table(
     live = global_table.describe_table(TableName=TABLE)["Table"]
     assert live["DeletionProtectionEnabled"] is True and live["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert [r["RegionName"] for r in live["Replicas"]] == [PEER] and replica_settings(PEER) == (True, "ENABLED")
+    assert replica_tags(PEER) == [{"Key": "Project", "Value": "hadr"}], "the rebuilt replica is tagged as Terraform tags it"
     assert replica_settings(HOME) == (True, "ENABLED")
     assert {"Key": "Project", "Value": "hadr"} in global_table.list_tags_of_resource(ResourceArn=live["TableArn"])["Tags"]
     assert f"{TABLE}-recovery" not in global_table.list_tables()["TableNames"], "the copy is cleaned up"
