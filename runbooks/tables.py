@@ -102,7 +102,8 @@ def protect_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
     client = boto3.client("dynamodb", region_name=events["ReplicaRegion"])
     source = boto3.client("dynamodb", region_name=events["SourceRegion"])
-    tags = source.list_tags_of_resource(ResourceArn=source.describe_table(TableName=events["TableName"])["Table"]["TableArn"]).get("Tags", [])
+    source_arn = source.describe_table(TableName=events["TableName"])["Table"]["TableArn"]
+    tags = source.list_tags_of_resource(ResourceArn=source_arn).get("Tags", [])
     if tags:
         client.tag_resource(ResourceArn=client.describe_table(TableName=events["TableName"])["Table"]["TableArn"], Tags=tags)
     client.update_table(TableName=events["TableName"], DeletionProtectionEnabled=True)

@@ -18,6 +18,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from tools.cli import ToolError
+
 #: Unreserved concurrent executions Lambda always keeps in an account and region.
 UNRESERVED_MINIMUM = 100
 
@@ -69,10 +73,6 @@ def concurrency_problems(wanted: dict[str, dict[str, int]], lambda_client: Calla
 
 def check_lambda_concurrency(stack_files: Iterable[Path]) -> None:
     """Raise ToolError (exit 1) naming every region where the stacks' reserved concurrency cannot be applied."""
-    import boto3
-
-    from tools.cli import ToolError
-
     problems = concurrency_problems(reservations(stack_files), lambda region: boto3.client("lambda", region_name=region))
     if problems:
         raise ToolError("Lambda concurrency: " + "; ".join(problems))
