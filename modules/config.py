@@ -316,8 +316,9 @@ class TrafficSettings(_Model):
 
 
 class ApiSettings(_Model):
-    """Who may call the REST API. Default: AWS_IAM (signed requests: SigV4A, for either region; examples/call_api.py); NONE makes it public, and the scan
-    reports that choice as a suppression. The health check path is always public: Route 53 cannot sign."""
+    """Who may call the REST API. Default: AWS_IAM (signed requests: SigV4A, for either region; examples/call_api.py);
+    NONE makes it public, and the scan reports that choice as a suppression. The health check path is always public:
+    Route 53 cannot sign."""
 
     authorization: Literal["AWS_IAM", "NONE"] = "AWS_IAM"
 
