@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.backup_plan import BackupPlan as BackupPlanResource
 from cdktf_cdktf_provider_aws.backup_plan import BackupPlanRule, BackupPlanRuleCopyAction
+from cdktf_cdktf_provider_aws.backup_region_settings import BackupRegionSettings as BackupRegionSettingsResource
 from cdktf_cdktf_provider_aws.backup_selection import BackupSelection, BackupSelectionSelectionTag
 from cdktf_cdktf_provider_aws.backup_vault import BackupVault
 from constructs import Construct
@@ -18,6 +19,8 @@ from modules.kms import EncryptionKey
 
 #: AWS Backup requires recovery points to stay in cold storage for at least 90 days.
 MIN_DAYS_IN_COLD_STORAGE = 90
+#: The resource types these stacks back up (a DynamoDB table, an RDS instance; Aurora for the global database).
+BACKED_UP_TYPES = ("DynamoDB", "RDS", "Aurora")
 
 
 @dataclass(frozen=True)
@@ -159,3 +162,29 @@ class BackupPlan(Construct):
             problems.append(Problem(f"{path}.copy_to_vault_arn", copy_to_vault_arn, "expected a backup vault ARN"))
         if problems:
             raise InputError(problems)
+
+
+class BackupRegionSettings(Construct):
+    """The account's AWS Backup settings in this region, pinned rather than left to the account's history: the
+    resource types these stacks back up are opted in, and DynamoDB gets AWS Backup's advanced features (full
+    management: recovery points are AWS Backup's, `arn:aws:backup:...`, restored only through AWS Backup with
+    `dynamodb:RestoreTableFromAwsBackup`; cross-region copies and cold storage need them). Accounts whose first
+    vault predates November 2021 have them off unless someone opted in
+    (https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html,
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/API_UpdateRegionSettings.html). One per account and
+    region: stacks.app places it with the other once-per-region settings.
+
+    The opt-in map is set at creation and then left to the account (ignore_changes): it lists every resource type
+    AWS Backup supports in the region, which differ by region and grow, and other workloads' types are not ours to
+    decide; so is EFS's full management. DynamoDB's full management is held (a change shows in the plan).
+    """
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.settings = BackupRegionSettingsResource(
+            self,
+            "settings",
+            resource_type_opt_in_preference=dict.fromkeys(BACKED_UP_TYPES, True),
+            resource_type_management_preference={"DynamoDB": True},
+            lifecycle={"ignore_changes": ["resource_type_opt_in_preference", 'resource_type_management_preference["EFS"]']},
+        )

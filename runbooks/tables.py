@@ -128,35 +128,68 @@ def restore_point_in_time(events: dict[str, Any], context: Any) -> dict[str, Any
     return {"TargetTableArn": description["TableArn"]}
 
 
-def restore_backup(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Start restoring an AWS Backup recovery point (the table's latest when RecoveryPointArn is empty)."""
+def latest_recovery_point(backup: Any, table_arn: str) -> tuple[str, Any]:
+    """The table's newest completed AWS Backup recovery point and its creation time, or ("", None). The table may
+    be gone: its recovery points stay listed under its ARN."""
+    points = backup.list_recovery_points_by_resource(ResourceArn=table_arn)["RecoveryPoints"]
+    completed = sorted((p for p in points if p.get("Status") == "COMPLETED"), key=lambda p: p["CreationDate"])
+    return (completed[-1]["RecoveryPointArn"], completed[-1]["CreationDate"]) if completed else ("", None)
+
+
+def start_backup_restore(events: dict[str, Any], recovery_point: str, target: str) -> str:
+    """Start an AWS Backup restore of `recovery_point` into `target`, encrypted with the table's key (KmsKeyAlias,
+    resolved to its ARN in Region): without encryptionType KMS and the key's ARN the restored table gets a
+    DynamoDB-owned key (https://docs.aws.amazon.com/aws-backup/latest/devguide/restoring-dynamodb.html). AWS Backup
+    restores as IamRoleArn. Returns the job's ID."""
     import boto3
 
-    backup = boto3.client("backup", region_name=events["Region"])
-    recovery_point = events.get("RecoveryPointArn") or ""
-    if not recovery_point:
-        points = backup.list_recovery_points_by_resource(ResourceArn=events["TableArn"])["RecoveryPoints"]
-        completed = sorted((p for p in points if p.get("Status") == "COMPLETED"), key=lambda p: p["CreationDate"])
-        if not completed:
-            raise RuntimeError(f"no completed recovery point for {events['TableArn']}")
-        recovery_point = completed[-1]["RecoveryPointArn"]
-    job = backup.start_restore_job(
+    key_arn = boto3.client("kms", region_name=events["Region"]).describe_key(KeyId=events["KmsKeyAlias"])["KeyMetadata"]["Arn"]
+    return boto3.client("backup", region_name=events["Region"]).start_restore_job(
         RecoveryPointArn=recovery_point,
         IamRoleArn=events["IamRoleArn"],
         ResourceType="DynamoDB",
-        Metadata={"targetTableName": events["TargetTableName"]},
+        Metadata={"targetTableName": target, "encryptionType": "KMS", "kmsMasterKeyArn": key_arn},
     )["RestoreJobId"]
+
+
+def restore_backup(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Start restoring an AWS Backup recovery point (the table's latest when RecoveryPointArn is empty) into
+    TargetTableName, encrypted with the table's key."""
+    import boto3
+
+    recovery_point = events.get("RecoveryPointArn") or ""
+    if not recovery_point:
+        recovery_point, _ = latest_recovery_point(boto3.client("backup", region_name=events["Region"]), events["TableArn"])
+        if not recovery_point:
+            raise RuntimeError(f"no completed recovery point for {events['TableArn']}")
+    job = start_backup_restore(events, recovery_point, events["TargetTableName"])
     return {"RestoreJobId": job, "RecoveryPointArn": recovery_point}
 
 
-def check_restore_job(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look at an AWS Backup restore job: pending until COMPLETED; ABORTED or FAILED raise."""
+def restore_job_state(events: dict[str, Any]) -> str:
+    """The AWS Backup restore job's status; ABORTED or FAILED raise with AWS Backup's message."""
     import boto3
 
     job = boto3.client("backup", region_name=events["Region"]).describe_restore_job(RestoreJobId=events["RestoreJobId"])
     if job["Status"] in ("ABORTED", "FAILED"):
         raise RuntimeError(f"restore job {events['RestoreJobId']} ended {job['Status']}: {job.get('StatusMessage', '')}")
-    return still_pending(events, job["Status"] != "COMPLETED", job["Status"])
+    return job["Status"]
+
+
+def check_restore_job(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look at an AWS Backup restore job: pending until COMPLETED; ABORTED or FAILED raise."""
+    state = restore_job_state(events)
+    return still_pending(events, state != "COMPLETED", state)
+
+
+def check_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look at a restored copy: pending until TableName is ACTIVE in Region; when an AWS Backup job restores it
+    (RestoreJobId not empty), a failed job raises instead of waiting for a table that will never come."""
+    import boto3
+
+    job = restore_job_state(events) if events.get("RestoreJobId") else ""
+    state = table_state(boto3.client("dynamodb", region_name=events["Region"]), events["TableName"])
+    return still_pending(events, state != "ACTIVE", f"{state} (job {job})" if job else state)
 
 
 def check_table(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -218,10 +251,14 @@ def delete_scratch_table(events: dict[str, Any], context: Any) -> dict[str, Any]
 
 def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """Start restoring a copy of TableName into StagingTableName, from the first source that applies:
-    SourceBackupArn (a DynamoDB backup ARN, including AWS Backup's for DynamoDB); else point-in-time recovery of the
-    live table (RestoreDateTime, or the latest restorable time); else, when the live table is gone, its latest
-    available backup, such as the system backup DynamoDB keeps of a deleted table with point-in-time recovery on
-    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html)."""
+    SourceBackupArn (a DynamoDB backup, or an AWS Backup recovery point, `arn:aws:backup:...`, which only AWS Backup
+    restores); else point-in-time recovery of the live table (RestoreDateTime, or the latest restorable time);
+    else, when the live table is gone, the newest of its DynamoDB backups (such as the system backup DynamoDB keeps
+    of a deleted table with point-in-time recovery on,
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html) and its AWS Backup
+    recovery points (with AWS Backup's advanced DynamoDB features, the default, these are not DynamoDB backups,
+    https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html). RestoreJobId is the AWS
+    Backup job, empty for a DynamoDB restore."""
     import boto3
 
     client = boto3.client("dynamodb", region_name=events["Region"])
@@ -229,15 +266,20 @@ def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
     backup = events.get("SourceBackupArn") or ""
     if not backup and table_state(client, events["TableName"]) != "ABSENT":
         client.restore_table_to_point_in_time(SourceTableName=events["TableName"], **common, **restore_time(events))
-        return {"Method": "point-in-time", "Source": events["TableName"]}
+        return {"Method": "point-in-time", "Source": events["TableName"], "RestoreJobId": ""}
     if not backup:
         found = client.list_backups(TableName=events["TableName"], BackupType="ALL")["BackupSummaries"]
-        available = sorted((b for b in found if b.get("BackupStatus") == "AVAILABLE"), key=lambda b: b["BackupCreationDateTime"])
-        if not available:
-            raise RuntimeError(f"{events['TableName']} does not exist and has no available backup to restore from")
-        backup = available[-1]["BackupArn"]
+        newest = sorted(((b["BackupCreationDateTime"], b["BackupArn"]) for b in found if b.get("BackupStatus") == "AVAILABLE"))
+        point, created = latest_recovery_point(boto3.client("backup", region_name=events["Region"]), events["TableArn"])
+        candidates = newest[-1:] + ([(created, point)] if point else [])
+        if not candidates:
+            raise RuntimeError(f"{events['TableName']} does not exist and has no available backup or recovery point to restore from")
+        backup = max(candidates, key=lambda candidate: candidate[0].timestamp())[1]
+    if ":backup:" in backup.split("/")[0]:
+        job = start_backup_restore(events, backup, events["StagingTableName"])
+        return {"Method": "AWS Backup", "Source": backup, "RestoreJobId": job}
     client.restore_table_from_backup(BackupArn=backup, **common)
-    return {"Method": "backup", "Source": backup}
+    return {"Method": "backup", "Source": backup, "RestoreJobId": ""}
 
 
 def snapshot_tables(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -373,10 +415,12 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     check_replica: (replica_state, table_state, still_pending),
     protect_replica: (settle,),
     configure_live_table: (settle,),
-    check_restore_job: (still_pending,),
+    check_restore_job: (restore_job_state, still_pending),
+    check_copy: (restore_job_state, table_state, still_pending),
+    restore_backup: (latest_recovery_point, start_backup_restore),
     check_table: (table_state, still_pending),
     verify_table: (table_state,),
-    restore_copy: (table_state, restore_target, restore_time),
+    restore_copy: (table_state, restore_target, restore_time, latest_recovery_point, start_backup_restore),
     restore_point_in_time: (restore_target, restore_time),
     snapshot_tables: (table_state,),
     check_backups: (still_pending,),

@@ -160,7 +160,7 @@ class ActiveActiveDrills(Construct):
             "Recovery from data loss (seed 000's software failure): restore a verified copy, then, once approved, replace"
             " the live table with it under the same name and rebuild the global table. The live table is untouched"
             " until the copy verifies; a failed verification discards the copy.",
-            recover_table.parameters(self.table_name, self.table_key_alias),
+            recover_table.parameters(self.table_name, self.table_key_alias, self.backup_roles[self.primary]),
             recover_table.steps(),
         )
 
@@ -257,18 +257,20 @@ class ActiveActiveDrills(Construct):
         )
         self._document(
             "restore-table-backup",
-            "Runbook: restore an AWS Backup recovery point of the table (the latest when RecoveryPointArn is empty), wait, count.",
+            "Runbook: restore an AWS Backup recovery point of the table (the latest when RecoveryPointArn is empty), encrypted"
+            " with the table's key, wait, count.",
             {
                 **restore,
                 "TableArn": parameter("Table replica ARN in that region"),
                 "RecoveryPointArn": parameter("Recovery point, empty for the latest", ""),
                 "IamRoleArn": parameter("Role AWS Backup restores with"),
+                "KmsKeyAlias": parameter("Key alias the restored table is encrypted with", f"alias/{self.table_key_alias}"),
             },
             [
                 script_step(
                     "restoreBackup",
                     tables.restore_backup,
-                    payload("Region", "TableArn", "RecoveryPointArn", "TargetTableName", "IamRoleArn"),
+                    payload("Region", "TableArn", "RecoveryPointArn", "TargetTableName", "IamRoleArn", "KmsKeyAlias"),
                     {"RestoreJobId": "String", "RecoveryPointArn": "String"},
                 ),
                 wait_step(

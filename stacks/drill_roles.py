@@ -86,6 +86,37 @@ class DrillTargets:
             },
         }
 
+    def key_lookup(self) -> dict[str, Any]:
+        """Resolve the table key's alias to its ARN (DescribeKey), which an AWS Backup restore's metadata needs."""
+        return {
+            "Sid": "FindTheTableKey",
+            "Effect": "Allow",
+            "Action": ["kms:DescribeKey"],
+            "Resource": [self.env.arn("kms", "key/*", region=region) for region in self.regions],
+            "Condition": {"ForAnyValue:StringEquals": {"kms:ResourceAliases": f"alias/{self.key_alias}"}},
+        }
+
+    def backup_restores(self) -> list[dict[str, Any]]:
+        """Restore the table's AWS Backup recovery points (as the backup role, which AWS Backup restores with: it
+        holds dynamodb:RestoreTableFromAwsBackup, https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html)
+        and follow the jobs. Recovery points of a table without the advanced features are DynamoDB backup ARNs."""
+        return [
+            allow(
+                "RestoreRecoveryPoints",
+                ["backup:StartRestoreJob"],
+                [*(self.env.arn("backup", "recovery-point:*", region=region) for region in self.regions), *self.backups()],
+            ),
+            # neither action supports resource-level permissions
+            allow("FollowRestoreJobs", ["backup:DescribeRestoreJob", "backup:ListRecoveryPointsByResource"], "*"),
+            allow(
+                "PassBackupRoleToBackup",
+                ["iam:PassRole"],
+                list(self.backup_roles),
+                {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
+            ),
+            self.key_lookup(),
+        ]
+
     def replication_role(self) -> dict[str, Any]:
         """Adding a replica may create DynamoDB's replication service-linked role, and only that one."""
         return {
@@ -149,20 +180,7 @@ def restore_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
                 ["dynamodb:DescribeTable", "dynamodb:DeleteTable", *TABLE_WRITES],
                 targets.tables("-*-drill"),
             ),
-            allow(
-                "RestoreRecoveryPoints",
-                ["backup:StartRestoreJob"],
-                # recovery points of a table without AWS Backup's advanced DynamoDB features are DynamoDB backup ARNs
-                [*(targets.env.arn("backup", "recovery-point:*", region=region) for region in targets.regions), *targets.backups()],
-            ),
-            # neither action supports resource-level permissions
-            allow("FollowRestoreJobs", ["backup:DescribeRestoreJob", "backup:ListRecoveryPointsByResource"], "*"),
-            allow(
-                "PassBackupRoleToBackup",
-                ["iam:PassRole"],
-                list(targets.backup_roles),
-                {"StringEquals": {"iam:PassedToService": "backup.amazonaws.com"}},
-            ),
+            *targets.backup_restores(),
             targets.key_through_dynamodb(),
         ],
     )
@@ -230,6 +248,7 @@ def recovery_role(scope: Construct, name: str, targets: DrillTargets) -> Service
                 [*targets.backups(), *targets.backups("-recovery")],
             ),
             allow("FindBackups", ["dynamodb:ListBackups"], "*"),  # ListBackups supports no resource-level permissions
+            *targets.backup_restores(),
             targets.replication_role(),
             targets.key_through_dynamodb(),
         ],

@@ -15,7 +15,7 @@ from constructs import Construct
 
 from modules.account_security import AccountSecurity
 from modules.alarms import AlarmTopic
-from modules.backup import BackupPlan, backup_vault_arn
+from modules.backup import BackupPlan, BackupRegionSettings, backup_vault_arn
 from modules.base import RegionalStack
 from modules.compute import amazon_linux_buckets, auto_scaling_service_role
 from modules.config import (
@@ -52,8 +52,8 @@ def observability_key(stack: RegionalStack, name: str, *, volume_launch_roles: S
 
 
 class RegionalFoundationStack(RegionalStack):
-    """Key, network, alarm topic, account security services (`account_security`) and backup plan of one region of
-    one architecture."""
+    """Key, network, alarm topic, backup plan of one region of one architecture; with `account_security`, the
+    account's once-per-region settings too (the security services, AWS Backup's region settings)."""
 
     def __init__(
         self,
@@ -88,6 +88,8 @@ class RegionalFoundationStack(RegionalStack):
         self.alarms = AlarmTopic(self, "alarms", name=f"{name}-alarms", key=self.key, email=arch.alarm_email)
         if account_security:  # once per region: stacks.app gives it to the first regional stack there
             AccountSecurity(self, "account-security", name=name, topic_arn=self.alarms.topic_arn, settings=config.account_security)
+            if not self.emulated:  # moto has no AWS Backup region settings
+                BackupRegionSettings(self, "backup-region-settings")
         self.backup = BackupPlan(
             self,
             "backup",

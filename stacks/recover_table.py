@@ -10,7 +10,8 @@ window in which the table does not exist (writes fail in both regions), from the
 plus rebuilding the replica; both grow with the table's size, so the restore rate is what RTO depends on.
 
 Order, and why it is safe:
-1. Restore a copy (`<table>-recovery`): point in time, or a backup when the live table is gone.
+1. Restore a copy (`<table>-recovery`): point in time, or a backup when the live table is gone (a DynamoDB backup,
+   or an AWS Backup recovery point, which AWS Backup restores as IamRoleArn with the table's key).
 2. Verify the copy: item count (paginated), required items. On failure: discard the copy and stop; the live
    table was never touched (the rollback).
 3. Approval (`aws:approve`): an operator confirms before anything destructive happens.
@@ -36,14 +37,15 @@ VERIFIED = {"Verified": "Boolean", "Count": "Integer", "Complete": "Boolean", "R
 ON_CUT_OVER_FAILURE = "step:failCutOver"
 
 
-def parameters(table_name: str, key_alias: str) -> dict[str, dict[str, Any]]:
+def parameters(table_name: str, key_alias: str, backup_role: str) -> dict[str, dict[str, Any]]:
     return {
         "TableName": parameter("The live global table", table_name),
         "HomeRegion": parameter("Region the table is restored in (its replica's peer is ReplicaRegion)"),
         "ReplicaRegion": parameter("Region of the replica to rebuild"),
         "StagingTableName": parameter("The verified copy", f"{table_name}-recovery"),
         "RestoreDateTime": parameter("ISO 8601 time before the damage; empty for the latest restorable time", ""),
-        "SourceBackupArn": parameter("Restore from this DynamoDB backup instead of point-in-time recovery", ""),
+        "SourceBackupArn": parameter("Restore from this DynamoDB backup or AWS Backup recovery point instead of point-in-time recovery", ""),
+        "IamRoleArn": parameter("Role AWS Backup restores a recovery point with", backup_role),
         "KmsKeyAlias": parameter("Key alias of the table in both regions", f"alias/{key_alias}"),
         "MinimumItems": parameter("Fewest items a verified table holds", "1"),
         "RequiredItemIds": parameter("Comma-separated ids a verified table must hold", ""),
@@ -72,10 +74,11 @@ def steps() -> list[dict[str, Any]]:
     replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ HomeRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
     cut = ON_CUT_OVER_FAILURE
     restore_payload = {**live, "StagingTableName": "{{ StagingTableName }}", "RestoreDateTime": "{{ RestoreDateTime }}"}
-    restore_payload |= {"SourceBackupArn": "{{ SourceBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}"}
+    restore_payload |= {"SourceBackupArn": "{{ SourceBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}", "IamRoleArn": "{{ IamRoleArn }}"}
+    restore_payload |= {"TableArn": "arn:{{ global:AWS_PARTITION }}:dynamodb:{{ HomeRegion }}:{{ global:ACCOUNT_ID }}:table/{{ TableName }}"}
     return [
-        script_step("restoreCopy", tables.restore_copy, restore_payload, {"Method": "String", "Source": "String"}),
-        wait_step("waitCopy", tables.check_table, {**staging, "Desired": "ACTIVE"}, what="restore of the copy"),
+        script_step("restoreCopy", tables.restore_copy, restore_payload, {"Method": "String", "Source": "String", "RestoreJobId": "String"}),
+        wait_step("waitCopy", tables.check_copy, {**staging, "RestoreJobId": "{{ restoreCopy.RestoreJobId }}"}, what="restore of the copy"),
         _verify("verifyCopy", "{{ StagingTableName }}"),
         branch_step("decideOnCopy", "verifyCopy.Verified", when_true="approveCutOver", otherwise="discardCopy"),
         script_step("discardCopy", tables.delete_scratch_table, staging, {"Deleted": "Boolean"}),

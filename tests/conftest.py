@@ -173,9 +173,15 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.secretsmanager.responses import SecretsManagerResponse
 
+    from moto.backup import urls as backup_urls
+    from moto.backup.responses import BackupResponse
+    from moto.iam.access_control import IAMRequest
+
     from tools import moto_server
 
     monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
+    monkeypatch.setattr(IAMRequest, "_create_aws_request", IAMRequest._create_aws_request)
+    monkeypatch.setattr(backup_urls, "url_paths", dict(backup_urls.url_paths))
     monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
     monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", IAMPolicyStatement.is_action_permitted)
     monkeypatch.setattr(DynamoHandler, "update_table", DynamoHandler.update_table)
@@ -185,6 +191,10 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
         (SecretsManagerBackend, "stop_replication_to_replica"),
         (SecretsManagerResponse, "stop_replication_to_replica"),
         (IamResponse, "simulate_principal_policy"),
+        *(
+            (BackupResponse, name)
+            for name in ("start_backup_job", "list_recovery_points_by_resource", "start_restore_job", "describe_restore_job")
+        ),
     ):
         monkeypatch.setattr(cls, name, None, raising=False)
         monkeypatch.delattr(cls, name)

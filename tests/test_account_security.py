@@ -53,7 +53,9 @@ def test_findings_reach_the_alarm_topic(synthesized: Synthesized, stack: str) ->
     assert "events.amazonaws.com" in services, "EventBridge encrypts with the topic's key when it publishes"
 
 
-def test_one_region_gets_one_detector_even_when_both_architectures_use_it(example_data: dict[str, Any], tmp_path: Path) -> None:
+def test_one_region_gets_one_detector_and_backup_settings_even_when_both_architectures_use_it(
+    example_data: dict[str, Any], tmp_path: Path
+) -> None:
     """GuardDuty allows one detector per account and region (https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateDetector.html)."""
     from cdktf import App, Testing
 
@@ -64,12 +66,14 @@ def test_one_region_gets_one_detector_even_when_both_architectures_use_it(exampl
     data["active_active"]["primary"]["region"] = data["warm_standby"]["primary"]["region"]  # both in us-east-1
     app = App(outdir=str(tmp_path))
     names = build_stacks(app, parse_config(data), outdir=tmp_path)
-    detectors = {
-        name: len(json.loads(Testing.synth(app.node.find_child(name))).get("resource", {}).get("aws_guardduty_detector", {}))
-        for name in names
-        if name.endswith("us-east-1")
+    resources = {
+        name: json.loads(Testing.synth(app.node.find_child(name))).get("resource", {}) for name in names if name.endswith("us-east-1")
     }
-    assert detectors == {"active-active-us-east-1": 1, "warm-standby-us-east-1": 0}
+    for kind in ("aws_guardduty_detector", "aws_backup_region_settings"):  # AWS Backup's settings are per account and region too
+        assert {name: len(found.get(kind, {})) for name, found in resources.items()} == {
+            "active-active-us-east-1": 1,
+            "warm-standby-us-east-1": 0,
+        }
 
 
 def test_accounts_whose_services_an_administrator_manages_can_leave_them_out(scratch_stack: Any) -> None:
@@ -85,3 +89,17 @@ def test_accounts_whose_services_an_administrator_manages_can_leave_them_out(scr
     assert "aws_guardduty_detector" not in resources and "aws_securityhub_account" in resources
     sources = sorted(json.loads(rule["event_pattern"])["source"][0] for rule in resources["aws_cloudwatch_event_rule"].values())
     assert sources == ["aws.guardduty", "aws.securityhub"], "an administrator's findings still arrive in the member account"
+
+
+def test_every_region_pins_dynamodb_to_aws_backups_advanced_features(synthesized: Any) -> None:
+    """The restore paths expect AWS Backup's recovery points (arn:aws:backup:...): the setting is pinned, not inherited
+    from the account's history (https://docs.aws.amazon.com/aws-backup/latest/devguide/advanced-ddb-backup.html)."""
+    regions = {}
+    for name in synthesized.stack_names:
+        for settings in synthesized.resources(name, "aws_backup_region_settings").values():
+            regions[synthesized.stacks[name]["provider"]["aws"][0]["region"]] = settings
+    assert sorted(regions) == ["eu-central-1", "eu-west-1", "us-east-1", "us-west-1"], "one per region the stacks use"
+    for settings in regions.values():
+        assert settings["resource_type_management_preference"] == {"DynamoDB": True}
+        assert settings["resource_type_opt_in_preference"] == {"DynamoDB": True, "RDS": True, "Aurora": True}
+        assert settings["lifecycle"]["ignore_changes"] == ["resource_type_opt_in_preference", 'resource_type_management_preference["EFS"]']

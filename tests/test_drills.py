@@ -218,6 +218,7 @@ def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthes
 
 HOME, PEER, TABLE = "eu-west-1", "eu-central-1", "hadr-prod-items"
 KEY_ALIAS = "alias/hadr-prod-active-active-table"
+BACKUP_ROLE = "arn:aws:iam::123456789012:role/hadr-prod-active-active-eu-west-1-backup"
 
 
 def synthesized_role(synthesized: Synthesized, role: str) -> dict[str, Any]:
@@ -241,6 +242,9 @@ def run_as(
 def global_table(fake_aws: None, fixups: None) -> Iterator[Any]:
     """The live table in HOME (stream, PITR, deletion protection, CMK) with a protected replica in PEER, 3 items."""
     with mock_aws():
+        for region in (HOME, PEER):  # the table key of each region, under its alias
+            kms = boto3.client("kms", region_name=region)
+            kms.create_alias(AliasName=KEY_ALIAS, TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
         client = boto3.client("dynamodb", region_name=HOME)
         client.create_table(
             TableName=TABLE,
@@ -302,6 +306,82 @@ def test_restore_drill_runs_as_the_restore_role_which_cannot_change_the_live_tab
     with pytest.raises(AutomationFailed, match="AccessDenied"):  # the replica chaos, attempted with the restore role
         run_as(synthesized, documents, "restore-role", "delete-table-replica", {"SourceRegion": HOME, "ReplicaRegion": PEER})
     assert replica_settings(PEER)[0] is True
+
+
+def aws_backup_recovery_point(region: str = HOME) -> str:
+    """An AWS Backup recovery point of the table, as the advanced DynamoDB features make it (arn:aws:backup:...)."""
+    table_arn = boto3.client("dynamodb", region_name=region).describe_table(TableName=TABLE)["Table"]["TableArn"]
+    job = boto3.client("backup", region_name=region).start_backup_job(
+        BackupVaultName="vault", ResourceArn=table_arn, IamRoleArn=BACKUP_ROLE
+    )
+    return job["RecoveryPointArn"]
+
+
+def key_arn(region: str) -> str:
+    return boto3.client("kms", region_name=region).describe_key(KeyId=KEY_ALIAS)["KeyMetadata"]["Arn"]
+
+
+def test_backup_drill_restores_an_aws_backup_recovery_point_encrypted_with_the_table_key(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    """AWS Backup's advanced DynamoDB features name recovery points arn:aws:backup:...; restoring one without
+    encryptionType KMS and the key's ARN would give the copy a DynamoDB-owned key."""
+    point = aws_backup_recovery_point()
+    target = f"{TABLE}-backup-drill"
+    parameters = {"Region": HOME, "TableArn": global_table.describe_table(TableName=TABLE)["Table"]["TableArn"],
+                  "TargetTableName": target, "IamRoleArn": BACKUP_ROLE, "MinimumItems": "3"}  # fmt: skip
+    restored = run_as(synthesized, documents, "restore-role", "restore-table-backup", parameters)
+    assert restored.outputs["restoreBackup.RecoveryPointArn"] == point and point.startswith("arn:aws:backup:eu-west-1:")
+    assert (restored.outputs["verifyRestore.Verified"], restored.outputs["verifyRestore.Count"]) == (True, 3)
+    encryption = global_table.describe_table(TableName=target)["Table"]["SSEDescription"]
+    assert (encryption["SSEType"], encryption["KMSMasterKeyArn"]) == ("KMS", key_arn(HOME))
+
+
+def test_recovery_restores_from_an_aws_backup_recovery_point(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    point = aws_backup_recovery_point()
+    corrupt(global_table)
+    run = run_as(
+        synthesized,
+        documents,
+        "recovery-role",
+        "recover-table",
+        {"HomeRegion": HOME, "ReplicaRegion": PEER, "SourceBackupArn": point, "MinimumItems": "3", "RequiredItemIds": "item-2",
+         "Approvers": ["arn:aws:iam::123456789012:role/oncall"]},
+        approve=lambda _: True,
+    )  # fmt: skip
+    assert (run.outputs["restoreCopy.Method"], run.outputs["restoreCopy.Source"]) == ("AWS Backup", point)
+    assert states(HOME) == states(PEER) == {"item-0": "good", "item-1": "good", "item-2": "good"}
+
+
+def test_a_deleted_table_is_recovered_from_its_newest_backup_of_either_kind(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    """A DynamoDB backup with three items, then an AWS Backup recovery point with four: the newer wins."""
+    global_table.create_backup(TableName=TABLE, BackupName="older")
+    global_table.put_item(TableName=TABLE, Item={"id": {"S": "item-3"}, "state": {"S": "good"}})
+    point = aws_backup_recovery_point()
+    delete_global_table(global_table)
+    run = run_as(
+        synthesized,
+        documents,
+        "recovery-role",
+        "recover-table",
+        {"HomeRegion": HOME, "ReplicaRegion": PEER, "MinimumItems": "4", "Approvers": ["arn:aws:iam::123456789012:role/oncall"]},
+        approve=lambda _: True,
+    )
+    assert (run.outputs["restoreCopy.Method"], run.outputs["restoreCopy.Source"]) == ("AWS Backup", point)
+    assert states(HOME) == states(PEER) == {f"item-{index}": "good" for index in range(4)}
+
+
+def delete_global_table(client: Any) -> None:
+    """The table deleted, replica first, as an accident or a bad deploy would leave it."""
+    peer = boto3.client("dynamodb", region_name=PEER)
+    peer.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
+    client.update_table(TableName=TABLE, ReplicaUpdates=[{"Delete": {"RegionName": PEER}}])
+    client.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
+    client.delete_table(TableName=TABLE)
 
 
 def test_access_denial_attaches_only_the_deny_policy_and_detaches_it_as_the_fault_role(
@@ -397,11 +477,7 @@ def test_a_deleted_table_is_recovered_from_its_latest_backup(
     """Point-in-time recovery needs the source table; without it the runbook takes the newest available backup
     (in AWS also the system backup DynamoDB keeps of a deleted table with point-in-time recovery on)."""
     global_table.create_backup(TableName=TABLE, BackupName="nightly")
-    peer = boto3.client("dynamodb", region_name=PEER)
-    peer.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
-    global_table.update_table(TableName=TABLE, ReplicaUpdates=[{"Delete": {"RegionName": PEER}}])
-    global_table.update_table(TableName=TABLE, DeletionProtectionEnabled=False)
-    global_table.delete_table(TableName=TABLE)
+    delete_global_table(global_table)
     run = run_as(
         synthesized,
         documents,

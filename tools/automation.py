@@ -41,6 +41,8 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 #: The longest an aws:executeScript step may run, in seconds (SSM's cap).
 MAX_SCRIPT_SECONDS = 600
 MAX_LOOP_ITERATIONS = 100
+#: The account the emulator (moto) answers as: `{{ global:ACCOUNT_ID }}` unless a run names another.
+EMULATOR_ACCOUNT = "123456789012"
 _REFERENCE = re.compile(r"\{\{\s*([A-Za-z0-9_.:]+)\s*\}\}")
 ClientFactory = Callable[..., Any]
 
@@ -115,6 +117,7 @@ class Automation:
         region: str,
         clients: ClientFactory,
         approve: Callable[[Mapping[str, Any]], bool] | None = None,
+        account_id: str = EMULATOR_ACCOUNT,
     ) -> None:
         if document.get("schemaVersion") != "0.3":
             raise ValueError(f"schemaVersion: expected '0.3' (an Automation document), got {document.get('schemaVersion')!r}")
@@ -127,6 +130,8 @@ class Automation:
         self.values: dict[str, Any] = {name: parameters.get(name, spec.get("default")) for name, spec in declared.items()}
         self.execution_id = str(uuid.uuid4())
         self.values["automation:EXECUTION_ID"] = self.execution_id  # SSM's automation variable
+        # SSM's global variables (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-variables.html)
+        self.values |= {"global:ACCOUNT_ID": account_id, "global:REGION": region, "global:AWS_PARTITION": "aws"}
         self.records: list[StepRecord] = []
 
     # --- values ---
