@@ -104,9 +104,11 @@ def wait_step(
     max_iterations: int = 100,
     on_failure: str | None = None,
     helpers: tuple[Callable[..., Any], ...] | None = None,
+    outputs: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """An `aws:loop` of `aws:sleep` (`interval`) and one `check`, while the check says Pending; the check raises on
-    the last iteration, so the wait is bounded by `max_iterations` x (`interval` + a check)."""
+    the last iteration, so the wait is bounded by `max_iterations` x (`interval` + a check). The check's outputs are
+    Pending and Status, and `outputs` besides."""
     if not 1 <= max_iterations <= 100:
         raise ValueError(f"{name}.max_iterations: got {max_iterations}; expected 1 to 100 (aws:loop's cap)")
     check_name = f"{name}Check"
@@ -129,7 +131,7 @@ def wait_step(
                     check_name,
                     check,
                     bounded,
-                    {"Pending": "Boolean", "Status": "String"},
+                    {"Pending": "Boolean", "Status": "String", **(outputs or {})},
                     timeout_seconds=120,
                     on_failure=on_failure,
                     helpers=helpers,

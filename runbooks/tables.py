@@ -242,6 +242,8 @@ def delete_scratch_table(events: dict[str, Any], context: Any) -> dict[str, Any]
     if not name.endswith(suffixes):
         raise ValueError(f"TableName: {name!r} is not a restored copy (expected a name ending in {' or '.join(suffixes)})")
     client = boto3.client("dynamodb", region_name=events["Region"])
+    if table_state(client, name) == "ABSENT":
+        return {"Deleted": False}
     try:
         client.delete_table(TableName=name)
     except client.exceptions.ResourceNotFoundException:
@@ -269,7 +271,7 @@ def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
         return {"Method": "point-in-time", "Source": events["TableName"], "RestoreJobId": ""}
     if not backup:
         found = client.list_backups(TableName=events["TableName"], BackupType="ALL")["BackupSummaries"]
-        newest = sorted(((b["BackupCreationDateTime"], b["BackupArn"]) for b in found if b.get("BackupStatus") == "AVAILABLE"))
+        newest = sorted((b["BackupCreationDateTime"], b["BackupArn"]) for b in found if b.get("BackupStatus") == "AVAILABLE")
         point, created = latest_recovery_point(boto3.client("backup", region_name=events["Region"]), events["TableArn"])
         candidates = newest[-1:] + ([(created, point)] if point else [])
         if not candidates:
@@ -408,6 +410,20 @@ def set_function_concurrency(events: dict[str, Any], context: Any) -> dict[str, 
     return {"Previous": current, "Current": wanted}
 
 
+def set_writes(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Stop (Concurrency 0: every invocation throttled) or resume the API functions (Functions: comma-separated
+    ARNs, each in its own region) by their reserved concurrency: what the delete-and-restore needs while the table
+    is replaced, so no write is acknowledged and then lost."""
+    import boto3
+
+    wanted, done = int(events["Concurrency"]), []
+    for arn in [arn.strip() for arn in events["Functions"].split(",") if arn.strip()]:
+        region = arn.split(":")[3]
+        boto3.client("lambda", region_name=region).put_function_concurrency(FunctionName=arn, ReservedConcurrentExecutions=wanted)
+        done.append(f"{arn.rsplit(':', 1)[-1]}={wanted}")
+    return {"Set": ", ".join(done)}
+
+
 #: Helpers each handler's script needs besides itself.
 HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     delete_replica: (replica_state, settle),
@@ -425,4 +441,5 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     snapshot_tables: (table_state,),
     check_backups: (still_pending,),
     delete_live_table: (table_state, settle),
+    delete_scratch_table: (table_state,),
 }

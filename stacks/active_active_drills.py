@@ -29,7 +29,7 @@ from modules.drills import (
 from modules.health_check import HealthCheck
 from modules.iam import ServiceRole, managed_policy
 from runbooks import tables
-from stacks import drill_roles, recover_table
+from stacks import drill_roles, recover_table, repair_table
 from stacks.naming import ACTIVE_ACTIVE, vault_name
 from stacks.recover_table import VERIFIED
 
@@ -78,6 +78,8 @@ class ActiveActiveDrills(Construct):
         )
         self.documents: dict[str, RunbookDocument] = {}
         self.regions = regions
+        self.functions = [env.arn("lambda", f"function:{prefix}-{region}-api", region=region) for region in regions]
+        self.reserved_concurrency = arch.lambda_function.reserved_concurrency
         self._fault_documents()
         self._table_documents()
         self._operations_documents(arch.traffic.required_concurrency)
@@ -90,12 +92,13 @@ class ActiveActiveDrills(Construct):
             deny_policy_arn=self.deny_policy.arn,
             health_check_arns=[f"arn:{env.partition}:route53:::healthcheck/{check.health_check_id}" for check in health_checks.values()],
             backup_roles=list(self.backup_roles.values()),
-            functions=[env.arn("lambda", f"function:{prefix}-{region}-api", region=region) for region in regions],
+            functions=self.functions,
         )
         self.roles = {
             "faults": drill_roles.fault_role(self, f"{prefix}-drill-faults", targets),
             "restores": drill_roles.restore_role(self, f"{prefix}-drill-restores", targets),
             "replicas": drill_roles.replica_role(self, f"{prefix}-drill-replicas", targets),
+            "repair": drill_roles.repair_role(self, f"{prefix}-repair", targets),
             "recovery": drill_roles.recovery_role(self, f"{prefix}-recovery", targets),
             "operations": drill_roles.operations_role(self, f"{prefix}-operations", targets),
         }
@@ -156,11 +159,21 @@ class ActiveActiveDrills(Construct):
         self._replica_documents()
         self._restore_documents()
         self._document(
+            "repair-table",
+            "Recovery from data loss, the default (seed 000's software failure): put back, item by item through the live"
+            " global table, what a damage window changed, keeping what was written since; no outage, the history kept."
+            " Re-run with the same parameters to resume.",
+            repair_table.parameters(self.table_name, self.table_key_alias, self.backup_roles[self.primary]),
+            repair_table.steps(),
+        )
+        self._document(
             "recover-table",
             "Recovery from data loss (seed 000's software failure): restore a verified copy, then, once approved, replace"
             " the live table with it under the same name and rebuild the global table. The live table is untouched"
             " until the copy verifies; a failed verification discards the copy.",
-            recover_table.parameters(self.table_name, self.table_key_alias, self.backup_roles[self.primary]),
+            recover_table.parameters(
+                self.table_name, self.table_key_alias, self.backup_roles[self.primary], self.functions, self.reserved_concurrency
+            ),
             recover_table.steps(),
         )
 

@@ -7,7 +7,9 @@
 - replicas: the replica-deletion experiment. Deleting and re-creating a replica is an UpdateTable of the live
   table by definition, so this role has it, and nothing on items beyond what adding a replica requires.
 - operations: read-only verification of the global table, and the API functions' reserved concurrency.
-- recovery: the data-loss runbook. It replaces the live table, so it may delete it; FIS cannot pass it (the
+- repair: the repair in place. It restores copies and writes items of the live table back; it cannot change the
+  table itself. FIS cannot pass it.
+- recovery: the delete-and-restore runbook. It replaces the live table, so it may delete it; FIS cannot pass it (the
   experiment role passes only the first three), and the runbook asks for an approval before the delete.
 KMS use is limited to the table's key alias and to requests DynamoDB makes on the role's behalf (`kms:ViaService`,
 https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service). The IAM
@@ -248,8 +250,46 @@ def recovery_role(scope: Construct, name: str, targets: DrillTargets) -> Service
                 [*targets.backups(), *targets.backups("-recovery")],
             ),
             allow("FindBackups", ["dynamodb:ListBackups"], "*"),  # ListBackups supports no resource-level permissions
+            allow("StopAndResumeTheApisWrites", ["lambda:PutFunctionConcurrency"], list(targets.functions)),
             *targets.backup_restores(),
             targets.replication_role(),
+            targets.key_through_dynamodb(),
+        ],
+    )
+
+
+def repair_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceRole:
+    """The repair in place: restore two copies, read them, write items back to the live table. It may not change
+    the live table itself (no UpdateTable, DeleteTable or replica calls): what it can do is what the approval says."""
+    return _role(
+        scope,
+        "repair-role",
+        name,
+        [
+            allow(
+                "RestoreCopiesOfTheLiveTable",
+                ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:RestoreTableToPointInTime"],
+                targets.tables(),
+            ),
+            allow(
+                "PutBackWhatTheDamageChanged",
+                ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem"],
+                targets.tables(),
+            ),
+            allow(
+                "ReadTagAndDeleteTheCopies",
+                [
+                    "dynamodb:DescribeTable",
+                    "dynamodb:DeleteTable",
+                    "dynamodb:ListTagsOfResource",
+                    "dynamodb:TagResource",
+                    "dynamodb:BatchGetItem",
+                    *TABLE_WRITES,
+                ],
+                targets.tables("-*-recovery"),
+            ),
+            allow("RestoreBackupsIntoCopies", ["dynamodb:DescribeBackup", "dynamodb:RestoreTableFromBackup"], targets.backups()),
+            *targets.backup_restores(),
             targets.key_through_dynamodb(),
         ],
     )

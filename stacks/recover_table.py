@@ -1,4 +1,5 @@
-"""The data-loss recovery runbook (`recover-table`) of the active/active table (seed 000's software failure: RTO
+"""The delete-and-restore runbook (`recover-table`) of the active/active table, for a table that is gone or wholly
+lost (the default recovery from data loss is the repair in place, stacks/repair_table.py) (seed 000's software failure: RTO
 5400 s, RPO 300 s), and the steps that rebuild a replica, which it shares with the replica drill. Its scripts are
 runbooks/tables.py.
 
@@ -10,15 +11,19 @@ window in which the table does not exist (writes fail in both regions), from the
 plus rebuilding the replica; both grow with the table's size, so the restore rate is what RTO depends on.
 
 Order, and why it is safe:
+0. Discard a copy a stopped or rejected run left (a restore cannot overwrite a table), and wait until it is gone.
 1. Restore a copy (`<table>-recovery`): point in time, or a backup when the live table is gone (a DynamoDB backup,
    or an AWS Backup recovery point, which AWS Backup restores as IamRoleArn with the table's key).
 2. Verify the copy: item count (paginated), required items. On failure: discard the copy and stop; the live
    table was never touched (the rollback).
-3. Approval (`aws:approve`): an operator confirms before anything destructive happens.
-4. Back up the live table (to roll back to) and the copy (to restore from).
+3. Approval (`aws:approve`): an operator confirms before anything destructive happens; the message says what is
+   lost (writes since the copy's point in time, the table's point-in-time history).
+4. Stop the API's writes in both regions (reserved concurrency 0), so nothing is acknowledged and then lost; back
+   up the live table (to roll back to) and the copy (to restore from).
 5. Remove the replica, then delete the live table; restore the copy's backup into the live name; restore the
    stream, point-in-time recovery, deletion protection and tags, which a restore does not carry.
-6. Re-create the replica and protect it; verify the live table; delete the copy.
+6. Re-create the replica and protect it; verify the live table; resume writes (the configured concurrency); delete
+   the copy.
 A failure from step 5 on stops with the ARN of the live table's backup: running this runbook again with
 SourceBackupArn set to it puts the table back as it was.
 """
@@ -37,14 +42,18 @@ VERIFIED = {"Verified": "Boolean", "Count": "Integer", "Complete": "Boolean", "R
 ON_CUT_OVER_FAILURE = "step:failCutOver"
 
 
-def parameters(table_name: str, key_alias: str, backup_role: str) -> dict[str, dict[str, Any]]:
+def parameters(table_name: str, key_alias: str, backup_role: str, functions: list[str], concurrency: int) -> dict[str, dict[str, Any]]:
     return {
+        "Functions": parameter("The API functions whose writes stop during the cut-over (comma-separated ARNs)", ",".join(functions)),
+        "FunctionConcurrency": parameter("Their reserved concurrency once the table is back (the configured value)", str(concurrency)),
         "TableName": parameter("The live global table", table_name),
         "HomeRegion": parameter("Region the table is restored in (its replica's peer is ReplicaRegion)"),
         "ReplicaRegion": parameter("Region of the replica to rebuild"),
         "StagingTableName": parameter("The verified copy", f"{table_name}-recovery"),
         "RestoreDateTime": parameter("ISO 8601 time before the damage; empty for the latest restorable time", ""),
-        "SourceBackupArn": parameter("Restore from this DynamoDB backup or AWS Backup recovery point instead of point-in-time recovery", ""),
+        "SourceBackupArn": parameter(
+            "Restore from this DynamoDB backup or AWS Backup recovery point instead of point-in-time recovery", ""
+        ),
         "IamRoleArn": parameter("Role AWS Backup restores a recovery point with", backup_role),
         "KmsKeyAlias": parameter("Key alias of the table in both regions", f"alias/{key_alias}"),
         "MinimumItems": parameter("Fewest items a verified table holds", "1"),
@@ -75,9 +84,18 @@ def steps() -> list[dict[str, Any]]:
     cut = ON_CUT_OVER_FAILURE
     restore_payload = {**live, "StagingTableName": "{{ StagingTableName }}", "RestoreDateTime": "{{ RestoreDateTime }}"}
     restore_payload |= {"SourceBackupArn": "{{ SourceBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}", "IamRoleArn": "{{ IamRoleArn }}"}
-    restore_payload |= {"TableArn": "arn:{{ global:AWS_PARTITION }}:dynamodb:{{ HomeRegion }}:{{ global:ACCOUNT_ID }}:table/{{ TableName }}"}
+    restore_payload |= {
+        "TableArn": "arn:{{ global:AWS_PARTITION }}:dynamodb:{{ HomeRegion }}:{{ global:ACCOUNT_ID }}:table/{{ TableName }}"
+    }
+    writes = {"Functions": "{{ Functions }}"}
     return [
-        script_step("restoreCopy", tables.restore_copy, restore_payload, {"Method": "String", "Source": "String", "RestoreJobId": "String"}),
+        script_step("discardLeftoverCopy", tables.delete_scratch_table, staging, {"Deleted": "Boolean"}),
+        wait_step(
+            "waitLeftoverGone", tables.check_table, {**staging, "Desired": "ABSENT"}, what="deletion of a leftover copy", interval="PT20S"
+        ),
+        script_step(
+            "restoreCopy", tables.restore_copy, restore_payload, {"Method": "String", "Source": "String", "RestoreJobId": "String"}
+        ),
         wait_step("waitCopy", tables.check_copy, {**staging, "RestoreJobId": "{{ restoreCopy.RestoreJobId }}"}, what="restore of the copy"),
         _verify("verifyCopy", "{{ StagingTableName }}"),
         branch_step("decideOnCopy", "verifyCopy.Verified", when_true="approveCutOver", otherwise="discardCopy"),
@@ -93,9 +111,12 @@ def steps() -> list[dict[str, Any]]:
                 "Approvers": "{{ Approvers }}",
                 "MinRequiredApprovals": 1,
                 "Message": "Replace {{ TableName }} in {{ HomeRegion }} with the verified copy ({{ verifyCopy.Count }} items,"
-                " {{ restoreCopy.Method }} from {{ restoreCopy.Source }})? Writes fail until the restore completes.",
+                " {{ restoreCopy.Method }} from {{ restoreCopy.Source }})? The API stops taking requests in both regions until"
+                " the restore completes. Lost: every write since the copy's point in time (repair-table keeps them), and the"
+                " table's point-in-time history (an on-demand backup of it is taken first).",
             },
         },
+        script_step("stopWrites", tables.set_writes, {**writes, "Concurrency": "0"}, {"Set": "String"}),
         script_step(
             "snapshot",
             tables.snapshot_tables,
@@ -129,7 +150,7 @@ def steps() -> list[dict[str, Any]]:
         ),
         *replica_steps(replica, on_failure=cut),
         _verify("verifyLive", "{{ TableName }}"),
-        branch_step("decideOnLive", "verifyLive.Verified", when_true="cleanUp", otherwise="failLiveVerification"),
+        branch_step("decideOnLive", "verifyLive.Verified", when_true="resumeWrites", otherwise="failLiveVerification"),
         _fail(
             "failLiveVerification",
             "the restored {{ TableName }} failed verification ({{ verifyLive.Reason }}); roll back by running this runbook with"
@@ -137,9 +158,11 @@ def steps() -> list[dict[str, Any]]:
         ),
         _fail(
             "failCutOver",
-            "the cut-over stopped part-way; roll back by running this runbook with SourceBackupArn={{ snapshot.LiveBackupArn }}"
-            " (the live table as it was), or forward with SourceBackupArn={{ snapshot.StagingBackupArn }} (the verified copy)",
+            "the cut-over stopped part-way, with the API's writes stopped; roll back by running this runbook with"
+            " SourceBackupArn={{ snapshot.LiveBackupArn }} (the live table as it was), or forward with"
+            " SourceBackupArn={{ snapshot.StagingBackupArn }} (the verified copy); resume writes with set-function-concurrency",
         ),
+        script_step("resumeWrites", tables.set_writes, {**writes, "Concurrency": "{{ FunctionConcurrency }}"}, {"Set": "String"}),
         {**script_step("cleanUp", tables.delete_scratch_table, staging, {"Deleted": "Boolean"}), "isEnd": True},
     ]
 

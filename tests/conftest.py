@@ -165,17 +165,15 @@ def stage_rotation(region: str, token: str) -> None:
 @pytest.fixture
 def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
     """tools.moto_server's fix-ups in this process, undone after the test."""
+    from moto.backup import urls as backup_urls
+    from moto.backup.responses import BackupResponse
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.responses import DynamoHandler
-    from moto.iam.access_control import IAMPolicyStatement
+    from moto.iam.access_control import IAMPolicyStatement, IAMRequest
     from moto.iam.responses import IamResponse
     from moto.rds.models import RDSBackend
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.secretsmanager.responses import SecretsManagerResponse
-
-    from moto.backup import urls as backup_urls
-    from moto.backup.responses import BackupResponse
-    from moto.iam.access_control import IAMRequest
 
     from tools import moto_server
 
@@ -184,7 +182,8 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backup_urls, "url_paths", dict(backup_urls.url_paths))
     monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
     monkeypatch.setattr(IAMPolicyStatement, "is_action_permitted", IAMPolicyStatement.is_action_permitted)
-    monkeypatch.setattr(DynamoHandler, "update_table", DynamoHandler.update_table)
+    for handler in ("update_table", "put_item", "delete_item", "update_item", "batch_write_item"):
+        monkeypatch.setattr(DynamoHandler, handler, getattr(DynamoHandler, handler))
     monkeypatch.setattr(Table, "describe", Table.describe)
     monkeypatch.setattr(moto_server, "_REPLICA_REGIONS", {})
     for cls, name in (

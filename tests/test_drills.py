@@ -9,6 +9,7 @@ tools.moto_server), so those are checked on the synthesized policies here.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,6 +50,7 @@ def test_runbook_documents_cover_the_seed_scenarios_and_recoveries(documents: di
         "restore-table-pitr",
         "restore-table-backup",
         "delete-drill-table",
+        "repair-table",
         "recover-table",
         "verify-global-table",
         "set-function-concurrency",
@@ -152,7 +154,15 @@ def test_no_script_step_runs_longer_than_ssm_allows_and_waits_are_bounded_loops(
                 assert step["inputs"]["LoopCondition"]["BooleanEquals"] is True
     waits = {key: [s["name"] for s in doc["parsed"]["mainSteps"] if s["action"] == "aws:loop"] for key, doc in documents.items()}
     assert waits["recreate-table-replica"] == ["waitReplicaActive"] and waits["restore-table-backup"] == ["waitRestoreJob"]
-    assert waits["recover-table"] == ["waitCopy", "waitSnapshots", "waitReplicaGone", "waitLiveGone", "waitLive", "waitReplicaActive"]
+    assert waits["recover-table"] == [
+        "waitLeftoverGone",
+        "waitCopy",
+        "waitSnapshots",
+        "waitReplicaGone",
+        "waitLiveGone",
+        "waitLive",
+        "waitReplicaActive",
+    ]
 
 
 def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthesized: Synthesized) -> None:
@@ -211,7 +221,13 @@ def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthes
         for role in ("fault-role", "restore-role", "replica-role")
     ], "FIS may not pass the recovery role"
     start = {s["Sid"]: s for s in experiment["Statement"]}["StartDrillAutomations"]
-    assert len(start["Resource"]) == 10 and all(":automation-definition/" in arn for arn in start["Resource"])
+    assert len(start["Resource"]) == 11 and all(":automation-definition/" in arn for arn in start["Resource"])
+    repairs = policy_of(synthesized, "repair-role")
+    on_live = {action for statement in repairs.values() for action in statement["Action"] if live & set(statement["Resource"])}
+    assert on_live == {
+        "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:RestoreTableToPointInTime",
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem",
+    }, "the repair writes items of the live table and never changes the table itself"  # fmt: skip
 
 
 # --- the documents, run as SSM runs them, as their roles, with IAM enforced in moto ---
@@ -219,6 +235,7 @@ def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthes
 HOME, PEER, TABLE = "eu-west-1", "eu-central-1", "hadr-prod-items"
 KEY_ALIAS = "alias/hadr-prod-active-active-table"
 BACKUP_ROLE = "arn:aws:iam::123456789012:role/hadr-prod-active-active-eu-west-1-backup"
+ONCALL = ["arn:aws:iam::123456789012:role/oncall"]
 
 
 def synthesized_role(synthesized: Synthesized, role: str) -> dict[str, Any]:
@@ -263,7 +280,32 @@ def global_table(fake_aws: None, fixups: None) -> Iterator[Any]:
         peer = boto3.client("dynamodb", region_name=PEER)
         peer.update_table(TableName=TABLE, DeletionProtectionEnabled=True)
         peer.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        api_functions()
         yield client
+
+
+def api_functions() -> None:
+    """The API function of each region (the delete-and-restore stops and resumes their writes), at the configured 50."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+    role = iam.create_role(RoleName="api-function", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    for region in (HOME, PEER):
+        functions = boto3.client("lambda", region_name=region)
+        name = f"{PREFIX}-{region}-api"
+        functions.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": b"stub"})
+        functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=50)
+
+
+def api_concurrency() -> dict[str, int]:
+    return {
+        region: boto3.client("lambda", region_name=region).get_function_concurrency(FunctionName=f"{PREFIX}-{region}-api")[
+            "ReservedConcurrentExecutions"
+        ]
+        for region in (HOME, PEER)
+    }
 
 
 def replica_settings(region: str) -> tuple[bool, str]:
@@ -436,8 +478,12 @@ def test_recovery_restores_verifies_cuts_over_and_rebuilds_the_global_table(
     )  # fmt: skip
     assert states(HOME) == states(PEER) == {"item-0": "good", "item-1": "good", "item-2": "good"}
     assert approvals == [
-        f"Replace {TABLE} in {HOME} with the verified copy (3 items, backup from {backup})? Writes fail until the restore completes."
+        f"Replace {TABLE} in {HOME} with the verified copy (3 items, backup from {backup})? The API stops taking requests in both"
+        " regions until the restore completes. Lost: every write since the copy's point in time (repair-table keeps them), and the"
+        " table's point-in-time history (an on-demand backup of it is taken first)."
     ]
+    assert run.outputs["stopWrites.Set"] == f"{PREFIX}-{HOME}-api=0, {PREFIX}-{PEER}-api=0", "no write is acknowledged and then lost"
+    assert api_concurrency() == {HOME: 50, PEER: 50}, "writes resume at the configured concurrency"
     live = global_table.describe_table(TableName=TABLE)["Table"]
     assert live["DeletionProtectionEnabled"] is True and live["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     assert [r["RegionName"] for r in live["Replicas"]] == [PEER] and replica_settings(PEER) == (True, "ENABLED")
@@ -448,6 +494,26 @@ def test_recovery_restores_verifies_cuts_over_and_rebuilds_the_global_table(
     assert run.outputs["verifyLive.Verified"] is True and run.ran()[-1] == "cleanUp"
     rollback = run.outputs["snapshot.LiveBackupArn"]
     assert global_table.describe_backup(BackupArn=rollback)["BackupDescription"]["BackupDetails"]["BackupStatus"] == "AVAILABLE"
+
+
+def test_a_copy_a_stopped_run_left_is_discarded_so_the_recovery_can_run_again(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    """A rejected or failed run leaves <table>-recovery; a restore cannot overwrite a table, so the next run would
+    fail at its first step. It is deleted first."""
+    backup = global_table.create_backup(TableName=TABLE, BackupName="nightly")["BackupDetails"]["BackupArn"]
+    global_table.restore_table_from_backup(TargetTableName=f"{TABLE}-recovery", BackupArn=backup)
+    corrupt(global_table)
+    run = run_as(
+        synthesized,
+        documents,
+        "recovery-role",
+        "recover-table",
+        {"HomeRegion": HOME, "ReplicaRegion": PEER, "SourceBackupArn": backup, "MinimumItems": "3", "Approvers": ONCALL},
+        approve=lambda _: True,
+    )
+    assert run.outputs["discardLeftoverCopy.Deleted"] is True
+    assert states(HOME) == states(PEER) == {"item-0": "good", "item-1": "good", "item-2": "good"}
 
 
 def test_a_copy_that_fails_verification_is_discarded_and_the_live_table_is_untouched(
@@ -542,9 +608,8 @@ def test_the_recovery_role_needs_what_it_has_and_a_cut_over_failure_names_the_wa
     steps = {record.name: record for record in failed.value.record}
     broken = "deleteLive" if missing == "dynamodb:DeleteTable" else "restoreLive"  # moto checks the API action only
     assert steps[broken].outcome == "Failed" and "AccessDenied" in steps[broken].error
-    assert "the cut-over stopped part-way; roll back by running this runbook with SourceBackupArn=arn:aws:dynamodb:eu-west-1" in str(
-        failed.value
-    )
+    assert "the cut-over stopped part-way, with the API's writes stopped; roll back by running this runbook with" in str(failed.value)
+    assert " SourceBackupArn=arn:aws:dynamodb:eu-west-1" in str(failed.value)
 
 
 # --- the operations runbooks (seed 000's catalogue, the parts safe to automate) ---
@@ -654,3 +719,123 @@ def test_the_waits_of_every_experiment_fit_in_its_fis_action(
         for action in template["action"]:
             document = by_arn[{p["key"]: p["value"] for p in action["parameter"]}["documentArn"]]["parsed"]
             assert sleeps(document["mainSteps"], document["parameters"]) <= 6000, (key, action["name"])
+
+
+# --- the repair in place (repair-table), the default recovery from data loss ---
+
+
+def damage_then_write(client: Any) -> tuple[str, str]:
+    """Backups either side of the damage (corrupt item-0 and item-1, delete item-2, create junk-1), then what users
+    write after it stopped: item-1 fixed by hand, item-9 new. Returns the two backups' ARNs."""
+    before = client.create_backup(TableName=TABLE, BackupName="before")["BackupDetails"]["BackupArn"]
+    corrupt(client)
+    client.put_item(TableName=TABLE, Item={"id": {"S": "junk-1"}, "state": {"S": "corrupt"}})
+    after = client.create_backup(TableName=TABLE, BackupName="after")["BackupDetails"]["BackupArn"]
+    client.put_item(TableName=TABLE, Item={"id": {"S": "item-1"}, "state": {"S": "fixed-by-hand"}})
+    client.put_item(TableName=TABLE, Item={"id": {"S": "item-9"}, "state": {"S": "new"}})
+    return before, after
+
+
+def repair(synthesized: Synthesized, documents: dict[str, dict[str, Any]], parameters: dict[str, Any], **kwargs: Any) -> Execution:
+    return run_as(synthesized, documents, "repair-role", "repair-table", {"Region": HOME, "Approvers": ONCALL, **parameters}, **kwargs)
+
+
+REPAIRED = {"item-0": "good", "item-1": "fixed-by-hand", "item-2": "good", "item-9": "new"}
+
+
+def test_the_repair_puts_back_what_the_damage_changed_and_keeps_what_was_written_since(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    created = global_table.describe_table(TableName=TABLE)["Table"]["CreationDateTime"]
+    before, after = damage_then_write(global_table)
+    approvals: list[str] = []
+    run = repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after},
+                 approve=lambda inputs: approvals.append(inputs["Message"]) or True)  # fmt: skip
+    assert states(HOME) == states(PEER) == REPAIRED, "both regions converge through the live global table"
+    counts = {name: run.outputs[f"applyRepairCheck.{name}"] for name in ("Restored", "Removed", "Kept", "Already", "KeptIds")}
+    assert counts == {"Restored": 2, "Removed": 1, "Kept": 1, "Already": 0, "KeptIds": "item-1"}
+    assert approvals == [
+        f"Repair {TABLE} through {HOME}: put back 2 items and remove 1 as they were before the damage ({before} to {after}); 1 written"
+        " since the damage stay as they are (item-1). Nothing else changes, and the table stays available."
+    ]
+    live = global_table.describe_table(TableName=TABLE)["Table"]
+    assert live["CreationDateTime"] == created and live["DeletionProtectionEnabled"] is True, "the same table: its history kept"
+    assert set(global_table.list_tables()["TableNames"]) == {TABLE}, "the copies are deleted once the repair succeeded"
+    assert run.ran()[-1] == "deleteCopies"
+
+
+def test_a_repair_that_stopped_part_way_resumes_where_it_stopped(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    """The first run's role may not delete items: it puts back item-0 and item-2, then fails at junk-1. The same
+    parameters run again reuse the copies and finish from the saved place."""
+    before, after = damage_then_write(global_table)
+    parameters = {"Region": HOME, "Approvers": ONCALL, "BeforeBackupArn": before, "AfterBackupArn": after}
+    with pytest.raises(AutomationFailed, match="the repair stopped part-way; run this runbook again with the same parameters"):
+        act_as(
+            without(synthesized_role(synthesized, "repair-role"), "dynamodb:DeleteItem"),
+            lambda clients: run_document(documents["repair-table"]["parsed"], {"AutomationAssumeRole": "r", **parameters},
+                                         region="us-east-1", clients=clients, approve=lambda _: True),
+            service="ssm.amazonaws.com",
+            region=HOME,
+        )  # fmt: skip
+    assert states(HOME) == {**REPAIRED, "junk-1": "corrupt"}, "what was put back stays; the rest waits for the re-run"
+    copies = {f"{TABLE}-before-recovery", f"{TABLE}-after-recovery"}
+    assert copies <= set(global_table.list_tables()["TableNames"]), "a failed run keeps its copies"
+    rerun = repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after}, approve=lambda _: True)
+    assert rerun.outputs["discardStaleCopies.Discarded"] == "none", "the copies of this window are reused, not restored again"
+    assert states(HOME) == states(PEER) == REPAIRED
+    assert (rerun.outputs["applyRepairCheck.Restored"], rerun.outputs["applyRepairCheck.Removed"]) == (2, 1), (
+        "counted once across both runs"
+    )
+
+
+def test_a_rejected_repair_changes_nothing_and_a_copy_of_another_window_is_discarded(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    before, after = damage_then_write(global_table)
+    damaged = states(HOME)
+    with pytest.raises(AutomationFailed, match="approveRepair"):
+        repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after}, approve=lambda _: False)
+    assert states(HOME) == damaged
+    later = global_table.create_backup(TableName=TABLE, BackupName="later")["BackupDetails"]["BackupArn"]
+    run = repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": later}, approve=lambda _: True)
+    assert run.outputs["discardStaleCopies.Discarded"] == f"{TABLE}-after-recovery", "the before-copy is this window's and is kept"
+    assert states(HOME) == {"item-0": "good", "item-1": "good", "item-2": "good"}, (
+        "with the window ending later, the hand fix is damage too"
+    )
+
+
+def test_a_repair_is_rolled_back_by_repairing_over_its_own_window(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    before, after = damage_then_write(global_table)
+    damaged = states(HOME)
+    pre_repair = global_table.create_backup(TableName=TABLE, BackupName="pre-repair")["BackupDetails"]["BackupArn"]
+    repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after}, approve=lambda _: True)
+    post_repair = global_table.create_backup(TableName=TABLE, BackupName="post-repair")["BackupDetails"]["BackupArn"]
+    undo = repair(synthesized, documents, {"BeforeBackupArn": pre_repair, "AfterBackupArn": post_repair}, approve=lambda _: True)
+    assert states(HOME) == states(PEER) == damaged
+    # item-0 and junk-1 put back as the repair found them, item-2 (which the damage had deleted) removed again
+    assert (undo.outputs["applyRepairCheck.Restored"], undo.outputs["applyRepairCheck.Removed"]) == (2, 1)
+
+
+BAD_WINDOWS = [
+    ({}, "RestoreDateTime/BeforeBackupArn: expected exactly one of them (the table before the damage);"
+         " DamageEndDateTime/AfterBackupArn: expected exactly one of them (the table after the damage)"),
+    ({"RestoreDateTime": "yesterday", "AfterBackupArn": "arn:x"}, "RestoreDateTime: got 'yesterday'; expected an ISO 8601 time"),
+    ({"RestoreDateTime": "2026-11-23T10:00:00+00:00", "DamageEndDateTime": "2026-11-23T09:00:00+00:00"},
+     "RestoreDateTime: got 2026-11-23T10:00:00+00:00; expected a time before DamageEndDateTime (2026-11-23T09:00:00+00:00)"),
+    ({"RestoreDateTime": "2026-11-23T09:00:00", "AfterBackupArn": "arn:x"},
+     "RestoreDateTime: got '2026-11-23T09:00:00'; expected a time with its zone"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("window", "expected"), BAD_WINDOWS)
+def test_a_window_that_cannot_be_restored_is_refused_before_anything_is_restored(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any, window: dict[str, str], expected: str
+) -> None:
+    with pytest.raises(AutomationFailed, match=re.escape(expected)) as failed:
+        repair(synthesized, documents, window, approve=lambda _: pytest.fail("nothing to approve"))
+    assert [record.name for record in failed.value.record] == ["checkWindow"]
+    assert set(global_table.list_tables()["TableNames"]) == {TABLE}

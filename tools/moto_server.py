@@ -165,15 +165,35 @@ def cloudwatch_actions_have_their_iam_prefix() -> None:
 _REPLICA_REGIONS: dict[tuple[str, str], set[str]] = {}
 
 
+def _replicating(handler: Any) -> Any:
+    """`handler` (an item write), then the written tables' items copied to their other replicas."""
+
+    def write(self: Any) -> Any:
+        result = handler(self)
+        backend = self.dynamodb_backend
+        names = [self.body["TableName"]] if "TableName" in self.body else list(self.body.get("RequestItems", {}))
+        for name in names:
+            for region in _REPLICA_REGIONS.get((backend.account_id, name), set()) - {backend.region_name}:
+                target = dynamodb_backends[backend.account_id][region]
+                if name in target.tables and name in backend.tables:
+                    target.tables[name].items = copy.deepcopy(backend.tables[name].items)
+        return result
+
+    return write
+
+
 def global_table_replicas() -> None:
     """UpdateTable's ReplicaUpdates for version 2019.11.21 global tables
     (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateTable.html): Create copies the
     table's schema, settings and items into a table of the same name in the other region, encrypted with the given
     key; Delete removes that region's copy, refused while its deletion protection is on; DescribeTable lists the
-    other regions' replicas as ACTIVE. Replication of later writes is not emulated."""
+    other regions' replicas as ACTIVE. An item write to a replica reaches the others at once (AWS: typically within
+    a second; concurrent writes to one item settle last-writer-wins, which this does not emulate)."""
     original_update, original_describe = DynamoHandler.update_table, Table.describe
     if getattr(original_update, "fix_up", False):
         return
+    for write in ("put_item", "delete_item", "update_item", "batch_write_item"):
+        setattr(DynamoHandler, write, _replicating(getattr(DynamoHandler, write)))
     if "ReplicaUpdates" in inspect.getsource(original_update):
         raise RuntimeError("moto now reads ReplicaUpdates itself: remove this fix-up")
 
@@ -332,7 +352,12 @@ def dynamodb_backup_restores() -> None:
     backup role's own permissions are not evaluated (AWS Backup, not the caller, restores with them)."""
     if applied_or_needless(BackupResponse, "start_restore_job", "StartRestoreJob"):
         return
-    for path in ("{0}/backup-jobs/?$", "{0}/restore-jobs/?$", "{0}/restore-jobs/(?P<job>[^/]+)$", "{0}/resources/(?P<arn>.+)/recovery-points/?$"):
+    for path in (
+        "{0}/backup-jobs/?$",
+        "{0}/restore-jobs/?$",
+        "{0}/restore-jobs/(?P<job>[^/]+)$",
+        "{0}/resources/(?P<arn>.+)/recovery-points/?$",
+    ):
         backup_urls.url_paths[path] = BackupResponse.dispatch
 
     def store(response: Any) -> dict[str, Any]:
@@ -351,8 +376,14 @@ def dynamodb_backup_restores() -> None:
         resource = params["ResourceArn"]
         native = dynamodb_backends[self.current_account][self.region].create_backup(table_name_of(resource), f"awsbackup-{uuid.uuid4()}")
         point = f"arn:aws:backup:{self.region}:{self.current_account}:recovery-point:{uuid.uuid4()}"
-        store(self)["points"][point] = {"RecoveryPointArn": point, "ResourceArn": resource, "Status": "COMPLETED",
-                                        "CreationDate": time.time(), "BackupVaultName": params["BackupVaultName"], "native": native.arn}  # fmt: skip
+        store(self)["points"][point] = {
+            "RecoveryPointArn": point,
+            "ResourceArn": resource,
+            "Status": "COMPLETED",
+            "CreationDate": time.time(),
+            "BackupVaultName": params["BackupVaultName"],
+            "native": native.arn,
+        }
         return json.dumps({"BackupJobId": str(uuid.uuid4()), "RecoveryPointArn": point, "CreationDate": time.time()})
 
     def list_recovery_points_by_resource(self: Any) -> Any:
@@ -373,8 +404,14 @@ def dynamodb_backup_restores() -> None:
         key = metadata.get("kmsmasterkeyarn") if metadata.get("encryptiontype") == "KMS" else None
         table.sse_specification = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key} if key else None
         job = str(uuid.uuid4())
-        store(self)["jobs"][job] = {"RestoreJobId": job, "Status": "COMPLETED", "RecoveryPointArn": point["RecoveryPointArn"],
-                                    "CreatedResourceArn": table.table_arn, "ResourceType": "DynamoDB", "IamRoleArn": params["IamRoleArn"]}  # fmt: skip
+        store(self)["jobs"][job] = {
+            "RestoreJobId": job,
+            "Status": "COMPLETED",
+            "RecoveryPointArn": point["RecoveryPointArn"],
+            "CreatedResourceArn": table.table_arn,
+            "ResourceType": "DynamoDB",
+            "IamRoleArn": params["IamRoleArn"],
+        }
         return json.dumps({"RestoreJobId": job})
 
     def describe_restore_job(self: Any) -> Any:
