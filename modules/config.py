@@ -519,7 +519,8 @@ class EmulatorSettings(_Model):
     `monitoring` flag (no MonitorInstances; its launch template still asks for it), and CloudFront's own response
     headers policy (AWS's managed SecurityHeadersPolicy instead), the master secret's rotation schedule (moto would
     run the function in a container), the Multi-Region Access Points' VPC endpoint, and Security Hub (moto enables a
-    hub but has no UpdateSecurityHubConfiguration or BatchEnableStandards). CloudFront reads reach the origin group
+    hub but has no UpdateSecurityHubConfiguration or BatchEnableStandards), and AWS Backup's region settings (no
+    UpdateRegionSettings). CloudFront reads reach the origin group
     through an ordered "*" behavior instead of the default one. Nothing else changes, so the stacks, their order
     and the state backend are exercised as in AWS. tests/test_emulator_mode.py asks the pinned moto for each
     missing call.
@@ -601,6 +602,47 @@ def _subnet_room_problems(arch: WarmStandby, tier: str) -> list[Problem]:
                     f" {subnet} addresses each, {taken} taken by AWS, the load balancer and endpoints, leave {subnet - taken}",
                 )
             )
+    return problems
+
+
+def _concurrency_problems(cfg: DeploymentConfig) -> list[Problem]:
+    """The active/active functions' reserved concurrency against the peak and the account's stated quota."""
+    if cfg.active_active is None or not cfg.active_active.enabled:
+        return []
+    problems: list[Problem] = []
+    traffic, function = cfg.active_active.traffic, cfg.active_active.lambda_function
+    quota = cfg.lambda_concurrency_quota
+    reservable = quota - UNRESERVED_CONCURRENCY - HEALTH_CONCURRENCY
+    if reservable < traffic.required_concurrency:
+        problems.append(
+            Problem(
+                "lambda_concurrency_quota",
+                quota,
+                f"expected at least {traffic.required_concurrency + UNRESERVED_CONCURRENCY + HEALTH_CONCURRENCY}: the API"
+                f" function needs {traffic.required_concurrency} reserved for the peak, the health function"
+                f" {HEALTH_CONCURRENCY}, and Lambda keeps {UNRESERVED_CONCURRENCY} unreserved; ask AWS for an increase"
+                " (Service Quotas, L-B99A9384)",
+            )
+        )
+    elif function.reserved_concurrency > reservable:
+        problems.append(
+            Problem(
+                "active_active.lambda_function.reserved_concurrency",
+                function.reserved_concurrency,
+                f"expected at most {reservable}: the account has {quota} concurrent executions per region"
+                f" (lambda_concurrency_quota), keeps {UNRESERVED_CONCURRENCY} unreserved, and the health function reserves"
+                f" {HEALTH_CONCURRENCY}",
+            )
+        )
+    if function.reserved_concurrency < traffic.required_concurrency:
+        problems.append(
+            Problem(
+                "active_active.lambda_function.reserved_concurrency",
+                function.reserved_concurrency,
+                f"expected at least {traffic.required_concurrency}: one region must serve the whole peak"
+                f" (active_active.traffic: {traffic.peak_requests_per_second} requests/s x {traffic.average_duration_ms} ms)",
+            )
+        )
     return problems
 
 
@@ -716,41 +758,7 @@ def _cross_field_problems(cfg: DeploymentConfig) -> list[Problem]:
                         )
                     )
 
-    if cfg.active_active is not None and cfg.active_active.enabled:
-        traffic, function = cfg.active_active.traffic, cfg.active_active.lambda_function
-        quota = cfg.lambda_concurrency_quota
-        reservable = quota - UNRESERVED_CONCURRENCY - HEALTH_CONCURRENCY
-        if reservable < traffic.required_concurrency:
-            problems.append(
-                Problem(
-                    "lambda_concurrency_quota",
-                    quota,
-                    f"expected at least {traffic.required_concurrency + UNRESERVED_CONCURRENCY + HEALTH_CONCURRENCY}: the API"
-                    f" function needs {traffic.required_concurrency} reserved for the peak, the health function"
-                    f" {HEALTH_CONCURRENCY}, and Lambda keeps {UNRESERVED_CONCURRENCY} unreserved; ask AWS for an increase"
-                    " (Service Quotas, L-B99A9384)",
-                )
-            )
-        elif function.reserved_concurrency > reservable:
-            problems.append(
-                Problem(
-                    "active_active.lambda_function.reserved_concurrency",
-                    function.reserved_concurrency,
-                    f"expected at most {reservable}: the account has {quota} concurrent executions per region"
-                    f" (lambda_concurrency_quota), keeps {UNRESERVED_CONCURRENCY} unreserved, and the health function reserves"
-                    f" {HEALTH_CONCURRENCY}",
-                )
-            )
-        if function.reserved_concurrency < traffic.required_concurrency:
-            problems.append(
-                Problem(
-                    "active_active.lambda_function.reserved_concurrency",
-                    function.reserved_concurrency,
-                    f"expected at least {traffic.required_concurrency}: one region must serve the whole peak"
-                    f" (active_active.traffic: {traffic.peak_requests_per_second} requests/s x {traffic.average_duration_ms} ms)",
-                )
-            )
-
+    problems += _concurrency_problems(cfg)
     problems += _sizing_problems(cfg)
 
     for index, (path, network) in enumerate(vpcs):

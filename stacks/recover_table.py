@@ -76,12 +76,13 @@ def _fail(name: str, message: str) -> dict[str, Any]:
     return {**script_step(name, common.fail, {"Message": message}, {}, timeout_seconds=60), "isEnd": True}
 
 
+HOME = {"Region": "{{ HomeRegion }}"}
+LIVE, STAGING = {**HOME, "TableName": "{{ TableName }}"}, {**HOME, "TableName": "{{ StagingTableName }}"}
+
+
 def steps() -> list[dict[str, Any]]:
-    """The runbook's mainSteps."""
-    home = {"Region": "{{ HomeRegion }}"}
-    live, staging = {**home, "TableName": "{{ TableName }}"}, {**home, "TableName": "{{ StagingTableName }}"}
-    replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ HomeRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
-    cut = ON_CUT_OVER_FAILURE
+    """The runbook's mainSteps: the verified copy, then the approved cut-over."""
+    live, staging = LIVE, STAGING
     restore_payload = {**live, "StagingTableName": "{{ StagingTableName }}", "RestoreDateTime": "{{ RestoreDateTime }}"}
     restore_payload |= {"SourceBackupArn": "{{ SourceBackupArn }}", "KmsKeyAlias": "{{ KmsKeyAlias }}", "IamRoleArn": "{{ IamRoleArn }}"}
     restore_payload |= {
@@ -116,6 +117,15 @@ def steps() -> list[dict[str, Any]]:
                 " table's point-in-time history (an on-demand backup of it is taken first).",
             },
         },
+        *_cut_over(writes),
+    ]
+
+
+def _cut_over(writes: dict[str, str]) -> list[dict[str, Any]]:
+    """Writes stopped, both tables backed up, the live table replaced and rebuilt, writes resumed."""
+    home, live, staging, cut = HOME, LIVE, STAGING, ON_CUT_OVER_FAILURE
+    replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ HomeRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
+    return [
         script_step("stopWrites", tables.set_writes, {**writes, "Concurrency": "0"}, {"Set": "String"}),
         script_step(
             "snapshot",

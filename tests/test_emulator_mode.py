@@ -77,6 +77,10 @@ LEFT_OUT: dict[str, tuple[tuple[str, str, dict[str, Any]] | None, str]] = {
         "no BatchEnableStandards",
     ),
     "aws_dynamodb_table_replica": (None, "moto ignores UpdateTable's ReplicaUpdates: one table per region instead"),
+    "aws_backup_region_settings": (
+        ("backup", "update_region_settings", {"ResourceTypeManagementPreference": {"DynamoDB": True}}),
+        "no UpdateRegionSettings: the emulated account keeps its defaults",
+    ),
 }
 LEFT_OUT_TYPES = set(LEFT_OUT)
 #: Asked in a new interpreter: this one may hold tools.moto_server's fix-ups.
