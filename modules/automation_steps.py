@@ -148,3 +148,21 @@ def branch_step(name: str, variable: str, *, when_true: str, otherwise: str) -> 
         "action": "aws:branch",
         "inputs": {"Choices": [{"NextStep": when_true, "Variable": f"{{{{ {variable} }}}}", "BooleanEquals": True}], "Default": otherwise},
     }
+
+
+def guarded(steps: list[dict[str, Any]], *, on_cancel: str, on_failure: str, last_ends: bool = False) -> list[dict[str, Any]]:
+    """`steps` that go to `on_cancel` when the automation is cancelled and to `on_failure` when they fail, the steps
+    inside a loop too (aws:loop itself takes no onCancel: its steps' apply,
+    https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-loop.html). With `last_ends`,
+    the last step ends the automation (the handlers come after it)."""
+    if last_ends:
+        *steps, last = steps
+        steps = [*steps, {**last, "isEnd": True}]
+    marked = []
+    for step in steps:
+        if step["action"] == "aws:loop":
+            inner = guarded(step["inputs"]["Steps"], on_cancel=on_cancel, on_failure=on_failure)
+            marked.append({**step, "onFailure": f"step:{on_failure}", "inputs": {**step["inputs"], "Steps": inner}})
+        else:
+            marked.append({**step, "onFailure": f"step:{on_failure}", "onCancel": f"step:{on_cancel}"})
+    return marked

@@ -172,8 +172,14 @@ def policy_json(statements: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
 
 
+#: What a service's request to assume a role comes from, where AWS documents it: SSM Automation assumes a role for
+#: an automation execution (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-setup-iam.html).
+SOURCE_ARNS = {"ssm.amazonaws.com": "arn:aws:ssm:*:{account}:automation-execution/*"}
+
+
 def assume_role_policy(service: str, *, source_account: str | None = None) -> str:
-    """Trust policy for an AWS service, scoped to our account when given (confused-deputy guard)."""
+    """Trust policy for an AWS service, scoped to our account when given (confused-deputy guard), and for SSM to
+    its automation executions."""
     statement: dict[str, Any] = {
         "Effect": "Allow",
         "Principal": {"Service": service},
@@ -181,6 +187,8 @@ def assume_role_policy(service: str, *, source_account: str | None = None) -> st
     }
     if source_account:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+        if service in SOURCE_ARNS:
+            statement["Condition"]["ArnLike"] = {"aws:SourceArn": SOURCE_ARNS[service].format(account=source_account)}
     return policy_json([statement])
 
 

@@ -47,8 +47,8 @@ RunbookDocument = SsmDocument
 Experiment = FisExperimentTemplate
 
 
-def parameter(description: str, default: str | None = None, *, kind: str = "String") -> dict[str, Any]:
-    """A document parameter (String unless `kind` says StringList); without a default it is required."""
+def parameter(description: str, default: str | bool | None = None, *, kind: str = "String") -> dict[str, Any]:
+    """A document parameter (String unless `kind` says StringList or Boolean); without a default it is required."""
     found: dict[str, Any] = {"type": kind, "description": description}
     if default is not None:
         found["default"] = default
@@ -90,9 +90,16 @@ def fault_then_revert(name: str, fault: Step, revert: Step) -> list[dict[str, An
 
 
 def runbook_document(
-    scope: Construct, id: str, *, name: str, description: str, parameters: Parameters, steps: Sequence[Step]
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str,
+    parameters: Parameters,
+    steps: Sequence[Step],
+    provider: Any = None,
 ) -> RunbookDocument:
-    """An Automation document named `name` in the scope's region, refused when its content leaves less than
+    """An Automation document named `name` in the scope's region (or `provider`'s), refused when its content leaves less than
     PARAMETER_RESERVE_BYTES of SSM's 64 KB for the parameters given at run time."""
     if not steps:
         raise InputError.single(f"{scope.node.path}/{id}.steps", [], "expected at least one step")
@@ -113,6 +120,7 @@ def runbook_document(
         document_format="JSON",
         content=content,
         tags={"Name": name},
+        provider=provider,
     )
 
 

@@ -251,6 +251,16 @@ def delete_scratch_table(events: dict[str, Any], context: Any) -> dict[str, Any]
     return {"Deleted": True}
 
 
+def check_deletable(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One look before a drill table is deleted: pending while it is being created or changed (DynamoDB refuses to
+    delete it then), and while it is absent for the first AbsentChecks looks (a restore job may still create it)."""
+    import boto3
+
+    state = table_state(boto3.client("dynamodb", region_name=events["Region"]), events["TableName"])
+    waiting = state in ("CREATING", "UPDATING") or (state == "ABSENT" and int(events["Iteration"]) < int(events.get("AbsentChecks", 1)))
+    return still_pending(events, waiting, state)
+
+
 def restore_copy(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """Start restoring a copy of TableName into StagingTableName, from the first source that applies:
     SourceBackupArn (a DynamoDB backup, or an AWS Backup recovery point, `arn:aws:backup:...`, which only AWS Backup
@@ -435,6 +445,7 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     check_copy: (restore_job_state, table_state, still_pending),
     restore_backup: (latest_recovery_point, start_backup_restore),
     check_table: (table_state, still_pending),
+    check_deletable: (table_state, still_pending),
     verify_table: (table_state,),
     restore_copy: (table_state, restore_target, restore_time, latest_recovery_point, start_backup_restore),
     restore_point_in_time: (restore_target, restore_time),

@@ -8,10 +8,12 @@ API calls, so they also run when the region they repair is the one that is down.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import TerraformOutput
 from constructs import Construct
 
-from modules.automation_steps import script_step, wait_step
+from modules.automation_steps import branch_step, guarded, script_step, wait_step
 from modules.base import RegionalStack
 from modules.config import ActiveActive, DeploymentConfig
 from modules.drills import (
@@ -28,11 +30,25 @@ from modules.drills import (
 )
 from modules.health_check import HealthCheck
 from modules.iam import ServiceRole, managed_policy
-from runbooks import tables
+from runbooks import common, tables
 from stacks import drill_roles, recover_table, repair_table
 from stacks.naming import ACTIVE_ACTIVE, vault_name
 from stacks.recover_table import VERIFIED
 
+#: Runbooks an operator runs to recover the EU data: published in each serving region as well as in us-east-1, so
+#: that they run in the surviving region (SSM, STS and DynamoDB there) when us-east-1 is out. The experiments and
+#: their fault documents stay in us-east-1 only: their stop conditions are the health checks' alarms, on metrics
+#: Route 53 publishes in us-east-1 alone, and an experiment during a us-east-1 outage is not a drill anyone wants.
+RECOVERY_RUNBOOKS = (
+    "repair-table",
+    "recover-table",
+    "recreate-table-replica",
+    "verify-global-table",
+    "set-function-concurrency",
+    "restore-table-pitr",
+    "restore-table-backup",
+    "delete-drill-table",
+)
 #: The roles FIS may pass to SSM; the recovery role is not one of them.
 EXPERIMENT_ROLES = ("faults", "restores", "replicas")
 #: How long an injected fault lasts before the document reverts it (ISO 8601 duration).
@@ -77,6 +93,9 @@ class ActiveActiveDrills(Construct):
             statements=DENY_TABLE_ACCESS,
         )
         self.documents: dict[str, RunbookDocument] = {}
+        self.regional_documents: dict[tuple[str, str], RunbookDocument] = {}
+        stack = RegionalStack.of(self)
+        self.runbook_providers = {region: stack.aws_provider(region, alias=f"runbooks-{region}") for region in regions}
         self.regions = regions
         self.functions = [env.arn("lambda", f"function:{prefix}-{region}-api", region=region) for region in regions]
         self.reserved_concurrency = arch.lambda_function.reserved_concurrency
@@ -93,27 +112,45 @@ class ActiveActiveDrills(Construct):
             health_check_arns=[f"arn:{env.partition}:route53:::healthcheck/{check.health_check_id}" for check in health_checks.values()],
             backup_roles=list(self.backup_roles.values()),
             functions=self.functions,
+            runbook_regions=[env.region, *regions],
         )
         self.roles = {
             "faults": drill_roles.fault_role(self, f"{prefix}-drill-faults", targets),
-            "restores": drill_roles.restore_role(self, f"{prefix}-drill-restores", targets),
-            "replicas": drill_roles.replica_role(self, f"{prefix}-drill-replicas", targets),
+            "restores": drill_roles.restore_role(
+                self, f"{prefix}-drill-restores", targets, clean_up_document=f"{prefix}-delete-drill-table"
+            ),
+            "replicas": drill_roles.replica_role(
+                self, f"{prefix}-drill-replicas", targets, recreate_document=f"{prefix}-recreate-table-replica"
+            ),
             "repair": drill_roles.repair_role(self, f"{prefix}-repair", targets),
             "recovery": drill_roles.recovery_role(self, f"{prefix}-recovery", targets),
             "operations": drill_roles.operations_role(self, f"{prefix}-operations", targets),
         }
+        self.operator_policy = self._operator_policy()
         self.experiment_role = self._experiment_role()
         self.experiments: dict[str, Experiment] = {}
         self._fault_experiments()
         self._recovery_experiments()
         TerraformOutput(scope, "experiment_template_ids", value={key: template.id for key, template in self.experiments.items()})
         TerraformOutput(scope, "runbook_documents", value={key: doc.name for key, doc in self.documents.items()})
+        TerraformOutput(
+            scope,
+            "runbook_regions",
+            value={key: [env.region, *regions] if key in RECOVERY_RUNBOOKS else [env.region] for key in self.documents},
+        )
         TerraformOutput(scope, "runbook_roles", value={key: role.role_arn for key, role in self.roles.items()})
+        TerraformOutput(scope, "recovery_operator_policy_arn", value=self.operator_policy.arn)
 
     def _document(self, key: str, description: str, parameters: Parameters, steps: list[Step]) -> None:
-        self.documents[key] = runbook_document(
-            self, f"doc-{key}", name=f"{self.prefix}-{key}", description=description, parameters=parameters, steps=steps
-        )
+        """The document in us-east-1, beside the experiments; a recovery runbook (RECOVERY_RUNBOOKS) also in each
+        serving region, so that the EU data's recovery does not need a third region."""
+        name = f"{self.prefix}-{key}"
+        self.documents[key] = runbook_document(self, f"doc-{key}", name=name, description=description, parameters=parameters, steps=steps)
+        if key in RECOVERY_RUNBOOKS:
+            for region, provider in self.runbook_providers.items():
+                self.regional_documents[(key, region)] = runbook_document(
+                    self, f"doc-{key}-{region}", name=name, description=description, parameters=parameters, steps=steps, provider=provider
+                )
 
     def _fault_documents(self) -> None:
         """Faults that revert themselves: a deny on the function role, an inverted health check."""
@@ -237,6 +274,68 @@ class ActiveActiveDrills(Construct):
             },
             recover_table.replica_steps(replica),
         )
+        self._replica_outage_document(table, replica)
+
+    def _replica_outage_document(self, table: Parameters, replica: dict[str, str]) -> None:
+        """The replica experiment's document: out and back, handed to recreate-table-replica when stopped or failed."""
+        hand_over = {
+            "action": "aws:executeAwsApi",
+            "inputs": {
+                "Service": "ssm",
+                "Api": "StartAutomationExecution",
+                "DocumentName": f"{self.prefix}-recreate-table-replica",
+                "Parameters": {
+                    name: [f"{{{{ {name} }}}}"] for name in ("TableName", "SourceRegion", "ReplicaRegion", "AutomationAssumeRole")
+                },
+            },
+            "outputs": [{"Name": "ExecutionId", "Selector": "$.AutomationExecutionId", "Type": "String"}],
+        }
+        self._document(
+            "table-replica-outage",
+            "Chaos: delete the global table's replica in ReplicaRegion, then re-create and protect it. Stopped (FIS stops the"
+            " experiment) or failed at any step, it starts recreate-table-replica as an execution of its own, which FIS"
+            " cannot stop, and which re-creates (or re-protects) the replica.",
+            {
+                **table,
+                "ReplicaRegion": parameter("Replica to take out and bring back"),
+                "KmsKeyAlias": parameter("Key alias", f"alias/{self.table_key_alias}"),
+            },
+            [
+                *guarded(
+                    [
+                        script_step("deleteReplica", tables.delete_replica, replica, {"Changed": "Boolean"}),
+                        # FIS ends an action after 2 hours: the two waits stay within 90 minutes, and a slower
+                        # re-creation fails the wait here and is handed to recreate-table-replica, which waits longer
+                        wait_step(
+                            "waitReplicaGone",
+                            tables.check_replica,
+                            {**replica, "Desired": "ABSENT"},
+                            what="replica deletion",
+                            max_iterations=40,
+                        ),
+                        *recover_table.replica_steps(replica, max_iterations=50),
+                    ],
+                    on_cancel="handOverOnCancel",
+                    on_failure="handOverOnFailure",
+                    last_ends=True,
+                ),
+                {**hand_over, "name": "handOverOnCancel", "isEnd": True},
+                {**hand_over, "name": "handOverOnFailure"},
+                {
+                    **script_step(
+                        "failOutage",
+                        common.fail,
+                        {
+                            "Message": "the replica outage failed part-way; recreate-table-replica ({{ handOverOnFailure.ExecutionId }})"
+                            " puts the replica back"
+                        },
+                        {},
+                        timeout_seconds=60,
+                    ),
+                    "isEnd": True,
+                },
+            ],
+        )
 
     def _restore_documents(self) -> None:
         restore = {
@@ -244,11 +343,12 @@ class ActiveActiveDrills(Construct):
             "TargetTableName": parameter("New table name (ends in -drill)"),
             "MinimumItems": parameter("Fewest items the restored table must hold", "0"),
         }
+        restore["CleanUp"] = parameter("Delete the restored table once verified (a drill)", False, kind="Boolean")
         target = {"Region": "{{ Region }}", "TableName": "{{ TargetTableName }}"}
         verify = script_step(
             "verifyRestore", tables.verify_table, {**target, "MinimumItems": "{{ MinimumItems }}"}, VERIFIED, timeout_seconds=300
         )
-        self._document(
+        self._restore_document(
             "restore-table-pitr",
             "Runbook: restore the table to a point in time (latest when RestoreDateTime is empty) into TargetTableName, wait, count.",
             {
@@ -267,8 +367,9 @@ class ActiveActiveDrills(Construct):
                 wait_step("waitRestored", tables.check_table, {**target, "Desired": "ACTIVE"}, what="point-in-time restore"),
                 verify,
             ],
+            absent_checks=3,
         )
-        self._document(
+        self._restore_document(
             "restore-table-backup",
             "Runbook: restore an AWS Backup recovery point of the table (the latest when RecoveryPointArn is empty), encrypted"
             " with the table's key, wait, count.",
@@ -294,12 +395,105 @@ class ActiveActiveDrills(Construct):
                 ),
                 verify,
             ],
+            absent_checks=30,
         )
         self._document(
             "delete-drill-table",
-            "Drill clean-up: delete a restored table whose name ends in -drill or -recovery.",
-            {"Region": parameter("Region"), "TableName": parameter("Drill table")},
-            [script_step("deleteDrillTable", tables.delete_scratch_table, payload("Region", "TableName"), {"Deleted": "Boolean"})],
+            "Drill clean-up: once a restored table whose name ends in -drill or -recovery can be deleted (not being created;"
+            " absent for AbsentChecks looks), delete it.",
+            {
+                "Region": parameter("Region"),
+                "TableName": parameter("Drill table"),
+                "AbsentChecks": parameter("Minutes to wait for a table that does not exist yet (a restore job may create it)", "1"),
+            },
+            [
+                wait_step(
+                    "waitDeletable", tables.check_deletable, payload("Region", "TableName", "AbsentChecks"), what="a deletable table"
+                ),
+                script_step("deleteDrillTable", tables.delete_scratch_table, payload("Region", "TableName"), {"Deleted": "Boolean"}),
+            ],
+        )
+
+    def _restore_document(self, key: str, description: str, parameters: Parameters, steps: list[Step], *, absent_checks: int) -> None:
+        """A restore into a -drill table that leaves nothing behind when it is stopped (FIS stops its experiment) or
+        fails at any step: it starts delete-drill-table as an execution of its own, which FIS cannot stop. With
+        CleanUp (the experiments), the verified table is deleted the same way."""
+        hand_over = {
+            "action": "aws:executeAwsApi",
+            "inputs": {
+                "Service": "ssm",
+                "Api": "StartAutomationExecution",
+                "DocumentName": f"{self.prefix}-delete-drill-table",
+                "Parameters": {
+                    "Region": ["{{ Region }}"],
+                    "TableName": ["{{ TargetTableName }}"],
+                    "AbsentChecks": [str(absent_checks)],
+                    "AutomationAssumeRole": ["{{ AutomationAssumeRole }}"],
+                },
+            },
+            "outputs": [{"Name": "ExecutionId", "Selector": "$.AutomationExecutionId", "Type": "String"}],
+        }
+        body = [*steps, branch_step("decideCleanUp", "CleanUp", when_true="handOverCleanUp", otherwise="keepRestored")]
+        self._document(
+            key,
+            f"{description} Stopped or failed at any step, it hands the -drill table to delete-drill-table.",
+            parameters,
+            [
+                *guarded(body, on_cancel="handOverCleanUp", on_failure="handOverOnFailure"),
+                {"name": "keepRestored", "action": "aws:sleep", "inputs": {"Duration": "PT0S"}, "isEnd": True},
+                {**hand_over, "name": "handOverCleanUp", "isEnd": True},
+                {**hand_over, "name": "handOverOnFailure"},
+                {
+                    **script_step(
+                        "failRestore",
+                        common.fail,
+                        {"Message": "the restore failed; delete-drill-table ({{ handOverOnFailure.ExecutionId }}) removes the table"},
+                        {},
+                        timeout_seconds=60,
+                    ),
+                    "isEnd": True,
+                },
+            ],
+        )
+
+    def _operator_policy(self) -> Any:
+        """For the people who run a data-loss recovery: start the two recovery runbooks (in every region they are
+        published in) and pass their roles to SSM, nothing else. Passing a role that can replace live data needs
+        iam:PassRole, which IAM cannot tie to a document (SSM's aws:SourceArn names the execution, not the runbook),
+        so the tie is here: holding only this policy, one can start those runbooks and no other document, so the
+        roles run only behind their approval step."""
+        regions = [self.env.region, *self.regions]
+        runbooks = [f"{self.prefix}-{key}" for key in ("repair-table", "recover-table")]
+        return managed_policy(
+            self,
+            "recovery-operators",
+            name=f"{self.prefix}-recovery-operators",
+            description="Start the data-loss recovery runbooks (repair-table, recover-table) and pass their roles; nothing else",
+            statements=[
+                {
+                    "Sid": "StartTheRecoveryRunbooks",
+                    "Effect": "Allow",
+                    "Action": ["ssm:StartAutomationExecution"],
+                    "Resource": [
+                        self.env.arn("ssm", f"automation-definition/{name}:$DEFAULT", region=region)
+                        for name in runbooks
+                        for region in regions
+                    ],
+                },
+                {
+                    "Sid": "FollowThem",
+                    "Effect": "Allow",
+                    "Action": ["ssm:GetAutomationExecution", "ssm:DescribeAutomationStepExecutions", "ssm:StopAutomationExecution"],
+                    "Resource": [self.env.arn("ssm", "automation-execution/*", region=region) for region in regions],
+                },
+                {
+                    "Sid": "PassTheirRolesToSsm",
+                    "Effect": "Allow",
+                    "Action": ["iam:PassRole"],
+                    "Resource": [self.roles["repair"].role_arn, self.roles["recovery"].role_arn],
+                    "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+                },
+            ],
         )
 
     def _experiment_role(self) -> ServiceRole:
@@ -369,12 +563,9 @@ class ActiveActiveDrills(Construct):
         primary, secondary, table_name = self.primary, self.secondary, self.table_name
         self._experiment(
             f"table-replica-deletion-{secondary}",
-            f"Delete the table's {secondary} replica, then re-create it (table re-creation runbook)",
+            f"Delete the table's {secondary} replica, then re-create it; stopped at any point, the re-creation runbook finishes",
             primary,
-            [
-                ("deleteReplica", "delete-table-replica", {"SourceRegion": primary, "ReplicaRegion": secondary}),
-                ("recreateReplica", "recreate-table-replica", {"SourceRegion": primary, "ReplicaRegion": secondary}),
-            ],
+            [("replicaOutage", "table-replica-outage", {"SourceRegion": primary, "ReplicaRegion": secondary})],
             role="replicas",
         )
         pitr_target = f"{table_name}-pitr-drill"
@@ -382,10 +573,7 @@ class ActiveActiveDrills(Construct):
             "point-in-time-restore",
             f"Restore the {primary} replica to the latest restorable time into {pitr_target}, count its items, delete it",
             secondary,
-            [
-                ("restore", "restore-table-pitr", {"Region": primary, "TargetTableName": pitr_target}),
-                ("cleanUp", "delete-drill-table", {"Region": primary, "TableName": pitr_target}),
-            ],
+            [("restore", "restore-table-pitr", {"Region": primary, "TargetTableName": pitr_target, "CleanUp": "true"})],
             role="restores",
         )
         backup_target = f"{table_name}-backup-drill"
@@ -399,9 +587,6 @@ class ActiveActiveDrills(Construct):
             "backup-restore",
             f"Restore the latest {primary} AWS Backup recovery point into {backup_target}, then delete it",
             secondary,
-            [
-                ("restore", "restore-table-backup", restore),
-                ("cleanUp", "delete-drill-table", {"Region": primary, "TableName": backup_target}),
-            ],
+            [("restore", "restore-table-backup", {**restore, "CleanUp": "true"})],
             role="restores",
         )

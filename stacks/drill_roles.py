@@ -55,6 +55,8 @@ class DrillTargets:
     health_check_arns: Sequence[str]
     backup_roles: Sequence[str]
     functions: Sequence[str]
+    #: Where the runbooks are published (us-east-1 and the serving regions).
+    runbook_regions: Sequence[str] = ()
 
     def tables(self, suffix: str = "") -> list[str]:
         return [self.env.arn("dynamodb", f"table/{self.table_name}{suffix}", region=region) for region in self.regions]
@@ -166,12 +168,27 @@ def fault_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceRol
     )
 
 
-def restore_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceRole:
+def hand_over(targets: DrillTargets, role_name: str, document: str) -> list[dict[str, Any]]:
+    """Start `document` (in any region the runbooks run in) as an execution of its own, passing this role: how a
+    stopped or failed drill leaves its repair to a runbook that stopping the experiment cannot stop."""
+    own_arn = f"arn:{targets.env.partition}:iam::{targets.env.account_id}:role/{role_name}"
+    return [
+        allow(
+            "HandOverToTheRunbookThatPutsThingsBack",
+            ["ssm:StartAutomationExecution"],
+            [targets.env.arn("ssm", f"automation-definition/{document}:$DEFAULT", region=region) for region in targets.runbook_regions],
+        ),
+        allow("PassItselfToThatRunbook", ["iam:PassRole"], [own_arn], {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}}),
+    ]
+
+
+def restore_role(scope: Construct, name: str, targets: DrillTargets, *, clean_up_document: str) -> ServiceRole:
     return _role(
         scope,
         "restore-role",
         name,
         [
+            *hand_over(targets, name, clean_up_document),
             allow(
                 "RestoreFromTheLiveTable",
                 ["dynamodb:RestoreTableToPointInTime", "dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups"],
@@ -188,12 +205,14 @@ def restore_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceR
     )
 
 
-def replica_role(scope: Construct, name: str, targets: DrillTargets) -> ServiceRole:
+def replica_role(scope: Construct, name: str, targets: DrillTargets, *, recreate_document: str) -> ServiceRole:
+    """The replica experiment; a stopped or failed outage hands the re-creation to `recreate_document`."""
     return _role(
         scope,
         "replica-role",
         name,
         [
+            *hand_over(targets, name, recreate_document),
             allow(
                 "DeleteAndRecreateReplicas",
                 [

@@ -177,7 +177,7 @@ def _cut_over(writes: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
-def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> list[dict[str, Any]]:
+def replica_steps(replica: dict[str, str], *, on_failure: str | None = None, max_iterations: int = 100) -> list[dict[str, Any]]:
     """Add the replica (`replica`: TableName, SourceRegion, ReplicaRegion payload; the document has KmsKeyAlias),
     wait until it is ACTIVE, then protect it and tag it: deletion protection, point-in-time recovery and tags are per
     replica."""
@@ -190,7 +190,12 @@ def replica_steps(replica: dict[str, str], *, on_failure: str | None = None) -> 
             on_failure=on_failure,
         ),
         wait_step(
-            "waitReplicaActive", tables.check_replica, {**replica, "Desired": "ACTIVE"}, what="replica creation", on_failure=on_failure
+            "waitReplicaActive",
+            tables.check_replica,
+            {**replica, "Desired": "ACTIVE"},
+            what="replica creation",
+            on_failure=on_failure,
+            max_iterations=max_iterations,
         ),
         script_step(
             "protectReplica",

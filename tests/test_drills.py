@@ -47,6 +47,7 @@ def test_runbook_documents_cover_the_seed_scenarios_and_recoveries(documents: di
         "fail-health-check",
         "delete-table-replica",
         "recreate-table-replica",
+        "table-replica-outage",
         "restore-table-pitr",
         "restore-table-backup",
         "delete-drill-table",
@@ -121,12 +122,11 @@ def test_every_experiment_runs_automations_and_stops_on_the_surviving_regions_al
 
 def test_chained_experiments_recover_or_clean_up_after_the_fault(experiments: dict[str, dict[str, Any]]) -> None:
     replica = experiments["table-replica-deletion-eu-central-1"]["action"]
-    assert [(a["name"], a.get("start_after")) for a in replica] == [("deleteReplica", None), ("recreateReplica", ["deleteReplica"])]
+    assert [(a["name"], a.get("start_after")) for a in replica] == [("replicaOutage", None)], "one document: no second action to cancel"
     pitr = experiments["point-in-time-restore"]["action"]
-    assert [(a["name"], a.get("start_after")) for a in pitr] == [("restore", None), ("cleanUp", ["restore"])]
-    target = json.loads({p["key"]: p["value"] for p in pitr[0]["parameter"]}["documentParameters"])["TargetTableName"]
-    cleanup = json.loads({p["key"]: p["value"] for p in pitr[1]["parameter"]}["documentParameters"])["TableName"]
-    assert target == cleanup == "hadr-prod-items-pitr-drill"
+    assert [(a["name"], a.get("start_after")) for a in pitr] == [("restore", None)], "the document cleans up, also when stopped"
+    parameters = json.loads({p["key"]: p["value"] for p in pitr[0]["parameter"]}["documentParameters"])
+    assert (parameters["TargetTableName"], parameters["CleanUp"]) == ("hadr-prod-items-pitr-drill", "true")
 
 
 def policy_of(synthesized: Synthesized, role: str) -> dict[str, dict[str, Any]]:
@@ -221,7 +221,7 @@ def test_each_experiment_passes_a_role_with_only_what_its_documents_call(synthes
         for role in ("fault-role", "restore-role", "replica-role")
     ], "FIS may not pass the recovery role"
     start = {s["Sid"]: s for s in experiment["Statement"]}["StartDrillAutomations"]
-    assert len(start["Resource"]) == 11 and all(":automation-definition/" in arn for arn in start["Resource"])
+    assert len(start["Resource"]) == 12 and all(":automation-definition/" in arn for arn in start["Resource"])
     repairs = policy_of(synthesized, "repair-role")
     on_live = {action for statement in repairs.values() for action in statement["Action"] if live & set(statement["Resource"])}
     assert on_live == {
@@ -342,9 +342,8 @@ def test_restore_drill_runs_as_the_restore_role_which_cannot_change_the_live_tab
         synthesized, documents, "restore-role", "restore-table-pitr", {"Region": HOME, "TargetTableName": target, "MinimumItems": "3"}
     )
     assert (restored.outputs["verifyRestore.Verified"], restored.outputs["verifyRestore.Count"]) == (True, 3)
-    assert run_as(synthesized, documents, "restore-role", "delete-drill-table", {"Region": HOME, "TableName": target}).outputs == {
-        "deleteDrillTable.Deleted": True
-    }
+    deleted = run_as(synthesized, documents, "restore-role", "delete-drill-table", {"Region": HOME, "TableName": target})
+    assert deleted.outputs["deleteDrillTable.Deleted"] is True and target not in boto3.client("dynamodb", HOME).list_tables()["TableNames"]
     with pytest.raises(AutomationFailed, match="AccessDenied"):  # the replica chaos, attempted with the restore role
         run_as(synthesized, documents, "restore-role", "delete-table-replica", {"SourceRegion": HOME, "ReplicaRegion": PEER})
     assert replica_settings(PEER)[0] is True
@@ -442,6 +441,26 @@ def test_access_denial_attaches_only_the_deny_policy_and_detaches_it_as_the_faul
         )
         attached.append([p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]])
     assert run.ran() == ["injectDeny", "hold", "revertDeny"] and attached == [[]]
+
+
+@pytest.mark.parametrize("stopped_at", ["injectDeny", "hold"])
+def test_access_denial_stopped_at_either_step_detaches_the_deny_policy(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], fake_aws: None, fixups: None, stopped_at: str
+) -> None:
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = f"{PREFIX}-eu-west-1-api-function"
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+        deny = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": DENY_TABLE_ACCESS}))[
+            "Policy"
+        ]["Arn"]
+        # SSM runs the onCancel of the step in progress: stopped during injectDeny, the deny was attached by then
+        iam.attach_role_policy(RoleName=role, PolicyArn=deny)
+        run = run_as(
+            synthesized, documents, "fault-role", "inject-lambda-access-denial", {"RoleName": role, "PolicyArn": deny}, cancel_at=stopped_at
+        )
+        attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    assert run.status == "Cancelled" and run.ran()[-1] == "revertDeny" and attached == []
 
 
 # --- the data-loss recovery, drilled in the emulator ---
@@ -567,7 +586,7 @@ def test_the_runner_refuses_what_ssm_would_refuse(documents: dict[str, dict[str,
     long_script = {
         "schemaVersion": "0.3",
         "parameters": {},
-        "mainSteps": [{**documents["delete-drill-table"]["parsed"]["mainSteps"][0], "timeoutSeconds": 7200}],
+        "mainSteps": [{**documents["delete-drill-table"]["parsed"]["mainSteps"][-1], "timeoutSeconds": 7200}],
     }
     with pytest.raises(AutomationFailed, match="7200 is over the 600 s"):
         run_document(long_script, {}, region=HOME, clients=boto3.client)
@@ -702,7 +721,7 @@ def test_the_waits_of_every_experiment_fit_in_its_fis_action(
 ) -> None:
     """FIS stops an SSM action at its maxDuration (PT2H here): the sleeps a document may take, every loop run to its
     bound, must end well before that, or FIS cuts a slow restore short before the runbook's own bound reports it."""
-    minutes = {"PT1M": 60, "PT2M": 120, "PT10M": 600}
+    minutes = {"PT0S": 0, "PT1S": 1, "PT20S": 20, "PT1M": 60, "PT2M": 120, "PT10M": 600}
 
     def sleeps(steps: list[dict[str, Any]], parameters: dict[str, Any]) -> int:
         total = 0
@@ -839,3 +858,149 @@ def test_a_window_that_cannot_be_restored_is_refused_before_anything_is_restored
         repair(synthesized, documents, window, approve=lambda _: pytest.fail("nothing to approve"))
     assert [record.name for record in failed.value.record] == ["checkWindow"]
     assert set(global_table.list_tables()["TableNames"]) == {TABLE}
+
+
+# --- an experiment stopped at any point leaves the system whole ---
+
+OUTAGE_STEPS = ["deleteReplica", "waitReplicaGoneSleep", "waitReplicaGoneCheck", "createReplica", "waitReplicaActiveSleep",
+                "waitReplicaActiveCheck", "protectReplica"]  # fmt: skip
+
+
+@pytest.mark.parametrize("stopped_at", OUTAGE_STEPS)
+def test_the_replica_outage_stopped_at_any_step_hands_the_replica_back_to_its_runbook(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any, stopped_at: str
+) -> None:
+    """FIS stops the experiment (StopAutomationExecution) as `stopped_at` starts: the step's onCancel starts
+    recreate-table-replica as an execution of its own, which re-creates or re-protects the replica."""
+    outage, handed_over = run_with_local_automations(
+        synthesized, documents, "replica-role", "table-replica-outage", {"SourceRegion": HOME, "ReplicaRegion": PEER}, cancel_at=stopped_at
+    )
+    assert outage.status == "Cancelled" and outage.ran()[-1] == "handOverOnCancel"
+    assert (handed_over["DocumentName"], handed_over["AutomationExecutionStatus"]) == (f"{PREFIX}-recreate-table-replica", "Success")
+    assert [r["RegionName"] for r in global_table.describe_table(TableName=TABLE)["Table"]["Replicas"]] == [PEER]
+    assert replica_settings(PEER) == (True, "ENABLED") and replica_tags(PEER) == [{"Key": "Project", "Value": "hadr"}]
+
+
+def test_the_replica_outage_that_is_not_stopped_deletes_and_brings_back_the_replica(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    outage = run_as(synthesized, documents, "replica-role", "table-replica-outage", {"SourceRegion": HOME, "ReplicaRegion": PEER})
+    assert "deleteReplica" in outage.ran() and outage.ran()[-1] == "protectReplica"
+    assert replica_settings(PEER) == (True, "ENABLED") and replica_tags(PEER) == [{"Key": "Project", "Value": "hadr"}]
+
+
+# --- who can run the roles that replace live data, and where the recovery runbooks run ---
+
+
+def resolved_policy(synthesized: Synthesized, policy_path: str) -> dict[str, Any]:
+    """The synthesized managed policy, its role references replaced by the roles' ARNs."""
+    policy = synthesized.one(GLOBAL, "aws_iam_policy", policy_path)["policy"]
+    for unique, role in synthesized.resources(GLOBAL, "aws_iam_role").items():
+        policy = policy.replace(f"${{aws_iam_role.{unique}.arn}}", f"arn:aws:iam::123456789012:role/{role['name']}")
+    return json.loads(policy)
+
+
+def test_recovery_operators_can_pass_the_destructive_roles_only_to_the_recovery_runbooks(synthesized: Synthesized) -> None:
+    """IAM cannot tie iam:PassRole to a document (SSM's aws:SourceArn names the execution), so the operators' policy
+    lets them start the two recovery runbooks and no other document: the roles run only behind the approval."""
+    from tools.moto_server import decision
+
+    policy = resolved_policy(synthesized, "drills/recovery-operators")
+    to_ssm = {"iam:passedtoservice": "ssm.amazonaws.com"}
+    definition = "arn:aws:ssm:{region}:123456789012:automation-definition/hadr-prod-active-active-{doc}:$DEFAULT"
+    for region in ("us-east-1", HOME, PEER):
+        for doc in ("repair-table", "recover-table"):
+            assert decision([policy], "ssm:StartAutomationExecution", definition.format(region=region, doc=doc), {}) == "allowed"
+        for doc in ("delete-drill-table", "table-replica-outage", "anything-else"):
+            assert decision([policy], "ssm:StartAutomationExecution", definition.format(region=region, doc=doc), {}) != "allowed"
+    for role in ("repair", "recovery"):
+        arn = f"arn:aws:iam::123456789012:role/{PREFIX}-{role}"
+        assert decision([policy], "iam:PassRole", arn, to_ssm) == "allowed"
+        assert decision([policy], "iam:PassRole", arn, {"iam:passedtoservice": "lambda.amazonaws.com"}) != "allowed"
+    assert decision([policy], "iam:PassRole", f"arn:aws:iam::123456789012:role/{PREFIX}-drill-replicas", to_ssm) != "allowed"
+
+
+def test_roles_ssm_assumes_are_assumable_for_automation_executions_of_this_account_only(synthesized: Synthesized) -> None:
+    for key in ("repair-role", "recovery-role", "replica-role"):
+        trust = json.loads(synthesized.one(GLOBAL, "aws_iam_role", f"drills/{key}/role")["assume_role_policy"])
+        assert trust["Statement"][0]["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": "123456789012"},
+            "ArnLike": {"aws:SourceArn": "arn:aws:ssm:*:123456789012:automation-execution/*"},
+        }
+
+
+def test_the_recovery_runbooks_are_published_in_each_serving_region_as_well(synthesized: Synthesized) -> None:
+    """An outage of us-east-1 must not take away the recovery of the EU data: the runbooks run in the surviving
+    EU region. The experiments stay in us-east-1, beside the health checks' alarms they stop on."""
+    from stacks.active_active_drills import RECOVERY_RUNBOOKS
+
+    stack = synthesized.stacks[GLOBAL]
+    regions = {f"aws.{p['alias']}": p["region"] for p in stack["provider"]["aws"] if p.get("alias")} | {None: "us-east-1"}
+    published: dict[str, dict[str, str]] = {}
+    for doc in synthesized.resources(GLOBAL, "aws_ssm_document").values():
+        published.setdefault(doc["name"].removeprefix(f"{PREFIX}-"), {})[regions[doc.get("provider")]] = doc["content"]
+    for key, where in published.items():
+        expected = {"us-east-1", HOME, PEER} if key in RECOVERY_RUNBOOKS else {"us-east-1"}
+        assert set(where) == expected, key
+        assert len(set(where.values())) == 1, f"{key}: the same document in every region"
+    assert set(RECOVERY_RUNBOOKS) <= set(published)
+
+
+RESTORE_STEPS = ["restorePointInTime", "waitRestoredSleep", "waitRestoredCheck", "verifyRestore", "decideCleanUp"]
+
+
+@pytest.mark.parametrize("stopped_at", RESTORE_STEPS)
+def test_a_restore_drill_stopped_at_any_step_leaves_no_drill_table(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any, stopped_at: str
+) -> None:
+    """FIS stops the point-in-time-restore experiment as `stopped_at` starts: delete-drill-table, started as an
+    execution of its own, waits until the table can be deleted and deletes it."""
+    executions = run_with_local_automations(
+        synthesized, documents, "restore-role", "restore-table-pitr",
+        {"Region": HOME, "TargetTableName": f"{TABLE}-pitr-drill", "CleanUp": "true"}, cancel_at=stopped_at,
+    )  # fmt: skip
+    outage, handed_over = executions
+    assert outage.status == "Cancelled" and outage.ran()[-1] == "handOverCleanUp"
+    assert (handed_over["DocumentName"], handed_over["AutomationExecutionStatus"]) == (f"{PREFIX}-delete-drill-table", "Success")
+    assert set(global_table.list_tables()["TableNames"]) == {TABLE}
+
+
+def test_a_restore_drill_that_runs_through_deletes_its_table_and_an_operators_restore_keeps_it(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    target = f"{TABLE}-pitr-drill"
+    drill, handed_over = run_with_local_automations(
+        synthesized, documents, "restore-role", "restore-table-pitr", {"Region": HOME, "TargetTableName": target, "CleanUp": "true"}
+    )
+    assert drill.outputs["verifyRestore.Count"] == 3 and handed_over["AutomationExecutionStatus"] == "Success"
+    assert set(global_table.list_tables()["TableNames"]) == {TABLE}
+    (kept,) = run_with_local_automations(
+        synthesized, documents, "restore-role", "restore-table-pitr", {"Region": HOME, "TargetTableName": target}
+    )
+    assert kept.ran()[-1] == "keepRestored" and target in global_table.list_tables()["TableNames"]
+
+
+def run_with_local_automations(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], role: str, key: str, parameters: dict[str, Any], **kwargs: Any
+) -> list[Any]:
+    """Run document `key` as `role` with IAM enforced; an automation it starts runs here too (moto runs none).
+    Returns the execution, then the record of each automation it started."""
+    from tools.automation import LocalAutomations
+
+    by_name = {doc["name"]: doc["parsed"] for doc in documents.values()}
+    started: list[list[dict[str, Any]]] = []
+
+    def run(clients: Any) -> Execution:
+        def with_local_automations(service: str, **client_kwargs: Any) -> Any:
+            if service != "ssm":
+                return clients(service, **client_kwargs)
+            local = LocalAutomations(clients("ssm", **client_kwargs), region="us-east-1", documents=by_name, run_as=clients,
+                                     approve=lambda _: False)  # fmt: skip
+            started.append(local.executions)
+            return local
+
+        return run_document(documents[key]["parsed"], {"AutomationAssumeRole": "arn:aws:iam::123456789012:role/x", **parameters},
+                            region="us-east-1", clients=with_local_automations, **kwargs)  # fmt: skip
+
+    execution = act_as(synthesized_role(synthesized, role), run, service="ssm.amazonaws.com", region=HOME)
+    return [execution, *(record for records in started for record in records)]

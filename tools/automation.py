@@ -118,6 +118,7 @@ class Automation:
         clients: ClientFactory,
         approve: Callable[[Mapping[str, Any]], bool] | None = None,
         account_id: str = EMULATOR_ACCOUNT,
+        cancel_at: str | None = None,
     ) -> None:
         if document.get("schemaVersion") != "0.3":
             raise ValueError(f"schemaVersion: expected '0.3' (an Automation document), got {document.get('schemaVersion')!r}")
@@ -133,6 +134,10 @@ class Automation:
         # SSM's global variables (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-variables.html)
         self.values |= {"global:ACCOUNT_ID": account_id, "global:REGION": region, "global:AWS_PARTITION": "aws"}
         self.records: list[StepRecord] = []
+        # Cancelled as step `cancel_at` is about to start (StopAutomationExecution, as FIS does when it stops):
+        # that step's onCancel runs, for at most two minutes, so no waiting there
+        # (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-actions.html#canCancel).
+        self.cancel_at, self.cancelled = cancel_at, False
 
     # --- values ---
 
@@ -160,7 +165,7 @@ class Automation:
         """Run mainSteps from the first; raises AutomationFailed when the automation ends Failed."""
         steps = self.document["mainSteps"]
         self._run_steps(steps)
-        return Execution("Success", self.records, {k: v for k, v in self.values.items() if "." in k})
+        return Execution("Cancelled" if self.cancelled else "Success", self.records, {k: v for k, v in self.values.items() if "." in k})
 
     def _run_steps(self, steps: list[Mapping[str, Any]], *, inside_loop: bool = False) -> None:
         by_name = {step["name"]: index for index, step in enumerate(steps)}
@@ -187,6 +192,13 @@ class Automation:
     def _run_step(self, step: Mapping[str, Any]) -> str | None:
         """Run one step; returns the name of the step to go to, "__end__", or None for the next one."""
         name, action = step["name"], step["action"]
+        if self.cancelled and action in ("aws:loop", "aws:sleep", "aws:approve"):
+            raise ValueError(f"step {name}: {action} in a cancellation workflow, which SSM runs for at most two minutes")
+        if name == self.cancel_at and not self.cancelled:
+            self.cancelled = True
+            self.records.append(StepRecord(name, action, "Cancelled"))
+            on_cancel = step.get("onCancel", "Abort")
+            return on_cancel.removeprefix("step:") if on_cancel.startswith("step:") else "__end__"
         started = time.monotonic()
         record = StepRecord(name, action, "Success")
         try:
@@ -301,9 +313,11 @@ def run_document(
     region: str,
     clients: ClientFactory,
     approve: Callable[[Mapping[str, Any]], bool] | None = None,
+    cancel_at: str | None = None,
 ) -> Execution:
-    """Run `document` with `parameters`; raises AutomationFailed (with the steps that ran) when it fails."""
-    return Automation(document, parameters, region=region, clients=clients, approve=approve).run()
+    """Run `document` with `parameters`, cancelled as step `cancel_at` starts if given; raises AutomationFailed
+    (with the steps that ran) when it fails."""
+    return Automation(document, parameters, region=region, clients=clients, approve=approve, cancel_at=cancel_at).run()
 
 
 def in_outage(clients: ClientFactory, regions: Collection[str], *, services: Collection[str] | None = None) -> ClientFactory:
