@@ -470,29 +470,26 @@ class ActiveActiveDrills(Construct):
             name=f"{self.prefix}-recovery-operators",
             description="Start the data-loss recovery runbooks (repair-table, recover-table) and pass their roles; nothing else",
             statements=[
-                {
-                    "Sid": "StartTheRecoveryRunbooks",
-                    "Effect": "Allow",
-                    "Action": ["ssm:StartAutomationExecution"],
-                    "Resource": [
+                drill_roles.allow(
+                    "StartTheRecoveryRunbooks",
+                    ["ssm:StartAutomationExecution"],
+                    [
                         self.env.arn("ssm", f"automation-definition/{name}:$DEFAULT", region=region)
                         for name in runbooks
                         for region in regions
                     ],
-                },
-                {
-                    "Sid": "FollowThem",
-                    "Effect": "Allow",
-                    "Action": ["ssm:GetAutomationExecution", "ssm:DescribeAutomationStepExecutions", "ssm:StopAutomationExecution"],
-                    "Resource": [self.env.arn("ssm", "automation-execution/*", region=region) for region in regions],
-                },
-                {
-                    "Sid": "PassTheirRolesToSsm",
-                    "Effect": "Allow",
-                    "Action": ["iam:PassRole"],
-                    "Resource": [self.roles["repair"].role_arn, self.roles["recovery"].role_arn],
-                    "Condition": {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
-                },
+                ),
+                drill_roles.allow(
+                    "FollowThem",
+                    ["ssm:GetAutomationExecution", "ssm:DescribeAutomationStepExecutions", "ssm:StopAutomationExecution"],
+                    [self.env.arn("ssm", "automation-execution/*", region=region) for region in regions],
+                ),
+                drill_roles.allow(
+                    "PassTheirRolesToSsm",
+                    ["iam:PassRole"],
+                    [self.roles["repair"].role_arn, self.roles["recovery"].role_arn],
+                    {"StringEquals": {"iam:PassedToService": "ssm.amazonaws.com"}},
+                ),
             ],
         )
 

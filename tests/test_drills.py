@@ -755,7 +755,13 @@ def damage_then_write(client: Any) -> tuple[str, str]:
     return before, after
 
 
-def repair(synthesized: Synthesized, documents: dict[str, dict[str, Any]], parameters: dict[str, Any], **kwargs: Any) -> Execution:
+def repair(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], window: tuple[str, str] | dict[str, Any], **kwargs: Any
+) -> Execution:
+    """repair-table as the repair role over `window`: (before, after) backups, or the window's parameters; approved
+    unless `approve` says otherwise."""
+    parameters = {"BeforeBackupArn": window[0], "AfterBackupArn": window[1]} if isinstance(window, tuple) else window
+    kwargs.setdefault("approve", lambda _: True)
     return run_as(synthesized, documents, "repair-role", "repair-table", {"Region": HOME, "Approvers": ONCALL, **parameters}, **kwargs)
 
 
@@ -768,7 +774,7 @@ def test_the_repair_puts_back_what_the_damage_changed_and_keeps_what_was_written
     created = global_table.describe_table(TableName=TABLE)["Table"]["CreationDateTime"]
     before, after = damage_then_write(global_table)
     approvals: list[str] = []
-    run = repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after},
+    run = repair(synthesized, documents, (before, after),
                  approve=lambda inputs: approvals.append(inputs["Message"]) or True)  # fmt: skip
     assert states(HOME) == states(PEER) == REPAIRED, "both regions converge through the live global table"
     counts = {name: run.outputs[f"applyRepairCheck.{name}"] for name in ("Restored", "Removed", "Kept", "Already", "KeptIds")}
@@ -801,7 +807,7 @@ def test_a_repair_that_stopped_part_way_resumes_where_it_stopped(
     assert states(HOME) == {**REPAIRED, "junk-1": "corrupt"}, "what was put back stays; the rest waits for the re-run"
     copies = {f"{TABLE}-before-recovery", f"{TABLE}-after-recovery"}
     assert copies <= set(global_table.list_tables()["TableNames"]), "a failed run keeps its copies"
-    rerun = repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after}, approve=lambda _: True)
+    rerun = repair(synthesized, documents, (before, after))
     assert rerun.outputs["discardStaleCopies.Discarded"] == "none", "the copies of this window are reused, not restored again"
     assert states(HOME) == states(PEER) == REPAIRED
     assert (rerun.outputs["applyRepairCheck.Restored"], rerun.outputs["applyRepairCheck.Removed"]) == (2, 1), (
@@ -815,10 +821,10 @@ def test_a_rejected_repair_changes_nothing_and_a_copy_of_another_window_is_disca
     before, after = damage_then_write(global_table)
     damaged = states(HOME)
     with pytest.raises(AutomationFailed, match="approveRepair"):
-        repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after}, approve=lambda _: False)
+        repair(synthesized, documents, (before, after), approve=lambda _: False)
     assert states(HOME) == damaged
     later = global_table.create_backup(TableName=TABLE, BackupName="later")["BackupDetails"]["BackupArn"]
-    run = repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": later}, approve=lambda _: True)
+    run = repair(synthesized, documents, (before, later))
     assert run.outputs["discardStaleCopies.Discarded"] == f"{TABLE}-after-recovery", "the before-copy is this window's and is kept"
     assert states(HOME) == {"item-0": "good", "item-1": "good", "item-2": "good"}, (
         "with the window ending later, the hand fix is damage too"
@@ -831,9 +837,9 @@ def test_a_repair_is_rolled_back_by_repairing_over_its_own_window(
     before, after = damage_then_write(global_table)
     damaged = states(HOME)
     pre_repair = global_table.create_backup(TableName=TABLE, BackupName="pre-repair")["BackupDetails"]["BackupArn"]
-    repair(synthesized, documents, {"BeforeBackupArn": before, "AfterBackupArn": after}, approve=lambda _: True)
+    repair(synthesized, documents, (before, after))
     post_repair = global_table.create_backup(TableName=TABLE, BackupName="post-repair")["BackupDetails"]["BackupArn"]
-    undo = repair(synthesized, documents, {"BeforeBackupArn": pre_repair, "AfterBackupArn": post_repair}, approve=lambda _: True)
+    undo = repair(synthesized, documents, (pre_repair, post_repair))
     assert states(HOME) == states(PEER) == damaged
     # item-0 and junk-1 put back as the repair found them, item-2 (which the damage had deleted) removed again
     assert (undo.outputs["applyRepairCheck.Restored"], undo.outputs["applyRepairCheck.Removed"]) == (2, 1)
@@ -1004,3 +1010,18 @@ def run_with_local_automations(
 
     execution = act_as(synthesized_role(synthesized, role), run, service="ssm.amazonaws.com", region=HOME)
     return [execution, *(record for records in started for record in records)]
+
+
+@pytest.mark.parametrize(("role", "runbook"), [("replica-role", "recreate-table-replica"), ("restore-role", "delete-drill-table")])
+def test_a_drill_role_may_hand_over_only_to_its_runbook_passing_only_itself(synthesized: Synthesized, role: str, runbook: str) -> None:
+    from tools.moto_server import decision
+
+    policy = synthesized_role(synthesized, role)
+    name = synthesized.one(GLOBAL, "aws_iam_role", f"drills/{role}/role")["name"]
+    definition = "arn:aws:ssm:{region}:123456789012:automation-definition/hadr-prod-active-active-{doc}:$DEFAULT"
+    for region in ("us-east-1", HOME, PEER):
+        assert decision([policy], "ssm:StartAutomationExecution", definition.format(region=region, doc=runbook), {}) == "allowed"
+        assert decision([policy], "ssm:StartAutomationExecution", definition.format(region=region, doc="repair-table"), {}) != "allowed"
+    to_ssm = {"iam:passedtoservice": "ssm.amazonaws.com"}
+    assert decision([policy], "iam:PassRole", f"arn:aws:iam::123456789012:role/{name}", to_ssm) == "allowed"
+    assert decision([policy], "iam:PassRole", f"arn:aws:iam::123456789012:role/{PREFIX}-recovery", to_ssm) != "allowed"
