@@ -14,7 +14,8 @@ Every item the damage did not touch, and every item written only after it, stays
 pass (plan, then apply) is kept in an item of the after-copy (items read back consistently; tags do not), so a
 stopped run resumes where it stopped; the copies are kept until the run succeeds. The conditional checks hold in
 the home region; a write to the same item in the other region during the repair is settled by the global table
-(last writer wins).
+(last writer wins); and the condition compares the attributes the damage left, so an attribute another writer adds
+between the read and the write is not caught.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from runbooks.common import still_pending
 from runbooks.tables import restore_job_state, restore_target, start_backup_restore, table_state
 
 # Each script runs on its own in SSM (only the functions HELPERS names are embedded), so the limits are literals:
-# a tag value holds at most 256 characters of letters, digits, spaces and _ . / = + - @
-# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.html); a condition expression is at
+# a tag value holds at most 256 characters of letters, digits, spaces and _ . : / = + -
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TaggingRestrictions.html); a condition expression is at
 # most 4 KB (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html).
 
 
@@ -72,6 +73,12 @@ def check_window(events: dict[str, Any], context: Any) -> dict[str, Any]:
         client = boto3.client("dynamodb", region_name=events["Region"])
         recovery = client.describe_continuous_backups(TableName=events["TableName"])["ContinuousBackupsDescription"]
         period = recovery.get("PointInTimeRecoveryDescription", {})
+        if period.get("PointInTimeRecoveryStatus") != "ENABLED":
+            status = period.get("PointInTimeRecoveryStatus", "DISABLED")
+            raise ValueError(
+                f"{', '.join(aware)}: {events['TableName']} has point-in-time recovery {status}; give BeforeBackupArn and"
+                " AfterBackupArn instead"
+            )
         earliest, latest = period.get("EarliestRestorableDateTime"), period.get("LatestRestorableDateTime")
         for name, value in aware.items():
             if earliest and latest and not earliest <= value <= latest:
@@ -99,15 +106,12 @@ def tag_safe(text: str) -> str:
     """`text` in the characters a tag value allows, at most 256 of them."""
     import re
 
-    return re.sub(r"[^\w .:/=+\-@]", "_", text)[:256]
+    return re.sub(r"[^\w .:/=+\-]", "_", text)[:256]
 
 
-def discard_stale_copies(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Delete a copy a stopped run left that is not of this run's window (its RepairSource tag says what it was
-    restored from; a copy without the tag never finished). A copy of the same window is kept and reused."""
-    import boto3
-
-    client = boto3.client("dynamodb", region_name=events["Region"])
+def discard_stale(client: Any, events: dict[str, Any]) -> list[str]:
+    """Delete each ACTIVE copy that is not of this run's window (its RepairSource tag says what it was restored
+    from; a copy without the tag never finished, so it is not trusted); returns the names deleted."""
     discarded = []
     for side in ("before", "after"):
         name = copy_name(events, side)
@@ -117,19 +121,27 @@ def discard_stale_copies(events: dict[str, Any], context: Any) -> dict[str, Any]
         if source_tag(client, arn) != tag_safe(wanted_source(events, side)):
             client.delete_table(TableName=name)
             discarded.append(name)
-    return {"Discarded": ", ".join(discarded) or "none"}
+    return discarded
+
+
+def discard_stale_copies(events: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Delete the copies a stopped run left that are not of this run's window; a copy of the same window is kept
+    and reused."""
+    import boto3
+
+    return {"Discarded": ", ".join(discard_stale(boto3.client("dynamodb", region_name=events["Region"]), events)) or "none"}
 
 
 def check_stale_gone(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Pending while a copy is being deleted (or still being restored by a stopped run: it is discarded once ACTIVE)."""
+    """Pending while a copy is being deleted, or still being restored by a stopped run (which is then judged, and
+    discarded if stale, once ACTIVE): no copy of another window survives into this run."""
     import boto3
 
     client = boto3.client("dynamodb", region_name=events["Region"])
+    discarded = discard_stale(client, events)
     states = {copy_name(events, side): table_state(client, copy_name(events, side)) for side in ("before", "after")}
     busy = [f"{name} {state}" for name, state in states.items() if state in ("DELETING", "CREATING")]
-    if any(state == "ACTIVE" for state in states.values()) and busy:
-        return still_pending(events, True, "; ".join(busy))
-    return still_pending(events, bool(busy), "; ".join(busy) or "no stale copy")
+    return still_pending(events, bool(busy or discarded), "; ".join(busy) or "no stale copy")
 
 
 def restore_copies(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -180,27 +192,25 @@ def check_copies(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def same(first: dict[str, Any] | None, second: dict[str, Any] | None) -> bool:
-    """Two items (low-level attribute values) are equal: sets compare as sets, numbers as numbers."""
+    """Two items (attribute name -> low-level attribute value) are equal: sets compare as sets, numbers as
+    numbers, maps and lists member by member. Decoded by position, never by guessing from a key's name."""
     from decimal import Decimal
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in kinds:
-            kind, inner = next(iter(value.items()))
-            return (kind, kinds[kind](inner))
-        if isinstance(value, dict):
-            return {key: plain(item) for key, item in value.items()}
-        return [plain(item) for item in value] if isinstance(value, list) else value
+    def value(attribute: dict[str, Any]) -> Any:
+        ((kind, inner),) = attribute.items()
+        if kind == "M":
+            return kind, {name: value(member) for name, member in inner.items()}
+        if kind == "L":
+            return kind, [value(member) for member in inner]
+        if kind == "N":
+            return kind, Decimal(inner)
+        if kind == "NS":
+            return kind, frozenset(Decimal(number) for number in inner)
+        return kind, frozenset(inner) if kind in ("SS", "BS") else inner
 
-    kinds = {
-        "N": Decimal,
-        "SS": frozenset,
-        "BS": frozenset,
-        "NS": lambda numbers: frozenset(Decimal(n) for n in numbers),
-        "M": plain,
-        "L": plain,
-    }
-
-    return plain(first) == plain(second)
+    if first is None or second is None:
+        return first is second
+    return first.keys() == second.keys() and all(value(first[name]) == value(second[name]) for name in first)
 
 
 def condition_on(item: dict[str, Any] | None, key_names: list[str]) -> dict[str, Any]:
@@ -255,8 +265,8 @@ def repair_item(client: Any, events: dict[str, Any], key: dict[str, Any], before
     if not apply:
         return verdict
     guard = condition_on(after, list(key))
-    if len(guard.get("ConditionExpression", "")) + len(str(guard.get("ExpressionAttributeValues", ""))) > 4096:
-        return "kept"  # too large to compare safely in one condition: left for a person, and reported
+    if len(guard["ConditionExpression"]) > 4096:
+        return "kept"  # more attributes than one condition expression can compare: left for a person, and reported
     try:
         if before is not None:
             client.put_item(TableName=events["TableName"], Item=before, **guard)
@@ -335,8 +345,8 @@ def delete_copies(events: dict[str, Any], context: Any) -> dict[str, Any]:
 #: Helpers each handler's script needs besides itself.
 HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
     check_window: (wanted_source,),
-    discard_stale_copies: (copy_name, wanted_source, table_state, source_tag, tag_safe),
-    check_stale_gone: (copy_name, table_state, still_pending),
+    discard_stale_copies: (copy_name, wanted_source, table_state, source_tag, tag_safe, discard_stale),
+    check_stale_gone: (copy_name, wanted_source, table_state, source_tag, tag_safe, discard_stale, still_pending),
     restore_copies: (copy_name, wanted_source, table_state, restore_target, moment_of, start_backup_restore),
     check_copies: (copy_name, wanted_source, table_state, restore_job_state, tag_safe, still_pending),
     repair_pass: (copy_name, same, condition_on, progress_key, read_progress, write_progress, repair_item, still_pending),

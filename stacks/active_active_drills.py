@@ -285,7 +285,8 @@ class ActiveActiveDrills(Construct):
                 "Api": "StartAutomationExecution",
                 "DocumentName": f"{self.prefix}-recreate-table-replica",
                 "Parameters": {
-                    name: [f"{{{{ {name} }}}}"] for name in ("TableName", "SourceRegion", "ReplicaRegion", "AutomationAssumeRole")
+                    name: [f"{{{{ {name} }}}}"]
+                    for name in ("TableName", "SourceRegion", "ReplicaRegion", "KmsKeyAlias", "AutomationAssumeRole")
                 },
             },
             "outputs": [{"Name": "ExecutionId", "Selector": "$.AutomationExecutionId", "Type": "String"}],
@@ -480,10 +481,12 @@ class ActiveActiveDrills(Construct):
                     ],
                 ),
                 drill_roles.allow(
-                    "FollowThem",
-                    ["ssm:GetAutomationExecution", "ssm:DescribeAutomationStepExecutions", "ssm:StopAutomationExecution"],
+                    "FollowApproveOrStopThem",  # approving also needs the approver named in the run's Approvers
+                    ["ssm:GetAutomationExecution", "ssm:SendAutomationSignal", "ssm:StopAutomationExecution"],
                     [self.env.arn("ssm", "automation-execution/*", region=region) for region in regions],
                 ),
+                # no resource-level permissions
+                drill_roles.allow("ListTheirSteps", ["ssm:DescribeAutomationStepExecutions"], "*"),
                 drill_roles.allow(
                     "PassTheirRolesToSsm",
                     ["iam:PassRole"],

@@ -125,19 +125,25 @@ def _cut_over(writes: dict[str, str]) -> list[dict[str, Any]]:
     """Writes stopped, both tables backed up, the live table replaced and rebuilt, writes resumed."""
     home, live, staging, cut = HOME, LIVE, STAGING, ON_CUT_OVER_FAILURE
     replica = {"TableName": "{{ TableName }}", "SourceRegion": "{{ HomeRegion }}", "ReplicaRegion": "{{ ReplicaRegion }}"}
+    before = "step:failBeforeCutOver"  # writes may be stopped, the live table untouched
     return [
-        script_step("stopWrites", tables.set_writes, {**writes, "Concurrency": "0"}, {"Set": "String"}),
+        script_step("stopWrites", tables.set_writes, {**writes, "Concurrency": "0"}, {"Set": "String"}, on_failure=before),
+        # concurrency 0 stops new invocations, not those running: wait out the longest (the function timeout, at
+        # most 29 s) so no write is acknowledged after the backup below
+        {"name": "drainWrites", "action": "aws:sleep", "inputs": {"Duration": "PT30S"}, "onFailure": before},
         script_step(
             "snapshot",
             tables.snapshot_tables,
             {**live, "StagingTableName": "{{ StagingTableName }}"},
             {"LiveBackupArn": "String", "StagingBackupArn": "String", "TagsJson": "String"},
+            on_failure=before,
         ),
         wait_step(
             "waitSnapshots",
             tables.check_backups,
             {**home, "LiveBackupArn": "{{ snapshot.LiveBackupArn }}", "StagingBackupArn": "{{ snapshot.StagingBackupArn }}"},
             what="on-demand backups",
+            on_failure=before,
         ),
         script_step("dropReplica", tables.delete_replica, replica, {"Changed": "Boolean"}, on_failure=cut),
         wait_step("waitReplicaGone", tables.check_replica, {**replica, "Desired": "ABSENT"}, what="replica deletion", on_failure=cut),
@@ -163,8 +169,13 @@ def _cut_over(writes: dict[str, str]) -> list[dict[str, Any]]:
         branch_step("decideOnLive", "verifyLive.Verified", when_true="resumeWrites", otherwise="failLiveVerification"),
         _fail(
             "failLiveVerification",
-            "the restored {{ TableName }} failed verification ({{ verifyLive.Reason }}); roll back by running this runbook with"
-            " SourceBackupArn={{ snapshot.LiveBackupArn }}",
+            "the restored {{ TableName }} failed verification ({{ verifyLive.Reason }}), with the API's writes stopped; roll back by"
+            " running this runbook with SourceBackupArn={{ snapshot.LiveBackupArn }}; resume writes with set-function-concurrency",
+        ),
+        _fail(
+            "failBeforeCutOver",
+            "stopped before the cut-over: the live table was not touched; the API's writes may be stopped: resume them with"
+            " set-function-concurrency (Concurrency={{ FunctionConcurrency }} in each region)",
         ),
         _fail(
             "failCutOver",

@@ -721,7 +721,7 @@ def test_the_waits_of_every_experiment_fit_in_its_fis_action(
 ) -> None:
     """FIS stops an SSM action at its maxDuration (PT2H here): the sleeps a document may take, every loop run to its
     bound, must end well before that, or FIS cuts a slow restore short before the runbook's own bound reports it."""
-    minutes = {"PT0S": 0, "PT1S": 1, "PT20S": 20, "PT1M": 60, "PT2M": 120, "PT10M": 600}
+    minutes = {"PT0S": 0, "PT1S": 1, "PT20S": 20, "PT30S": 30, "PT1M": 60, "PT2M": 120, "PT10M": 600}
 
     def sleeps(steps: list[dict[str, Any]], parameters: dict[str, Any]) -> int:
         total = 0
@@ -1025,3 +1025,32 @@ def test_a_drill_role_may_hand_over_only_to_its_runbook_passing_only_itself(synt
     to_ssm = {"iam:passedtoservice": "ssm.amazonaws.com"}
     assert decision([policy], "iam:PassRole", f"arn:aws:iam::123456789012:role/{name}", to_ssm) == "allowed"
     assert decision([policy], "iam:PassRole", f"arn:aws:iam::123456789012:role/{PREFIX}-recovery", to_ssm) != "allowed"
+
+
+def test_a_point_in_time_window_is_refused_when_the_table_has_no_point_in_time_recovery(
+    synthesized: Synthesized, documents: dict[str, dict[str, Any]], global_table: Any
+) -> None:
+    global_table.update_continuous_backups(TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    window = {"RestoreDateTime": "2026-11-23T09:00:00+00:00", "AfterBackupArn": "arn:x"}
+    with pytest.raises(
+        AutomationFailed, match=re.escape(f"RestoreDateTime: {TABLE} has point-in-time recovery DISABLED; give BeforeBackupArn")
+    ):
+        repair(synthesized, documents, window, approve=lambda _: pytest.fail("nothing to approve"))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "equal"),
+    [
+        ({"m": {"M": {"N": {"S": "x"}}}}, {"m": {"M": {"N": {"S": "x"}}}}, True),  # a map member named like a type
+        ({"n": {"N": "1.0"}}, {"n": {"N": "1"}}, True),
+        ({"s": {"SS": ["a", "b"]}}, {"s": {"SS": ["b", "a"]}}, True),
+        ({"l": {"L": [{"N": "1"}, {"S": "a"}]}}, {"l": {"L": [{"S": "a"}, {"N": "1"}]}}, False),
+        ({"a": {"S": "x"}}, {"a": {"S": "x"}, "b": {"S": "y"}}, False),
+        (None, None, True),
+        (None, {"a": {"S": "x"}}, False),
+    ],
+)  # fmt: skip
+def test_items_compare_by_their_attribute_values_decoded_by_position(first: Any, second: Any, equal: bool) -> None:
+    from runbooks.repair import same
+
+    assert same(first, second) is equal
