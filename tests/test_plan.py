@@ -16,6 +16,8 @@ from tools.plan_report import GITHUB_COMMENT_LIMIT, OFFLINE_NOTE
 from tools.plan_report import main as report_main
 
 
+#: Every example stack planned offline: about 130 CPU-seconds of Terraform (a plan and a `show -json` each load the
+#: provider's schema), so its tests are in `make test`, not the quick tier.
 @pytest.fixture(scope="module")
 def offline_plans(synthesized: Synthesized) -> Path:
     results = plan_all(synthesized.outdir, offline=True, jobs=2)
@@ -28,6 +30,7 @@ def actions(plan: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @pytest.mark.terraform
+@pytest.mark.slow
 def test_every_example_stack_plans_offline_as_new_resources_with_data_read_at_apply(offline_plans: Path, synthesized: Synthesized) -> None:
     for name in synthesized.stack_names:
         plan = json.loads((offline_plans / f"{name}.json").read_text())
@@ -46,6 +49,7 @@ def test_every_example_stack_plans_offline_as_new_resources_with_data_read_at_ap
 
 
 @pytest.mark.terraform
+@pytest.mark.slow
 def test_offline_report_says_nothing_was_compared_and_summarizes_creations_by_type(
     offline_plans: Path, synthesized: Synthesized, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -209,6 +213,7 @@ def expected_peer(stack: dict[str, Any], body: dict[str, Any]) -> str:
 
 
 @pytest.mark.terraform
+@pytest.mark.slow
 def test_the_report_lists_stacks_in_deploy_order_and_says_where_each_rule_lets_traffic_through(
     offline_plans: Path, synthesized: Synthesized, tmp_path: Path
 ) -> None:

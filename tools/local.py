@@ -60,6 +60,14 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+#: Terraform's operations at a time against the emulator (its default is 10). Most of an emulator apply is the
+#: provider's own waits, which are sleeps (per resource, from the apply logs: an S3 lifecycle configuration 55 s, a
+#: load balancer 60 s, a DB instance 80 s, an SQS queue 25 s, each Route 53 record 15 s). With 10 slots, sleeping
+#: resources hold them while the rest of the graph queues. Measured on the example's warm standby (2 cores): 40 slots
+#: took the chain of applies from 611 s to 552 s and the primary region's destroy from 109 s to 96 s.
+EMULATOR_PARALLELISM = {f"TF_CLI_ARGS_{verb}": "-parallelism=40" for verb in ("plan", "apply", "destroy")}
+
+
 @dataclass
 class Session:
     """A running emulator deployment, saved in .state/emulator/session.json between make targets."""
@@ -75,7 +83,12 @@ class Session:
         return Emulator.attach(port=self.port, pid=self.pid, account_id=self.account_id)
 
     def terraform_env(self) -> dict[str, str]:
-        return {**terraform_env(), **self.emulator().environment(), "TF_VAR_origin_verify_secret": self.origin_secret}
+        return {
+            **terraform_env(),
+            **self.emulator().environment(),
+            **EMULATOR_PARALLELISM,
+            "TF_VAR_origin_verify_secret": self.origin_secret,
+        }
 
     def save(self) -> None:
         SESSION_FILE.write_text(json.dumps(self.__dict__, indent=2))

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.cli import EXIT_SETUP, ToolError, command
+from tools.diagram import report_section
 
 #: Resource types whose replacement or deletion loses data or breaks what depends on their identity.
 STATEFUL_TYPES = frozenset(
@@ -450,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-stateful-changes", action="store_true", help="exit 0 even when stateful resources are replaced")
     parser.add_argument("--allow-blocked", action="store_true", help="exit 0 even when stacks are blocked by an upstream stack")
     parser.add_argument("--assessment", help="Markdown of tools.assess to include after the summary table")
+    parser.add_argument("--diagrams", help="synthesized stacks (cdktf.out): each architecture drawn in Mermaid, folded, at the end")
     args = parser.parse_args(argv)
     if not 1_000 <= args.max_comment_chars <= GITHUB_COMMENT_LIMIT:
         parser.error(f"--max-comment-chars: got {args.max_comment_chars}; expected 1000 to {GITHUB_COMMENT_LIMIT}")
@@ -458,6 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.assessment:
         table = next(index for index, part in enumerate(parts) if part.startswith("| stack |"))
         parts.insert(table + 1, nested_section(Path(args.assessment)))
+    if args.diagrams:
+        parts.append(report_section(Path(args.diagrams)))
     full = render(parts)
     if args.output:
         Path(args.output).write_text(full)
