@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -86,8 +87,12 @@ def test_active_active_shows_weighted_routing_health_checks_and_the_global_table
         weighted = [s for s, t, label, _ in diagram.edges if label == "weight 100" and diagram.nodes[t].region == region]
         checked = [s for s, t, label, _ in diagram.edges if label == "checks" and diagram.nodes[t].region == region]
         assert len(weighted) == 1 and len(checked) == 1, region
-        function = f"Lambda: hadr-prod-active-active-{region}-api"
-        assert edge(diagram, function, "DynamoDB: hadr-prod-items") == [("reads and writes", False)]
+        table = "DynamoDB: hadr-prod-items" if region == "eu-west-1" else "DynamoDB replica: hadr-prod-items"
+        assert diagram.nodes[labels(diagram)[table]].region == region
+        for function in (f"Lambda: hadr-prod-active-active-{region}-api", f"Lambda: hadr-prod-active-active-{region}-api-health"):
+            assert edge(diagram, function, table) == [("TABLE_NAME", False)], "each function uses the table in its own region"
+        check = next(label for label in labels(diagram) if label == f"health check: {region}.api.example.com")
+        assert edge(diagram, check, f"custom domain: {region}.api.example.com") == [("checks", True)], "the domain the checker asks for"
     table = labels(diagram)["DynamoDB: hadr-prod-items"]
     replicas = [t for s, t, label, _ in diagram.edges if s == table and label == "global table replication"]
     assert [diagram.nodes[t].region for t in replicas] == ["eu-central-1"]
@@ -100,15 +105,38 @@ def test_the_committed_diagrams_are_the_examples(drawn: dict[str, Diagram]) -> N
         assert f"```mermaid\n{diagram.mermaid()}```" in (DOCS / f"{name}.md").read_text()
 
 
+def drawn_text(svg: str) -> list[str]:
+    """The text of each label Mermaid drew in an SVG, as a reader sees it."""
+    return [
+        html.unescape(" ".join(re.sub(r"<[^>]+>", " ", span).split()))
+        for span in re.findall(r'<span class="nodeLabel"[^>]*>(.*?)</span>', svg)
+    ]
+
+
 @pytest.mark.slow
 def test_mermaid_draws_each_diagram_in_chromium_with_every_node(drawn: dict[str, Diagram]) -> None:
     for name, diagram in drawn.items():
         svg = render_svg(diagram.mermaid())
         assert svg.startswith("<svg") and 'aria-roledescription="flowchart-v2"' in svg, name
-        text = re.sub(r"<[^>]+>", " ", svg)
-        for node in diagram.nodes.values():
-            assert node.label.split(": ", 1)[1] in text.replace("&amp;", "&"), (name, node.label)
-        assert (DOCS / f"{name}.svg").is_file()
+        labels_drawn = drawn_text(svg)
+        regions = {node.region for node in diagram.nodes.values()}
+        assert sorted(labels_drawn) == sorted([*(node.label for node in diagram.nodes.values()), *regions]), name
+        assert sorted(drawn_text((DOCS / f"{name}.svg").read_text())) == sorted(labels_drawn), f"docs/diagrams/{name}.svg is stale"
+
+
+@pytest.mark.slow
+def test_names_with_mermaid_syntax_are_drawn_as_written() -> None:
+    tricky = ['a "quoted" name', "it's | piped", "#hash; & <angle>", "two\nlines", "end"]
+    diagram = Diagram("test")
+    for number, text in enumerate(tricky):
+        diagram.node(f"s/aws_lb.x{number}", "aws_lb", text, "us-east-1")
+    diagram.edge("s/aws_lb.x0", "s/aws_lb.x1", 'tcp 443 "quoted" | #1;')
+    svg = render_svg(diagram.mermaid())
+    assert sorted(drawn_text(svg)) == sorted([*(f"ALB: {' '.join(text.split())}" for text in tricky), "us-east-1"])
+    edge_labels = [
+        html.unescape(" ".join(re.sub(r"<[^>]+>", " ", t).split())) for t in re.findall(r'<span class="edgeLabel"[^>]*>(.*?)</span>', svg)
+    ]
+    assert 'tcp 443 "quoted" | #1;' in edge_labels
 
 
 @pytest.mark.slow
@@ -117,12 +145,76 @@ def test_a_diagram_mermaid_cannot_draw_is_an_error_with_its_reason() -> None:
         render_svg("flowchart LR\n  a -->|unclosed b\n")
 
 
-def test_a_folder_without_stacks_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_folder_without_stacks_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from tools.diagram import main
 
     assert main(["--outdir", str(tmp_path), "--output", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == f"[diagram] {tmp_path / 'deploy-order.json'} is missing: run `make synth` first\n"
     (tmp_path / "deploy-order.json").write_text(json.dumps({"order": [], "needs": {}}))
     assert main(["--outdir", str(tmp_path), "--output", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == f"[diagram] {tmp_path} holds no architecture's stacks\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_replication_and_traffic_are_read_however_the_stack_writes_them() -> None:
+    """One-way S3 replication to a bucket named by ARN, a replica whose source is a reference, inline DynamoDB
+    replicas, a provider without a region, a WAF on a load balancer, classic security-group rules with a port range,
+    and a data source named like a resource (never a component)."""
+    from tools.diagram import build
+
+    lb, app = "${aws_security_group.lb.id}", "${aws_security_group.app.id}"
+    acl = "${aws_wafv2_web_acl.acl.arn}"
+    stack = {
+        "provider": {"aws": [{"region": "us-east-1"}, {"alias": "other"}]},
+        "resource": {
+            "aws_s3_bucket": {
+                "src": {"bucket": "src-bucket"},
+                "dst": {"bucket": "dst-bucket", "provider": "aws.other"},
+                "lone": {"bucket": "x"},
+            },
+            "aws_s3_bucket_replication_configuration": {
+                "r": {"bucket": "${aws_s3_bucket.src.id}", "rule": [{"destination": [{"bucket": "arn:aws:s3:::dst-bucket"}]}]}
+            },
+            "aws_db_instance": {
+                "w": {"identifier": "w", "multi_az": True},
+                "r": {"identifier": "r", "replicate_source_db": "${aws_db_instance.w.arn}"},
+            },
+            "aws_dynamodb_table": {"t": {"name": "t", "replica": [{"region_name": "eu-west-1"}]}},
+            "aws_lb": {"alb": {"name": "alb", "security_groups": [lb]}},
+            "aws_autoscaling_group": {"asg": {"name": "asg", "launch_template": {"id": "${aws_launch_template.lt.id}"}}},
+            "aws_launch_template": {"lt": {"vpc_security_group_ids": [app]}},
+            "aws_security_group_rule": {
+                "in": {
+                    "type": "ingress",
+                    "security_group_id": app,
+                    "source_security_group_id": lb,
+                    "protocol": "tcp",
+                    "from_port": 8000,
+                    "to_port": 8080,
+                },
+                "out": {"type": "egress", "security_group_id": lb, "source_security_group_id": app},
+            },
+            "aws_wafv2_web_acl": {"acl": {"name": "acl", "scope": "REGIONAL"}},
+            "aws_wafv2_web_acl_association": {
+                "a": {"web_acl_arn": acl, "resource_arn": "${data.aws_lb.alb.arn}"},
+                "b": {"web_acl_arn": acl, "resource_arn": "${aws_lb.alb.arn}"},
+            },
+        },
+    }
+    diagram = build("warm_standby", [("warm-standby-x", stack)])
+    by_label = labels(diagram)
+    assert "S3: x" not in by_label, "a bucket that does not replicate is not drawn"
+    assert diagram.nodes[by_label["S3: dst-bucket"]].region == "region unknown"
+    found = {(diagram.nodes[s].label, diagram.nodes[t].label, label) for s, t, label, _ in diagram.edges}
+    assert found == {
+        ("S3: src-bucket", "S3: dst-bucket", "S3 replication"),
+        ("RDS: w (Multi-AZ writer)", "RDS: r (read replica)", "asynchronous replication"),
+        ("DynamoDB: t", "DynamoDB replica: t", "global table replication"),
+        ("DynamoDB replica: t", "DynamoDB: t", "global table replication"),
+        ("ALB: alb (internet-facing)", "Auto Scaling group: asg", "tcp 8000-8080"),
+        ("WAF: acl", "ALB: alb (internet-facing)", "protects"),
+    }
+    assert diagram.nodes[by_label["DynamoDB replica: t"]].region == "eu-west-1"
 
 
 def test_the_plan_report_ends_with_each_architecture_folded(synthesized: Synthesized, drawn: dict[str, Diagram], tmp_path: Path) -> None:
