@@ -105,11 +105,11 @@ def test_the_committed_diagrams_are_the_examples(drawn: dict[str, Diagram]) -> N
         assert f"```mermaid\n{diagram.mermaid()}```" in (DOCS / f"{name}.md").read_text()
 
 
-def drawn_text(svg: str) -> list[str]:
-    """The text of each label Mermaid drew in an SVG, as a reader sees it."""
+def drawn_text(svg: str, kind: str = "nodeLabel") -> list[str]:
+    """The text of each label of `kind` (nodeLabel, edgeLabel) Mermaid drew in an SVG, as a reader sees it."""
     return [
         html.unescape(" ".join(re.sub(r"<[^>]+>", " ", span).split()))
-        for span in re.findall(r'<span class="nodeLabel"[^>]*>(.*?)</span>', svg)
+        for span in re.findall(rf'<span class="{kind}"[^>]*>(.*?)</span>', svg)
     ]
 
 
@@ -133,10 +133,7 @@ def test_names_with_mermaid_syntax_are_drawn_as_written() -> None:
     diagram.edge("s/aws_lb.x0", "s/aws_lb.x1", 'tcp 443 "quoted" | #1;')
     svg = render_svg(diagram.mermaid())
     assert sorted(drawn_text(svg)) == sorted([*(f"ALB: {' '.join(text.split())}" for text in tricky), "us-east-1"])
-    edge_labels = [
-        html.unescape(" ".join(re.sub(r"<[^>]+>", " ", t).split())) for t in re.findall(r'<span class="edgeLabel"[^>]*>(.*?)</span>', svg)
-    ]
-    assert 'tcp 443 "quoted" | #1;' in edge_labels
+    assert 'tcp 443 "quoted" | #1;' in drawn_text(svg, "edgeLabel")
 
 
 @pytest.mark.slow

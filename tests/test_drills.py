@@ -425,16 +425,20 @@ def delete_global_table(client: Any) -> None:
     client.delete_table(TableName=TABLE)
 
 
+def function_role_and_deny_policy() -> tuple[Any, str, str]:
+    """The API function's role and the drill's deny policy, as the access-denial drill finds them (inside mock_aws)."""
+    iam = boto3.client("iam", region_name="us-east-1")
+    role = f"{PREFIX}-eu-west-1-api-function"
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
+    document = json.dumps({"Version": "2012-10-17", "Statement": DENY_TABLE_ACCESS})
+    return iam, role, iam.create_policy(PolicyName="deny", PolicyDocument=document)["Policy"]["Arn"]
+
+
 def test_access_denial_attaches_only_the_deny_policy_and_detaches_it_as_the_fault_role(
     synthesized: Synthesized, documents: dict[str, dict[str, Any]], fake_aws: None, fixups: None
 ) -> None:
     with mock_aws():
-        iam = boto3.client("iam", region_name="us-east-1")
-        role = f"{PREFIX}-eu-west-1-api-function"
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-        deny = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": DENY_TABLE_ACCESS}))[
-            "Policy"
-        ]["Arn"]
+        iam, role, deny = function_role_and_deny_policy()
         attached: list[list[str]] = []
         run = run_as(
             synthesized, documents, "fault-role", "inject-lambda-access-denial", {"RoleName": role, "PolicyArn": deny, "Duration": "PT0S"}
@@ -448,12 +452,7 @@ def test_access_denial_stopped_at_either_step_detaches_the_deny_policy(
     synthesized: Synthesized, documents: dict[str, dict[str, Any]], fake_aws: None, fixups: None, stopped_at: str
 ) -> None:
     with mock_aws():
-        iam = boto3.client("iam", region_name="us-east-1")
-        role = f"{PREFIX}-eu-west-1-api-function"
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
-        deny = iam.create_policy(PolicyName="deny", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": DENY_TABLE_ACCESS}))[
-            "Policy"
-        ]["Arn"]
+        iam, role, deny = function_role_and_deny_policy()
         # SSM runs the onCancel of the step in progress: stopped during injectDeny, the deny was attached by then
         iam.attach_role_policy(RoleName=role, PolicyArn=deny)
         run = run_as(

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.cli import ToolError, command
+from tools.cli import ToolError, command, one_line
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
@@ -174,8 +174,9 @@ def build(architecture: str, stacks: list[tuple[str, dict[str, Any]]]) -> Diagra
                     diagram.node(
                         f"{address}#{replica['region_name']}", "aws_dynamodb_table_replica", _name(kind, body), replica["region_name"]
                     )
+    tables = _tables(diagram, resources)
     for stack_name, stack in mine:
-        _edges(diagram, stack_name, stack, resources)
+        _edges(diagram, stack_name, stack, tables)
     _cross_stack_edges(diagram, resources)
     return diagram
 
@@ -205,7 +206,20 @@ def _name(kind: str, body: dict[str, Any]) -> str:
     return str((body.get("tags") or {}).get("Name", kind))
 
 
-def _edges(diagram: Diagram, stack_name: str, stack: dict[str, Any], resources: dict[str, tuple[str, dict[str, Any]]]) -> None:
+def _tables(diagram: Diagram, resources: dict[str, tuple[str, dict[str, Any]]]) -> dict[tuple[str, str], str]:
+    """(table name, region) -> the node of the table or replica there (a replica carries its table's name)."""
+    tables = {
+        (body.get("name"), diagram.nodes[address].region): address
+        for address, (_, body) in resources.items()
+        if "/aws_dynamodb_table." in address and address in diagram.nodes
+    }
+    for address, node in diagram.nodes.items():
+        if "aws_dynamodb_table_replica" in address or "#" in address:
+            tables[(node.label.split(": ", 1)[1], node.region)] = address
+    return tables
+
+
+def _edges(diagram: Diagram, stack_name: str, stack: dict[str, Any], tables: dict[tuple[str, str], str]) -> None:
     """Edges inside one stack: security-group traffic, the API's wiring, the WAF, what gates a DNS record."""
     res = stack.get("resource", {})
 
@@ -236,14 +250,6 @@ def _edges(diagram: Diagram, stack_name: str, stack: dict[str, Any], resources: 
         for function in (r for r in _refs(body.get("uri")) if r.startswith("aws_lambda_function.")):
             for api in _refs(body.get("rest_api_id")):
                 diagram.edge(local(api), local(function), "invokes")
-    tables = {
-        (body.get("name"), diagram.nodes[address].region): address
-        for address, (_, body) in resources.items()
-        if "/aws_dynamodb_table." in address and address in diagram.nodes
-    }
-    for address, node in diagram.nodes.items():  # replicas carry their table's name in their label
-        if "aws_dynamodb_table_replica" in address or "#" in address:
-            tables[(node.label.split(": ", 1)[1], node.region)] = address
     for key, body in res.get("aws_lambda_function", {}).items():
         function = local(f"aws_lambda_function.{key}")
         for variable, value in (((body.get("environment") or {}).get("variables")) or {}).items():
@@ -414,12 +420,8 @@ def render_svg(source: str, timeout: int = 120) -> str:
     out = re.search(r'<div id="out">(.*)</div>', result.stdout, re.S)
     if title is None or title.group(1) != "rendered" or out is None:
         reason = html.unescape(out.group(1)) if out else (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ToolError(f"Mermaid could not draw the diagram: {one_line_of(reason)}")
+        raise ToolError(f"Mermaid could not draw the diagram: {one_line(reason)[:300]}")
     return out.group(1)
-
-
-def one_line_of(text: str, limit: int = 300) -> str:
-    return " ".join(text.split())[:limit]
 
 
 def fenced(source: str) -> str:
