@@ -54,6 +54,9 @@ ACCESS_LOG_FORMAT = json.dumps(
 NO_CACHE_REASON = "dynamic read/write API; a stage cache would serve items stale after writes in the other region"
 
 
+#: The stage every REST API deploys to unless told otherwise (metric dimension Stage).
+API_STAGE = "live"
+
 class ApiGatewayLogging(Construct):
     """The region's API Gateway account setting: the role that lets API Gateway write execution logs.
 
@@ -104,7 +107,7 @@ class RegionalRestApi(Construct):
         alias_records: Sequence[str] = (),
         authorization: Authorization = "AWS_IAM",
         public_paths: Sequence[str] = ("/health",),
-        stage_name: str = "live",
+        stage_name: str = API_STAGE,
         throttling_rate_limit: float = 100,
         throttling_burst_limit: int = 200,
         log_retention_days: int = 365,

@@ -35,9 +35,10 @@ class AwsEnv:
 
 #: Provider endpoints sent to the emulator in emulator mode: every service the stacks call (binding argument names).
 EMULATED_SERVICES = (
-    "acm", "apigateway", "autoscaling", "backup", "cloudfront", "cloudwatch", "dynamodb", "ec2", "elbv2", "events", "fis",
-    "guardduty", "iam", "kms", "lambda_", "logs", "rds", "resiliencehub", "route53", "route53_resolver", "s3", "s3_control",
-    "secretsmanager", "securityhub", "sns", "sqs", "ssm", "sts", "wafv2",
+    "acm", "apigateway", "autoscaling", "backup", "budgets", "cloudfront", "cloudtrail", "cloudwatch", "configservice",
+    "dynamodb", "ec2", "elbv2", "events", "fis", "guardduty", "iam", "kms", "lambda_", "logs", "rds", "resiliencehub",
+    "route53", "route53_resolver", "s3", "s3_control", "secretsmanager", "securityhub", "sns", "sqs", "ssm", "sts",
+    "synthetics", "wafv2",
 )  # fmt: skip
 #: Attempts per call against an emulator: enough to ride out an answer a loaded emulator loses, few enough that a
 #: call it does not implement (500) fails in seconds, where the default (25) would look like a hang.
@@ -61,6 +62,7 @@ def common_tags(config: DeploymentConfig, stack_name: str) -> dict[str, str]:
         "Project": config.project,
         "Environment": config.environment,
         "ManagedBy": "cdktf",
+        "Deployment": config.name_prefix,  # the budget's cost filter (modules.budget)
         "Stack": stack_name,
         **config.tags,
     }

@@ -25,6 +25,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -323,6 +324,71 @@ class ApiSettings(_Model):
     authorization: Literal["AWS_IAM", "NONE"] = "AWS_IAM"
 
 
+#: CloudWatch Synthetics runtimes for Python canaries that AWS lists and has not deprecated, newest first
+#: (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Library_python_selenium.html).
+#: Deprecated, so refused: syn-python-selenium-5.1 and older (4.0 to 5.1 on 3 February 2026, 2.1 and 3.0 on
+#: 22 January 2026; https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Runtime_Support_Policy.html):
+#: CreateCanary refuses a deprecated runtime, and a canary on one keeps running but can no longer be updated.
+SYNTHETICS_PYTHON_RUNTIMES = (
+    "syn-python-selenium-14.0",
+    "syn-python-selenium-13.0",
+    "syn-python-selenium-11.1",
+    "syn-python-selenium-8.0",
+    "syn-python-selenium-7.0",
+)
+
+
+def _canary_runtime(value: str) -> str:
+    if value not in SYNTHETICS_PYTHON_RUNTIMES:
+        raise ValueError(f"expected a supported Python Synthetics runtime, one of: {', '.join(SYNTHETICS_PYTHON_RUNTIMES)}")
+    return value
+
+
+class CanarySettings(_Model):
+    """CloudWatch Synthetics canaries in every serving region, walking the path users take.
+
+    Default: on, every 5 minutes, the newest supported Python runtime, artifacts kept 31 days. A canary runs at most
+    once a minute and at least once an hour (rate(1 minute) to rate(1 hour) or cron; CreateCanary's Schedule).
+    """
+
+    enabled: StrictBool = True
+    runtime_version: Annotated[StrictStr, AfterValidator(_canary_runtime)] = SYNTHETICS_PYTHON_RUNTIMES[0]
+    interval_minutes: Annotated[StrictInt, Field(ge=1, le=60)] = 5
+    artifact_retention_days: Annotated[StrictInt, Field(ge=1, le=455)] = 31  # SuccessRetentionPeriodInDays: 1 to 455
+
+
+#: AWS Budgets: at most 5 notifications per budget (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-limits.html).
+BUDGET_NOTIFICATIONS = 5
+
+
+class BudgetSettings(_Model):
+    """A monthly cost budget for the deployment's resources (every one is tagged Deployment=<project>-<environment>),
+    alerting the alarm topic when actual cost passes each percentage. Default: 50, 80 and 100 % (seed 003).
+    The Deployment tag must be activated as a cost allocation tag (Billing console) before the budget sees costs."""
+
+    monthly_limit_usd: Annotated[StrictInt, Field(ge=1, le=10_000_000)]
+    alert_percentages: Annotated[list[Annotated[StrictInt, Field(ge=1, le=1000)]], Field(min_length=1, max_length=BUDGET_NOTIFICATIONS)] = [
+        50,
+        80,
+        100,
+    ]
+
+    @field_validator("alert_percentages")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("expected distinct percentages (each is one notification)")
+        return sorted(value)
+
+
+class OperationsSettings(_Model):
+    """The operations layer of an architecture (seed 003): a CloudWatch dashboard and Synthetics canaries.
+    Default: both on."""
+
+    dashboard: StrictBool = True
+    canaries: CanarySettings = CanarySettings()
+
+
 LogRetentionDays = Literal[90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
@@ -336,6 +402,7 @@ class _Architecture(_Model):
     log_retention_days: LogRetentionDays = 365
     health_check: HealthCheckSettings = HealthCheckSettings()
     resilience_policy: ResiliencePolicy
+    operations: OperationsSettings = OperationsSettings()
 
 
 class ActiveActive(_Architecture):
@@ -520,7 +587,8 @@ class EmulatorSettings(_Model):
     headers policy (AWS's managed SecurityHeadersPolicy instead), the master secret's rotation schedule (moto would
     run the function in a container), the Multi-Region Access Points' VPC endpoint, and Security Hub (moto enables a
     hub but has no UpdateSecurityHubConfiguration or BatchEnableStandards), and AWS Backup's region settings (no
-    UpdateRegionSettings). CloudFront reads reach the origin group
+    UpdateRegionSettings), the Synthetics canaries (no StartCanary or DeleteCanary; their roles, buckets and alarms
+    deploy) and the budget (no DescribeSubscribersForNotification). CloudFront reads reach the origin group
     through an ordered "*" behavior instead of the default one. Nothing else changes, so the stacks, their order
     and the state backend are exercised as in AWS. tests/test_emulator_mode.py asks the pinned moto for each
     missing call.
@@ -530,14 +598,26 @@ class EmulatorSettings(_Model):
 
 
 class AccountSecuritySettings(_Model):
-    """GuardDuty and Security Hub (with the AWS Foundational Security Best Practices standard) in every region used.
+    """The account's own security and audit services: GuardDuty and Security Hub (with the AWS Foundational Security
+    Best Practices standard) and an AWS Config recorder in every region used, and one multi-region CloudTrail trail.
 
-    Default: both on, created by this project. Set one to false when an organization's delegated administrator
-    already enables it in the account: a second GuardDuty detector or Security Hub enablement in a region fails.
+    Default: all on, created by this project. Set one to false when an organization's delegated administrator
+    already enables it in the account: a second GuardDuty detector, Security Hub enablement or Config recorder in a
+    region fails, and a second trail only doubles the bill.
     """
 
     guardduty: StrictBool = True
     security_hub: StrictBool = True
+    cloudtrail: StrictBool = Field(
+        default=True,
+        description="One multi-region trail for the account (in the first region the deployment uses); false when an"
+        " organization trail already records the account.",
+    )
+    config_recorder: StrictBool = Field(
+        default=True,
+        description="An AWS Config recorder and delivery channel per region, with the resilience rules; false when the"
+        " organization already records the account (one recorder per region and account).",
+    )
 
 
 class DeploymentConfig(_Model):
@@ -551,6 +631,10 @@ class DeploymentConfig(_Model):
     active_active: ActiveActive | None = None
     warm_standby: WarmStandby | None = None
     account_security: AccountSecuritySettings = AccountSecuritySettings()
+    budget: BudgetSettings | None = Field(
+        default=None,
+        description="Monthly cost budget of the whole deployment, alerting the first architecture's global alarm topic. Default: none.",
+    )
     lambda_concurrency_quota: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = Field(
         default=ACCOUNT_CONCURRENCY,
         description="The account's Lambda concurrent executions quota per region (Service Quotas L-B99A9384): GetAccountSettings"

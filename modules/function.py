@@ -31,8 +31,9 @@ FIXED_MTIME = 1_577_836_800
 PACKAGE_SUFFIXES = (".py", ".txt", ".json")
 
 
-def package_source(source_dir: Path) -> Path:
-    """Copy the deployable files of `source_dir` to a scratch folder (removed at exit) for a stable asset hash."""
+def package_source(source_dir: Path, *, under: str = "") -> Path:
+    """Copy the deployable files of `source_dir` to a scratch folder (removed at exit) for a stable asset hash;
+    `under` puts them in a subfolder of the package (a Python canary's code lives under `python/`)."""
     if not source_dir.is_dir():
         raise InputError.single("source_dir", str(source_dir), "expected a folder holding the function's handler")
     staging = Path(tempfile.mkdtemp(prefix=f"lambda-{source_dir.name}-"))
@@ -45,9 +46,13 @@ def package_source(source_dir: Path) -> Path:
             and "__pycache__" not in relative.parts
             and not relative.name.startswith("test")
         ):
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(file, staging / relative)
-            os.utime(staging / relative, (FIXED_MTIME, FIXED_MTIME))  # same bytes -> same zip -> no redeploy
+            target = staging / under / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+            os.utime(target, (FIXED_MTIME, FIXED_MTIME))  # same bytes -> same zip -> no redeploy
+    for folder in staging.rglob("*"):
+        if folder.is_dir():
+            os.utime(folder, (FIXED_MTIME, FIXED_MTIME))
     return staging
 
 

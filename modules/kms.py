@@ -26,6 +26,7 @@ class EncryptionKey(Construct):
     `volume_launch_roles` (service-linked role ARNs, e.g. EC2 Auto Scaling's) may use the key for EBS volumes and
     create grants for AWS resources, as EC2 Auto Scaling requires to launch from a template that encrypts with it
     (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html).
+    `extra_statements` grant a service what the generic statement cannot (e.g. `trail_key_statements`).
     """
 
     def __init__(
@@ -40,6 +41,7 @@ class EncryptionKey(Construct):
         deletion_window_in_days: int = 30,
         multi_region: bool = False,
         volume_launch_roles: Sequence[str] = (),
+        extra_statements: Sequence[dict[str, Any]] = (),
         provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -80,6 +82,7 @@ class EncryptionKey(Construct):
             )
         if volume_launch_roles:
             statements += volume_launch_statements(list(volume_launch_roles))
+        statements += extra_statements
         self.alias_name = f"alias/{alias}"
         self.key = KmsKey(
             self,

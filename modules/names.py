@@ -52,6 +52,7 @@ FROM_BOTOCORE: dict[str, tuple[str, str, str, str]] = {
     "aws_autoscaling_group": ("name", "autoscaling", "CreateAutoScalingGroup", "AutoScalingGroupName"),
     "aws_launch_template": ("name", "ec2", "CreateLaunchTemplate", "LaunchTemplateName"),
     "aws_resiliencehub_resiliency_policy": ("name", "resiliencehub", "CreateResiliencyPolicy", "policyName"),
+    "aws_synthetics_canary": ("name", "synthetics", "CreateCanary", "Name"),
 }
 _ELB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 #: Where the model gives no limit: the documented one.
@@ -86,6 +87,21 @@ DOCUMENTED: dict[str, NameRule] = {
     ),
     "aws_security_group": NameRule(
         "name", 255, None, "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html"
+    ),
+    "aws_cloudwatch_dashboard": NameRule(
+        "dashboard_name", 255, r"[A-Za-z0-9_-]+", "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html"
+    ),
+    "aws_cloudtrail": NameRule(
+        "name",
+        128,
+        r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?",
+        "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html",
+    ),
+    "aws_config_config_rule": NameRule(
+        "name", 128, None, "https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html"
+    ),
+    "aws_budgets_budget": NameRule(
+        "name", 100, r"[^:\\]+", "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html"
     ),
 }
 

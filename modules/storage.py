@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -246,7 +248,8 @@ class LogDeliveryBucket(Construct):
 
     Default: ACLs disabled; `acl_delivery=True` enables object ACLs (BucketOwnerPreferred), which CloudFront
     standard logging needs. `load_balancer_logs_from` (region, account) lets that region's load balancers write.
-    `server_access_logs=True` accepts S3 server access logs of this account's buckets under `s3/`.
+    `server_access_logs=True` accepts S3 server access logs of this account's buckets under `s3/`;
+    `delivery_statements` let other services deliver (e.g. `trail_delivery_statements`).
     Everything else is locked down: public access blocked, TLS 1.2+ only, versioned, objects expire after
     `retention_days` (Default: 365), object events go to EventBridge. The checks a log bucket cannot meet
     (its own access log, replication, SSE-KMS) are suppressed here with their reasons.
@@ -263,6 +266,7 @@ class LogDeliveryBucket(Construct):
         load_balancer_logs_from: tuple[str, str] | None = None,
         server_access_logs: bool = False,
         key: EncryptionKey | None = None,
+        delivery_statements: Sequence[dict[str, object]] = (),
         provider: AwsProvider | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -310,6 +314,7 @@ class LogDeliveryBucket(Construct):
             statements.append(server_access_log_statement(self.bucket.arn, self.env.account_id))
         if load_balancer_logs_from is not None:
             statements.append(load_balancer_log_statement(self.bucket.arn, *load_balancer_logs_from))
+        statements += delivery_statements
         self.policy = bucket_policy(self, self.bucket, statements, provider)
         expire_with_lifecycle(
             self,
@@ -324,6 +329,14 @@ class LogDeliveryBucket(Construct):
     @property
     def regional_domain_name(self) -> str:
         return self.bucket.bucket_regional_domain_name
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.arn
 
 
 #: The service principal that writes S3 server access logs; a key that encrypts their bucket lets it use the key.

@@ -13,9 +13,11 @@ from cdktf import TerraformOutput
 from constructs import Construct
 
 from modules.alarms import metric_alarm
-from modules.api import ApiGatewayLogging, RegionalRestApi
+from modules.api import API_STAGE, ApiGatewayLogging, RegionalRestApi
 from modules.base import RegionalStack
+from modules.canary import CanaryCheck
 from modules.certificate import ValidationRecords
+from modules.dashboard import Graph, Section
 from modules.config import HEALTH_CONCURRENCY, ActiveActive, DeploymentConfig, RegionSettings, ResiliencePolicy
 from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
@@ -31,6 +33,8 @@ API_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "api"
 #: (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html):
 #: at a 10 s interval that is under 2 requests/s, so 20/s with bursts of 40 and 5 executions leave wide margins.
 HEALTH_THROTTLING = (20, 40)
+#: The item the canary reads in each region (it need not exist: 404 counts as working).
+CANARY_ITEM = "canary-probe"
 #: Up to 0.2 each regional stack declared the shared name's validation record; the data stack owns it now.
 SHARED_NAME_RECORD_HANDOVER = [Handover("aws_route53_record", "api/certificate/validation-0", DATA_STACK)]
 #: Alarm thresholds: any error or throttle in 5 minutes; p99 API latency over 2 s. Replication: from the policy.
@@ -95,6 +99,7 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
         settings: RegionSettings,
         peer_region: str,
         account_security: bool = True,
+        account_trail: bool = False,
     ) -> None:
         region = settings.region
         table = table_arn(RegionalStack.env_of(config, region), region, table_name(config))
@@ -107,6 +112,7 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
             peer_region=peer_region,
             backup_resource_arns=[table],
             account_security=account_security,
+            account_trail=account_trail,
         )
         name = self.resource_prefix
         self._functions(name, config, arch, region, table)
@@ -132,11 +138,32 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
         )
         self.web_acl.associate("api-waf", self.api.stage_arn)
         self._alarms(name, config, peer_region, arch.resilience_policy)
+        self.add_canary(config, self._canary_checks(arch, region))
         TerraformOutput(self, "api_function_name", value=self.function.function.function_name)
         TerraformOutput(self, "api_stage_arn", value=self.api.stage_arn)
         TerraformOutput(self, "api_regional_url", value=f"https://{regional_host(region, arch.domain_name)}")
         TerraformOutput(self, "health_function_name", value=self.health_function.function_name)
         add_removed_blocks(self, SHARED_NAME_RECORD_HANDOVER)
+
+    def _canary_checks(self, arch: ActiveActive, region: str) -> list[CanaryCheck]:
+        """The health path by this region's name and by the global name (unsigned, as Route 53 probes it), and an
+        item read by this region's name, signed as an IAM-authorized caller signs it (SigV4 for this region: a
+        regional name always reaches this region; the global name may answer from either, which only SigV4A
+        signs for, and the canary runtime's botocore lacks the CRT that SigV4A needs)."""
+        health, regional = arch.health_check.path, regional_host(region, arch.domain_name)
+        item = f"/items/{CANARY_ITEM}"
+        signed = arch.api.authorization == "AWS_IAM"
+        return [
+            CanaryCheck("regional-health", f"https://{regional}{health}"),
+            CanaryCheck("global-health", f"https://{arch.domain_name}{health}"),
+            CanaryCheck(
+                "regional-item-read",
+                f"https://{regional}{item}",
+                expect=(200, 404),  # the probe item need not exist; 403 (signing) or 5xx (function, table) fail
+                sign=region if signed else None,
+                invoke_arn=f"{self.api.rest_api.execution_arn}/{self.api.stage.stage_name}/GET{item}" if signed else None,
+            ),
+        ]
 
     def _functions(self, name: str, config: DeploymentConfig, arch: ActiveActive, region: str, table: str) -> None:
         """The API function (items in this region's replica) and its health twin."""
@@ -244,8 +271,8 @@ class ActiveActiveRegionStack(RegionalFoundationStack):
 class ActiveActiveGlobalStack(GlobalFoundationStack):
     """Health checks and weighted records (from the foundation), the Resilience Hub policy, and the DR drills."""
 
-    def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: ActiveActive) -> None:
-        super().__init__(scope, config=config, architecture=ACTIVE_ACTIVE, arch=arch)
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: ActiveActive, budget: bool = False) -> None:
+        super().__init__(scope, config=config, architecture=ACTIVE_ACTIVE, arch=arch, budget=budget)
         if not self.emulated:  # the emulator creates the policy but cannot delete it
             policy = resiliency_policy(
                 self,
@@ -264,3 +291,36 @@ class ActiveActiveGlobalStack(GlobalFoundationStack):
             table_name=table_name(config),
             table_key_alias=table_key_alias(config),
         )
+
+    def dashboard_graphs(self) -> list[Section]:
+        """Per region: requests and 5xx of the API, the function's errors and throttles, and the table's replication
+        to the other region against the policy's RPO; then the canaries."""
+        config, arch = self.config, self.arch
+        rpo = arch.resilience_policy.region.rpo_seconds
+        graphs = []
+        for settings, peer in zip(arch.regions, reversed(arch.regions)):
+            region = settings.region
+            name = f"{config.name_prefix}-{ACTIVE_ACTIVE}-{region}"
+            api = ["ApiName", f"{name}-api", "Stage", API_STAGE]
+            graphs += [
+                Graph(
+                    f"API in {region}: requests and 5xx",
+                    region,
+                    [["AWS/ApiGateway", "Count", *api], ["AWS/ApiGateway", "5XXError", *api, {"yAxis": "right"}]],
+                    stat="Sum",
+                ),
+                Graph(
+                    f"Function in {region}: errors and throttles",
+                    region,
+                    [["AWS/Lambda", metric, "FunctionName", f"{name}-api"] for metric in ("Errors", "Throttles")],
+                    stat="Sum",
+                ),
+                Graph(
+                    f"Table replication {region} to {peer.region} (ms)",
+                    region,
+                    [["AWS/DynamoDB", "ReplicationLatency", "TableName", table_name(config), "ReceivingRegion", peer.region]],
+                    stat="Maximum",
+                    annotations=[(f"region RPO {rpo} s", rpo * 1000)],
+                ),
+            ]
+        return [Section("Serving path and replication", graphs=[*graphs, *self.canary_graphs()])]

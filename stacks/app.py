@@ -18,6 +18,7 @@ from modules.errors import InputError
 from modules.names import name_problems
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
+from stacks.foundation import GlobalFoundationStack
 from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack, WarmStandbyStorageStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,31 +54,49 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> d
         secured.add(region)
         return new
 
+    def first_budget() -> bool:
+        new = "budget" not in secured
+        secured.add("budget")
+        return new
+
+    def first_for_account() -> bool:
+        """The account-wide pieces (the trail, the budget) go to the first stack that asks."""
+        new = "account" not in secured
+        secured.add("account")
+        return new
+
     for _key, arch in config.enabled_architectures():
         first, second = arch.regions
         pairs = ((first, second), (second, first))
         if isinstance(arch, ActiveActive):
-            data = ActiveActiveDataStack(app, config=config, arch=arch).stack_name
+            data_stack = ActiveActiveDataStack(app, config=config, arch=arch)
+            data = data_stack.stack_name
             needs[data] = [STATE_BOOTSTRAP_STACK]
             upstream = [STATE_BOOTSTRAP_STACK, data]
             regional = [
                 ActiveActiveRegionStack(
-                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region)
-                )
+                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region),
+                    account_trail=first_for_account(),
+                )  # fmt: skip
                 for settings, peer in pairs
             ]
-            global_stack: RegionalStack = ActiveActiveGlobalStack(app, config=config, arch=arch)
+            global_stack: GlobalFoundationStack = ActiveActiveGlobalStack(app, config=config, arch=arch, budget=first_budget())
+            arch_stacks: list[RegionalStack] = [data_stack, *regional, global_stack]
         else:
             regional = [
                 WarmStandbyRegionStack(
-                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region)
-                )
+                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region),
+                    account_trail=first_for_account(),
+                )  # fmt: skip
                 for settings, peer in pairs
             ]
-            global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch)
-            storage = WarmStandbyStorageStack(app, config=config, arch=arch).stack_name
+            global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch, budget=first_budget())
+            storage_stack = WarmStandbyStorageStack(app, config=config, arch=arch)
+            storage = storage_stack.stack_name
+            arch_stacks = [*regional, global_stack, storage_stack]
             needs[storage] = [STATE_BOOTSTRAP_STACK]
             upstream = [STATE_BOOTSTRAP_STACK, storage]
+        global_stack.add_dashboard(arch_stacks)
         for stack in regional:
             global_stack.add_dependency(stack)
             needs[stack.stack_name] = list(upstream)

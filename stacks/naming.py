@@ -127,6 +127,30 @@ def probe_alarm_name(config: DeploymentConfig) -> str:
     return f"{config.name_prefix}-{WARM_STANDBY}-primary-probe"
 
 
+def readiness_alarm_name(config: DeploymentConfig) -> str:
+    """The alarm of the recovery plan's readiness evaluation: the standby cannot take over (or none reported)."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-standby-not-ready"
+
+
+def health_alarm_name(config: DeploymentConfig, architecture: str, region: str) -> str:
+    """The global stack's health-check alarm of `region` (HealthCheck names it `<name>-unhealthy`)."""
+    return f"{config.name_prefix}-{architecture}-{region}-unhealthy"
+
+
+def dashboard_name(config: DeploymentConfig, architecture: str) -> str:
+    return f"{config.name_prefix}-{architecture}"
+
+
+def canary_name(config: DeploymentConfig, architecture: str, region: str) -> str:
+    """Lowercase letters, digits and '-' only, as CreateCanary requires (the project name and environment are)."""
+    short = "ws" if architecture == WARM_STANDBY else "aa"
+    return f"{config.name_prefix}-{short}-{region}"
+
+
+def account_trail_name(config: DeploymentConfig) -> str:
+    return f"{config.name_prefix}-account-trail"
+
+
 def access_point_parameter(config: DeploymentConfig) -> str:
     """SSM parameter (in each warm-standby region) holding the assets Multi-Region Access Point's ARN, whose alias
     AWS generates: the recovery plan reads it there, not from the access point's control plane."""

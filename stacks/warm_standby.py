@@ -18,8 +18,10 @@ from modules.base import RegionalStack
 from modules.break_glass import BreakGlassInstance
 from modules.cdn import Origin, OriginFailoverDistribution
 from modules.certificate import DnsValidatedCertificate, ValidationRecords
+from modules.canary import CanaryCheck
 from modules.compute import DnsAlias, LoadBalancedTier, OriginVerification, TierSize, instance_role
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
+from modules.dashboard import AlarmRef, Graph, Section
 from modules.database import POSTGRES_PORT, MasterPasswordRotation, MasterSecret, PostgresDatabase, secret_key_statement
 from modules.drills import zone_outage_experiment
 from modules.events import EventForwarding, FunctionTrigger
@@ -31,7 +33,7 @@ from modules.multi_region_bucket import ArnParameters, BucketSite, MultiRegionBu
 from modules.security_groups import Egress, Link, PrefixListSource, SecurityGroupChain
 from modules.storage import LogDeliveryBucket
 from stacks import failover_plan
-from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
+from stacks.foundation import GLOBAL_REGION, GlobalFoundationStack, RegionalFoundationStack
 from stacks.naming import (
     WARM_STANDBY,
     access_point_name,
@@ -44,10 +46,13 @@ from stacks.naming import (
     database_parameter,
     failover_function_name,
     group_names,
+    health_alarm_name,
     health_parameter_name,
+    latch_alarm_name,
     master_secret_name,
     origin_host,
     probe_alarm_name,
+    readiness_alarm_name,
     switch_document_name,
     writer_host,
     writer_parameter_name,
@@ -130,8 +135,8 @@ def _size(size: ScalingSize) -> TierSize:
 
 
 def unhealthy_alarm_name(config: DeploymentConfig, region: str) -> str:
-    """The global stack's health-check alarm of `region`'s origin (HealthCheck names it `<name>-unhealthy`)."""
-    return f"{config.name_prefix}-{WARM_STANDBY}-{region}-unhealthy"
+    """The global stack's health-check alarm of `region`'s origin."""
+    return health_alarm_name(config, WARM_STANDBY, region)
 
 
 #: The AWS Health services the warm standby's primary runs on (Health's service codes).
@@ -167,6 +172,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         settings: WarmStandbyRegion,
         peer_region: str,
         account_security: bool = True,
+        account_trail: bool = False,
     ) -> None:
         is_primary = settings is arch.primary
         database_arn = RegionalStack.env_of(config, settings.region).arn("rds", f"db:{database_identifier(config, replica=not is_primary)}")
@@ -179,6 +185,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             peer_region=peer_region,
             backup_resource_arns=[database_arn],
             account_security=account_security,
+            account_trail=account_trail,
         )
         region = settings.region
         self.is_primary = is_primary
@@ -204,6 +211,15 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             ssh_target_names=[self.web.name, self.app.name],
         )
         self._alarms(name)
+        health = arch.health_check.path
+        self.add_canary(
+            config,
+            [
+                CanaryCheck("site", f"https://{arch.domain_name}/"),
+                CanaryCheck("site-health", f"https://{arch.domain_name}{health}"),
+                CanaryCheck("origin-health", f"https://{origin_host(region, arch.domain_name)}{health}"),
+            ],
+        )
         if self.is_primary:
             self._zone_outage(config, name)
             # AWS Health issues of this region arrive on this region's bus; the failover listens in the standby.
@@ -574,8 +590,8 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
     """CloudFront with origin failover (primary ALB -> standby ALB), its certificate and logs, the DNS name,
     and the forwarding of the primary's health alarm to the standby's failover trigger."""
 
-    def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby) -> None:
-        super().__init__(scope, config=config, architecture=WARM_STANDBY, arch=arch)
+    def __init__(self, scope: Construct, *, config: DeploymentConfig, arch: WarmStandby, budget: bool = False) -> None:
+        super().__init__(scope, config=config, architecture=WARM_STANDBY, arch=arch, budget=budget)
         prefix = f"{config.name_prefix}-{WARM_STANDBY}"
         primary, standby = arch.primary.region, arch.standby.region
         self.certificate = DnsValidatedCertificate(self, "certificate", domain_names=[arch.domain_name], hosted_zone_id=arch.hosted_zone_id)
@@ -606,6 +622,66 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
         TerraformOutput(self, "distribution_domain_name", value=self.cdn.domain_name)
         TerraformOutput(self, "url", value=f"https://{arch.domain_name}")
         add_moved_blocks(self, GLOBAL_MOVES)
+
+    def failover_signals(self) -> list[AlarmRef]:
+        """The signals the decision function reads (the primary's health alarm, the probe), the readiness alarm that
+        says whether the standby could take over, the writer latch, and the standby's own health."""
+        config, primary, standby = self.config, self.arch.primary.region, self.arch.standby.region
+        return [
+            AlarmRef(unhealthy_alarm_name(config, primary), GLOBAL_REGION),
+            AlarmRef(probe_alarm_name(config), standby),
+            AlarmRef(readiness_alarm_name(config), standby),
+            AlarmRef(latch_alarm_name(config), standby),
+            AlarmRef(unhealthy_alarm_name(config, standby), GLOBAL_REGION),
+        ]
+
+    def dashboard_graphs(self) -> list[Section]:
+        """Requests at the edge, the replica's lag and the assets' replication against the RPO, and readiness."""
+        config, arch = self.config, self.arch
+        primary, standby = arch.primary.region, arch.standby.region
+        rpo = [(f"region RPO {arch.resilience_policy.region.rpo_seconds} s", arch.resilience_policy.region.rpo_seconds)]
+        edge = Graph(
+            "CloudFront: requests and 5xx error rate (%)",
+            GLOBAL_REGION,
+            [
+                ["AWS/CloudFront", "Requests", "Region", "Global", "DistributionId", self.cdn.distribution.id, {"stat": "Sum"}],
+                ["AWS/CloudFront", "5xxErrorRate", "Region", "Global", "DistributionId", self.cdn.distribution.id, {"yAxis": "right"}],
+            ],
+        )
+        lag = Graph(
+            f"Database replica lag in {standby} (s)",
+            standby,
+            [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", database_identifier(config, replica=True)]],
+            stat="Maximum",
+            annotations=rpo,
+        )
+        assets = [
+            Graph(
+                f"Assets replication {source} to {destination} (s)",
+                source,
+                [
+                    [
+                        {
+                            "expression": f"SEARCH('{{AWS/S3,SourceBucket,DestinationBucket,RuleId}} MetricName=\"ReplicationLatency\""
+                            f" SourceBucket=\"{assets_bucket(config, source)}\"', 'Maximum', 60)",
+                            "id": "latency",
+                            "label": "",
+                        }
+                    ]
+                ],
+                stat="Maximum",
+                annotations=rpo,
+            )
+            for source, destination in ((primary, standby), (standby, primary))
+        ]
+        ready = Graph(
+            f"Standby readiness in {standby} (1 = can take over)",
+            standby,
+            [[failover_plan.WRITER_NAMESPACE, failover_plan.READY_METRIC, "Deployment", f"{config.name_prefix}-{WARM_STANDBY}", "TargetRegion", standby]],
+            stat="Minimum",
+            period_seconds=arch.failover.readiness_interval_minutes * 60,
+        )
+        return [Section("Edge, replication and readiness", graphs=[edge, lag, *assets, ready, *self.canary_graphs()])]
 
 
 class WarmStandbyStorageStack(RegionalStack):

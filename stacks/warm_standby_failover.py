@@ -49,6 +49,7 @@ from stacks.naming import (
     origin_host,
     permissions_document_name,
     plan_role_name,
+    readiness_alarm_name,
     rebuild_document_name,
     switch_document_name,
     writer_host,
@@ -388,7 +389,7 @@ class RecoveryPlan(Construct):
         metric_alarm(
             self,
             "readiness-alarm",
-            name=f"{prefix}-standby-not-ready",
+            name=readiness_alarm_name(config),
             description="The plan's pre-checks or its permission evaluation find the standby unable to take over (or none reported)",
             namespace=failover_plan.WRITER_NAMESPACE,
             metric_name=failover_plan.READY_METRIC,

@@ -214,7 +214,7 @@ def test_waf_protects_the_api_stage(synthesized: Synthesized) -> None:
 
 def test_alarms_on_errors_throttles_5xx_latency_and_replication_to_the_peer(synthesized: Synthesized) -> None:
     alarms = {a["metric_name"]: a for a in synthesized.resources(EU_CENTRAL, "aws_cloudwatch_metric_alarm").values()}
-    assert set(alarms) == {"Errors", "Throttles", "5XXError", "Latency", "ReplicationLatency"}
+    assert set(alarms) == {"Errors", "Throttles", "5XXError", "Latency", "ReplicationLatency", "SuccessPercent"}  # and the canary
     (topic,) = synthesized.resources(EU_CENTRAL, "aws_sns_topic").values()
     for alarm in alarms.values():
         assert alarm["alarm_actions"] == [ref("aws_sns_topic", topic, "arn")]

@@ -44,6 +44,8 @@ LEFT_OUT = (
     "aws_backup_selection",
     "aws_resiliencehub_resiliency_policy",
     "aws_s3control_multi_region_access_point",
+    "aws_synthetics_canary",
+    "aws_budgets_budget",
 )
 STATE_BUCKET, STATE_REGION = "hadr-prod-tfstate-123456789012", "us-east-2"
 #: What tools.local.recover reports after an apply it recovered ("; "-separated), closing the summary's parenthesis.

@@ -81,6 +81,18 @@ LEFT_OUT: dict[str, tuple[tuple[str, str, dict[str, Any]] | None, str]] = {
         ("backup", "update_region_settings", {"ResourceTypeManagementPreference": {"DynamoDB": True}}),
         "no UpdateRegionSettings: the emulated account keeps its defaults",
     ),
+    "aws_synthetics_canary": (
+        ("synthetics", "delete_canary", {"Name": "x"}),
+        "no StartCanary nor DeleteCanary: the canary's role, bucket and alarm deploy, the canary does not",
+    ),
+    "aws_budgets_budget": (
+        (
+            "budgets",
+            "describe_subscribers_for_notification",
+            {"AccountId": "123456789012", "BudgetName": "b", "Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 50}},
+        ),
+        "no DescribeSubscribersForNotification, which the provider reads a budget's alerts with",
+    ),
 }
 LEFT_OUT_TYPES = set(LEFT_OUT)
 #: Asked in a new interpreter: this one may hold tools.moto_server's fix-ups.
@@ -219,9 +231,10 @@ def test_the_deploy_order_puts_the_bootstrap_first_and_every_stack_after_what_cd
 #: Resource type prefix -> the provider endpoint (binding argument name) its calls go to.
 ENDPOINT_OF_PREFIX = {
     "aws_acm_": "acm", "aws_api_gateway_": "apigateway", "aws_availability_zones": "ec2", "aws_caller_identity": "sts",
-    "aws_autoscaling_": "autoscaling", "aws_backup_": "backup",
+    "aws_autoscaling_": "autoscaling", "aws_backup_": "backup", "aws_budgets_": "budgets", "aws_cloudtrail": "cloudtrail",
     "aws_cloudfront_": "cloudfront", "aws_cloudwatch_event_": "events", "aws_cloudwatch_log_": "logs",
-    "aws_cloudwatch_metric_": "cloudwatch", "aws_db_": "rds", "aws_default_security_group": "ec2",
+    "aws_cloudwatch_metric_": "cloudwatch", "aws_cloudwatch_dashboard": "cloudwatch", "aws_config_": "configservice",
+    "aws_synthetics_": "synthetics", "aws_db_": "rds", "aws_default_security_group": "ec2",
     "aws_dynamodb_": "dynamodb", "aws_ec2_": "ec2", "aws_eip": "ec2", "aws_fis_": "fis", "aws_flow_log": "ec2",
     "aws_guardduty_": "guardduty", "aws_iam_": "iam", "aws_instance": "ec2", "aws_internet_gateway": "ec2",
     "aws_kms_": "kms", "aws_lambda_": "lambda_", "aws_launch_template": "ec2", "aws_lb": "elbv2", "aws_nat_gateway": "ec2",

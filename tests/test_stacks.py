@@ -53,6 +53,7 @@ def test_every_provider_tags_everything_and_pins_the_account(synthesized: Synthe
                 "Project": "hadr",
                 "Environment": "prod",
                 "ManagedBy": "cdktf",
+                "Deployment": "hadr-prod",
                 "Stack": name,
                 "owner": "platform-team",
                 "cost-center": "4711",
