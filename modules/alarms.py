@@ -10,15 +10,22 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
-from modules.base import ANY_PRINCIPAL, RegionalStack, policy_json
+from modules.base import ANY_PRINCIPAL, AwsEnv, RegionalStack, policy_json
 from modules.kms import EncryptionKey
+
+
+def _source_arn(service: str, env: AwsEnv) -> str | None:
+    """The aws:SourceArn pattern a publisher's documented topic policy adds: AWS Budgets publishes as any budget of
+    the account (https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html)."""
+    return f"arn:{env.partition}:budgets::{env.account_id}:*" if service == "budgets.amazonaws.com" else None
 
 
 class AlarmTopic(Construct):
     """An SNS topic encrypted with `key` that only this account's `publishers` may publish to.
 
     Default: CloudWatch alarms and EventBridge rules of this account publish (the key must list the same service
-    principals); no subscription unless `email` is given (the address must confirm it).
+    principals; AWS Budgets may be added, as its budgets only); no subscription unless `email` is given (the address
+    must confirm it).
     """
 
     def __init__(
@@ -49,7 +56,10 @@ class AlarmTopic(Construct):
                             "Principal": {"Service": service},
                             "Action": "sns:Publish",
                             "Resource": self.topic.arn,
-                            "Condition": {"StringEquals": {"aws:SourceAccount": env.account_id}},
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": env.account_id},
+                                **({"ArnLike": {"aws:SourceArn": source}} if (source := _source_arn(service, env)) else {}),
+                            },
                         }
                         for service in publishers
                     ),

@@ -57,6 +57,7 @@ NO_CACHE_REASON = "dynamic read/write API; a stage cache would serve items stale
 #: The stage every REST API deploys to unless told otherwise (metric dimension Stage).
 API_STAGE = "live"
 
+
 class ApiGatewayLogging(Construct):
     """The region's API Gateway account setting: the role that lets API Gateway write execution logs.
 

@@ -68,8 +68,8 @@ def trail_delivery_statements(bucket_arn: str, env: AwsEnv, name: str) -> list[d
 
 
 def trail_key_statements(env: AwsEnv, name: str) -> list[dict[str, Any]]:
-    """Key policy statements for the trail `name`: encrypt log files (with the trail's encryption context) and
-    describe the key, which CloudTrail checks when the trail is created."""
+    """Key policy statements for the trail `name`: encrypt log files (with the trail's encryption context), decrypt
+    (the bucket's S3 Bucket Key) and describe the key, which CloudTrail checks when the trail is created."""
     return [
         {
             "Sid": "CloudTrailEncryptsLogs",
@@ -81,6 +81,16 @@ def trail_key_statements(env: AwsEnv, name: str) -> list[dict[str, Any]]:
                 "StringEquals": {"aws:SourceArn": trail_arn(env, name)},
                 "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": env.arn("cloudtrail", "trail/*", region="*")},
             },
+        },
+        {
+            # With an S3 Bucket Key on the bucket, creating or updating an SSE-KMS trail needs kms:Decrypt too
+            # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html)
+            "Sid": "CloudTrailUsesTheBucketKey",
+            "Effect": "Allow",
+            "Principal": {"Service": CLOUDTRAIL},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn(env, name)}},
         },
         {
             "Sid": "CloudTrailDescribesKey",
@@ -106,9 +116,7 @@ class AuditTrail(Construct):
     ) -> None:
         super().__init__(scope, id)
         env = RegionalStack.of(self).env
-        log_group = encrypted_log_group(
-            self, "log-group", name=f"/aws/cloudtrail/{name}", key=key, retention_days=log_retention_days
-        )
+        log_group = encrypted_log_group(self, "log-group", name=f"/aws/cloudtrail/{name}", key=key, retention_days=log_retention_days)
         role = ServiceRole(
             self,
             "logs-role",
@@ -161,9 +169,7 @@ RESILIENCE_RULES = (
     ManagedRule("DYNAMODB_PITR_ENABLED", "tables can be restored to any second of the last 35 days", ("AWS::DynamoDB::Table",)),
     ManagedRule("DYNAMODB_IN_BACKUP_PLAN", "tables are in an AWS Backup plan"),
     ManagedRule("DB_INSTANCE_BACKUP_ENABLED", "databases keep automated backups", ("AWS::RDS::DBInstance",)),
-    ManagedRule(
-        "RDS_INSTANCE_DELETION_PROTECTION_ENABLED", "databases cannot be deleted by accident", ("AWS::RDS::DBInstance",)
-    ),
+    ManagedRule("RDS_INSTANCE_DELETION_PROTECTION_ENABLED", "databases cannot be deleted by accident", ("AWS::RDS::DBInstance",)),
     ManagedRule("S3_BUCKET_VERSIONING_ENABLED", "buckets keep every version of an object", ("AWS::S3::Bucket",)),
     ManagedRule(
         "ELB_DELETION_PROTECTION_ENABLED",
@@ -236,7 +242,8 @@ class ConfigRecorder(Construct):
             suppress(
                 self.recorder,
                 "CKV2_AWS_48",
-                f"records every supported type of this region; IAM's global types are recorded once per account, in the trail's region ({GLOBAL_TYPES_PAGE})",
+                "records every supported type of this region; IAM's global types are recorded once per account, in the trail's"
+                f" region ({GLOBAL_TYPES_PAGE})",
             )
         channel = ConfigDeliveryChannel(
             self,

@@ -38,6 +38,8 @@ CANARY_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "canary"
 CANARY_HANDLER = "canary.handler"
 #: A run's timeout: every check has 10 s (lambda/canary/canary.py), and a canary runs at most once a minute.
 RUN_TIMEOUT_SECONDS = 60
+#: How much of a canary's name Synthetics keeps in the names of the function and log group it creates.
+SYNTHETICS_NAME_PREFIX = 21
 #: The alarm pages when fewer than this percentage of the runs in its window passed.
 SUCCESS_PERCENT_THRESHOLD = 100
 
@@ -90,27 +92,31 @@ class Canary(Construct):
         self.role = ServiceRole(self, "role", name=f"{name}-canary", service="lambda.amazonaws.com", statements=statements)
         code = TerraformAsset(self, "code", path=str(package_source(CANARY_SOURCE, under="python")), type=AssetType.ARCHIVE)
         # The emulator has no StartCanary or DeleteCanary: it gets the role, the bucket and the alarm, not the canary.
-        self.canary = None if RegionalStack.of(self).emulated else SyntheticsCanary(
-            self,
-            "canary",
-            name=name,
-            artifact_s3_location=f"s3://{bucket.bucket_name}/{prefix}/",
-            artifact_config={"s3_encryption": {"encryption_mode": "SSE_KMS", "kms_key_arn": key.key_arn}},
-            execution_role_arn=self.role.role_arn,
-            handler=CANARY_HANDLER,
-            runtime_version=settings.runtime_version,
-            zip_file=code.path,
-            schedule={"expression": schedule_expression(settings.interval_minutes)},
-            run_config={
-                "timeout_in_seconds": RUN_TIMEOUT_SECONDS,
-                "environment_variables": {"CHECKS": checks_json(checks)},
-                "active_tracing": False,
-            },
-            success_retention_period=settings.artifact_retention_days,
-            failure_retention_period=settings.artifact_retention_days,
-            start_canary=True,
-            delete_lambda=True,  # destroy removes the function and layer Synthetics created
-            tags={"Name": name},
+        self.canary = (
+            None
+            if RegionalStack.of(self).emulated
+            else SyntheticsCanary(
+                self,
+                "canary",
+                name=name,
+                artifact_s3_location=f"s3://{bucket.bucket_name}/{prefix}/",
+                artifact_config={"s3_encryption": {"encryption_mode": "SSE_KMS", "kms_key_arn": key.key_arn}},
+                execution_role_arn=self.role.role_arn,
+                handler=CANARY_HANDLER,
+                runtime_version=settings.runtime_version,
+                zip_file=code.path,
+                schedule={"expression": schedule_expression(settings.interval_minutes)},
+                run_config={
+                    "timeout_in_seconds": RUN_TIMEOUT_SECONDS,
+                    "environment_variables": {"CHECKS": checks_json(checks)},
+                    "active_tracing": False,
+                },
+                success_retention_period=settings.artifact_retention_days,
+                failure_retention_period=settings.artifact_retention_days,
+                start_canary=True,
+                delete_lambda=True,  # destroy removes the function and layer Synthetics created
+                tags={"Name": name},
+            )
         )
         self.alarm = metric_alarm(
             self,
@@ -136,10 +142,19 @@ def canary_statements(
 ) -> list[dict[str, Any]]:
     """The execution role's policy: AWS's documented canary permissions, narrowed to this canary's artifacts prefix,
     log groups and metric namespace, plus invoking exactly the API paths the checks sign for."""
-    log_groups = env.arn("logs", f"log-group:/aws/lambda/cwsyn-{name}-*")
+    # The function Synthetics creates is cwsyn-<the name's first 21 characters>-<id>, and so is its log group
+    # (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_DeleteCanary.html).
+    log_groups = env.arn("logs", f"log-group:/aws/lambda/cwsyn-{name[:SYNTHETICS_NAME_PREFIX]}-*")
     statements: list[dict[str, Any]] = [
-        {"Sid": "WriteArtifacts", "Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": f"{bucket.bucket_arn}/{prefix}/*"},
+        {
+            "Sid": "WriteArtifacts",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": f"{bucket.bucket_arn}/{prefix}/*",
+        },
         {"Sid": "LocateTheBucket", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": bucket.bucket_arn},
+        # ListAllMyBuckets has no resource type: it is granted on "*" or not at all
+        {"Sid": "ListBucketsAsTheRuntimeDoes", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
         {
             "Sid": "EncryptArtifactsThroughS3",
             "Effect": "Allow",

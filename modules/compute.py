@@ -438,7 +438,10 @@ def hardened_launch_template(
     user_data: str | None = None,
 ) -> LaunchTemplate:
     """Amazon Linux 2023 for `instance_type`'s architecture (arm64 on Graviton, resolved at launch), IMDSv2 only with
-    hop limit 1, encrypted gp3 root, no SSH key, detailed monitoring; instances, volumes and interfaces tagged."""
+    hop limit 1, encrypted gp3 root, no SSH key, detailed monitoring; instances, volumes and interfaces carry the
+    stack's tags (the provider's default_tags never reach what a launch template launches, so the budget's
+    Deployment tag would miss the instances' cost) and their Name."""
+    launched_tags = {**RegionalStack.of(scope).tags, "Name": name}
     return LaunchTemplate(
         scope,
         id,
@@ -470,7 +473,7 @@ def hardened_launch_template(
         ],
         user_data=user_data,
         tag_specifications=[
-            LaunchTemplateTagSpecifications(resource_type=kind, tags={"Name": name}) for kind in ("instance", "volume", "network-interface")
+            LaunchTemplateTagSpecifications(resource_type=kind, tags=launched_tags) for kind in ("instance", "volume", "network-interface")
         ],
         tags={"Name": name},
     )

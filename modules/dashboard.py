@@ -57,7 +57,9 @@ def alarms_of(stacks: Iterable[Construct]) -> list[AlarmRef]:
             if isinstance(node, CloudwatchMetricAlarm):
                 name = node.alarm_name_input
                 if not isinstance(name, str) or Token.is_unresolved(name):
-                    raise InputError.single(f"{node.node.path}.alarm_name", str(name), "expected a name known at synth (the dashboard lists it)")
+                    raise InputError.single(
+                        f"{node.node.path}.alarm_name", str(name), "expected a name known at synth (the dashboard lists it)"
+                    )
                 found.append(AlarmRef(name, regional.env_for(node.provider).region))  # type: ignore[arg-type]
     return found
 
@@ -124,7 +126,11 @@ def dashboard_body(env: AwsEnv, header: str, sections: Sequence[Section]) -> dic
                 layout.full_row(
                     {
                         "type": "alarm",
-                        "properties": {"title": title + suffix, "alarms": [alarm.arn(env) for alarm in chunk], "sortBy": "stateUpdatedTimestamp"},
+                        "properties": {
+                            "title": title + suffix,
+                            "alarms": [alarm.arn(env) for alarm in chunk],
+                            "sortBy": "stateUpdatedTimestamp",
+                        },
                     },
                     2 + (len(chunk) + 3) // 4,
                 )
@@ -133,7 +139,12 @@ def dashboard_body(env: AwsEnv, header: str, sections: Sequence[Section]) -> dic
             layout.add(
                 {
                     "type": "metric",
-                    "properties": {"title": alarm.name, "region": alarm.region, "annotations": {"alarms": [alarm.arn(env)]}, "view": "timeSeries"},
+                    "properties": {
+                        "title": alarm.name,
+                        "region": alarm.region,
+                        "annotations": {"alarms": [alarm.arn(env)]},
+                        "view": "timeSeries",
+                    },
                 },
                 8,
                 6,
@@ -141,7 +152,9 @@ def dashboard_body(env: AwsEnv, header: str, sections: Sequence[Section]) -> dic
         layout.row_break()
         for graph in section.graphs:
             if len(graph.metrics) > MAX_METRICS_PER_GRAPH:
-                raise InputError.single(f"dashboard.{graph.title}.metrics", len(graph.metrics), f"expected at most {MAX_METRICS_PER_GRAPH} per graph")
+                raise InputError.single(
+                    f"dashboard.{graph.title}.metrics", len(graph.metrics), f"expected at most {MAX_METRICS_PER_GRAPH} per graph"
+                )
             properties: dict[str, Any] = {
                 "title": graph.title,
                 "region": graph.region,
@@ -177,5 +190,7 @@ class Dashboard(Construct):
         env = RegionalStack.of(self).env
         self.body = dashboard_body(env, header, sections)
         check_body(name, self.body)
-        self.dashboard = CloudwatchDashboard(self, "dashboard", dashboard_name=name, dashboard_body=json.dumps(self.body, separators=(",", ":")))
+        self.dashboard = CloudwatchDashboard(
+            self, "dashboard", dashboard_name=name, dashboard_body=json.dumps(self.body, separators=(",", ":"))
+        )
         self.name = name

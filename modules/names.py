@@ -97,9 +97,7 @@ DOCUMENTED: dict[str, NameRule] = {
         r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?",
         "https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html",
     ),
-    "aws_config_config_rule": NameRule(
-        "name", 128, None, "https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html"
-    ),
+    "aws_config_config_rule": NameRule("name", 128, None, "https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html"),
     "aws_budgets_budget": NameRule(
         "name", 100, r"[^:\\]+", "https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Budget.html"
     ),

@@ -38,7 +38,21 @@ from modules.kms import EncryptionKey
 from modules.suppressions import suppress
 
 
-class SecureBucket(Construct):
+class _Bucket(Construct):
+    """What every bucket construct here exposes for composition: its name and ARN."""
+
+    bucket: S3Bucket
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.arn
+
+
+class SecureBucket(_Bucket):
     """A versioned bucket encrypted with `key` (bucket key on), all public access blocked, ACLs disabled, its
     server access logs written to `access_logs` and its object events published to EventBridge.
 
@@ -103,14 +117,6 @@ class SecureBucket(Construct):
             after=self.versioning,
             provider=provider,
         )
-
-    @property
-    def bucket_name(self) -> str:
-        return self.bucket.bucket
-
-    @property
-    def bucket_arn(self) -> str:
-        return self.bucket.arn
 
     def replicate_to(self, id: str, destination: SecureBucket, *, role_name: str, replication_time_minutes: int | None = 15) -> None:
         """Replicate every object (and delete markers) to `destination`, re-encrypted with its key.
@@ -238,7 +244,7 @@ def load_balancer_log_statement(bucket_arn: str, region: str, account_id: str) -
 ELB_LOGS_PAGE = "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html"
 
 
-class LogDeliveryBucket(Construct):
+class LogDeliveryBucket(_Bucket):
     """A private bucket that AWS services deliver logs to.
 
     Encryption: with `key`, SSE-KMS with that customer-managed key and an S3 Bucket Key; the key must let
@@ -329,14 +335,6 @@ class LogDeliveryBucket(Construct):
     @property
     def regional_domain_name(self) -> str:
         return self.bucket.bucket_regional_domain_name
-
-    @property
-    def bucket_name(self) -> str:
-        return self.bucket.bucket
-
-    @property
-    def bucket_arn(self) -> str:
-        return self.bucket.arn
 
 
 #: The service principal that writes S3 server access logs; a key that encrypts their bucket lets it use the key.

@@ -17,8 +17,8 @@ from modules.api import API_STAGE, ApiGatewayLogging, RegionalRestApi
 from modules.base import RegionalStack
 from modules.canary import CanaryCheck
 from modules.certificate import ValidationRecords
-from modules.dashboard import Graph, Section
 from modules.config import HEALTH_CONCURRENCY, ActiveActive, DeploymentConfig, RegionSettings, ResiliencePolicy
+from modules.dashboard import Graph, Section
 from modules.function import PrivateFunction
 from modules.global_table import GlobalTable, Replica, table_arn
 from modules.kms import EncryptionKey
@@ -298,7 +298,7 @@ class ActiveActiveGlobalStack(GlobalFoundationStack):
         config, arch = self.config, self.arch
         rpo = arch.resilience_policy.region.rpo_seconds
         graphs = []
-        for settings, peer in zip(arch.regions, reversed(arch.regions)):
+        for settings, peer in zip(arch.regions, reversed(arch.regions), strict=True):
             region = settings.region
             name = f"{config.name_prefix}-{ACTIVE_ACTIVE}-{region}"
             api = ["ApiName", f"{name}-api", "Stage", API_STAGE]

@@ -18,7 +18,7 @@ from modules.errors import InputError
 from modules.names import name_problems
 from modules.state import STATE_BOOTSTRAP_STACK, StateBootstrapStack
 from stacks.active_active import ActiveActiveDataStack, ActiveActiveGlobalStack, ActiveActiveRegionStack
-from stacks.foundation import GlobalFoundationStack
+from stacks.foundation import GlobalFoundationStack, RegionalFoundationStack
 from stacks.warm_standby import WarmStandbyGlobalStack, WarmStandbyRegionStack, WarmStandbyStorageStack
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -47,56 +47,41 @@ def build_stacks(app: Construct, config: DeploymentConfig, *, outdir: Path) -> d
     bootstrap_dir = outdir / "stacks" / STATE_BOOTSTRAP_STACK
     StateBootstrapStack(app, config=config, local_state_path=os.path.relpath(bootstrap_state_file(config, outdir), bootstrap_dir))
     needs: dict[str, list[str]] = {STATE_BOOTSTRAP_STACK: []}
-    secured: set[str] = set()  # regions whose account security services a stack already holds (one per region)
+    placed: set[str] = set()  # what a stack already holds: a region's account services, "account" (the trail), "budget"
 
-    def first_in(region: str) -> bool:
-        new = region not in secured
-        secured.add(region)
-        return new
-
-    def first_budget() -> bool:
-        new = "budget" not in secured
-        secured.add("budget")
-        return new
-
-    def first_for_account() -> bool:
-        """The account-wide pieces (the trail, the budget) go to the first stack that asks."""
-        new = "account" not in secured
-        secured.add("account")
+    def first(key: str) -> bool:
+        """True for the first stack that asks for `key`: the services an account allows once per region or once."""
+        new = key not in placed
+        placed.add(key)
         return new
 
     for _key, arch in config.enabled_architectures():
-        first, second = arch.regions
-        pairs = ((first, second), (second, first))
-        if isinstance(arch, ActiveActive):
-            data_stack = ActiveActiveDataStack(app, config=config, arch=arch)
-            data = data_stack.stack_name
-            needs[data] = [STATE_BOOTSTRAP_STACK]
-            upstream = [STATE_BOOTSTRAP_STACK, data]
-            regional = [
-                ActiveActiveRegionStack(
-                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region),
-                    account_trail=first_for_account(),
-                )  # fmt: skip
-                for settings, peer in pairs
-            ]
-            global_stack: GlobalFoundationStack = ActiveActiveGlobalStack(app, config=config, arch=arch, budget=first_budget())
-            arch_stacks: list[RegionalStack] = [data_stack, *regional, global_stack]
-        else:
-            regional = [
-                WarmStandbyRegionStack(
-                    app, config=config, arch=arch, settings=settings, peer_region=peer.region, account_security=first_in(settings.region),
-                    account_trail=first_for_account(),
-                )  # fmt: skip
-                for settings, peer in pairs
-            ]
-            global_stack = WarmStandbyGlobalStack(app, config=config, arch=arch, budget=first_budget())
-            storage_stack = WarmStandbyStorageStack(app, config=config, arch=arch)
-            storage = storage_stack.stack_name
-            arch_stacks = [*regional, global_stack, storage_stack]
-            needs[storage] = [STATE_BOOTSTRAP_STACK]
-            upstream = [STATE_BOOTSTRAP_STACK, storage]
-        global_stack.add_dashboard(arch_stacks)
+        first_region, second_region = arch.regions
+        pairs = ((first_region, second_region), (second_region, first_region))
+        # The stacks each region's depends on: the data stack (active/active) or the storage stack (warm standby).
+        upstream_stack: RegionalStack | None = (
+            ActiveActiveDataStack(app, config=config, arch=arch) if isinstance(arch, ActiveActive) else None
+        )
+        region_stack = ActiveActiveRegionStack if isinstance(arch, ActiveActive) else WarmStandbyRegionStack
+        regional: list[RegionalFoundationStack] = [
+            region_stack(
+                app,
+                config=config,
+                arch=arch,  # type: ignore[arg-type]
+                settings=settings,  # type: ignore[arg-type]
+                peer_region=peer.region,
+                account_security=first(settings.region),
+                account_trail=first("account"),
+            )
+            for settings, peer in pairs
+        ]
+        global_class = ActiveActiveGlobalStack if isinstance(arch, ActiveActive) else WarmStandbyGlobalStack
+        global_stack: GlobalFoundationStack = global_class(app, config=config, arch=arch, budget=first("budget"))  # type: ignore[arg-type]
+        if upstream_stack is None:
+            upstream_stack = WarmStandbyStorageStack(app, config=config, arch=arch)  # type: ignore[arg-type]
+        needs[upstream_stack.stack_name] = [STATE_BOOTSTRAP_STACK]
+        upstream = [STATE_BOOTSTRAP_STACK, upstream_stack.stack_name]
+        global_stack.add_dashboard([upstream_stack, *regional, global_stack])
         for stack in regional:
             global_stack.add_dependency(stack)
             needs[stack.stack_name] = list(upstream)

@@ -152,10 +152,14 @@ class RegionalFoundationStack(RegionalStack):
             bucket_name=bucket_name,
             key=self.key,
             retention_days=arch.log_retention_days,
-            delivery_statements=trail_delivery_statements(self.env.arn("s3", bucket_name, region="", account=False), self.env, trail) if trail else (),
+            delivery_statements=trail_delivery_statements(self.env.arn("s3", bucket_name, region="", account=False), self.env, trail)
+            if trail
+            else (),
         )
         if trail:
-            self.trail = AuditTrail(self, "account-trail", name=trail, key=self.key, bucket=bucket, log_retention_days=arch.log_retention_days)
+            self.trail = AuditTrail(
+                self, "account-trail", name=trail, key=self.key, bucket=bucket, log_retention_days=arch.log_retention_days
+            )
             TerraformOutput(self, "account_trail_arn", value=self.trail.arn)
         if settings.config_recorder:
             ConfigRecorder(
@@ -319,7 +323,13 @@ class GlobalFoundationStack(RegionalStack):
                 "Canaries: runs that passed (%)",
                 self.arch.regions[0].region,
                 [
-                    ["CloudWatchSynthetics", "SuccessPercent", "CanaryName", canary_name(self.config, self.architecture, s.region), {"region": s.region, "label": s.region}]
+                    [
+                        "CloudWatchSynthetics",
+                        "SuccessPercent",
+                        "CanaryName",
+                        canary_name(self.config, self.architecture, s.region),
+                        {"region": s.region, "label": s.region},
+                    ]
                     for s in self.arch.regions
                 ],
                 period_seconds=self.arch.operations.canaries.interval_minutes * 60,
@@ -346,7 +356,10 @@ class GlobalFoundationStack(RegionalStack):
         health = Graph(
             "Route 53 health checks (1 = healthy)",
             GLOBAL_REGION,
-            [["AWS/Route53", "HealthCheckStatus", "HealthCheckId", check.health_check_id, {"label": region}] for region, check in self.health_checks.items()],
+            [
+                ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", check.health_check_id, {"label": region}]
+                for region, check in self.health_checks.items()
+            ],
             stat="Minimum",
         )
         sections = [

@@ -16,9 +16,9 @@ from constructs import Construct
 from modules.alarms import metric_alarm
 from modules.base import RegionalStack
 from modules.break_glass import BreakGlassInstance
+from modules.canary import CanaryCheck
 from modules.cdn import Origin, OriginFailoverDistribution
 from modules.certificate import DnsValidatedCertificate, ValidationRecords
-from modules.canary import CanaryCheck
 from modules.compute import DnsAlias, LoadBalancedTier, OriginVerification, TierSize, instance_role
 from modules.config import DeploymentConfig, ScalingSize, WarmStandby, WarmStandbyRegion
 from modules.dashboard import AlarmRef, Graph, Section
@@ -214,8 +214,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         health = arch.health_check.path
         self.add_canary(
             config,
-            [
-                CanaryCheck("site", f"https://{arch.domain_name}/"),
+            [  # the health path through CloudFront (origin group, ALB, instances, database) and at this region's origin
                 CanaryCheck("site-health", f"https://{arch.domain_name}{health}"),
                 CanaryCheck("origin-health", f"https://{origin_host(region, arch.domain_name)}{health}"),
             ],
@@ -662,7 +661,7 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
                 [
                     [
                         {
-                            "expression": f"SEARCH('{{AWS/S3,SourceBucket,DestinationBucket,RuleId}} MetricName=\"ReplicationLatency\""
+                            "expression": f'SEARCH(\'{{AWS/S3,SourceBucket,DestinationBucket,RuleId}} MetricName="ReplicationLatency"'
                             f" SourceBucket=\"{assets_bucket(config, source)}\"', 'Maximum', 60)",
                             "id": "latency",
                             "label": "",
@@ -677,7 +676,16 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
         ready = Graph(
             f"Standby readiness in {standby} (1 = can take over)",
             standby,
-            [[failover_plan.WRITER_NAMESPACE, failover_plan.READY_METRIC, "Deployment", f"{config.name_prefix}-{WARM_STANDBY}", "TargetRegion", standby]],
+            [
+                [
+                    failover_plan.WRITER_NAMESPACE,
+                    failover_plan.READY_METRIC,
+                    "Deployment",
+                    f"{config.name_prefix}-{WARM_STANDBY}",
+                    "TargetRegion",
+                    standby,
+                ]
+            ],
             stat="Minimum",
             period_seconds=arch.failover.readiness_interval_minutes * 60,
         )

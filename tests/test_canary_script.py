@@ -32,7 +32,7 @@ def server() -> Iterator[tuple[str, list[dict[str, str]]]]:
     seen: list[dict[str, str]] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
             status = {"/ok": 200, "/missing": 404, "/boom": 503}.get(self.path, 403)
             self.send_response(status)
@@ -69,16 +69,20 @@ def test_a_signed_check_carries_a_sigv4_signature_for_execute_api_in_its_region(
     assert canary.run_checks([{"name": "read", "url": f"{base}/missing", "expect": [404], "sign": "eu-central-1"}]) == []
     authorization = seen[-1]["authorization"]
     assert authorization.startswith("AWS4-HMAC-SHA256 Credential=testing/")
-    assert "/eu-central-1/execute-api/aws4_request" in authorization and "SignedHeaders=host;x-amz-date;x-amz-security-token" in authorization
+    assert (
+        "/eu-central-1/execute-api/aws4_request" in authorization and "SignedHeaders=host;x-amz-date;x-amz-security-token" in authorization
+    )
     assert canary.run_checks([{"name": "health", "url": f"{base}/ok", "expect": [200]}]) == []
     assert "authorization" not in seen[-1], "unsigned checks go as a browser would"
 
 
-def test_the_handler_fails_the_run_naming_every_failed_check(server: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_handler_fails_the_run_naming_every_failed_check(
+    server: tuple[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     base, _ = server
     # parse_checks insists on https (what the stacks write); the run itself is driven through run_checks here
     checks = [{"name": "a", "url": f"{base}/boom", "expect": [200]}, {"name": "b", "url": f"{base}/ok", "expect": [200]}]
-    monkeypatch.setattr(canary, "parse_checks", lambda text: json.loads(text))
+    monkeypatch.setattr(canary, "parse_checks", json.loads)
     monkeypatch.setenv("CHECKS", json.dumps(checks))
     with pytest.raises(RuntimeError, match=r"^a: http://127.0.0.1:\d+/boom answered 503, expected 200$"):
         canary.handler({}, None)

@@ -95,7 +95,8 @@ RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
         "unknown top-level key",
         [("regions", ["eu-west-1"])],
         "regions: got ['eu-west-1']; unknown key; allowed keys here: "
-        "project, environment, account_id, tags, state, active_active, warm_standby, account_security, budget, lambda_concurrency_quota, emulator",
+        "project, environment, account_id, tags, state, active_active, warm_standby, account_security, budget,"
+        " lambda_concurrency_quota, emulator",
     ),
     (
         "region not commercial",

@@ -89,7 +89,11 @@ LEFT_OUT: dict[str, tuple[tuple[str, str, dict[str, Any]] | None, str]] = {
         (
             "budgets",
             "describe_subscribers_for_notification",
-            {"AccountId": "123456789012", "BudgetName": "b", "Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 50}},
+            {
+                "AccountId": "123456789012",
+                "BudgetName": "b",
+                "Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 50},
+            },
         ),
         "no DescribeSubscribersForNotification, which the provider reads a budget's alerts with",
     ),

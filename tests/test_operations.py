@@ -90,11 +90,23 @@ def test_replication_graphs_carry_the_policys_rpo_and_name_deployed_resources(sy
     assert all(g["annotations"]["horizontal"] == [{"label": "region RPO 5 s", "value": 5000}] for g in replication)  # ms
     (table,) = synthesized.resources("active-active-data", "aws_dynamodb_table").values()
     assert {g["metrics"][0][3] for g in replication} == {table["name"]}
-    functions = {f["function_name"] for s in SERVING["active-active"] for f in synthesized.resources(f"active-active-{s}", "aws_lambda_function").values()}
+    functions = {
+        f["function_name"]
+        for s in SERVING["active-active"]
+        for f in synthesized.resources(f"active-active-{s}", "aws_lambda_function").values()
+    }
     named = {m[3] for w in widgets(active, "metric") for m in w["properties"].get("metrics", []) if m[:2] == ["AWS/Lambda", "Errors"]}
     assert named and named <= functions
-    apis = {a["name"] for s in SERVING["active-active"] for a in synthesized.resources(f"active-active-{s}", "aws_api_gateway_rest_api").values()}
-    stages = {a["stage_name"] for s in SERVING["active-active"] for a in synthesized.resources(f"active-active-{s}", "aws_api_gateway_stage").values()}
+    apis = {
+        a["name"]
+        for s in SERVING["active-active"]
+        for a in synthesized.resources(f"active-active-{s}", "aws_api_gateway_rest_api").values()
+    }
+    stages = {
+        a["stage_name"]
+        for s in SERVING["active-active"]
+        for a in synthesized.resources(f"active-active-{s}", "aws_api_gateway_stage").values()
+    }
     graphed = {(m[3], m[5]) for w in widgets(active, "metric") for m in w["properties"].get("metrics", []) if m[0] == "AWS/ApiGateway"}
     assert {api for api, _ in graphed} == apis and {stage for _, stage in graphed} == stages
     _, standby = dashboard(synthesized, "warm-standby")
@@ -112,10 +124,12 @@ def test_replication_graphs_carry_the_policys_rpo_and_name_deployed_resources(sy
         assert f"hadr-prod-ws-assets-{source}-123456789012" in buckets and assets["region"] == source
     ready = graphs["Standby readiness in us-west-1 (1 = can take over)"]
     alarm = next(
-        a for a in synthesized.resources("warm-standby-us-west-1", "aws_cloudwatch_metric_alarm").values() if a["metric_name"] == "StandbyReady"
+        a
+        for a in synthesized.resources("warm-standby-us-west-1", "aws_cloudwatch_metric_alarm").values()
+        if a["metric_name"] == "StandbyReady"
     )
     assert ready["metrics"][0][:2] == [alarm["namespace"], "StandbyReady"]
-    assert dict(zip(ready["metrics"][0][2::2], ready["metrics"][0][3::2])) == alarm["dimensions"]
+    assert dict(zip(ready["metrics"][0][2::2], ready["metrics"][0][3::2], strict=True)) == alarm["dimensions"]
 
 
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
@@ -130,10 +144,18 @@ def test_the_dashboard_is_global_and_every_widget_reads_a_named_region(synthesiz
     assert objectives in body["widgets"][0]["properties"]["markdown"]
     canaries = [w["properties"] for w in widgets(body, "metric") if w["properties"]["title"].startswith("Canaries")]
     (canary,) = canaries
-    assert [m[3] for m in canary["metrics"]] == [f"hadr-prod-{'aa' if architecture == 'active-active' else 'ws'}-{r}" for r in SERVING[architecture]]
+    assert [m[3] for m in canary["metrics"]] == [
+        f"hadr-prod-{'aa' if architecture == 'active-active' else 'ws'}-{r}" for r in SERVING[architecture]
+    ]
     assert [m[4]["region"] for m in canary["metrics"]] == SERVING[architecture]
+    cells = set()
     for widget in body["widgets"]:
         assert widget["x"] + widget["width"] <= 24
+        mine = {
+            (x, y) for x in range(widget["x"], widget["x"] + widget["width"]) for y in range(widget["y"], widget["y"] + widget["height"])
+        }
+        assert not mine & cells, f"{widget['properties'].get('title')} overlaps another widget"
+        cells |= mine
 
 
 def test_dashboard_quotas_are_refused_at_synth(scratch_stack: Any) -> None:
@@ -144,7 +166,13 @@ def test_dashboard_quotas_are_refused_at_synth(scratch_stack: Any) -> None:
     many = [Section("s", alarm_graphs=[AlarmRef(f"a{i}", "us-east-1") for i in range(500)])]
     with pytest.raises(InputError, match=r"widgets: got 502; expected at most 500 widgets per dashboard"):
         Dashboard(scratch_stack(), "dashboard", name="d", header="h", sections=many)
-    listed = Dashboard(scratch_stack(), "d2", name="d", header="h", sections=[Section("s", alarm_lists=[("all", [AlarmRef(f"a{i}", "us-east-1") for i in range(150)])])])
+    listed = Dashboard(
+        scratch_stack(),
+        "d2",
+        name="d",
+        header="h",
+        sections=[Section("s", alarm_lists=[("all", [AlarmRef(f"a{i}", "us-east-1") for i in range(150)])])],
+    )
     lists = [w["properties"] for w in listed.body["widgets"] if w["type"] == "alarm"]
     assert [(p["title"], len(p["alarms"])) for p in lists] == [("all (1)", 100), ("all (2)", 50)], "at most 100 alarms per widget"
 
@@ -169,7 +197,11 @@ def test_every_serving_region_runs_a_canary_with_encrypted_artifacts_and_an_alar
         lifecycle = synthesized.one(name, "aws_s3_bucket_lifecycle_configuration", "canary-artifacts/lifecycle")
         assert lifecycle["rule"][0]["expiration"][0]["days"] == 31 == canary["success_retention_period"]
         alarm = synthesized.one(name, "aws_cloudwatch_metric_alarm", "canary/alarm")
-        assert (alarm["namespace"], alarm["metric_name"], alarm["dimensions"]) == ("CloudWatchSynthetics", "SuccessPercent", {"CanaryName": canary["name"]})
+        assert (alarm["namespace"], alarm["metric_name"], alarm["dimensions"]) == (
+            "CloudWatchSynthetics",
+            "SuccessPercent",
+            {"CanaryName": canary["name"]},
+        )
         assert alarm["treat_missing_data"] == "breaching" and alarm["alarm_actions"][0].startswith("${aws_sns_topic.")
         package = synthesized.outdir / "stacks" / name / canary["zip_file"]
         with zipfile.ZipFile(package) as archive:
@@ -183,7 +215,6 @@ def canary_checks(synthesized: Synthesized, stack: str) -> list[dict[str, Any]]:
 
 def test_the_canaries_walk_the_paths_users_take(synthesized: Synthesized) -> None:
     assert canary_checks(synthesized, "warm-standby-us-west-1") == [
-        {"name": "site", "url": "https://www.example.com/", "expect": [200], "sign": None},
         {"name": "site-health", "url": "https://www.example.com/health", "expect": [200], "sign": None},
         {"name": "origin-health", "url": "https://origin-us-west-1.www.example.com/health", "expect": [200], "sign": None},
     ]
@@ -191,7 +222,12 @@ def test_the_canaries_walk_the_paths_users_take(synthesized: Synthesized) -> Non
     assert checks == [
         {"name": "regional-health", "url": "https://eu-central-1.api.example.com/health", "expect": [200], "sign": None},
         {"name": "global-health", "url": "https://api.example.com/health", "expect": [200], "sign": None},
-        {"name": "regional-item-read", "url": "https://eu-central-1.api.example.com/items/canary-probe", "expect": [200, 404], "sign": "eu-central-1"},
+        {
+            "name": "regional-item-read",
+            "url": "https://eu-central-1.api.example.com/items/canary-probe",
+            "expect": [200, 404],
+            "sign": "eu-central-1",
+        },
     ]
 
 
@@ -207,6 +243,13 @@ def test_the_canary_role_may_invoke_only_the_path_it_signs_for(synthesized: Synt
     assert statements["PublishSyntheticsMetrics"]["Condition"] == {"StringEquals": {"cloudwatch:namespace": "CloudWatchSynthetics"}}
     assert statements["EncryptArtifactsThroughS3"]["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-central-1.amazonaws.com"}}
     assert all("*" not in str(s["Action"]) for s in policy["Statement"])
+    assert {s["Sid"] for s in policy["Statement"] if s["Resource"] == "*"} == {"PublishSyntheticsMetrics", "ListBucketsAsTheRuntimeDoes"}
+    # Synthetics names the function and its log group after the canary's first 21 characters
+    assert (
+        statements["WriteOwnLogs"]["Resource"][0]
+        == "arn:aws:logs:eu-central-1:123456789012:log-group:/aws/lambda/cwsyn-hadr-prod-aa-eu-centr-*"
+    )
+
     trust = json.loads(synthesized.one(stack, "aws_iam_role", "canary/role/role")["assume_role_policy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
     warm = json.loads(synthesized.one("warm-standby-us-east-1", "aws_iam_role_policy", "canary/role/policy")["policy"])
@@ -218,7 +261,11 @@ def test_one_trail_records_the_account_in_every_region(synthesized: Synthesized)
     assert list(trails) == ["active-active-eu-west-1"], "once per account, in the first region the deployment uses"
     trail = trails["active-active-eu-west-1"]
     assert trail["name"] == "hadr-prod-account-trail"
-    assert (trail["is_multi_region_trail"], trail["include_global_service_events"], trail["enable_log_file_validation"]) == (True, True, True)
+    assert (trail["is_multi_region_trail"], trail["include_global_service_events"], trail["enable_log_file_validation"]) == (
+        True,
+        True,
+        True,
+    )
     key = synthesized.one("active-active-eu-west-1", "aws_kms_key", "active-active-eu-west-1/key/key")
     assert trail["kms_key_id"] == f"${{aws_kms_key.{key['//']['metadata']['uniqueId']}.arn}}"
     arn = "arn:aws:cloudtrail:eu-west-1:123456789012:trail/hadr-prod-account-trail"
@@ -227,13 +274,18 @@ def test_one_trail_records_the_account_in_every_region(synthesized: Synthesized)
     assert encrypt["Condition"]["StringEquals"] == {"aws:SourceArn": arn} and encrypt["Action"] == "kms:GenerateDataKey*"
     bucket = synthesized.one("active-active-eu-west-1", "aws_s3_bucket", "audit-logs/bucket")
     assert trail["s3_bucket_name"] == f"${{aws_s3_bucket.{bucket['//']['metadata']['uniqueId']}.bucket}}"
-    policy = {s["Sid"]: s for s in json.loads(synthesized.one("active-active-eu-west-1", "aws_s3_bucket_policy", "audit-logs/policy")["policy"])["Statement"]}
+    policy = {
+        s["Sid"]: s
+        for s in json.loads(synthesized.one("active-active-eu-west-1", "aws_s3_bucket_policy", "audit-logs/policy")["policy"])["Statement"]
+    }
     assert policy["CloudTrailWrite"]["Resource"] == f"arn:aws:s3:::{bucket['bucket']}/cloudtrail/AWSLogs/123456789012/*"
     assert policy["CloudTrailWrite"]["Condition"]["StringEquals"]["aws:SourceArn"] == arn
     assert any("aws_s3_bucket_policy" in d for d in trail["depends_on"]), "CreateTrail checks the bucket policy first"
     for name in synthesized.stack_names:  # no other stack's key or bucket lets CloudTrail in
         if name != "active-active-eu-west-1":
-            assert "cloudtrail.amazonaws.com" not in json.dumps(synthesized.stacks[name].get("resource", {}).get("aws_s3_bucket_policy", {}))
+            assert "cloudtrail.amazonaws.com" not in json.dumps(
+                synthesized.stacks[name].get("resource", {}).get("aws_s3_bucket_policy", {})
+            )
 
 
 def test_config_records_every_region_once_with_the_resilience_rules(synthesized: Synthesized) -> None:
@@ -249,7 +301,9 @@ def test_config_records_every_region_once_with_the_resilience_rules(synthesized:
         assert group["all_supported"] is True
         assert group["include_global_resource_types"] is (region == "eu-west-1"), "IAM's global types once, in the trail's region"
         (channel,) = synthesized.resources(name, "aws_config_delivery_channel").values()
-        assert channel["s3_kms_key_arn"].startswith("${aws_kms_key.") and channel["depends_on"] == [f"aws_config_configuration_recorder.{next(iter(synthesized.resources(name, 'aws_config_configuration_recorder')))}"]
+        assert channel["s3_kms_key_arn"].startswith("${aws_kms_key.") and channel["depends_on"] == [
+            f"aws_config_configuration_recorder.{next(iter(synthesized.resources(name, 'aws_config_configuration_recorder')))}"
+        ]
         (status,) = synthesized.resources(name, "aws_config_configuration_recorder_status").values()
         assert status["is_enabled"] is True
         rules = {r["source"]["source_identifier"] for r in synthesized.resources(name, "aws_config_config_rule").values()}
@@ -270,7 +324,11 @@ def test_the_budget_alerts_at_50_80_and_100_percent_once_per_deployment(synthesi
         (p, "PERCENTAGE", [arn]) for p in (50, 80, 100)
     ]
     policy = json.loads(synthesized.one("active-active-global", "aws_sns_topic_policy", "alarms/policy")["policy"])
-    assert "budgets.amazonaws.com" in {s["Principal"].get("Service") for s in policy["Statement"] if s["Effect"] == "Allow"}
+    (publish,) = [s for s in policy["Statement"] if s["Effect"] == "Allow" and s["Principal"].get("Service") == "budgets.amazonaws.com"]
+    assert publish["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:budgets::123456789012:*"},
+    }, "as the Budgets topic policy page writes it"
     key = synthesized.one("active-active-global", "aws_kms_key", "active-active-global/key/key")
     assert "budgets.amazonaws.com" in {s["Principal"].get("Service") for s in json.loads(key["policy"])["Statement"]}
     other = json.loads(synthesized.one("warm-standby-global", "aws_sns_topic_policy", "alarms/policy")["policy"])
@@ -281,6 +339,13 @@ def test_every_resource_carries_the_deployment_tag_the_budget_filters_on(synthes
     for name, stack in synthesized.stacks.items():
         for provider in stack["provider"]["aws"]:
             assert provider["default_tags"][0]["tags"]["Deployment"] == "hadr-prod", name
+    # default_tags never reach what a launch template launches: the instances, volumes and interfaces carry them
+    templates = [t for name in synthesized.stack_names for t in synthesized.resources(name, "aws_launch_template").values()]
+    assert len(templates) >= 6
+    for template in templates:
+        assert {spec["resource_type"] for spec in template["tag_specifications"]} == {"instance", "volume", "network-interface"}
+        for spec in template["tag_specifications"]:
+            assert (spec["tags"]["Deployment"], spec["tags"]["Name"]) == ("hadr-prod", template["name"])
 
 
 def test_switches_off_leave_the_operations_layer_out(example_data: dict[str, Any], tmp_path: Path) -> None:
@@ -299,7 +364,14 @@ def test_switches_off_leave_the_operations_layer_out(example_data: dict[str, Any
     kinds = set()
     for name in names:
         kinds |= set(json.loads(Testing.synth(app.node.find_child(name))).get("resource", {}))
-    left_out = {"aws_cloudtrail", "aws_config_configuration_recorder", "aws_config_config_rule", "aws_budgets_budget", "aws_cloudwatch_dashboard", "aws_synthetics_canary"}
+    left_out = {
+        "aws_cloudtrail",
+        "aws_config_configuration_recorder",
+        "aws_config_config_rule",
+        "aws_budgets_budget",
+        "aws_cloudwatch_dashboard",
+        "aws_synthetics_canary",
+    }
     assert not kinds & left_out and "aws_guardduty_detector" in kinds
 
 
@@ -308,7 +380,8 @@ def test_switches_off_leave_the_operations_layer_out(example_data: dict[str, Any
     [
         (
             {"runtime_version": "syn-python-selenium-5.1"},
-            "active_active.operations.canaries.runtime_version: got 'syn-python-selenium-5.1'; expected a supported Python Synthetics runtime, one of: syn-python-selenium-14.0",
+            "active_active.operations.canaries.runtime_version: got 'syn-python-selenium-5.1'; expected a supported Python"
+            " Synthetics runtime, one of: syn-python-selenium-14.0",
         ),
         ({"interval_minutes": 61}, "active_active.operations.canaries.interval_minutes: got 61; expected"),
     ],
@@ -326,7 +399,10 @@ def test_canary_settings_outside_what_aws_accepts_are_refused(example_data: dict
 @pytest.mark.parametrize(
     ("budget", "message"),
     [
-        ({"monthly_limit_usd": 10, "alert_percentages": [10, 20, 30, 40, 50, 60]}, "budget.alert_percentages: got [10, 20, 30, 40, 50, 60]; expected"),
+        (
+            {"monthly_limit_usd": 10, "alert_percentages": [10, 20, 30, 40, 50, 60]},
+            "budget.alert_percentages: got [10, 20, 30, 40, 50, 60]; expected",
+        ),
         ({"monthly_limit_usd": 10, "alert_percentages": [50, 50]}, "expected distinct percentages (each is one notification)"),
         ({"monthly_limit_usd": 0}, "budget.monthly_limit_usd: got 0; expected"),
     ],

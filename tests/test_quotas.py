@@ -85,3 +85,44 @@ def test_a_live_plan_stops_before_terraform_when_the_account_cannot_give_the_res
     assert "[plan] Lambda concurrency: " in capsys.readouterr().err
     with pytest.raises(ToolError, match="state lambda_concurrency_quota: 10"):
         quotas.check_lambda_concurrency(stack_files(synthesized))
+
+
+def test_the_stacks_once_per_region_services_are_read_from_the_synthesized_stacks(synthesized: Synthesized) -> None:
+    wanted = quotas.planned_singletons(stack_files(synthesized))
+    regions = ["eu-central-1", "eu-west-1", "us-east-1", "us-west-1"]
+    assert sorted(wanted["aws_config_configuration_recorder"]) == regions == sorted(wanted["aws_config_delivery_channel"])
+    assert wanted["aws_config_configuration_recorder"]["us-west-1"] == {"hadr-prod-us-west-1"}
+    # the multi-region trail counts in every region the stacks use (the state's and the global stacks' too)
+    regions = ["eu-central-1", "eu-west-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2"]
+    assert wanted["aws_cloudtrail"] == {region: {"hadr-prod-account-trail"} for region in regions}
+
+
+def test_an_account_an_organization_already_records_is_refused_naming_the_switch(synthesized: Synthesized, fake_aws: None) -> None:
+    """Against moto (in-process): another recorder or delivery channel in a region, or five trails already there."""
+    from moto import mock_aws
+
+    wanted = quotas.planned_singletons(stack_files(synthesized))
+    role = "arn:aws:iam::123456789012:role/config"
+    with mock_aws():
+        client = lambda service, region: boto3.client(service, region_name=region)  # noqa: E731
+        assert quotas.singleton_problems(wanted, client) == [], "an empty account takes everything"
+        config = boto3.client("config", region_name="us-east-1")
+        config.put_configuration_recorder(ConfigurationRecorder={"name": "hadr-prod-us-east-1", "roleARN": role})
+        assert quotas.singleton_problems(wanted, client) == [], "our own recorder, deployed before, is ours"
+        boto3.client("config", region_name="us-west-1").put_configuration_recorder(
+            ConfigurationRecorder={"name": "org-recorder", "roleARN": role}
+        )
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="org-trails", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        trails = boto3.client("cloudtrail", region_name="eu-west-1")
+        for index in range(5):
+            trails.create_trail(Name=f"org-{index}", S3BucketName="org-trails")
+        assert quotas.singleton_problems(wanted, client) == [
+            "eu-west-1: 5 trails already record this region (org-0, org-1, org-2, org-3, org-4) and CloudTrail allows 5 per"
+            " region: set account_security.cloudtrail: false when one of them is an organization trail, or remove one",
+            "us-west-1: the account already has AWS Config recorder 'org-recorder' and AWS Config allows one per region:"
+            " set account_security.config_recorder: false when an organization records the account, or remove it",
+        ]
+        trails.delete_trail(Name="org-4")
+        with pytest.raises(ToolError, match=r"^Account services: us-west-1: the account already has AWS Config recorder 'org-recorder'"):
+            quotas.check_account_singletons(stack_files(synthesized))

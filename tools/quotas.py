@@ -8,6 +8,13 @@ https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionConcurrency.html,
 https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html). Terraform finds out half-way through
 an apply; `check_lambda_concurrency` finds out first, from what the synthesized stacks reserve, what the account
 has (`GetAccountSettings`) and what the functions reserve already (`GetFunctionConcurrency`).
+
+Once-per-account and once-per-region services: AWS Config allows one configuration recorder and one delivery
+channel per region (https://docs.aws.amazon.com/config/latest/developerguide/configlimits.html), and CloudTrail five
+trails per region, a multi-region trail counting in every region
+(https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html). An account that an
+organization already records fails half-way through the apply; `check_account_singletons` reads what the account
+has and names the switch (`account_security.config_recorder`, `account_security.cloudtrail`) before Terraform starts.
 """
 
 from __future__ import annotations
@@ -76,3 +83,72 @@ def check_lambda_concurrency(stack_files: Iterable[Path]) -> None:
     problems = concurrency_problems(reservations(stack_files), lambda region: boto3.client("lambda", region_name=region))
     if problems:
         raise ToolError("Lambda concurrency: " + "; ".join(problems))
+
+
+#: CloudTrail's trails per region, a multi-region trail counting in each (not adjustable).
+TRAILS_PER_REGION = 5
+#: Resource type -> (what the check calls it, the switch that leaves it to an organization).
+SINGLETONS = {
+    "aws_config_configuration_recorder": ("AWS Config recorder", "account_security.config_recorder"),
+    "aws_config_delivery_channel": ("AWS Config delivery channel", "account_security.config_recorder"),
+    "aws_cloudtrail": ("CloudTrail trail", "account_security.cloudtrail"),
+}
+
+
+def planned_singletons(stack_files: Iterable[Path]) -> dict[str, dict[str, set[str]]]:
+    """Resource type (of SINGLETONS) -> region -> the names the synthesized stacks create there. A multi-region
+    trail counts in every region, so it is listed under every region the stacks use."""
+    found: dict[str, dict[str, set[str]]] = {kind: defaultdict(set) for kind in SINGLETONS}
+    used: set[str] = set()
+    for path in stack_files:
+        stack = json.loads(path.read_text())
+        regions = provider_regions(stack)
+        used |= set(regions.values())
+        for kind in SINGLETONS:
+            for body in stack.get("resource", {}).get(kind, {}).values():
+                found[kind][regions.get(body.get("provider", "aws"), "")].add(body["name"])
+    trails = {name for names in found["aws_cloudtrail"].values() for name in names}
+    if trails:
+        found["aws_cloudtrail"] = defaultdict(set, {region: set(trails) for region in used if region})
+    return {kind: dict(regions) for kind, regions in found.items() if regions}
+
+
+def existing(kind: str, client: Any) -> list[str]:
+    """The names of what the account already has of `kind` in the client's region (shadow trails included;
+    recorders that another AWS service owns are not the customer's one)."""
+    if kind == "aws_config_configuration_recorder":
+        recorders = client.describe_configuration_recorders()["ConfigurationRecorders"]
+        return [r["name"] for r in recorders if not r.get("servicePrincipal")]
+    if kind == "aws_config_delivery_channel":
+        return [c["name"] for c in client.describe_delivery_channels()["DeliveryChannels"]]
+    return [t["Name"] for t in client.describe_trails(includeShadowTrails=True)["trailList"]]
+
+
+def singleton_problems(wanted: dict[str, dict[str, set[str]]], client: Callable[[str, str], Any]) -> list[str]:
+    """One line per region where the account cannot take what the stacks create: another recorder or delivery
+    channel (one per region), or no room for another trail (five per region)."""
+    problems = []
+    for kind, regions in sorted(wanted.items()):
+        label, switch = SINGLETONS[kind]
+        service = "cloudtrail" if kind == "aws_cloudtrail" else "config"
+        for region, names in sorted(regions.items()):
+            others = sorted(set(existing(kind, client(service, region))) - names)
+            if kind == "aws_cloudtrail":
+                if len(others) + len(names) > TRAILS_PER_REGION:
+                    problems.append(
+                        f"{region}: {len(others)} trails already record this region ({', '.join(others)}) and CloudTrail allows"
+                        f" {TRAILS_PER_REGION} per region: set {switch}: false when one of them is an organization trail, or remove one"
+                    )
+            elif others:
+                problems.append(
+                    f"{region}: the account already has {label} {others[0]!r} and AWS Config allows one per region:"
+                    f" set {switch}: false when an organization records the account, or remove it"
+                )
+    return problems
+
+
+def check_account_singletons(stack_files: Iterable[Path]) -> None:
+    """Raise ToolError (exit 1) naming every region where a recorder, delivery channel or trail cannot be created."""
+    problems = singleton_problems(planned_singletons(stack_files), lambda service, region: boto3.client(service, region_name=region))
+    if problems:
+        raise ToolError("Account services: " + "; ".join(problems))
