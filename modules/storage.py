@@ -38,6 +38,11 @@ from modules.kms import EncryptionKey
 from modules.suppressions import suppress
 
 
+def replication_rule_id(destination_region: str) -> str:
+    """The replication rule's ID: the RuleId dimension of its replication metrics (ReplicationLatency)."""
+    return f"replicate-all-to-{destination_region}"
+
+
 class _Bucket(Construct):
     """What every bucket construct here exposes for composition: its name and ARN."""
 
@@ -182,7 +187,7 @@ class SecureBucket(_Bucket):
             role=role.role_arn,
             rule=[
                 S3BucketReplicationConfigurationRule(
-                    id=f"replicate-all-to-{destination.env.region}",
+                    id=replication_rule_id(destination.env.region),
                     status="Enabled",
                     priority=1,
                     filter={},

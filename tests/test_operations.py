@@ -115,13 +115,13 @@ def test_replication_graphs_carry_the_policys_rpo_and_name_deployed_resources(sy
     (replica,) = synthesized.resources("warm-standby-us-west-1", "aws_db_instance").values()
     assert lag["metrics"] == [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica["identifier"]]]
     assert lag["annotations"]["horizontal"] == [{"label": "region RPO 300 s", "value": 300}] and lag["region"] == "us-west-1"
-    buckets = {b["bucket"] for b in synthesized.resources("warm-standby-storage", "aws_s3_bucket").values()}
-    for source in SERVING["warm-standby"]:
-        (assets,) = [g for title, g in graphs.items() if title.startswith(f"Assets replication {source}")]
-        expression = assets["metrics"][0][0]["expression"]
-        assert f'SourceBucket=\\"hadr-prod-ws-assets-{source}-123456789012\\"' not in expression  # JSON-escaped once only
-        assert f'SourceBucket="hadr-prod-ws-assets-{source}-123456789012"' in expression
-        assert f"hadr-prod-ws-assets-{source}-123456789012" in buckets and assets["region"] == source
+    graphed = {
+        w["properties"]["annotations"]["alarms"][0]
+        for w in widgets(standby, "metric")
+        if "alarms" in w["properties"].get("annotations", {})
+    }
+    for source in SERVING["warm-standby"]:  # the assets' replication, graphed with its alarm at the region RPO
+        assert ARN.format(region=source, name=f"hadr-prod-warm-standby-{source}-assets-replication-latency") in graphed
     ready = graphs["Standby readiness in us-west-1 (1 = can take over)"]
     alarm = next(
         a

@@ -416,10 +416,9 @@ def test_backups_take_the_database_and_alarms_watch_it(synthesized: Synthesized,
     assert selection["resources"] == [f"arn:aws:rds:{region}:123456789012:db:{identifier}"]
     alarms = {a["metric_name"]: a for a in synthesized.resources(stack, "aws_cloudwatch_metric_alarm").values()}
     failover = {"ReplicaLag", "PrimaryProbe", "PrimaryIsWriter", "StandbyReady"}  # the standby's signals, latch and readiness
-    # SuccessPercent: the region's canary (tests/test_operations.py)
-    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "FreeStorageSpace", "SuccessPercent"} | (
-        failover if stack == STANDBY else set()
-    )
+    # SuccessPercent: the region's canary (tests/test_operations.py); ReplicationLatency: the assets it sends (test_assess)
+    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "FreeStorageSpace", "SuccessPercent", "ReplicationLatency"}
+    expected |= failover if stack == STANDBY else set()
     assert set(alarms) == expected
     if stack == STANDBY:
         assert (alarms["ReplicaLag"]["threshold"], alarms["ReplicaLag"]["statistic"]) == (300, "Maximum")

@@ -63,6 +63,7 @@ LAMBDA_RESILIENCE = "https://docs.aws.amazon.com/lambda/latest/dg/security-resil
 LAMBDA_CONCURRENCY = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html"
 R53_FAILOVER = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-types.html"
 S3_RTC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html"
+S3_REPLICATION_METRICS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html"
 ASG_GRACE = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-check-grace-period.html"
 BACKUP_SCHEDULE = "https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html"
 
@@ -475,19 +476,7 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
     else:
         rpo.unrecoverable = True
         rpo.blockers.append("the database has no copy in another region")
-    replications = stacks.everywhere(prefix, "aws_s3_bucket_replication_configuration")
-    if not replications:
-        rpo.unrecoverable = True
-        rpo.blockers.append("the assets buckets have no copy in another region")
-    for _, address, replication in replications:
-        for rule in replication.get("rule", []):
-            minutes = rule.get("destination", {}).get("replication_time", {}).get("time", {}).get("minutes")
-            if minutes:
-                what = f"S3 Replication Time Control: designed for 99.99% of objects within {minutes} minutes, SLA-backed"
-                if what not in {term.what for term in rpo.terms}:  # one term for all the buckets that replicate alike
-                    rpo.terms.append(Term(what, minutes * 60, S3_RTC, address))
-            else:
-                rpo.blockers.append(f"{address} replicates without Replication Time Control: no bound on what is lost")
+    assets_rpo(rpo, stacks, prefix)
 
     # AZ and hardware: Multi-AZ failover of the database; the groups keep serving from the other zone.
     multi_az = "primary" in databases and databases["primary"][2].get("multi_az") is True
@@ -516,6 +505,54 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
         software_rto.unrecoverable = software_rpo.unrecoverable = True
         software_rpo.blockers.append("the database keeps no automated backups")
     return stability
+
+
+def latency_alarms(stacks: Stacks, prefix: str) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """(source bucket, rule ID) -> (address, body) of the ReplicationLatency alarms the stacks hold."""
+    found = {}
+    for _, address, alarm in stacks.everywhere(prefix, "aws_cloudwatch_metric_alarm"):
+        if (alarm.get("namespace"), alarm.get("metric_name")) == ("AWS/S3", "ReplicationLatency"):
+            dimensions = alarm.get("dimensions", {})
+            found[(dimensions.get("SourceBucket", ""), dimensions.get("RuleId", ""))] = (address, alarm)
+    return found
+
+
+def assets_rpo(rpo: Estimate, stacks: Stacks, prefix: str) -> None:
+    """The assets' loss window per replication rule: the ReplicationLatency alarm's threshold when one watches the
+    rule (latency below it pages nobody, as with the replica's lag), else Replication Time Control's 15 minutes;
+    a rule with neither has no bound."""
+    replications = stacks.everywhere(prefix, "aws_s3_bucket_replication_configuration")
+    if not replications:
+        rpo.unrecoverable = True
+        rpo.blockers.append("the assets buckets have no copy in another region")
+    alarms = latency_alarms(stacks, prefix)
+    for stack, address, replication in replications:
+        source = bucket_name(stacks, stack, replication.get("bucket", ""))
+        for rule in replication.get("rule", []):
+            minutes = rule.get("destination", {}).get("replication_time", {}).get("time", {}).get("minutes")
+            watched = alarms.get((source, rule.get("id", "")))
+            if watched is not None and minutes:
+                threshold = watched[1]["threshold"]
+                what = (
+                    f"assets replication latency below its alarm's threshold of {threshold} s pages nobody (caveat: RTC is"
+                    f" designed for 99.99% of objects within {minutes} minutes, so a backlog past {threshold} s is paged, not prevented)"
+                )
+                if what not in {term.what for term in rpo.terms}:  # one term for all the rules watched alike
+                    rpo.terms.append(Term(what, threshold, S3_REPLICATION_METRICS, watched[0]))
+            elif minutes:
+                what = f"S3 Replication Time Control: designed for 99.99% of objects within {minutes} minutes, SLA-backed"
+                if what not in {term.what for term in rpo.terms}:
+                    rpo.terms.append(Term(what, minutes * 60, S3_RTC, address))
+            else:
+                rpo.blockers.append(f"{address} replicates without Replication Time Control: no bound on what is lost")
+
+
+def bucket_name(stacks: Stacks, stack: str, reference: str) -> str:
+    """The name of the bucket a replication configuration names by reference (`${aws_s3_bucket.<id>.id}`) or by name."""
+    if reference.startswith("${aws_s3_bucket.") and reference.endswith(".id}"):
+        body = stacks.resources(stack, "aws_s3_bucket").get(reference[len("${aws_s3_bucket.") : -len(".id}")], {})
+        return str(body.get("bucket", reference))
+    return reference
 
 
 def decision_term(stacks: Stacks, prefix: str, assume: dict[str, float]) -> Term | None:
