@@ -86,7 +86,6 @@ class Section:
     alarm_lists: Sequence[tuple[str, Sequence[AlarmRef]]] = ()
     alarm_graphs: Sequence[AlarmRef] = ()
     graphs: Sequence[Graph] = ()
-    note: str = ""
 
 
 @dataclass
@@ -117,8 +116,7 @@ def dashboard_body(env: AwsEnv, header: str, sections: Sequence[Section]) -> dic
     layout = _Layout()
     layout.full_row({"type": "text", "properties": {"markdown": header}}, 4)
     for section in sections:
-        text = f"## {section.heading}" + (f"\n{section.note}" if section.note else "")
-        layout.full_row({"type": "text", "properties": {"markdown": text}}, 2)
+        layout.full_row({"type": "text", "properties": {"markdown": f"## {section.heading}"}}, 2)
         for title, alarms in section.alarm_lists:
             for start in range(0, len(alarms), MAX_ALARMS_PER_WIDGET):
                 chunk = alarms[start : start + MAX_ALARMS_PER_WIDGET]
@@ -151,10 +149,6 @@ def dashboard_body(env: AwsEnv, header: str, sections: Sequence[Section]) -> dic
             )
         layout.row_break()
         for graph in section.graphs:
-            if len(graph.metrics) > MAX_METRICS_PER_GRAPH:
-                raise InputError.single(
-                    f"dashboard.{graph.title}.metrics", len(graph.metrics), f"expected at most {MAX_METRICS_PER_GRAPH} per graph"
-                )
             properties: dict[str, Any] = {
                 "title": graph.title,
                 "region": graph.region,
@@ -172,6 +166,13 @@ def dashboard_body(env: AwsEnv, header: str, sections: Sequence[Section]) -> dic
 def check_body(name: str, body: dict[str, Any]) -> None:
     """Raise InputError when the body breaks a dashboard quota (module docstring)."""
     widgets = body["widgets"]
+    for widget in widgets:
+        graphed = widget["properties"].get("metrics", [])
+        if len(graphed) > MAX_METRICS_PER_GRAPH:
+            title = widget["properties"]["title"]
+            raise InputError.single(
+                f"dashboard {name}.{title}.metrics", len(graphed), f"expected at most {MAX_METRICS_PER_GRAPH} per graph"
+            )
     if len(widgets) > MAX_WIDGETS:
         raise InputError.single(f"dashboard {name}.widgets", len(widgets), f"expected at most {MAX_WIDGETS} widgets per dashboard")
     metrics = sum(len(w["properties"].get("metrics", [])) + len(w["properties"].get("annotations", {}).get("alarms", [])) for w in widgets)

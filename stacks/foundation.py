@@ -38,6 +38,7 @@ from modules.storage import LogDeliveryBucket
 from modules.waf import SERVERLESS_API_RULE_GROUPS, WEB_APP_RULE_GROUPS, WebAcl
 from stacks.naming import (
     account_trail_name,
+    canary_bucket_name,
     canary_name,
     dashboard_name,
     global_stack_name,
@@ -172,11 +173,10 @@ class RegionalFoundationStack(RegionalStack):
         settings = self.arch.operations.canaries
         if not settings.enabled:
             return None
-        short = "ws" if isinstance(self.arch, WarmStandby) else "aa"
         bucket = LogDeliveryBucket(
             self,
             "canary-artifacts",
-            bucket_name=f"{config.name_prefix}-{short}-canary-{self.env.region}-{config.account_id}",
+            bucket_name=canary_bucket_name(config, self.architecture, self.env.region),
             key=self.key,
             retention_days=settings.artifact_retention_days,
         )

@@ -132,19 +132,22 @@ def readiness_alarm_name(config: DeploymentConfig) -> str:
     return f"{config.name_prefix}-{WARM_STANDBY}-standby-not-ready"
 
 
-def health_alarm_name(config: DeploymentConfig, architecture: str, region: str) -> str:
-    """The global stack's health-check alarm of `region` (HealthCheck names it `<name>-unhealthy`)."""
-    return f"{config.name_prefix}-{architecture}-{region}-unhealthy"
-
-
 def dashboard_name(config: DeploymentConfig, architecture: str) -> str:
     return f"{config.name_prefix}-{architecture}"
 
 
+def _short(architecture: str) -> str:
+    return "ws" if architecture == WARM_STANDBY else "aa"
+
+
 def canary_name(config: DeploymentConfig, architecture: str, region: str) -> str:
     """Lowercase letters, digits and '-' only, as CreateCanary requires (the project name and environment are)."""
-    short = "ws" if architecture == WARM_STANDBY else "aa"
-    return f"{config.name_prefix}-{short}-{region}"
+    return f"{config.name_prefix}-{_short(architecture)}-{region}"
+
+
+def canary_bucket_name(config: DeploymentConfig, architecture: str, region: str) -> str:
+    """The bucket of the canary's artifacts in `region`."""
+    return f"{config.name_prefix}-{_short(architecture)}-canary-{region}-{config.account_id}"
 
 
 def account_trail_name(config: DeploymentConfig) -> str:

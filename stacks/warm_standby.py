@@ -46,7 +46,6 @@ from stacks.naming import (
     database_parameter,
     failover_function_name,
     group_names,
-    health_alarm_name,
     health_parameter_name,
     latch_alarm_name,
     master_secret_name,
@@ -135,8 +134,8 @@ def _size(size: ScalingSize) -> TierSize:
 
 
 def unhealthy_alarm_name(config: DeploymentConfig, region: str) -> str:
-    """The global stack's health-check alarm of `region`'s origin."""
-    return health_alarm_name(config, WARM_STANDBY, region)
+    """The global stack's health-check alarm of `region`'s origin (HealthCheck names it `<name>-unhealthy`)."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-{region}-unhealthy"
 
 
 #: The AWS Health services the warm standby's primary runs on (Health's service codes).

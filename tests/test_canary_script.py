@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,6 +35,8 @@ def server() -> Iterator[tuple[str, list[dict[str, str]]]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             seen.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
+            if self.path == "/hang":  # accepts, then never answers in time: a region going dark mid-request
+                time.sleep(3)
             status = {"/ok": 200, "/missing": 404, "/boom": 503}.get(self.path, 403)
             self.send_response(status)
             self.end_headers()
@@ -56,10 +59,12 @@ def test_checks_that_answer_as_expected_pass_and_the_others_are_named(server: tu
         {"name": "item", "url": f"{base}/missing", "expect": [200, 404]},
         {"name": "down", "url": f"{base}/boom", "expect": [200]},
         {"name": "gone", "url": "http://127.0.0.1:9/ok", "expect": [200]},
+        {"name": "dark", "url": f"{base}/hang", "expect": [200]},
     ]
-    failures = canary.run_checks(checks, timeout=2)
+    failures = canary.run_checks(checks, timeout=1)
     assert failures[0] == f"down: {base}/boom answered 503, expected 200"
-    assert failures[1].startswith("gone: http://127.0.0.1:9/ok unreachable (") and len(failures) == 2
+    assert failures[1].startswith("gone: http://127.0.0.1:9/ok unreachable (")
+    assert failures[2] == f"dark: {base}/hang unreachable (timed out)" and len(failures) == 3
 
 
 def test_a_signed_check_carries_a_sigv4_signature_for_execute_api_in_its_region(

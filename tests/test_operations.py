@@ -166,6 +166,11 @@ def test_dashboard_quotas_are_refused_at_synth(scratch_stack: Any) -> None:
     many = [Section("s", alarm_graphs=[AlarmRef(f"a{i}", "us-east-1") for i in range(500)])]
     with pytest.raises(InputError, match=r"widgets: got 502; expected at most 500 widgets per dashboard"):
         Dashboard(scratch_stack(), "dashboard", name="d", header="h", sections=many)
+    from modules.dashboard import Graph
+
+    crowded = [Section("s", graphs=[Graph("g", "us-east-1", [["AWS/EC2", "CPUUtilization"]] * 501)])]
+    with pytest.raises(InputError, match=r"dashboard d.g.metrics: got 501; expected at most 500 per graph"):
+        Dashboard(scratch_stack(), "dashboard", name="d", header="h", sections=crowded)
     listed = Dashboard(
         scratch_stack(),
         "d2",
