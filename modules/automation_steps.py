@@ -84,7 +84,7 @@ def script_step(
         "inputs": {
             "Runtime": "python3.11",
             "Handler": handler.__name__,
-            "Script": "\n\n".join(sources),
+            "Script": "\n".join(sources),
             "InputPayload": payload,
         },
         "outputs": [{"Name": output, "Selector": f"$.Payload.{output}", "Type": kind} for output, kind in outputs.items()],

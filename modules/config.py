@@ -483,13 +483,59 @@ def _instance_type(value: str) -> str:
     return value
 
 
-class DatabaseSettings(_Model):
-    """RDS PostgreSQL primary (Multi-AZ) and its cross-region replica."""
+#: Aurora PostgreSQL versions a global database takes: the lowest minor of each major in standard support
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.GlobalDatabase.html;
+#: a live plan asks DescribeDBEngineVersions for SupportsGlobalDatabases, tools.quotas).
+AURORA_GLOBAL_MINIMUMS = {"14": (14, 3), "15": (15, 2), "16": (16, 1), "17": (17, 4)}
+#: A global database needs memory-optimized classes, db.r5 or later
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html).
+AURORA_GLOBAL_CLASS_FAMILIES = ("r5", "r6g", "r6i", "r7g", "r7i", "r8g", "x2g")
+#: rds.global_db_rpo takes 20 seconds or more
+#: (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html).
+AURORA_GLOBAL_RPO_MINIMUM = 20
 
+
+class DatabaseSettings(_Model):
+    """The warm standby's database, by `engine`:
+
+    - `postgres` (default): an RDS for PostgreSQL instance, Multi-AZ, and its cross-region read replica; the
+      failover promotes the replica (minutes or longer), the failback rebuilds a replica.
+    - `aurora-postgresql`: an Aurora PostgreSQL global database: a writer and a reader in two zones of the primary,
+      a secondary cluster with one instance in the standby; the failover is the global database's managed failover
+      (a few minutes), the failback its switchover (no data loss). `global_rpo_seconds` sets rds.global_db_rpo on
+      the primary's cluster: commits wait while every secondary is further behind. `allocated_storage_gb` does not
+      apply (Aurora storage grows by itself).
+    """
+
+    engine: Literal["postgres", "aurora-postgresql"] = "postgres"
     engine_version: Annotated[StrictStr, Field(pattern=r"^\d+(\.\d+)?$"), AfterValidator(_postgres_version)] = "16.4"
     instance_class: Annotated[StrictStr, Field(pattern=r"^db\.[a-z0-9]+\.[a-z0-9]+$"), AfterValidator(_postgres_class)] = "db.t3.medium"
     allocated_storage_gb: Annotated[StrictInt, Field(ge=20, le=65536)] = 50
     backup_retention_days: Annotated[StrictInt, Field(ge=7, le=35)] = 7
+    global_rpo_seconds: Annotated[StrictInt, Field(ge=AURORA_GLOBAL_RPO_MINIMUM, le=3600)] | None = None
+
+    @model_validator(mode="after")
+    def _aurora_global(self) -> DatabaseSettings:
+        if self.engine != "aurora-postgresql":
+            if self.global_rpo_seconds is not None:
+                raise ValueError("global_rpo_seconds applies to engine aurora-postgresql only (rds.global_db_rpo)")
+            return self
+        family = self.instance_class.split(".")[1]
+        if family not in AURORA_GLOBAL_CLASS_FAMILIES:
+            raise ValueError(
+                f"instance_class {self.instance_class!r}: an Aurora global database needs a memory-optimized class, db.<family>.<size>"
+                f" with family one of: {', '.join(AURORA_GLOBAL_CLASS_FAMILIES)}"
+            )
+        parts = self.engine_version.split(".")
+        lowest = AURORA_GLOBAL_MINIMUMS[parts[0]]
+        if len(parts) != 2 or (int(parts[0]), int(parts[1])) < lowest:
+            allowed = ", ".join(f"{major}.{minor} or later" for major, minor in AURORA_GLOBAL_MINIMUMS.values())
+            raise ValueError(f"engine_version {self.engine_version!r}: an Aurora global database takes major.minor, {allowed}")
+        return self
+
+    @property
+    def aurora(self) -> bool:
+        return self.engine == "aurora-postgresql"
 
 
 class GeoRestriction(_Model):
@@ -766,6 +812,16 @@ def _sizing_problems(cfg: DeploymentConfig) -> list[Problem]:
                     )
                 )
     if cfg.warm_standby is not None and cfg.warm_standby.enabled:
+        database, region_rpo = cfg.warm_standby.database, cfg.warm_standby.resilience_policy.region.rpo_seconds
+        if database.global_rpo_seconds is not None and database.global_rpo_seconds > region_rpo:
+            problems.append(
+                Problem(
+                    "warm_standby.database.global_rpo_seconds",
+                    database.global_rpo_seconds,
+                    f"expected at most warm_standby.resilience_policy.region.rpo_seconds ({region_rpo}): commits should wait before"
+                    " the objective is lost, not after",
+                )
+            )
         for tier in ("web", "app"):
             primary, standby = getattr(cfg.warm_standby.primary, tier), getattr(cfg.warm_standby.standby, tier)
             if primary.min_size < 1:

@@ -36,8 +36,13 @@ from modules.kms import EncryptionKey
 from modules.suppressions import suppress
 
 POSTGRES_PORT = 5432
-#: Server parameters of every instance: TLS only, connections and slow statements logged.
-SERVER_PARAMETERS: Mapping[str, str] = {"rds.force_ssl": "1", "log_connections": "1", "log_min_duration_statement": "1000"}
+#: Server parameters of every instance and cluster: TLS only; connections, schema changes and slow statements logged.
+SERVER_PARAMETERS: Mapping[str, str] = {
+    "rds.force_ssl": "1",
+    "log_connections": "1",
+    "log_statement": "ddl",
+    "log_min_duration_statement": "1000",
+}
 
 
 #: Characters RDS does not take in a master password ("/", "@", '"', space); the backslash and "'" complicate shells.
@@ -132,7 +137,51 @@ def postgres_family(engine_version: str) -> str:
     return f"postgres{engine_version.split('.', maxsplit=1)[0]}"
 
 
-class PostgresDatabase(Construct):
+class RegionalDatabase(Construct):
+    """What the stacks use of the warm standby's database in one region, whichever the engine: `arn` and
+    `identifier` (references), `instance_identifier` (the plain string, for environments and ARNs), the writer
+    parameter the app tier reads, and what the rotation function needs (`rotation`)."""
+
+    #: The rotation function's variable naming the database, and the RDS actions that set its password.
+    ROTATION_VARIABLE = "DB_INSTANCE_ID"
+    ROTATION_ACTIONS = ("rds:ModifyDBInstance", "rds:DescribeDBInstances")
+    _identifier: str
+    writer_parameter: SsmParameter
+
+    @property
+    def arn(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def instance_identifier(self) -> str:
+        """The identifier as a plain string (known at synth time), for environments and ARNs."""
+        return self._identifier
+
+    @property
+    def writer_parameter_arn(self) -> str:
+        return self.writer_parameter.arn
+
+    def rotation(self) -> tuple[dict[str, str], list[str]]:
+        """What the rotation function needs to set the master password: its environment and RDS actions."""
+        return {self.ROTATION_VARIABLE: self._identifier}, list(self.ROTATION_ACTIONS)
+
+    def _writer_parameter(self, name: str, key: EncryptionKey, writer: Mapping[str, Any]) -> SsmParameter:
+        """`writer` ({host, port, writable, secret_id}) for the app tier, a SecureString encrypted with `key`. The
+        failover function owns the value once it has run: Terraform must not point the app back."""
+        return SsmParameter(
+            self,
+            "writer-parameter",
+            name=name,
+            type="SecureString",
+            key_id=key.key_arn,
+            value=Fn.jsonencode(writer),
+            description="Where the app tier finds its database writer; the failover function rewrites it",
+            lifecycle={"ignore_changes": ["value"]},
+            tags={"Name": name},
+        )
+
+
+class PostgresDatabase(RegionalDatabase):
     """A PostgreSQL instance, Multi-AZ, encrypted with `key`, TLS only, with its subnet group (`<name_prefix>-db`),
     parameter group (`<name_prefix>-postgres<major>`),
     enhanced-monitoring role and a SecureString parameter `writer_parameter_name` holding
@@ -179,28 +228,13 @@ class PostgresDatabase(Construct):
             monitoring_role_name=monitoring_role_name,
         )
         self._instance(common, settings, replicate_source_arn, master_username)
-        self.writer_parameter = self._writer_parameter(writer_parameter_name, key)
-
-    def _writer_parameter(self, name: str, key: EncryptionKey) -> SsmParameter:
-        """{host, port, writable, secret_id} of this instance for the app tier, encrypted with `key`."""
         writer = {
             "host": self.instance.address,
             "port": self.instance.port,
             "writable": not self.is_replica,
-            "secret_id": self.master_secret_name,
+            "secret_id": master_secret_name,
         }
-        return SsmParameter(
-            self,
-            "writer-parameter",
-            name=name,
-            type="SecureString",
-            key_id=key.key_arn,
-            value=Fn.jsonencode(writer),
-            description="Where the app tier finds its database writer; the failover function rewrites it",
-            # The failover function owns the value once it has run; Terraform must not point the app back.
-            lifecycle={"ignore_changes": ["value"]},
-            tags={"Name": name},
-        )
+        self.writer_parameter = self._writer_parameter(writer_parameter_name, key, writer)
 
     def _instance_settings(
         self,
@@ -296,19 +330,11 @@ class PostgresDatabase(Construct):
     def identifier(self) -> str:
         return self.instance.identifier
 
-    @property
-    def instance_identifier(self) -> str:
-        """The identifier as a plain string (known at synth time), for environments and ARNs."""
-        return self._identifier
-
-    @property
-    def writer_parameter_arn(self) -> str:
-        return self.writer_parameter.arn
-
 
 class MasterPasswordRotation(Construct):
-    """A rotation function (lambda/rotate_master: a new password through RDS's ModifyDBInstance, so no route to the
-    database is needed) that Secrets Manager may invoke, and the rotation schedule of `secret_name`.
+    """A rotation function (lambda/rotate_master: a new password through RDS's ModifyDBInstance, or ModifyDBCluster
+    for an Aurora cluster, so no route to the database is needed) that Secrets Manager may invoke, and the rotation
+    schedule of `secret_name`.
 
     Default: rotate every 30 days; `schedule_days=None` deploys the function only (a replica's region: a replica
     secret cannot rotate; the failover turns rotation on there once it has promoted the secret). The emulator has
@@ -325,7 +351,7 @@ class MasterPasswordRotation(Construct):
         source_dir: Path,
         secret_name: str,
         secret_key_alias: str,
-        database: PostgresDatabase,
+        database: RegionalDatabase,
         key: EncryptionKey,
         log_retention_days: int,
         schedule_days: int | None = 30,
@@ -336,6 +362,7 @@ class MasterPasswordRotation(Construct):
         stack = RegionalStack.of(self)
         env = stack.env
         secret_arn = env.arn("secretsmanager", f"secret:{secret_name}-??????")
+        target, actions = database.rotation()
         self.function = PrivateFunction(
             self,
             "function",
@@ -348,12 +375,15 @@ class MasterPasswordRotation(Construct):
             timeout_seconds=60,
             reserved_concurrency=1,
             log_retention_days=log_retention_days,
-            environment={
-                "DB_INSTANCE_ID": database.instance_identifier,
-                "PASSWORD_LENGTH": str(PASSWORD_LENGTH),
-                "EXCLUDE_CHARACTERS": PASSWORD_EXCLUDED,
-            },
-            statements=_rotation_statements(secret_arn, database.arn, env.region, env.arn("kms", "key/*"), secret_key_alias),
+            environment={**target, "PASSWORD_LENGTH": str(PASSWORD_LENGTH), "EXCLUDE_CHARACTERS": PASSWORD_EXCLUDED},
+            statements=_rotation_statements(
+                secret_arn,
+                database.arn,
+                actions=actions,
+                region=env.region,
+                keys=env.arn("kms", "key/*"),
+                secret_key_alias=secret_key_alias,
+            ),
         )
         LambdaPermission(
             self,
@@ -375,7 +405,9 @@ class MasterPasswordRotation(Construct):
             )
 
 
-def _rotation_statements(secret_arn: str, database_arn: str, region: str, keys: str, secret_key_alias: str) -> list[dict[str, Any]]:
+def _rotation_statements(
+    secret_arn: str, database_arn: str, *, actions: list[str], region: str, keys: str, secret_key_alias: str
+) -> list[dict[str, Any]]:
     """What the rotation function may do: read and stage versions of the secret, get random passwords, set the
     database's password, and use the secret's key through Secrets Manager."""
     return [
@@ -399,7 +431,7 @@ def _rotation_statements(secret_arn: str, database_arn: str, region: str, keys: 
         {
             "Sid": "SetThePassword",
             "Effect": "Allow",
-            "Action": ["rds:ModifyDBInstance", "rds:DescribeDBInstances"],
+            "Action": actions,
             "Resource": [database_arn],
         },
         secret_key_statement("SecretKeyThroughSecretsManager", region, keys, secret_key_alias, write=True),

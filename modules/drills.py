@@ -211,9 +211,12 @@ def zone_outage_experiment(
     database_arns: Sequence[str],
     stop_alarm_arn: str,
     minutes: int = 10,
+    cluster_arns: Sequence[str] = (),
 ) -> Experiment:
     """An FIS experiment that cuts one Availability Zone's subnets off for `minutes` and fails the Multi-AZ
-    databases over at the same time, stopping on `stop_alarm_arn`."""
+    databases (`database_arns`, rebooted with failover) and Aurora clusters (`cluster_arns`, failed over to a reader)
+    over at the same time, stopping on `stop_alarm_arn`
+    (https://docs.aws.amazon.com/fis/latest/userguide/fis-actions-reference.html#rds-actions-reference)."""
     if not 1 <= len(subnet_arns) <= MAX_DISRUPTED_SUBNETS:
         raise InputError.single(
             f"{scope.node.path}/{id}.subnet_arns", len(subnet_arns), f"expected 1 to {MAX_DISRUPTED_SUBNETS} subnets (FIS's default quota)"
@@ -248,6 +251,19 @@ def zone_outage_experiment(
                 action_id="aws:rds:reboot-db-instances",
                 parameter=[FisExperimentTemplateActionParameter(key="forceFailover", value="true")],
                 target=FisExperimentTemplateActionTarget(key="DBInstances", value="databases"),
+            )
+        )
+    if cluster_arns:
+        targets.append(
+            FisExperimentTemplateTarget(
+                name="clusters", resource_type="aws:rds:cluster", selection_mode="ALL", resource_arns=list(cluster_arns)
+            )
+        )
+        actions.append(
+            FisExperimentTemplateAction(
+                name="fail-over-clusters",
+                action_id="aws:rds:failover-db-cluster",
+                target=FisExperimentTemplateActionTarget(key="Clusters", value="clusters"),
             )
         )
     return _experiment(

@@ -114,7 +114,7 @@ class RecordEndpoint:
 class RoutedRecords(Construct):
     """One record set per endpoint under `name`, routed by `routing` and tied to each endpoint's health check.
 
-    Default: alias records evaluate target health; CNAME records have a 60 s TTL.
+    Default: alias records evaluate target health; CNAME records have a 60 s TTL (`cname_ttl_seconds`).
     """
 
     def __init__(
@@ -127,9 +127,12 @@ class RoutedRecords(Construct):
         routing: RoutingPolicy,
         endpoints: Sequence[RecordEndpoint],
         record_type: Literal["A", "AAAA"] = "A",
+        cname_ttl_seconds: int = 60,
     ) -> None:
         super().__init__(scope, id)
         self._validate(routing, endpoints)
+        if not 0 <= cname_ttl_seconds <= 2147483647:
+            raise InputError.single(f"{self.node.path}.cname_ttl_seconds", cname_ttl_seconds, "expected 0 to 2147483647 seconds (Route 53)")
         self.records: list[Route53Record] = []
         for index, endpoint in enumerate(endpoints):
             policy: dict[str, object] = {}
@@ -140,7 +143,7 @@ class RoutedRecords(Construct):
             else:
                 policy["latency_routing_policy"] = {"region": endpoint.region}
             if endpoint.cname is not None:
-                target: dict[str, object] = {"type": "CNAME", "ttl": 60, "records": [endpoint.cname]}
+                target: dict[str, object] = {"type": "CNAME", "ttl": cname_ttl_seconds, "records": [endpoint.cname]}
             else:
                 target = {
                     "type": record_type,

@@ -69,6 +69,10 @@ class LatchedRecord(Construct):
     state is kept while nobody publishes), a health check following it per answer (the standby's inverted) and a
     failover record.
 
+    Default: the record's TTL is 5 s (`ttl_seconds`): resolvers, CloudFront among them, follow the move within
+    seconds, as AWS advises for a global database's writer name
+    (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html).
+
     Attributes: `alarm` (notifies `topic_arn`), `health_checks` ({"primary", "standby"}).
     """
 
@@ -86,6 +90,7 @@ class LatchedRecord(Construct):
         primary_cname: str,
         standby_cname: str,
         topic_arn: str,
+        ttl_seconds: int = 5,
     ) -> None:
         super().__init__(scope, id)
         self.alarm = metric_alarm(
@@ -130,6 +135,7 @@ class LatchedRecord(Construct):
                 RecordEndpoint(set_identifier=role, health_check_id=self.health_checks[role].id, cname=cname)
                 for role, cname in (("primary", primary_cname), ("standby", standby_cname))
             ],
+            cname_ttl_seconds=ttl_seconds,
         )
 
 

@@ -44,8 +44,23 @@ def database(rds: Any, identifier: str) -> dict[str, Any] | None:
 
 
 def writer_endpoint(db: dict[str, Any], secret: str) -> dict[str, Any]:
-    """The writer parameter's value for a standalone `db`."""
+    """The writer parameter's value for a standalone `db`, or for an Aurora cluster (its cluster endpoint)."""
+    if "DBClusterArn" in db:
+        return {"host": db["Endpoint"], "port": db["Port"], "writable": True, "secret_id": secret}
     return {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": True, "secret_id": secret}
+
+
+def cluster(plan: dict[str, Any], region: str, *, quick: bool = False) -> tuple[dict[str, Any] | None, str]:
+    """Aurora: `region`'s cluster of the plan's global database, or None when it does not exist, and its role there
+    as that region's RDS endpoint sees it: "writer", "secondary" or "detached" (not a member)."""
+    rds = client_in("rds", region, quick=quick)
+    try:
+        found = rds.describe_db_clusters(DBClusterIdentifier=plan["regions"][region]["database"])["DBClusters"][0]
+    except rds.exceptions.DBClusterNotFoundFault:
+        return None, "absent"
+    members = rds.describe_global_clusters(GlobalClusterIdentifier=plan["global_cluster"])["GlobalClusters"]
+    roles = {m["DBClusterArn"]: "writer" if m["IsWriter"] else "secondary" for m in members[0]["GlobalClusterMembers"]} if members else {}
+    return found, roles.get(found["DBClusterArn"], "detached")
 
 
 def put_secure(ssm: Any, name: str, value: dict[str, Any]) -> bool:
@@ -68,37 +83,38 @@ def unreachable(error: Exception) -> bool:
     """A region that does not answer (connection, timeout, throttling or a 5xx), as opposed to a refusal."""
     from botocore.exceptions import ClientError, ConnectionError, ReadTimeoutError
 
-    if isinstance(error, (ConnectionError, ReadTimeoutError)):
-        return True
     if isinstance(error, ClientError):
-        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 or error.response["Error"]["Code"] in (
+        code = error.response["Error"]["Code"]
+        return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400) >= 500 or code in (
             "Throttling",
             "ServiceUnavailable",
             "RequestLimitExceeded",
         )
-    return False
+    return isinstance(error, (ConnectionError, ReadTimeoutError))
 
 
-def lag_points(cloudwatch: Any, identifier: str, minutes: int) -> list[tuple[Any, float]]:
-    """The replica's ReplicaLag (seconds, each minute's Maximum) over the last `minutes`, oldest first."""
+def lag_points(cloudwatch: Any, identifier: str, minutes: int, *, aurora: bool = False) -> list[tuple[Any, float]]:
+    """The replica's ReplicaLag, or with `aurora` the secondary cluster's AuroraGlobalDBRPOLag (reported in
+    milliseconds, in the secondary's region), in seconds, each minute's Maximum over the last `minutes`, oldest first."""
     import datetime
 
+    metric, dimension, unit = ("AuroraGlobalDBRPOLag", "DBClusterIdentifier", 1000) if aurora else ("ReplicaLag", "DBInstanceIdentifier", 1)
     now = datetime.datetime.now(datetime.UTC)
     points = cloudwatch.get_metric_statistics(
         Namespace="AWS/RDS",
-        MetricName="ReplicaLag",
-        Dimensions=[{"Name": "DBInstanceIdentifier", "Value": identifier}],
+        MetricName=metric,
+        Dimensions=[{"Name": dimension, "Value": identifier}],
         StartTime=now - datetime.timedelta(minutes=minutes),
         EndTime=now + datetime.timedelta(minutes=1),  # the current minute's bucket too
         Period=60,
         Statistics=["Maximum"],
     )["Datapoints"]
-    return sorted((point["Timestamp"], point["Maximum"]) for point in points)
+    return sorted((point["Timestamp"], point["Maximum"] / unit) for point in points)
 
 
-def latest_lag(cloudwatch: Any, identifier: str) -> float | None:
-    """The newest minute's highest ReplicaLag (seconds) of the last 10 minutes, or None without data."""
-    points = lag_points(cloudwatch, identifier, 10)
+def latest_lag(cloudwatch: Any, identifier: str, *, aurora: bool = False) -> float | None:
+    """The newest minute's highest lag (seconds) of the last 10 minutes, or None without data."""
+    points = lag_points(cloudwatch, identifier, 10, aurora=aurora)
     return points[-1][1] if points else None
 
 
@@ -160,6 +176,71 @@ def replica_problems(plan: dict[str, Any], target: str, source: str, accept_loss
     return [f"the data loss {over}: {loss}; start again with AcceptDataLoss=true to accept it"], [], mode, loss
 
 
+def source_cluster(plan: dict[str, Any], source: str) -> str:
+    """Aurora: the source region's cluster status, or why there is none: "did not answer (...)" or "absent"."""
+    try:
+        found, _ = cluster(plan, source, quick=True)
+    except Exception as error:
+        if not unreachable(error):
+            raise
+        return f"did not answer ({type(error).__name__})"
+    return found["Status"] if found else "absent"
+
+
+def global_problems(
+    plan: dict[str, Any], target: str, source: str, accept_loss: bool, *, active: bool
+) -> tuple[list[str], list[str], str, str, bool]:
+    """Aurora: could TargetRegion's secondary cluster take the global database's writes? A *switchover* (the source's
+    cluster answers, available) loses nothing: Aurora synchronizes the secondary first
+    (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html). A
+    *failover* (FailoverGlobalCluster with AllowDataLoss; also when the operator accepts the loss, for a source that
+    answers but cannot complete a switchover) loses what had not replicated: at most rds.global_db_rpo
+    when the primary's cluster sets it (commits wait past it), else the highest AuroraGlobalDBRPOLag of the last 15
+    minutes of data; over the RPO or unknown, it waits for AcceptDataLoss=true. A secondary without an instance
+    cannot take over (same page). Returns problems, warnings, the mode, the data-loss statement and whether the
+    target already writes."""
+    found, role = cluster(plan, target)
+    identifier = plan["regions"][target]["database"]
+    if found is None:
+        return [f"cluster {identifier} does not exist in {target}"], [], "none", "unknown", False
+    problems = [f"{identifier} is {found['Status']}"] if found["Status"] not in ("available", "backing-up", "modifying") else []
+    if not found.get("DBClusterMembers"):
+        problems.append(f"{identifier} has no instance: add one before it can take over")
+    if role == "writer":
+        return problems, [], "none: already the writer", "none", True
+    if role == "detached":
+        return (
+            [*problems, f"{identifier} is not in the global database {plan['global_cluster']}: rebuild it first"],
+            [],
+            "none",
+            "unknown",
+            False,
+        )
+    status = source_cluster(plan, source)
+    if status == "available" and not accept_loss:
+        return problems, [], "switchover (SwitchoverGlobalCluster)", "none: Aurora synchronizes the secondary before it switches", False
+    mode = f"failover (source cluster {status}; FailoverGlobalCluster with AllowDataLoss)"
+    refused, warnings, loss = global_loss(plan, target, accept_loss)
+    return problems + refused, warnings, mode, loss, False
+
+
+def global_loss(plan: dict[str, Any], target: str, accept_loss: bool) -> tuple[list[str], list[str], str]:
+    """Aurora, a failover: what it loses, bounded by rds.global_db_rpo when the primary's cluster sets it, else the
+    highest AuroraGlobalDBRPOLag of the last 15 minutes; over the RPO or unknown, a problem unless accepted."""
+    if plan.get("global_rpo_seconds"):
+        return [], [], f"at most {plan['global_rpo_seconds']} s of writes (rds.global_db_rpo: commits wait past it)"
+    identifier, rpo = plan["regions"][target]["database"], plan["rpo_seconds"]
+    points = lag_points(client_in("cloudwatch", target), identifier, 15, aurora=True)
+    estimate = max((lag for _, lag in points), default=None)
+    loss = f"about {estimate:.0f} s of writes (highest AuroraGlobalDBRPOLag of the last 15 minutes)" if estimate is not None else "unknown"
+    if estimate is not None and estimate <= rpo:
+        return [], [], loss
+    if accept_loss:
+        return [], [f"data loss {loss} accepted by the operator (AcceptDataLoss=true)"], loss
+    over = "cannot be estimated (no AuroraGlobalDBRPOLag in 15 minutes)" if estimate is None else f"is over the RPO of {rpo} s"
+    return [f"the data loss {over}: {loss}; start again with AcceptDataLoss=true to accept it"], [], loss
+
+
 def writer_region(ssm: Any, plan: dict[str, Any]) -> str:
     """Which region takes the writes now (the latch's parameter)."""
     return ssm.get_parameter(Name=plan["writer_parameter"], WithDecryption=True)["Parameter"]["Value"]
@@ -199,6 +280,18 @@ def database_problems(plan: dict[str, Any], target: str, active: bool) -> tuple[
     if db["DBInstanceStatus"] not in ("available", "backing-up", "modifying"):
         problems.append(f"{identifier} is {db['DBInstanceStatus']}")
     return problems, db
+
+
+def instance_problems(
+    plan: dict[str, Any], target: str, source: str, accept_loss: bool, *, active: bool
+) -> tuple[list[str], list[str], str, str, bool]:
+    """RDS: the target's instance (database_problems) and, while it is a replica, its lag (replica_problems).
+    Returns problems, warnings, the mode, the data-loss statement and whether the target already writes."""
+    problems, db = database_problems(plan, target, active)
+    if db is None or not db.get("ReadReplicaSourceDBInstanceIdentifier"):
+        return problems, [], "none: already the writer", "none", db is not None
+    lagging, warnings, mode, loss = replica_problems(plan, target, source, accept_loss)
+    return problems + lagging, warnings, mode, loss, False
 
 
 def launched_types(target: str, groups: list[dict[str, Any]]) -> dict[str, str]:
@@ -290,11 +383,8 @@ def precheck(events: dict[str, Any], context: Any) -> dict[str, Any]:
     readiness alarm."""
     plan, target, source = plan_of(events)
     active = writer_region(client_in("ssm", plan["home"]), plan) == target
-    problems, db = database_problems(plan, target, active)
-    mode, loss, warnings = "none: already the writer", "none", []
-    if db is not None and db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        lagging, warnings, mode, loss = replica_problems(plan, target, source, events.get("AcceptDataLoss") == "true")
-        problems += lagging
+    judge = global_problems if plan.get("engine") == "aurora-postgresql" else instance_problems
+    problems, warnings, mode, loss, writes = judge(plan, target, source, events.get("AcceptDataLoss") == "true", active=active)
     capacity, unsure = capacity_problems(plan, target)
     credentials, unread = secret_problems(plan, target)
     problems += capacity + credentials + certificate_problems(plan, target)
@@ -305,7 +395,7 @@ def precheck(events: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     return {
         "Ready": not problems,
-        "AlreadyActive": active and db is not None and not db.get("ReadReplicaSourceDBInstanceIdentifier"),
+        "AlreadyActive": active and writes,
         "Problems": "; ".join(problems) or "none",
         "Warnings": "; ".join(warnings) or "none",
         "Source": source,
@@ -320,16 +410,6 @@ def scale_target(events: dict[str, Any], context: Any) -> dict[str, Any]:
     plan, target, _ = plan_of(events)
     changes = set_sizes(target, plan["regions"][target]["active"], raise_only=True)
     return {"Changed": bool(changes), "Detail": "; ".join(changes) or "already at the writer's sizes"}
-
-
-def rest_source(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """After a verified failback (TargetRegion is the primary): the standby's groups go back to their configured
-    (resting) sizes, which is what Terraform has. After a failover the primary is left fenced, as it is."""
-    plan, target, source = plan_of(events)
-    if target != plan["primary"]:
-        return {"Changed": False, "Detail": f"{source} stays fenced until the failback"}
-    changes = set_sizes(source, plan["regions"][source]["resting"], raise_only=False)
-    return {"Changed": bool(changes), "Detail": "; ".join(changes) or f"{source} already at its configured sizes"}
 
 
 def fence_source(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -360,55 +440,87 @@ def fence_source(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def promote_target(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Promote TargetRegion's replica (no change when it is standalone already)."""
-    plan, target, _ = plan_of(events)
+    """Make TargetRegion's database the writer (no change when it is already): promote_replica or promote_global."""
+    plan, target, source = plan_of(events)
+    promote = promote_global if plan.get("engine") == "aurora-postgresql" else promote_replica
+    return {"Changed": promote(plan, target, source, events.get("AcceptDataLoss") == "true")}
+
+
+def promote_replica(plan: dict[str, Any], target: str, source: str, accept_loss: bool) -> bool:
+    """RDS: promote TargetRegion's replica; False when it is standalone already."""
     identifier = plan["regions"][target]["database"]
     rds = client_in("rds", target)
     db = database(rds, identifier)
     if db is None:
         raise RuntimeError(f"database {identifier} does not exist in {target}")
     if not db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        return {"Changed": False}
+        return False
     rds.promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=plan["backup_retention_days"])
-    return {"Changed": True}
+    return True
+
+
+def promote_global(plan: dict[str, Any], target: str, source: str, accept_loss: bool) -> bool:
+    """Aurora: make TargetRegion's secondary cluster the global database's writer, by a switchover when the source's
+    cluster answers available (nothing lost), else, or when the operator accepted the loss, by a failover that
+    allows data loss (the pre-checks bounded it); False when it writes already."""
+    found, role = cluster(plan, target)
+    if found is None or role == "detached":
+        raise RuntimeError(f"{plan['regions'][target]['database']} in {target} is not in the global database {plan['global_cluster']}")
+    if role == "writer":
+        return False
+    turn = {"GlobalClusterIdentifier": plan["global_cluster"], "TargetDbClusterIdentifier": found["DBClusterArn"]}
+    rds = client_in("rds", target)
+    if source_cluster(plan, source) == "available" and not accept_loss:
+        rds.switchover_global_cluster(**turn)
+    else:
+        rds.failover_global_cluster(**turn, AllowDataLoss=True)
+    return True
 
 
 def check_promoted(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look: pending until TargetRegion's database is available and no longer a replica."""
+    """One look: pending until TargetRegion's database is an available writer (instance_writer, global_writer)."""
     plan, target, _ = plan_of(events)
-    db = database(client_in("rds", target), plan["regions"][target]["database"]) or {"DBInstanceStatus": "absent"}
-    done = db["DBInstanceStatus"] == "available" and not db.get("ReadReplicaSourceDBInstanceIdentifier")
-    return still_pending(events, not done, db["DBInstanceStatus"])
+    _, writes, status = (global_writer if plan.get("engine") == "aurora-postgresql" else instance_writer)(plan, target)
+    return still_pending(events, not writes, status)
+
+
+def instance_writer(plan: dict[str, Any], region: str) -> tuple[dict[str, Any] | None, bool, str]:
+    """RDS: `region`'s instance, whether it is an available standalone writer, and its status."""
+    db = database(client_in("rds", region), plan["regions"][region]["database"])
+    if db is None:
+        return None, False, "absent"
+    return db, not db.get("ReadReplicaSourceDBInstanceIdentifier") and db["DBInstanceStatus"] == "available", db["DBInstanceStatus"]
+
+
+def global_writer(plan: dict[str, Any], region: str) -> tuple[dict[str, Any] | None, bool, str]:
+    """Aurora: `region`'s cluster, whether it is the global database's available writer, and its status."""
+    found, role = cluster(plan, region)
+    if found is None:
+        return None, False, "absent"
+    return found, role == "writer" and found["Status"] == "available", f"{found['Status']}, {role}"
 
 
 def take_over_credentials(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The master secret's copy in TargetRegion becomes standalone (StopReplicationToReplica) when it is a replica,
-    so it can be read, rotated and changed while the other region is down."""
-    plan, target, _ = plan_of(events)
-    secrets = client_in("secretsmanager", target)
-    home = secrets.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or target
-    if home == target:
-        return {"Changed": False}
-    secrets.stop_replication_to_replica(SecretId=plan["secret"])
-    return {"Changed": True}
-
-
-def reunite_credentials(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """On a failback (TargetRegion is the primary): the master secret's copy in the standby became standalone at the
-    failover and holds the password the databases now use (rotated or not); the primary's secret takes that value and
-    replicates to the standby again, overwriting the standalone copy (ForceOverwriteReplicaSecret), which is what
-    Terraform deployed. No change on a failover, or when the copy already replicates from the primary."""
+    """The master secret follows the writer. On a failover, TargetRegion's copy becomes standalone
+    (StopReplicationToReplica) when it is a replica, so it can be read, rotated and changed while the other region is
+    down. On a failback (TargetRegion is the primary), the standby's copy became standalone at the failover and holds
+    the password the databases now use (rotated or not): the primary's secret takes that value and replicates to the
+    standby again, overwriting the standalone copy (ForceOverwriteReplicaSecret), which is what Terraform deployed.
+    No change when the secret is already where it belongs."""
     plan, target, source = plan_of(events)
+    secrets = client_in("secretsmanager", target)
     if target != plan["primary"]:
-        return {"Changed": False}
+        if (secrets.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or target) == target:
+            return {"Changed": False}
+        secrets.stop_replication_to_replica(SecretId=plan["secret"])
+        return {"Changed": True}
     copy = client_in("secretsmanager", source)
     if (copy.describe_secret(SecretId=plan["secret"]).get("PrimaryRegion") or source) == target:
         return {"Changed": False}
-    home = client_in("secretsmanager", target)
     current = copy.get_secret_value(SecretId=plan["secret"])["SecretString"]
-    if home.get_secret_value(SecretId=plan["secret"])["SecretString"] != current:
-        home.put_secret_value(SecretId=plan["secret"], SecretString=current)
-    home.replicate_secret_to_regions(
+    if secrets.get_secret_value(SecretId=plan["secret"])["SecretString"] != current:
+        secrets.put_secret_value(SecretId=plan["secret"], SecretString=current)
+    secrets.replicate_secret_to_regions(
         SecretId=plan["secret"],
         AddReplicaRegions=[{"Region": source, "KmsKeyId": plan["secret_key_alias"]}],
         ForceOverwriteReplicaSecret=True,
@@ -420,11 +532,11 @@ def repoint_app(events: dict[str, Any], context: Any) -> dict[str, Any]:
     """TargetRegion's writer parameter names its (standalone) database, writable."""
     plan, target, _ = plan_of(events)
     region = plan["regions"][target]
-    db = database(client_in("rds", target), region["database"])
-    if db is None or db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        raise RuntimeError(f"{region['database']} in {target} is not a standalone writer")
-    changed = put_secure(client_in("ssm", target), region["parameter"], writer_endpoint(db, plan["secret"]))
-    return {"Changed": changed, "Host": db["Endpoint"]["Address"]}
+    db, writes, status = (global_writer if plan.get("engine") == "aurora-postgresql" else instance_writer)(plan, target)
+    if db is None or not writes:
+        raise RuntimeError(f"{region['database']} in {target} is not an available writer ({status})")
+    value = writer_endpoint(db, plan["secret"])
+    return {"Changed": put_secure(client_in("ssm", target), region["parameter"], value), "Host": value["host"]}
 
 
 def move_writes(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -515,8 +627,8 @@ def verify_switch(events: dict[str, Any], context: Any) -> dict[str, Any]:
     plan, target, source = plan_of(events)
     region = plan["regions"][target]
     problems = []
-    db = database(client_in("rds", target), region["database"])
-    if db is None or db.get("ReadReplicaSourceDBInstanceIdentifier") or db["DBInstanceStatus"] != "available":
+    db, writes, _ = (global_writer if plan.get("engine") == "aurora-postgresql" else instance_writer)(plan, target)
+    if not writes or db is None:
         problems.append(f"{region['database']} is not an available standalone writer")
     else:
         pointed = json.loads(client_in("ssm", target).get_parameter(Name=region["parameter"], WithDecryption=True)["Parameter"]["Value"])
@@ -550,6 +662,8 @@ def inspect_rebuild(events: dict[str, Any], context: Any) -> dict[str, Any]:
     import json
 
     plan, region, other = plan_of(events, "Region")
+    if plan.get("engine") == "aurora-postgresql":
+        return inspect_global(plan, region, other)
     writer = database(client_in("rds", other), plan["regions"][other]["database"])
     if writer is None or writer.get("ReadReplicaSourceDBInstanceIdentifier") or writer["DBInstanceStatus"] != "available":
         raise RuntimeError(f"{plan['regions'][other]['database']} in {other} is not an available standalone writer to replicate from")
@@ -587,6 +701,25 @@ def inspect_rebuild(events: dict[str, Any], context: Any) -> dict[str, Any]:
         }
     found = {"Settings": json.dumps(settings), "Later": json.dumps(later)}
     return {"AlreadyReplica": False, **found, "WriterArn": writer["DBInstanceArn"], "Exists": db is not None}
+
+
+def inspect_global(plan: dict[str, Any], region: str, other: str) -> dict[str, Any]:
+    """Aurora: the other region's cluster must be the global database's available writer. Region's cluster is
+    "already a replica" when it is a secondary of the global database, which Aurora makes the old primary by itself
+    once its region is healthy again after a failover (and a switchover keeps it one). A cluster outside the global
+    database is not recreated here: the operator deletes it (after a snapshot) and applies the region's stack, which
+    joins a new secondary (the page: aurora-global-database-disaster-recovery.html)."""
+    writer, role = cluster(plan, other)
+    if writer is None or role != "writer" or writer["Status"] != "available":
+        raise RuntimeError(f"{plan['regions'][other]['database']} in {other} is not the global database's available writer")
+    found, role = cluster(plan, region)
+    if found is None or role != "secondary":
+        state = "does not exist" if found is None else f"is {role}"
+        raise RuntimeError(
+            f"{plan['regions'][region]['database']} in {region} {state}, not a secondary of {plan['global_cluster']}: Aurora adds the old"
+            " primary back once its region is healthy; if it stays outside, snapshot and delete it, then apply the region's stack"
+        )
+    return {"AlreadyReplica": True, "Settings": "{}", "Later": "{}", "WriterArn": writer["DBClusterArn"], "Exists": True}
 
 
 def retire_old_writer(events: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -642,6 +775,8 @@ def restore_settings(events: dict[str, Any], context: Any) -> dict[str, Any]:
     import json
 
     plan, region, _ = plan_of(events, "Region")
+    if plan.get("engine") == "aurora-postgresql":
+        return {"Changed": False, "Detail": "as before (an Aurora secondary keeps its cluster's settings)"}
     identifier = plan["regions"][region]["database"]
     rds = client_in("rds", region)
     db = database(rds, identifier)
@@ -653,9 +788,13 @@ def restore_settings(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def point_at_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Region's writer parameter names its replica, read-only: what Terraform wrote for a replica's region."""
+    """Region's writer parameter names its replica (Aurora: its secondary cluster's endpoint), read-only: what
+    Terraform wrote for a replica's region."""
     plan, region, _ = plan_of(events, "Region")
-    db = database(client_in("rds", region), plan["regions"][region]["database"])
+    if plan.get("engine") == "aurora-postgresql":
+        db, _ = cluster(plan, region)
+    else:
+        db = database(client_in("rds", region), plan["regions"][region]["database"])
     if db is None:
         raise RuntimeError(f"{plan['regions'][region]['database']} does not exist in {region}")
     value = {**writer_endpoint(db, plan["secret"]), "writable": False}
@@ -663,9 +802,17 @@ def point_at_replica(events: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def check_in_sync(events: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One look: pending until Region's database is an available replica whose ReplicaLag is within the RPO."""
+    """One look: pending until Region's database is an available replica whose ReplicaLag is within the RPO (Aurora:
+    an available secondary whose AuroraGlobalDBRPOLag is)."""
     plan, region, _ = plan_of(events, "Region")
     identifier = plan["regions"][region]["database"]
+    if plan.get("engine") == "aurora-postgresql":
+        found, role = cluster(plan, region)
+        if found is None or found["Status"] != "available" or role != "secondary":
+            return still_pending(events, True, f"{found['Status'] if found else 'absent'}, {role}")
+        lag = latest_lag(client_in("cloudwatch", region), identifier, aurora=True)
+        behind = "no AuroraGlobalDBRPOLag yet" if lag is None else f"{lag:.0f} s behind"
+        return still_pending(events, lag is None or lag > plan["rpo_seconds"], behind)
     db = database(client_in("rds", region), identifier)
     if db is None or db["DBInstanceStatus"] != "available" or not db.get("ReadReplicaSourceDBInstanceIdentifier"):
         return still_pending(events, True, db["DBInstanceStatus"] if db else "absent")
@@ -684,30 +831,54 @@ HELPERS: dict[Callable[..., Any], tuple[Callable[..., Any], ...]] = {
         data_loss_estimate,
         source_database,
         replica_problems,
+        cluster,
+        source_cluster,
+        global_problems,
+        global_loss,
         writer_region,
         database_problems,
+        instance_problems,
         launched_types,
         capacity_problems,
         secret_problems,
         certificate_problems,
     ),
     scale_target: (plan_of, client_in, set_sizes),
-    rest_source: (plan_of, client_in, set_sizes),
     fence_source: (plan_of, client_in, put_secure, unreachable),
-    promote_target: (plan_of, client_in, database),
-    check_promoted: (plan_of, client_in, database, still_pending),
+    promote_target: (plan_of, client_in, database, cluster, unreachable, source_cluster, promote_replica, promote_global),
+    check_promoted: (plan_of, client_in, database, cluster, instance_writer, global_writer, still_pending),
     take_over_credentials: (plan_of, client_in),
-    reunite_credentials: (plan_of, client_in),
-    repoint_app: (plan_of, client_in, database, writer_endpoint, put_secure),
+    repoint_app: (plan_of, client_in, database, cluster, instance_writer, global_writer, writer_endpoint, put_secure),
     move_writes: (plan_of, client_in, writer_region, publish_writer),
     route_storage: (plan_of, client_in, unreachable),
     check_capacity: (plan_of, client_in, still_pending),
-    verify_switch: (plan_of, client_in, database, writer_endpoint, writer_region, unreachable),
-    inspect_rebuild: (plan_of, client_in, database),
+    verify_switch: (plan_of, client_in, database, cluster, instance_writer, global_writer, writer_endpoint, writer_region, unreachable),
+    inspect_rebuild: (plan_of, client_in, database, cluster, inspect_global),
     retire_old_writer: (plan_of, client_in, database),
     check_gone: (plan_of, client_in, database, still_pending),
     create_replica: (plan_of, client_in, database),
     restore_settings: (plan_of, client_in, database),
-    point_at_replica: (plan_of, client_in, database, writer_endpoint, put_secure),
-    check_in_sync: (plan_of, client_in, database, lag_points, latest_lag, still_pending),
+    point_at_replica: (plan_of, client_in, database, cluster, writer_endpoint, put_secure),
+    check_in_sync: (plan_of, client_in, database, cluster, lag_points, latest_lag, still_pending),
 }
+
+#: Helpers only one engine's plan runs: a document embeds its own engine's (the other's branch never runs there).
+ENGINE_ONLY: dict[str, tuple[Callable[..., Any], ...]] = {
+    "postgres": (
+        database,
+        source_database,
+        replica_problems,
+        database_problems,
+        instance_problems,
+        data_loss_estimate,
+        promote_replica,
+        instance_writer,
+    ),
+    "aurora-postgresql": (cluster, source_cluster, global_problems, global_loss, inspect_global, promote_global, global_writer),
+}
+
+
+def helpers_for(handler: Callable[..., Any], engine: str) -> tuple[Callable[..., Any], ...]:
+    """What `handler`'s script embeds in `engine`'s plan: its HELPERS without the other engine's."""
+    other = {helper for name, helpers in ENGINE_ONLY.items() if name != engine for helper in helpers}
+    return tuple(helper for helper in HELPERS.get(handler, ()) if helper not in other)

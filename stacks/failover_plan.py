@@ -2,10 +2,11 @@
 
 Two documents live in the standby region (the plan must not depend on the region it fails away from):
 
-- **region switch** (`TargetRegion`, `Practice`, `Decision`): pre-checks; then, unless practising, approval
-  (manual decision) and the switch: scale the target tiers (first: instances launch while the database is
-  promoted), fence the source (its app tier scaled to 0, its writer parameter pointing nowhere writable), promote
-  the target's replica and wait (bounded), take over the credentials, repoint the app, move the writes (the
+- **region switch** (`TargetRegion`, `Practice`, `Decision`): pre-checks; then, unless practising, scale the
+  target tiers (first: instances launch while the operator approves and the database is promoted; a refused
+  approval scales them back), approval (manual decision) and the switch: fence the source (its app tier scaled to
+  0, its writer parameter pointing nowhere writable), promote the target's replica (Aurora: switch or fail over
+  the global database) and wait (bounded), take over the credentials, repoint the app, move the writes (the
   writer-region latch that the write record's health check follows), route the Multi-Region Access Point, wait
   for capacity, verify end to end, notify. Failover targets the standby; the failback's switch targets the primary.
 - **rebuild replica** (`Region`): make `Region`'s database a replica of the writer in the other region again: a
@@ -36,7 +37,9 @@ AWS rules encoded here:
 
 from __future__ import annotations
 
+import ast
 import json
+from collections.abc import Callable
 from typing import Any
 
 from modules.automation_steps import branch_step, script_step, wait_step
@@ -50,16 +53,15 @@ from runbooks.recovery_plan import (
     check_promoted,
     create_replica,
     fence_source,
+    helpers_for,
     inspect_rebuild,
     move_writes,
     point_at_replica,
     precheck,
     promote_target,
     repoint_app,
-    rest_source,
     restore_settings,
     retire_old_writer,
-    reunite_credentials,
     route_storage,
     scale_target,
     take_over_credentials,
@@ -99,10 +101,52 @@ def _notify(name: str, subject: str, message: str, *, end: bool = False, fail: s
 SWITCH_FAILED = REBUILD_FAILED = "step:notifyFailed"
 
 
+class _OneEngine(ast.NodeTransformer):
+    """Keeps only `engine`'s side of `X if plan.get("engine") == "<engine>" else Y`: the document is one engine's."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+
+    def visit_IfExp(self, node: ast.IfExp) -> ast.AST:
+        test = node.test
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Call)
+            and ast.unparse(test.left) == "plan.get('engine')"
+            and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.comparators[0], ast.Constant)
+        ):
+            return self.visit(node.body if test.comparators[0].value == self.engine else node.orelse)
+        return self.generic_visit(node)
+
+
+def engine_steps(engine: str) -> tuple[Callable[..., dict[str, Any]], Callable[..., dict[str, Any]]]:
+    """script_step and wait_step embedding only what `engine`'s plan runs (runbooks.recovery_plan.helpers_for, and
+    of each engine choice only this engine's side)."""
+
+    def one_engine(step: dict[str, Any]) -> dict[str, Any]:
+        inner = step["inputs"]["Steps"][1] if step["action"] == "aws:loop" else step
+        tree = _OneEngine(engine).visit(ast.parse(inner["inputs"]["Script"]))
+        inner["inputs"]["Script"] = "".join(
+            " " * ((len(line) - len(line.lstrip(" "))) // 4) + line.lstrip(" ") + "\n" for line in ast.unparse(tree).splitlines()
+        )
+        return step
+
+    def script(name: str, handler: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return one_engine(script_step(name, handler, *args, helpers=helpers_for(handler, engine), **kwargs))
+
+    def wait(name: str, check: Callable[..., dict[str, Any]], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return one_engine(wait_step(name, check, *args, helpers=helpers_for(check, engine), **kwargs))
+
+    return script, wait
+
+
 def switch_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str, approval_timeout_seconds: int) -> dict[str, Any]:
     return {
         "AutomationAssumeRole": parameter("Role the plan runs as", role_arn),
-        "Plan": parameter("The regions, names and sizes (generated from the configuration)", json.dumps(plan, sort_keys=True)),
+        "Plan": parameter(
+            "The regions, names and sizes (generated from the configuration)", json.dumps(plan, sort_keys=True, separators=(",", ":"))
+        ),
         "TargetRegion": {**parameter("Region that becomes the writer", plan["standby"]), "allowedValues": sorted(plan["regions"])},
         "Practice": {**parameter("true: run the pre-checks and report, change nothing", "false"), "allowedValues": ["true", "false"]},
         "Decision": {
@@ -124,9 +168,11 @@ def switch_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str,
     }
 
 
-def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list[dict[str, Any]]:
-    """The region switch's mainSteps."""
-    plan = {"Plan": "{{ Plan }}", "TargetRegion": "{{ TargetRegion }}"}
+def switch_steps(plan: dict[str, Any], approval_topic_arn: str, approval_timeout_seconds: int) -> list[dict[str, Any]]:
+    """The region switch's mainSteps: the target scales out first (its instances launch while the operator reads
+    the approval request, and while the database switches), and scales back if the approval is refused or times out."""
+    script, wait = engine_steps(plan["engine"])
+    payload = {"Plan": "{{ Plan }}", "TargetRegion": "{{ TargetRegion }}"}
     fail = SWITCH_FAILED
     report = (
         "Switch to {{ TargetRegion }} ({{ Reason }}), execution {{ automation:EXECUTION_ID }}.\n"
@@ -135,10 +181,10 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
     )
     checked = {"Ready": "Boolean", "AlreadyActive": "Boolean", "Problems": "String", "Warnings": "String", "Source": "String"}
     return [
-        script_step(
+        script(
             "preChecks",
             precheck,
-            {**plan, "AcceptDataLoss": "{{ AcceptDataLoss }}"},
+            {**payload, "AcceptDataLoss": "{{ AcceptDataLoss }}"},
             {**checked, "Mode": "String", "DataLoss": "String"},
             on_failure="step:notifyCheckFailed",
         ),
@@ -158,12 +204,13 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
             report + " Nothing was changed.",
             fail="Not ready, nothing changed: {{ preChecks.Problems }}",
         ),
-        branch_step("decideOnActive", "preChecks.AlreadyActive", when_true="verify", otherwise="decideOnApproval"),
+        branch_step("decideOnActive", "preChecks.AlreadyActive", when_true="verify", otherwise="scaleTarget"),
+        script("scaleTarget", scale_target, payload, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
         {
             "name": "decideOnApproval",
             "action": "aws:branch",
             "inputs": {
-                "Choices": [{"NextStep": "scaleTarget", "Variable": "{{ Decision }}", "StringEquals": "automatic"}],
+                "Choices": [{"NextStep": "fenceSource", "Variable": "{{ Decision }}", "StringEquals": "automatic"}],
                 "Default": "approve",
             },
         },
@@ -171,7 +218,7 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
             "name": "approve",
             "action": "aws:approve",
             "timeoutSeconds": approval_timeout_seconds,
-            "onFailure": "step:notifyFailed",
+            "onFailure": "step:decideOnRestAfterRefusal",
             "inputs": {
                 "NotificationArn": approval_topic_arn,
                 "Approvers": "{{ Approvers }}",
@@ -179,28 +226,46 @@ def switch_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list
                 "Message": report + " Approve to make {{ TargetRegion }} the writer; {{ preChecks.Source }} is fenced.",
             },
         },
-        script_step("scaleTarget", scale_target, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
-        script_step("fenceSource", fence_source, plan, {"Fenced": "Boolean", "Changed": "Boolean", "Detail": "String"}, on_failure=fail),
-        script_step("promote", promote_target, plan, {"Changed": "Boolean"}, on_failure=fail),
-        wait_step("waitPromoted", check_promoted, plan, what="promotion", max_iterations=PROMOTION_CHECKS, on_failure=fail),
-        script_step("takeOverCredentials", take_over_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
-        script_step("reuniteCredentials", reunite_credentials, plan, {"Changed": "Boolean"}, on_failure=fail),
-        script_step("repointApp", repoint_app, plan, {"Changed": "Boolean", "Host": "String"}, on_failure=fail),
-        script_step("moveWrites", move_writes, plan, {"Changed": "Boolean"}, on_failure=fail),
-        script_step("routeStorage", route_storage, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
-        wait_step("waitCapacity", check_capacity, plan, what="instances in service", interval="PT30S", max_iterations=40, on_failure=fail),
-        script_step("verify", verify_switch, plan, {"Verified": "Boolean", "Detail": "String"}, on_failure=fail),
-        script_step("restSource", rest_source, plan, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
-        *_notify(
-            "notifyDone", "Switched to {{ TargetRegion }}", report + " Verified: {{ verify.Detail }}. {{ restSource.Detail }}.", end=True
-        ),
-        *switch_failures(report),
+        script("fenceSource", fence_source, payload, {"Fenced": "Boolean", "Changed": "Boolean", "Detail": "String"}, on_failure=fail),
+        script("promote", promote_target, {**payload, "AcceptDataLoss": "{{ AcceptDataLoss }}"}, {"Changed": "Boolean"}, on_failure=fail),
+        wait("waitPromoted", check_promoted, payload, what="promotion", max_iterations=PROMOTION_CHECKS, on_failure=fail),
+        script("takeOverCredentials", take_over_credentials, payload, {"Changed": "Boolean"}, on_failure=fail),
+        script("repointApp", repoint_app, payload, {"Changed": "Boolean", "Host": "String"}, on_failure=fail),
+        script("moveWrites", move_writes, payload, {"Changed": "Boolean"}, on_failure=fail),
+        script("routeStorage", route_storage, payload, {"Changed": "Boolean", "Detail": "String"}, on_failure=fail),
+        wait("waitCapacity", check_capacity, payload, what="instances in service", interval="PT30S", max_iterations=40, on_failure=fail),
+        script("verify", verify_switch, payload, {"Verified": "Boolean", "Detail": "String"}, on_failure=fail),
+        {
+            "name": "decideOnRest",
+            "action": "aws:branch",
+            "inputs": {
+                "Choices": [{"NextStep": "restStandby0", "Variable": "{{ TargetRegion }}", "StringEquals": plan["primary"]}],
+                "Default": "notifyDone",
+            },
+        },
+        *rest_standby(plan, "restStandby", then="notifyDone", on_failure=fail),
+        *_notify("notifyDone", "Switched to {{ TargetRegion }}", report + " Verified: {{ verify.Detail }}.", end=True),
+        *switch_failures(report, plan),
     ]
 
 
-def switch_failures(report: str) -> list[dict[str, Any]]:
+def rest_standby(plan: dict[str, Any], prefix: str, *, then: str, on_failure: str) -> list[dict[str, Any]]:
+    """The standby's groups back to their configured (resting) sizes, which is what Terraform has: API calls in this
+    document's region (the standby's), then `then`. After a verified failback; and after a refused or timed-out
+    approval to make the standby the writer (its instances were launched before the approval)."""
+    standby = plan["standby"]
+    steps: list[dict[str, Any]] = []
+    for number, (group, size) in enumerate(sorted(plan["regions"][standby]["resting"].items())):
+        inputs = {"Service": "autoscaling", "Api": "UpdateAutoScalingGroup", "AutoScalingGroupName": group}
+        sizes = {"MinSize": size["min"], "DesiredCapacity": size["desired"], "MaxSize": size["max"]}
+        steps.append({"name": f"{prefix}{number}", "action": "aws:executeAwsApi", "onFailure": on_failure, "inputs": inputs | sizes})
+    steps[-1]["nextStep"] = then
+    return steps
+
+
+def switch_failures(report: str, plan: dict[str, Any]) -> list[dict[str, Any]]:
     """Where the switch goes when its pre-checks cannot run, or a later step fails: a page saying what to do, then
-    the execution fails."""
+    the execution fails; a refused or timed-out approval first scales the target back to its resting sizes."""
     return [
         *_notify(
             "notifyCheckFailed",
@@ -210,6 +275,15 @@ def switch_failures(report: str) -> list[dict[str, Any]]:
             " then start the plan again.",
             fail="Pre-checks could not run; nothing changed",
         ),
+        {
+            "name": "decideOnRestAfterRefusal",
+            "action": "aws:branch",
+            "inputs": {
+                "Choices": [{"NextStep": "restRefused0", "Variable": "{{ TargetRegion }}", "StringEquals": plan["standby"]}],
+                "Default": "notifyFailed",
+            },
+        },
+        *rest_standby(plan, "restRefused", then="notifyFailed", on_failure="step:notifyFailed"),
         *_notify(
             "notifyFailed",
             "Switch to {{ TargetRegion }} INCOMPLETE",
@@ -222,7 +296,9 @@ def switch_failures(report: str) -> list[dict[str, Any]]:
 def rebuild_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str) -> dict[str, Any]:
     return {
         "AutomationAssumeRole": parameter("Role the plan runs as", role_arn),
-        "Plan": parameter("The regions, names and sizes (generated from the configuration)", json.dumps(plan, sort_keys=True)),
+        "Plan": parameter(
+            "The regions, names and sizes (generated from the configuration)", json.dumps(plan, sort_keys=True, separators=(",", ":"))
+        ),
         "Region": {
             **parameter("Region whose database becomes a replica of the other region's writer"),
             "allowedValues": sorted(plan["regions"]),
@@ -232,12 +308,13 @@ def rebuild_parameters(plan: dict[str, Any], approvers: list[str], role_arn: str
     }
 
 
-def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> list[dict[str, Any]]:
+def rebuild_steps(plan: dict[str, Any], approval_topic_arn: str, approval_timeout_seconds: int) -> list[dict[str, Any]]:
     """The rebuild's mainSteps."""
+    script, wait = engine_steps(plan["engine"])
     region = {"Plan": "{{ Plan }}", "Region": "{{ Region }}"}
     fail = REBUILD_FAILED
     return [
-        script_step(
+        script(
             "inspect",
             inspect_rebuild,
             region,
@@ -259,26 +336,26 @@ def rebuild_steps(approval_topic_arn: str, approval_timeout_seconds: int) -> lis
                 "deleted after a final snapshot (execution {{ automation:EXECUTION_ID }}).",
             },
         },
-        script_step("retireOldWriter", retire_old_writer, region, {"Changed": "Boolean", "Snapshot": "String"}, on_failure=fail),
-        wait_step(
+        script("retireOldWriter", retire_old_writer, region, {"Changed": "Boolean", "Snapshot": "String"}, on_failure=fail),
+        wait(
             "waitOldWriterGone", check_gone, region, what="deletion of the old writer", interval="PT30S", max_iterations=60, on_failure=fail
         ),
-        script_step(
+        script(
             "createReplica",
             create_replica,
             {**region, "Settings": "{{ inspect.Settings }}", "WriterArn": "{{ inspect.WriterArn }}"},
             {"Changed": "Boolean"},
             on_failure=fail,
         ),
-        wait_step("waitInSync", check_in_sync, region, what="replica in sync", max_iterations=100, on_failure=fail),
-        script_step(
+        wait("waitInSync", check_in_sync, region, what="replica in sync", max_iterations=100, on_failure=fail),
+        script(
             "restoreSettings",
             restore_settings,
             {**region, "Later": "{{ inspect.Later }}"},
             {"Changed": "Boolean", "Detail": "String"},
             on_failure=fail,
         ),
-        script_step("pointAtReplica", point_at_replica, region, {"Changed": "Boolean"}, on_failure=fail),
+        script("pointAtReplica", point_at_replica, region, {"Changed": "Boolean"}, on_failure=fail),
         *_notify(
             "notifyDone",
             "Replica rebuilt in {{ Region }}",

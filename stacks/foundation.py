@@ -270,8 +270,9 @@ class GlobalFoundationStack(RegionalStack):
                 resource_path=arch.health_check.path,
                 request_interval_seconds=arch.health_check.request_interval_seconds,
                 failure_threshold=arch.health_check.failure_threshold,
-                # The warm standby's alarm is a failover signal: sustained, and no data is no signal.
-                **({} if isinstance(arch, ActiveActive) else {"alarm_periods": 3, "missing_data": "notBreaching"}),
+                # The warm standby's alarm is a failover signal: no data is no signal. One failing minute is enough:
+                # the health check itself already needed `failure_threshold` failures in a row to fail.
+                **({} if isinstance(arch, ActiveActive) else {"missing_data": "notBreaching"}),
             )
             TerraformOutput(
                 self, f"health_check_id_{settings.region.replace('-', '_')}", value=self.health_checks[settings.region].health_check_id

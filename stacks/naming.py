@@ -65,6 +65,18 @@ def database_identifier(config: DeploymentConfig, *, replica: bool) -> str:
     return f"{config.name_prefix}-{WARM_STANDBY}-db" + ("-replica" if replica else "")
 
 
+def database_resource(config: DeploymentConfig, *, replica: bool) -> str:
+    """The database's RDS ARN resource: the instance (`db:<id>`), or with Aurora the regional cluster (`cluster:<id>`,
+    the same identifiers: the standby's secondary cluster is `...-db-replica`)."""
+    kind = "cluster" if config.warm_standby is not None and config.warm_standby.database.aurora else "db"
+    return f"{kind}:{database_identifier(config, replica=replica)}"
+
+
+def global_cluster_identifier(config: DeploymentConfig) -> str:
+    """The Aurora global database that both regional clusters join."""
+    return f"{config.name_prefix}-{WARM_STANDBY}-global-db"
+
+
 def database_parameter(config: DeploymentConfig) -> str:
     """SSM parameter the app tier reads to find its writer (host, port, secret, writable)."""
     return f"/{config.name_prefix}/{WARM_STANDBY}/database"

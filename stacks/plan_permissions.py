@@ -52,7 +52,8 @@ class PlanCall:
 
     `handlers` are the runbooks.recovery_plan functions that make it (or `document` for a step that calls the API
     itself); `resources` is a kind RESOURCE_KINDS resolves; `kms` the KMS actions `via` calls on `key` as the caller;
-    `context` the condition keys the request carries."""
+    `context` the condition keys the request carries; `engine` the database engine whose plan makes it (both when
+    empty)."""
 
     call: str
     handlers: tuple[str, ...]
@@ -63,6 +64,8 @@ class PlanCall:
     via: str = ""
     key: str = ""
     context: tuple[tuple[str, str], ...] = ()
+    #: The database engine whose plan makes the call ("" for both).
+    engine: str = ""
 
 
 SWITCH_DATABASE = ("precheck", "promote_target", "check_promoted", "repoint_app", "verify_switch")
@@ -76,18 +79,35 @@ REBUILD_DATABASE = (
     "check_in_sync",
 )
 PUT_SECURE = ("fence_source", "repoint_app", "move_writes", "point_at_replica")
-READ_GROUPS = ("precheck", "scale_target", "rest_source", "fence_source", "check_capacity", "verify_switch")
+READ_GROUPS = ("precheck", "scale_target", "fence_source", "check_capacity", "verify_switch")
+
+POSTGRES, AURORA = "postgres", "aurora-postgresql"
+#: The handlers that read an Aurora cluster and its place in the global database (runbooks.recovery_plan.cluster).
+READ_CLUSTERS = (
+    "precheck",
+    "promote_target",
+    "check_promoted",
+    "repoint_app",
+    "verify_switch",
+    "inspect_rebuild",
+    "point_at_replica",
+    "check_in_sync",
+)
+#: AWS's sample policy for a Region switch of Aurora checks these on the global cluster and both clusters
+#: (https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_aurora.html).
+GLOBAL_SWITCH = "the global cluster and both regions' clusters, as AWS's Region-switch policy for Aurora names them"
 
 PLAN_CALLS: tuple[PlanCall, ...] = (
-    PlanCall("rds:DescribeDBInstances", SWITCH_DATABASE + REBUILD_DATABASE, ("rds:DescribeDBInstances",), "databases"),
-    PlanCall("rds:PromoteReadReplica", ("promote_target",), ("rds:PromoteReadReplica",), "databases"),
-    PlanCall("rds:ListTagsForResource", ("inspect_rebuild",), ("rds:ListTagsForResource",), "databases"),
+    PlanCall("rds:DescribeDBInstances", SWITCH_DATABASE + REBUILD_DATABASE, ("rds:DescribeDBInstances",), "databases", engine=POSTGRES),
+    PlanCall("rds:PromoteReadReplica", ("promote_target",), ("rds:PromoteReadReplica",), "databases", engine=POSTGRES),
+    PlanCall("rds:ListTagsForResource", ("inspect_rebuild",), ("rds:ListTagsForResource",), "databases", engine=POSTGRES),
     PlanCall(
         "rds:ModifyDBInstance",
         ("retire_old_writer", "restore_settings"),
         ("rds:ModifyDBInstance",),
         "databases",
         "lifts deletion protection; restores backup retention and windows",
+        engine=POSTGRES,
     ),
     PlanCall(
         "rds:DeleteDBInstance",
@@ -95,6 +115,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
         ("rds:DeleteDBInstance", "rds:CreateDBSnapshot"),
         "databases_and_snapshots",
         "a final snapshot needs rds:CreateDBSnapshot (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html)",
+        engine=POSTGRES,
     ),
     PlanCall(
         "rds:CreateDBInstanceReadReplica",
@@ -106,6 +127,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
         kms=("kms:CreateGrant", "kms:DescribeKey"),
         via="rds",
         key="region_keys",
+        engine=POSTGRES,
     ),
     PlanCall(
         "rds:CreateDBInstanceReadReplica (monitoring)",
@@ -114,6 +136,25 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
         "monitoring_roles",
         "enhanced monitoring passes the monitoring role to RDS",
         context=(("iam:PassedToService", "monitoring.rds.amazonaws.com"),),
+        engine=POSTGRES,
+    ),
+    PlanCall("rds:DescribeDBClusters", READ_CLUSTERS, ("rds:DescribeDBClusters",), "global_database", GLOBAL_SWITCH, engine=AURORA),
+    PlanCall("rds:DescribeGlobalClusters", READ_CLUSTERS, ("rds:DescribeGlobalClusters",), "global_database", GLOBAL_SWITCH, engine=AURORA),
+    PlanCall(
+        "rds:SwitchoverGlobalCluster",
+        ("promote_target",),
+        ("rds:SwitchoverGlobalCluster",),
+        "global_database",
+        "a planned move (the source answers): no data lost",
+        engine=AURORA,
+    ),
+    PlanCall(
+        "rds:FailoverGlobalCluster",
+        ("promote_target",),
+        ("rds:FailoverGlobalCluster",),
+        "global_database",
+        "AllowDataLoss: the source's region is down or its cluster unavailable",
+        engine=AURORA,
     ),
     PlanCall(
         "ssm:GetParameter",
@@ -152,7 +193,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
     ),
     PlanCall(
         "autoscaling:UpdateAutoScalingGroup",
-        ("scale_target", "rest_source", "fence_source"),
+        ("scale_target", "fence_source", "document"),
         ("autoscaling:UpdateAutoScalingGroup",),
         "groups",
     ),
@@ -183,7 +224,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
     PlanCall("acm:DescribeCertificate", ("precheck",), ("acm:DescribeCertificate",), "certificates"),
     PlanCall(
         "secretsmanager:DescribeSecret",
-        ("precheck", "take_over_credentials", "reunite_credentials"),
+        ("precheck", "take_over_credentials"),
         ("secretsmanager:DescribeSecret",),
         "secrets",
     ),
@@ -192,7 +233,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
     ),
     PlanCall(
         "secretsmanager:GetSecretValue",
-        ("reunite_credentials",),
+        ("take_over_credentials",),
         ("secretsmanager:GetSecretValue",),
         "secrets",
         "Secrets Manager decrypts the value as the caller",
@@ -202,7 +243,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
     ),
     PlanCall(
         "secretsmanager:PutSecretValue",
-        ("reunite_credentials",),
+        ("take_over_credentials",),
         ("secretsmanager:PutSecretValue",),
         "secrets",
         "a new version: a data key as the caller",
@@ -212,7 +253,7 @@ PLAN_CALLS: tuple[PlanCall, ...] = (
     ),
     PlanCall(
         "secretsmanager:ReplicateSecretToRegions",
-        ("reunite_credentials",),
+        ("take_over_credentials",),
         ("secretsmanager:ReplicateSecretToRegions",),
         "secrets",
         "encrypts the replica with the replica region's key as the caller "
@@ -260,12 +301,16 @@ def _resources(plan: Mapping[str, Any], parts: Mapping[str, Any]) -> dict[str, l
 
     regions = plan["regions"]
     databases = [arn("rds", name, f"db:{r['database']}") for name, r in regions.items()]
+    clusters = [arn("rds", name, f"cluster:{r['database']}") for name, r in regions.items()]
     snapshots = [arn("rds", name, f"snapshot:{r['database']}-before-rebuild-20260101000000") for name, r in regions.items()]
     parameters = [arn("ssm", name, f"parameter{r['parameter']}") for name, r in regions.items()]
     return {
         "any": ["*"],
         "databases": databases,
         "databases_and_snapshots": databases + snapshots,
+        "global_database": [f"arn:{partition}:rds::{account}:global-cluster:{plan['global_cluster']}", *clusters]
+        if plan.get("global_cluster")
+        else [],
         "replica_parts": databases
         + [arn("rds", name, f"subgrp:{parts['subnet_group']}") for name in regions]
         + [arn("rds", name, f"pg:{parts['parameter_group']}") for name in regions],
@@ -306,6 +351,8 @@ def permission_checks(plan: Mapping[str, Any], parts: Mapping[str, Any]) -> list
     resources, keys = _resources(plan, parts), _keys(plan, parts)
     checks: list[dict[str, Any]] = []
     for row in PLAN_CALLS:
+        if row.engine and row.engine != plan.get("engine", POSTGRES):
+            continue  # the other engine's call
         if not resources[row.resources]:
             continue  # a part this deployment does not have (no access point in the emulator)
         context = {key: value.format(namespace=plan["namespace"]) for key, value in row.context}
@@ -318,8 +365,8 @@ def permission_checks(plan: Mapping[str, Any], parts: Mapping[str, Any]) -> list
 
 def markdown_table() -> str:
     """PLAN_CALLS as the README's table: call, steps, IAM actions, KMS as the caller, why."""
-    lines = ["| Call | Made by | IAM actions checked | KMS, as the caller | Note |", "|---|---|---|---|---|"]
+    lines = ["| Call | Engine | Made by | IAM actions checked | KMS, as the caller | Note |", "|---|---|---|---|---|---|"]
     for row in PLAN_CALLS:
         kms = f"{', '.join(row.kms)} on {row.key.replace('_', ' ')} via {row.via}" if row.kms else ""
-        lines.append(f"| {row.call} | {', '.join(row.handlers)} | {', '.join(row.actions)} | {kms} | {row.why} |")
+        lines.append(f"| {row.call} | {row.engine or 'both'} | {', '.join(row.handlers)} | {', '.join(row.actions)} | {kms} | {row.why} |")
     return "\n".join(lines)

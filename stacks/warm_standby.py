@@ -14,6 +14,7 @@ from cdktf import TerraformOutput, TerraformVariable, TerraformVariableValidatio
 from constructs import Construct
 
 from modules.alarms import metric_alarm
+from modules.aurora import AuroraGlobalCluster, AuroraRegionalCluster
 from modules.base import RegionalStack
 from modules.break_glass import BreakGlassInstance
 from modules.canary import CanaryCheck
@@ -44,7 +45,9 @@ from stacks.naming import (
     database_identifier,
     database_monitoring_role,
     database_parameter,
+    database_resource,
     failover_function_name,
+    global_cluster_identifier,
     group_names,
     health_parameter_name,
     latch_alarm_name,
@@ -64,6 +67,12 @@ ROTATION_SOURCE = Path(__file__).resolve().parent.parent / "lambda" / "rotate_ma
 ORIGIN_HEADER = "X-Origin-Verify"
 ORIGIN_SECRET_VARIABLE = "origin_verify_secret"  # noqa: S105 - the variable name, not its value
 APP_PORT = 8080
+#: Aurora: the primary's writer and a reader in another zone (the zone failover's target); the standby's one
+#: instance takes over the writes without waiting for a launch.
+AURORA_PRIMARY_INSTANCES, AURORA_SECONDARY_INSTANCES = 2, 1
+#: The replication alarms page at this share of the region RPO: the rest is the operators' time to act before the
+#: objective is lost (the assessment counts the threshold as the RPO bound).
+LAG_ALARM_SHARE = 0.5
 #: The decision makes a few calls with short timeouts; the recovery plan (SSM Automation) does the failover.
 DECISION_TIMEOUT_SECONDS = 60
 #: Paths whose requests write; CloudFront fails over only reads (GET, HEAD, OPTIONS) through an origin group, so
@@ -78,13 +87,16 @@ INSTANCE_MEMBERS = ("web", "app", "break-glass")
 
 
 #: 0.2.0 moved the inline resources into modules; these keep every existing object at its new address.
-REGION_MOVES = (
-    PathMove("security-groups", ""),
+#: The RDS instance's moves; a deployment with the Aurora engine never had the old addresses.
+DATABASE_MOVES = (
     PathMove("database/subnets", "db-subnets"),
     PathMove("database/parameters", "db-parameters"),
     PathMove("database/monitoring-role", "db-monitoring-role"),
     PathMove("database/instance", "db"),
     PathMove("database/writer-parameter", "db-parameter"),
+)
+REGION_MOVES = (
+    PathMove("security-groups", ""),
     PathMove("web/alias", "web-alias"),
     PathMove("app/alias", "app-alias"),
     PathMove("break-glass/profile", "break-glass-profile"),
@@ -174,7 +186,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         account_trail: bool = False,
     ) -> None:
         is_primary = settings is arch.primary
-        database_arn = RegionalStack.env_of(config, settings.region).arn("rds", f"db:{database_identifier(config, replica=not is_primary)}")
+        database_arn = RegionalStack.env_of(config, settings.region).arn("rds", database_resource(config, replica=not is_primary))
         super().__init__(
             scope,
             config=config,
@@ -234,13 +246,16 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
         TerraformOutput(self, "auto_scaling_groups", value=[self.web.group_name, self.app.group_name])
         TerraformOutput(self, "break_glass_instance_id", value=self.break_glass.instance_id)
         TerraformOutput(self, "break_glass_operator_policy_arn", value=self.break_glass.operator_policy_arn)
-        add_moved_blocks(self, REGION_MOVES + (PRIMARY_MOVES if is_primary else STANDBY_MOVES))
+        database_moves = () if arch.database.aurora else DATABASE_MOVES
+        add_moved_blocks(self, REGION_MOVES + database_moves + (PRIMARY_MOVES if is_primary else STANDBY_MOVES))
 
     def _zone_outage(self, config: DeploymentConfig, name: str) -> None:
         """Seed 002's Availability Zone failure in the primary: the first zone's subnets (every tier) cut off for 10
         minutes while the database fails over to its Multi-AZ standby; it stops when the web tier answers 5xx,
         which one zone's loss must not cause. The role has AWS's managed policy for the network action (it may
-        only touch network ACLs FIS creates and tags) and may reboot this database only."""
+        only touch network ACLs FIS creates and tags) and may fail this database over only (a reboot with failover,
+        or an Aurora cluster's failover to its reader)."""
+        aurora = isinstance(self.database, AuroraRegionalCluster)
         role = ServiceRole(
             self,
             "zone-outage-role",
@@ -251,7 +266,9 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 {
                     "Sid": "FailTheDatabaseOver",
                     "Effect": "Allow",
-                    "Action": ["rds:RebootDBInstance", "rds:DescribeDBInstances"],
+                    "Action": ["rds:FailoverDBCluster", "rds:DescribeDBClusters"]
+                    if aurora
+                    else ["rds:RebootDBInstance", "rds:DescribeDBInstances"],
                     "Resource": [self.database.arn],
                 },
                 {
@@ -269,29 +286,18 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             description=f"{name}: one Availability Zone down (network cut, database failover); stops on web 5xx",
             role_arn=role.role_arn,
             subnet_arns=[subnets[0].arn for subnets in self.network.subnets.values()],
-            database_arns=[self.database.arn],
+            database_arns=[] if aurora else [self.database.arn],
+            cluster_arns=[self.database.arn] if aurora else [],
             stop_alarm_arn=self.web_errors.arn,
         )
 
     def _database(self, config: DeploymentConfig, arch: WarmStandby, peer_region: str) -> None:
         """The primary (password from the master secret), or the replica of the peer's; the rotation function."""
         is_primary, name = self.is_primary, self.resource_prefix
-        self.database = PostgresDatabase(
-            self,
-            "database",
-            identifier=database_identifier(config, replica=not is_primary),
-            settings=arch.database,
-            subnet_ids=self.network.subnet_ids("data"),
-            security_group_id=self.security.group_id("db"),
-            key=self.key,
-            name_prefix=f"{config.name_prefix}-{WARM_STANDBY}",
-            monitoring_role_name=database_monitoring_role(config, self.env.region),
-            writer_parameter_name=database_parameter(config),
-            master_secret_name=master_secret_name(config),
-            replicate_source_arn=None
-            if is_primary
-            else self.env.arn("rds", f"db:{database_identifier(config, replica=False)}", region=peer_region),
-        )
+        if arch.database.aurora:
+            self.database = self._aurora(config, arch, peer_region)
+        else:
+            self.database = self._postgres(config, arch, peer_region)
         self.rotation = MasterPasswordRotation(
             self,
             "rotation",
@@ -304,6 +310,45 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             log_retention_days=arch.log_retention_days,
             schedule_days=30 if is_primary else None,
         )
+
+    def _aurora(self, config: DeploymentConfig, arch: WarmStandby, peer_region: str) -> AuroraRegionalCluster:
+        """The primary's global cluster and writer cluster (writer and reader in two zones), or the standby's secondary
+        cluster (one instance, ready to take over without a launch)."""
+        global_identifier = global_cluster_identifier(config)
+        if self.is_primary:
+            global_identifier = AuroraGlobalCluster(
+                self, "global-database", identifier=global_identifier, settings=arch.database
+            ).cluster.id
+        return AuroraRegionalCluster(
+            self,
+            "database",
+            global_cluster_identifier=global_identifier,
+            availability_zones=self.network.availability_zones,
+            instance_count=AURORA_PRIMARY_INSTANCES if self.is_primary else AURORA_SECONDARY_INSTANCES,
+            source_region=None if self.is_primary else peer_region,
+            **self._database_settings(config, arch),
+        )
+
+    def _postgres(self, config: DeploymentConfig, arch: WarmStandby, peer_region: str) -> PostgresDatabase:
+        """The RDS instance: the primary, or the cross-region read replica of the peer's."""
+        source = self.env.arn("rds", f"db:{database_identifier(config, replica=False)}", region=peer_region)
+        return PostgresDatabase(
+            self, "database", replicate_source_arn=None if self.is_primary else source, **self._database_settings(config, arch)
+        )
+
+    def _database_settings(self, config: DeploymentConfig, arch: WarmStandby) -> dict[str, Any]:
+        """What either engine's database of this region takes: identity, network, key, names and the master secret."""
+        return {
+            "identifier": database_identifier(config, replica=not self.is_primary),
+            "settings": arch.database,
+            "subnet_ids": self.network.subnet_ids("data"),
+            "security_group_id": self.security.group_id("db"),
+            "key": self.key,
+            "name_prefix": f"{config.name_prefix}-{WARM_STANDBY}",
+            "monitoring_role_name": database_monitoring_role(config, self.env.region),
+            "writer_parameter_name": database_parameter(config),
+            "master_secret_name": master_secret_name(config),
+        }
 
     def _security_groups(self, name: str) -> SecurityGroupChain:
         """CloudFront -> web ALB -> web -> app ALB -> app -> database; break-glass -> SSH to web and app."""
@@ -432,41 +477,54 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             dimensions={"LoadBalancer": self.web.load_balancer.arn_suffix}, threshold=10, evaluation_periods=1, period_seconds=300,
             topic_arn=topic,
         )  # fmt: skip
-        database = {"DBInstanceIdentifier": self.database.identifier}
+        aurora = isinstance(self.database, AuroraRegionalCluster)
+        database = {"DBClusterIdentifier" if aurora else "DBInstanceIdentifier": self.database.identifier}
         metric_alarm(
             self, "alarm-db-cpu", name=f"{name}-db-cpu", description="Database CPU above 80 % for 15 minutes",
             namespace="AWS/RDS", metric_name="CPUUtilization", dimensions=database, statistic="Average", threshold=80,
             evaluation_periods=3, period_seconds=300, topic_arn=topic,
         )  # fmt: skip
-        metric_alarm(
-            self, "alarm-db-storage", name=f"{name}-db-free-storage", description="Database free storage below 5 GiB",
-            namespace="AWS/RDS", metric_name="FreeStorageSpace", dimensions=database, statistic="Minimum",
-            threshold=5 * 1024**3, comparison_operator="LessThanThreshold", evaluation_periods=1, period_seconds=300, topic_arn=topic,
-        )  # fmt: skip
-        if not self.is_primary:
+        if not aurora:  # Aurora's storage grows by itself
             metric_alarm(
-                self, "alarm-replica-lag", name=f"{name}-db-replica-lag",
-                description=f"Replica more than {rpo_seconds} s behind (the region RPO)",
-                namespace="AWS/RDS", metric_name="ReplicaLag", dimensions=database, statistic="Maximum", threshold=rpo_seconds,
-                evaluation_periods=3, period_seconds=60, topic_arn=topic,
+                self, "alarm-db-storage", name=f"{name}-db-free-storage", description="Database free storage below 5 GiB",
+                namespace="AWS/RDS", metric_name="FreeStorageSpace", dimensions=database, statistic="Minimum",
+                threshold=5 * 1024**3, comparison_operator="LessThanThreshold", evaluation_periods=1, period_seconds=300, topic_arn=topic,
+            )  # fmt: skip
+        if self.is_primary:
+            return
+        lag_seconds = int(rpo_seconds * LAG_ALARM_SHARE)
+        description = f"Replica more than {lag_seconds} s behind (half the region RPO of {rpo_seconds} s)"
+        if aurora:  # reported in the secondary's region only, in milliseconds (aurora-global-database-disaster-recovery.html)
+            metric_alarm(
+                self, "alarm-replica-lag", name=f"{name}-db-replica-lag", description=description,
+                namespace="AWS/RDS", metric_name="AuroraGlobalDBRPOLag", dimensions=database, statistic="Maximum",
+                threshold=lag_seconds * 1000, evaluation_periods=1, period_seconds=60, topic_arn=topic,
+            )  # fmt: skip
+        else:
+            metric_alarm(
+                self, "alarm-replica-lag", name=f"{name}-db-replica-lag", description=description,
+                namespace="AWS/RDS", metric_name="ReplicaLag", dimensions=database, statistic="Maximum", threshold=lag_seconds,
+                evaluation_periods=1, period_seconds=60, topic_arn=topic,
             )  # fmt: skip
 
     def _assets_alarm(self, name: str, config: DeploymentConfig, rpo_seconds: int, peer_region: str) -> None:
         """This region's assets replicating to the peer more than the region RPO behind (ReplicationLatency: the most
         seconds the destination is behind the source for the rule,
         https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html), the way the replica-lag alarm
-        watches the database: RTC alone promises 15 minutes for 99.99% of objects, three times a 5-minute RPO."""
+        watches the database, at the same share of the RPO: RTC alone promises 15 minutes for 99.99% of objects,
+        three times a 5-minute RPO."""
         region = self.env.region
+        lag_seconds = int(rpo_seconds * LAG_ALARM_SHARE)
         metric_alarm(
             self, "alarm-assets-replication", name=f"{name}-assets-replication-latency",
-            description=f"Assets replicating to {peer_region} more than {rpo_seconds} s behind (the region RPO)",
+            description=f"Assets replicating to {peer_region} more than {lag_seconds} s behind (half the region RPO of {rpo_seconds} s)",
             namespace="AWS/S3", metric_name="ReplicationLatency",
             dimensions={
                 "SourceBucket": assets_bucket(config, region),
                 "DestinationBucket": assets_bucket(config, peer_region),
                 "RuleId": replication_rule_id(peer_region),
             },
-            statistic="Maximum", threshold=rpo_seconds, evaluation_periods=3, period_seconds=60, topic_arn=self.alarms.topic_arn,
+            statistic="Maximum", threshold=lag_seconds, evaluation_periods=1, period_seconds=60, topic_arn=self.alarms.topic_arn,
         )  # fmt: skip
 
     def _failover(self, config: DeploymentConfig, arch: WarmStandby) -> None:
@@ -505,6 +563,7 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
                 "WRITER_PARAMETER": writer_parameter_name(config),
                 "HEALTH_PARAMETER": health_parameter_name(config),
                 "PRIMARY_DATABASE": database_identifier(config, replica=False),
+                "PRIMARY_DATABASE_KIND": "cluster" if arch.database.aurora else "instance",
                 "PRIMARY_WEB_GROUP": group_names(config, primary_region)["web"],
                 "NAMESPACE": failover_plan.WRITER_NAMESPACE,
                 "DEPLOYMENT": self.recovery_plan.plan["deployment"],
@@ -561,8 +620,8 @@ class WarmStandbyRegionStack(RegionalFoundationStack):
             {
                 "Sid": "ProbeThePrimaryDatabase",
                 "Effect": "Allow",
-                "Action": ["rds:DescribeDBInstances"],
-                "Resource": [self.env.arn("rds", f"db:{database_identifier(config, replica=False)}", region=primary)],
+                "Action": ["rds:DescribeDBClusters" if arch.database.aurora else "rds:DescribeDBInstances"],
+                "Resource": [self.env.arn("rds", database_resource(config, replica=False), region=primary)],
             },
             {
                 "Sid": "ProbeThePrimaryTiers",
@@ -667,12 +726,23 @@ class WarmStandbyGlobalStack(GlobalFoundationStack):
                 ["AWS/CloudFront", "5xxErrorRate", "Region", "Global", "DistributionId", self.cdn.distribution.id, {"yAxis": "right"}],
             ],
         )
-        lag = Graph(
-            f"Database replica lag in {standby} (s)",
-            standby,
-            [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", database_identifier(config, replica=True)]],
-            stat="Maximum",
-            annotations=rpo,
+        replica = database_identifier(config, replica=True)
+        lag = (
+            Graph(
+                f"Global database replication lag in {standby} (ms)",
+                standby,
+                [["AWS/RDS", "AuroraGlobalDBRPOLag", "DBClusterIdentifier", replica]],
+                stat="Maximum",
+                annotations=[(f"region RPO {seconds} s", seconds * 1000) for _, seconds in rpo],
+            )
+            if arch.database.aurora
+            else Graph(
+                f"Database replica lag in {standby} (s)",
+                standby,
+                [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica]],
+                stat="Maximum",
+                annotations=rpo,
+            )
         )
         ready = Graph(
             f"Standby readiness in {standby} (1 = can take over)",

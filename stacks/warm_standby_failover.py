@@ -42,6 +42,7 @@ from stacks.naming import (
     database_identifier,
     database_monitoring_role,
     database_parameter,
+    global_cluster_identifier,
     group_names,
     health_parameter_name,
     latch_alarm_name,
@@ -115,6 +116,9 @@ def recovery_plan(config: DeploymentConfig, arch: WarmStandby, *, topic_arn: str
         "vcpu_quota_code": VCPU_QUOTA_CODE,
         "certificate_margin_days": failover_plan.CERTIFICATE_MARGIN_DAYS,
         "backup_retention_days": arch.database.backup_retention_days,
+        "engine": arch.database.engine,
+        "global_cluster": global_cluster_identifier(config) if arch.database.aurora else None,
+        "global_rpo_seconds": arch.database.global_rpo_seconds,
         "topic_arn": topic_arn,
         "mrap": None
         if emulated
@@ -180,7 +184,7 @@ class RecoveryPlan(Construct):
             name=switch_document_name(config),
             description=f"{prefix}: make TargetRegion the writer (failover to the standby, or the failback's switch)",
             parameters=failover_plan.switch_parameters(self.plan, approvers, self.role.role_arn, settings.approval_timeout_seconds),
-            steps=failover_plan.switch_steps(self.approval_topic.topic_arn, settings.approval_timeout_seconds),
+            steps=failover_plan.switch_steps(self.plan, self.approval_topic.topic_arn, settings.approval_timeout_seconds),
         )
         self.rebuild_document = runbook_document(
             self,
@@ -188,7 +192,7 @@ class RecoveryPlan(Construct):
             name=rebuild_document_name(config),
             description=f"{prefix}: rebuild Region's database as a replica of the other region's writer (failback)",
             parameters=failover_plan.rebuild_parameters(self.plan, approvers, self.role.role_arn),
-            steps=failover_plan.rebuild_steps(self.approval_topic.topic_arn, settings.approval_timeout_seconds),
+            steps=failover_plan.rebuild_steps(self.plan, self.approval_topic.topic_arn, settings.approval_timeout_seconds),
         )
         self.permissions_document = runbook_document(
             self,
@@ -217,9 +221,28 @@ class RecoveryPlan(Construct):
         return permission_checks(self.plan, parts)
 
     def _database_statements(self, config: DeploymentConfig, env: AwsEnv) -> list[dict[str, Any]]:
-        """Promote, rebuild and read the two databases (by deterministic ARN), with their keys through RDS."""
+        """Promote, rebuild and read the two databases (by deterministic ARN), with their keys through RDS; Aurora:
+        switch or fail over the global database to either region's cluster and read them."""
         regions = list(self.plan["regions"])
         prefix = f"{config.name_prefix}-{WARM_STANDBY}"
+        if self.plan["engine"] == "aurora-postgresql":
+            switch = {
+                # checked on the global cluster and on both clusters (AWS's sample policy for a Region switch of
+                # Aurora: https://docs.aws.amazon.com/r53recovery/latest/dg/security_iam_region_switch_aurora.html)
+                "Sid": "SwitchTheGlobalDatabase",
+                "Effect": "Allow",
+                "Action": [
+                    "rds:FailoverGlobalCluster",
+                    "rds:SwitchoverGlobalCluster",
+                    "rds:DescribeGlobalClusters",
+                    "rds:DescribeDBClusters",
+                ],
+                "Resource": [
+                    env.arn("rds", f"global-cluster:{self.plan['global_cluster']}", region=""),
+                    *(env.arn("rds", f"cluster:{r['database']}", region=name) for name, r in self.plan["regions"].items()),
+                ],
+            }
+            return [switch, self._key_statement(env, regions)]
         return [
             {
                 "Sid": "SwitchTheDatabases",
@@ -241,21 +264,7 @@ class RecoveryPlan(Construct):
                     *(env.arn("rds", f"pg:{prefix}-*", region=name) for name in regions),
                 ],
             },
-            {
-                # What the services ask of the caller: Parameter Store kms:Encrypt for a Standard SecureString
-                # (https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html),
-                # ReplicateSecretToRegions kms:Encrypt and kms:GenerateDataKey on the replica's key
-                # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
-                "Sid": "KeysThroughRdsSsmAndSecretsManager",
-                "Effect": "Allow",
-                "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
-                "Resource": [env.arn("kms", "key/*", region=name) for name in regions],
-                "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": [f"{svc}.{name}.amazonaws.com" for name in regions for svc in ("rds", "ssm", "secretsmanager")]
-                    }
-                },
-            },
+            self._key_statement(env, regions),
             {
                 "Sid": "PassTheMonitoringRole",
                 "Effect": "Allow",
@@ -264,6 +273,24 @@ class RecoveryPlan(Construct):
                 "Condition": {"StringEquals": {"iam:PassedToService": "monitoring.rds.amazonaws.com"}},
             },
         ]
+
+    @staticmethod
+    def _key_statement(env: AwsEnv, regions: list[str]) -> dict[str, Any]:
+        return {
+            # What the services ask of the caller: Parameter Store kms:Encrypt for a Standard SecureString
+            # (https://docs.aws.amazon.com/systems-manager/latest/userguide/secure-string-parameter-kms-encryption.html),
+            # ReplicateSecretToRegions kms:Encrypt and kms:GenerateDataKey on the replica's key
+            # (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html).
+            "Sid": "KeysThroughRdsSsmAndSecretsManager",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+            "Resource": [env.arn("kms", "key/*", region=name) for name in regions],
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": [f"{svc}.{name}.amazonaws.com" for name in regions for svc in ("rds", "ssm", "secretsmanager")]
+                }
+            },
+        }
 
     def _statements(self, config: DeploymentConfig, env: AwsEnv, key_arn: str) -> list[dict[str, Any]]:
         """Scale and fence the tiers, repoint, move the latch, take over the secret, read the checks, report."""

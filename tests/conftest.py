@@ -30,6 +30,7 @@ class Synthesized:
     outdir: Path
     stack_names: list[str]
     stacks: dict[str, dict[str, Any]]
+    config: Path = EXAMPLE_CONFIG
 
     def resources(self, stack: str, resource_type: str) -> dict[str, dict[str, Any]]:
         return self.stacks[stack].get("resource", {}).get(resource_type, {})
@@ -68,25 +69,55 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The example, synthesized once per run: the first worker to need it synthesizes under a file lock, the others
-    wait and copy it (each worker gets a copy of its own, so what one writes next to the stacks the other never sees)."""
-    shared = shared_folder(tmp_path_factory) / "example-synth" / "cdktf.out"
+#: The example's warm standby on the other engine: an RDS for PostgreSQL instance and its cross-region read replica.
+POSTGRES_DATABASE = {
+    "engine": "postgres",
+    "engine_version": "16.4",
+    "instance_class": "db.t3.medium",
+    "allocated_storage_gb": 50,
+    "backup_retention_days": 7,
+}
+
+
+def postgres_variant(data: dict[str, Any]) -> dict[str, Any]:
+    """The example configuration with the warm standby's database on the RDS engine."""
+    return {**data, "warm_standby": {**data["warm_standby"], "database": POSTGRES_DATABASE}}
+
+
+def _synthesize_once(tmp_path_factory: pytest.TempPathFactory, name: str, data: dict[str, Any] | None = None) -> Synthesized:
+    """A configuration (the example, or `data`) synthesized once per run: the first worker to need it synthesizes
+    under a file lock, the others wait and copy it (each worker gets a copy of its own, so what one writes next to
+    the stacks the other never sees)."""
+    shared = shared_folder(tmp_path_factory) / name / "cdktf.out"
+    path = EXAMPLE_CONFIG if data is None else shared.parent.with_name(f"{name}.yaml")
     with FileLock(f"{shared.parent}.lock"):
         if not (shared / "deploy-order.json").is_file():
             from modules.config import load_config
             from stacks.app import synthesize
 
-            synthesize(load_config(EXAMPLE_CONFIG), shared)
+            if data is not None:
+                path.write_text(yaml.safe_dump(data, sort_keys=False))
+            synthesize(load_config(path), shared)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     # A copy at the same depth: the bootstrap stack names its state file by a path relative to its folder.
-    outdir = shared.parent.with_name(f"example-synth-{worker}") / "cdktf.out" if worker else shared
+    outdir = shared.parent.with_name(f"{name}-{worker}") / "cdktf.out" if worker else shared
     if worker and not outdir.exists():
         shutil.copytree(shared, outdir)
     names = json.loads((outdir / "deploy-order.json").read_text())["order"]
-    stacks = {name: json.loads((outdir / "stacks" / name / "cdk.tf.json").read_text()) for name in names}
-    return Synthesized(outdir, names, stacks)
+    stacks = {stack: json.loads((outdir / "stacks" / stack / "cdk.tf.json").read_text()) for stack in names}
+    return Synthesized(outdir, names, stacks, path)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The example (the warm standby on Aurora), synthesized once per run."""
+    return _synthesize_once(tmp_path_factory, "example-synth")
+
+
+@pytest.fixture(scope="session")
+def postgres_synthesized(tmp_path_factory: pytest.TempPathFactory, example_data: dict[str, Any]) -> Synthesized:
+    """The example with the warm standby on the RDS engine (POSTGRES_DATABASE), synthesized once per run."""
+    return _synthesize_once(tmp_path_factory, "postgres-synth", postgres_variant(example_data))
 
 
 @pytest.fixture(scope="session")
@@ -132,6 +163,15 @@ def create_postgres(region: str, identifier: str, **extra: Any) -> dict[str, Any
     )["DBInstance"]
 
 
+def create_aurora(region: str, identifier: str) -> dict[str, Any]:
+    """An Aurora PostgreSQL cluster in moto with the example's master user (inside mock_aws)."""
+    import boto3
+
+    return boto3.client("rds", region_name=region).create_db_cluster(
+        DBClusterIdentifier=identifier, Engine="aurora-postgresql", MasterUsername="app_admin", MasterUserPassword="x" * 40
+    )["DBCluster"]
+
+
 def topic_with_inbox(region: str) -> tuple[str, Callable[[], list[str]]]:
     """An SNS topic with an SQS subscriber, and a function returning "Subject: Message" of each message that reached
     it since the last call (inside mock_aws)."""
@@ -172,12 +212,15 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
     from moto.iam.access_control import IAMPolicyStatement, IAMRequest
     from moto.iam.responses import IamResponse
     from moto.rds.models import RDSBackend
+    from moto.rds.responses import RDSResponse
     from moto.secretsmanager.models import SecretsManagerBackend
     from moto.secretsmanager.responses import SecretsManagerResponse
 
     from tools import moto_server
 
     monkeypatch.setattr(RDSBackend, "promote_read_replica", RDSBackend.promote_read_replica)
+    monkeypatch.setattr(RDSBackend, "delete_db_cluster", RDSBackend.delete_db_cluster)
+    monkeypatch.setattr(RDSBackend, "remove_from_global_cluster", RDSBackend.remove_from_global_cluster)
     monkeypatch.setattr(IAMRequest, "_create_aws_request", IAMRequest._create_aws_request)
     monkeypatch.setattr(backup_urls, "url_paths", dict(backup_urls.url_paths))
     monkeypatch.setattr(IAMPolicyStatement, "_check_element_matches", IAMPolicyStatement._check_element_matches)
@@ -190,6 +233,9 @@ def fixups(monkeypatch: pytest.MonkeyPatch) -> None:
         (SecretsManagerBackend, "stop_replication_to_replica"),
         (SecretsManagerResponse, "stop_replication_to_replica"),
         (IamResponse, "simulate_principal_policy"),
+        (RDSBackend, "failover_global_cluster"),
+        (RDSResponse, "failover_global_cluster"),
+        (RDSResponse, "switchover_global_cluster"),
         *(
             (BackupResponse, name)
             for name in ("start_backup_job", "list_recovery_points_by_resource", "start_restore_job", "describe_restore_job")

@@ -81,9 +81,9 @@ DELETE = object()
 RULES: list[tuple[str, list[tuple[str, Any]], str]] = [
     (
         "unknown key",
-        [("warm_standby.database.engine", "mysql")],
-        "warm_standby.database.engine: got 'mysql'; unknown key; allowed keys here: "
-        "engine_version, instance_class, allocated_storage_gb, backup_retention_days",
+        [("warm_standby.database.storage_type", "gp3")],
+        "warm_standby.database.storage_type: got 'gp3'; unknown key; allowed keys here: "
+        "engine, engine_version, instance_class, allocated_storage_gb, backup_retention_days, global_rpo_seconds",
     ),
     (
         "misspelled key",

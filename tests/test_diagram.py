@@ -71,10 +71,10 @@ def test_the_warm_standby_shows_origin_failover_the_tiers_and_replication(drawn:
         ]
         ports = [edge(diagram, a, b) for a, b in itertools.pairwise(chain)]
         assert ports == [[("tcp 8080", False)], [("tcp 443", False)], [("tcp 8080", False)]], region
-    writer = "RDS: hadr-prod-warm-standby-db (Multi-AZ writer)"
-    replica = "RDS: hadr-prod-warm-standby-db-replica (read replica)"
+    writer = "Aurora: hadr-prod-warm-standby-db (global database writer)"
+    replica = "Aurora: hadr-prod-warm-standby-db-replica (global database secondary)"
     assert edge(diagram, "Auto Scaling group: hadr-prod-ws-us-east-1-app", writer) == [("tcp 5432", False)]
-    assert edge(diagram, writer, replica) == [("asynchronous replication", True)]
+    assert edge(diagram, writer, replica) == [("global database replication", True)]
     assert diagram.nodes[labels(diagram)[replica]].region == "us-west-1"
     buckets = [label for label in labels(diagram) if label.startswith("S3: ")]
     assert len(buckets) == 2

@@ -274,12 +274,14 @@ def test_the_failover_drills_healthy_partial_and_dark_each_fail_back_to_the_depl
         evaluated = ["plan_permissions_evaluated"] if mode == "healthy" else []
         assert [name for name, _, _ in steps] == failover[:2] + evaluated + failover[2:] + failback, mode
         details[mode] = {name: detail for name, detail, _ in steps}
-        (db,) = rds.describe_db_instances(DBInstanceIdentifier="hadr-prod-warm-standby-db-replica")["DBInstances"]
-        assert db["ReadReplicaSourceDBInstanceIdentifier"].endswith(":db:hadr-prod-warm-standby-db"), (
-            f"{mode}: failed back, a replica again"
-        )
+        # The example's Aurora global database: failed back, the primary's cluster writes and the standby's is its secondary.
+        (found,) = rds.describe_global_clusters(GlobalClusterIdentifier="hadr-prod-warm-standby-global-db")["GlobalClusters"]
+        writers = {member["DBClusterArn"].rsplit(":", 1)[1]: member["IsWriter"] for member in found["GlobalClusterMembers"]}
+        assert writers == {"hadr-prod-warm-standby-db": True, "hadr-prod-warm-standby-db-replica": False}, mode
     assert details["healthy"]["verify_failover_fencing"] == "us-east-1 fenced: its parameter points nowhere writable"
-    assert details["healthy"]["data_loss_stated"].startswith("switchover; data loss up to 1 s")
+    assert details["healthy"]["data_loss_stated"] == (
+        "switchover (SwitchoverGlobalCluster); data loss none: Aurora synchronizes the secondary before it switches"
+    )
     assert re.fullmatch(
         r"\d+ checks of arn:aws:iam::123456789012:role/hadr-prod-warm-standby-recovery-plan: 0 refused",
         details["healthy"]["plan_permissions_evaluated"],
@@ -290,7 +292,10 @@ def test_the_failover_drills_healthy_partial_and_dark_each_fail_back_to_the_depl
     )
     assert details["partial-outage"]["verify_failover_sizes"].startswith("hadr-prod-ws-us-east-1-app=0"), "what answered was fenced"
     dark = details["region-outage"]
-    assert dark["data_loss_stated"].startswith("failover (source database did not answer (EndpointConnectionError)); data loss about 2 s")
+    assert dark["data_loss_stated"] == (
+        "failover (source cluster did not answer (EndpointConnectionError); FailoverGlobalCluster with AllowDataLoss); data loss at most"
+        " 60 s of writes (rds.global_db_rpo: commits wait past it)"
+    )
     assert dark["verify_failover_fencing"].startswith("us-east-1 reported unreachable: us-east-1 did not answer (EndpointConnectionError)")
     assert dark["verify_failover_sizes"].startswith("hadr-prod-ws-us-east-1-app=2"), "a dark region is not scaled"
     # After three failovers and failbacks, Terraform must find the warm standby as it deployed it: the plans start
@@ -300,7 +305,7 @@ def test_the_failover_drills_healthy_partial_and_dark_each_fail_back_to_the_depl
 
 #: The regional warm-standby stacks the drills change, and what of them a failback must leave as deployed.
 DRILLED = ("warm-standby-us-east-1", "warm-standby-us-west-1")
-MANAGED = ("aws_db_instance", "aws_ssm_parameter", "aws_autoscaling_group")
+MANAGED = ("aws_rds_cluster", "aws_rds_cluster_instance", "aws_ssm_parameter", "aws_autoscaling_group")
 
 
 def failback_drift(deployment: Deployment) -> list[local.Drift]:
@@ -311,7 +316,7 @@ def failback_drift(deployment: Deployment) -> list[local.Drift]:
     def drift(name: str) -> list[local.Drift]:
         document = deployment.stack(name)
         targets = [f"{kind}.{key}" for kind in MANAGED for key in document["resource"].get(kind, {})]
-        assert any(t.startswith("aws_db_instance.") for t in targets) and any(t.startswith("aws_autoscaling_group.") for t in targets)
+        assert any(t.startswith("aws_rds_cluster.") for t in targets) and any(t.startswith("aws_autoscaling_group.") for t in targets)
         return local.stack_drift(deployment.outdir, name, env, targets)
 
     with ThreadPoolExecutor(max_workers=2) as plans:

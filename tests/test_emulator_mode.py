@@ -238,7 +238,7 @@ ENDPOINT_OF_PREFIX = {
     "aws_autoscaling_": "autoscaling", "aws_backup_": "backup", "aws_budgets_": "budgets", "aws_cloudtrail": "cloudtrail",
     "aws_cloudfront_": "cloudfront", "aws_cloudwatch_event_": "events", "aws_cloudwatch_log_": "logs",
     "aws_cloudwatch_metric_": "cloudwatch", "aws_cloudwatch_dashboard": "cloudwatch", "aws_config_": "configservice",
-    "aws_synthetics_": "synthetics", "aws_db_": "rds", "aws_default_security_group": "ec2",
+    "aws_synthetics_": "synthetics", "aws_db_": "rds", "aws_rds_": "rds", "aws_default_security_group": "ec2",
     "aws_dynamodb_": "dynamodb", "aws_ec2_": "ec2", "aws_eip": "ec2", "aws_fis_": "fis", "aws_flow_log": "ec2",
     "aws_guardduty_": "guardduty", "aws_iam_": "iam", "aws_instance": "ec2", "aws_internet_gateway": "ec2",
     "aws_kms_": "kms", "aws_lambda_": "lambda_", "aws_launch_template": "ec2", "aws_lb": "elbv2", "aws_nat_gateway": "ec2",

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized, act_as, create_postgres, load_lambda, role_policy, topic_with_inbox
+from tests.conftest import Synthesized, act_as, create_aurora, create_postgres, load_lambda, role_policy, topic_with_inbox
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 STACK = f"warm-standby-{STANDBY}"
@@ -56,7 +56,10 @@ class RecordedAutomations:
 
 
 @pytest.fixture
-def world(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None) -> Iterator[dict[str, Any]]:
+def world(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None) -> Iterator[dict[str, Any]]:
+    """The decision function's world, for the example (Aurora) or, with the parameter "postgres", the RDS engine."""
+    engine = getattr(request, "param", "aurora-postgresql")
+    synthesized: Synthesized = request.getfixturevalue("postgres_synthesized" if engine == "postgres" else "synthesized")
     function = synthesized.one(STACK, "aws_lambda_function", "failover-function/function")
     monkeypatch.setenv("AWS_DEFAULT_REGION", STANDBY)
     monkeypatch.setenv("AWS_REGION", STANDBY)
@@ -65,7 +68,10 @@ def world(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: N
         key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
         for name, value in {**function["environment"]["variables"], "TOPIC_ARN": topic, "STATE_KEY_ID": key}.items():
             monkeypatch.setenv(name, value)
-        create_postgres(PRIMARY, "hadr-prod-warm-standby-db")
+        if engine == "postgres":
+            create_postgres(PRIMARY, "hadr-prod-warm-standby-db")
+        else:
+            create_aurora(PRIMARY, "hadr-prod-warm-standby-db")
         autoscaling = boto3.client("autoscaling", region_name=PRIMARY)
         autoscaling.create_launch_configuration(LaunchConfigurationName="lc", ImageId="ami-12345678", InstanceType="t3.small")
         autoscaling.create_auto_scaling_group(
@@ -86,6 +92,7 @@ def world(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: N
             "pages": received,
             "started": [],
             "ended": {},
+            "engine": engine,
         }
 
 
@@ -254,11 +261,17 @@ def test_after_the_failover_nothing_starts_again(world: dict[str, Any]) -> None:
     assert world["started"] == []
 
 
+@pytest.mark.parametrize("world", ["aurora-postgresql", "postgres"], indirect=True)
 def test_the_scheduled_probe_publishes_what_it_sees_from_the_standby(world: dict[str, Any]) -> None:
+    """Each engine's database as its role may read it: the Aurora cluster (DescribeDBClusters), or the instance."""
     report = decide(world, {"source": "aws.events", "detail-type": "Scheduled Event"})
     assert report["probe"] == "database available, 2 web instances in service"
     assert report["action"] == "none"
-    boto3.client("rds", region_name=PRIMARY).stop_db_instance(DBInstanceIdentifier="hadr-prod-warm-standby-db")
+    rds = boto3.client("rds", region_name=PRIMARY)
+    if world["engine"] == "postgres":
+        rds.stop_db_instance(DBInstanceIdentifier="hadr-prod-warm-standby-db")
+    else:
+        rds.stop_db_cluster(DBClusterIdentifier="hadr-prod-warm-standby-db")
     assert decide(world, {"source": "aws.events", "detail-type": "Scheduled Event"})["probe"].startswith("database stopped")
     points = boto3.client("cloudwatch", region_name=STANDBY).get_metric_statistics(
         Namespace="HADR/WarmStandby", MetricName="PrimaryProbe", Dimensions=[{"Name": "Deployment", "Value": "hadr-prod-warm-standby"}],

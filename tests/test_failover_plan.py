@@ -33,13 +33,17 @@ def groups(region: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def documents(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
-    return {key: json.loads(synthesized.one(STACK, "aws_ssm_document", f"recovery-plan/{key}")["content"]) for key in ("switch", "rebuild")}
+def documents(postgres_synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    """The recovery plan of the warm standby on the RDS engine (tests/test_aurora_plan.py: on Aurora)."""
+    return {
+        key: json.loads(postgres_synthesized.one(STACK, "aws_ssm_document", f"recovery-plan/{key}")["content"])
+        for key in ("switch", "rebuild")
+    }
 
 
 @pytest.fixture(scope="module")
-def policy(synthesized: Synthesized) -> dict[str, Any]:
-    return role_policy(synthesized, STACK, "recovery-plan/role/policy")
+def policy(postgres_synthesized: Synthesized) -> dict[str, Any]:
+    return role_policy(postgres_synthesized, STACK, "recovery-plan/role/policy")
 
 
 def put_lag(region: str, identifier: str, seconds: float, minutes_ago: float = 0) -> None:
@@ -87,28 +91,40 @@ def world(monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, documen
             Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40}), AddReplicaRegions=[{"Region": STANDBY}]
         )
         for region, db, writable in ((PRIMARY, primary, True), (STANDBY, replica, False)):
-            value = {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": writable, "secret_id": SECRET}
-            boto3.client("ssm", region_name=region).put_parameter(Name=PARAMETER, Type="SecureString", Value=json.dumps(value))
-            autoscaling = boto3.client("autoscaling", region_name=region)
-            data = {"ImageId": "ami-12345678", "InstanceType": "t3.small"}
-            template = boto3.client("ec2", region_name=region).create_launch_template(LaunchTemplateName="tier", LaunchTemplateData=data)
-            launch = {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"}  # as deployed
-            low, desired, high = SIZES[region]
-            for name in groups(region):
-                autoscaling.create_auto_scaling_group(
-                    AutoScalingGroupName=name, LaunchTemplate=launch, MinSize=low, DesiredCapacity=desired, MaxSize=high,
-                    AvailabilityZones=[f"{region}a"],
-                )  # fmt: skip
-            acm = boto3.client("acm", region_name=region)
-            acm.request_certificate(DomainName=f"origin-{region}.www.example.com", ValidationMethod="DNS")
+            regional_world(region, {"host": db["Endpoint"]["Address"], "port": db["Endpoint"]["Port"], "writable": writable})
             put_lag(region, DATABASES[region], 2)
-        ssm = boto3.client("ssm", region_name=STANDBY)
-        ssm.put_parameter(Name=LATCH, Type="SecureString", Value=PRIMARY)
-        topic, received = topic_with_inbox(STANDBY)
-        key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
-        plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "state_key": key}
-        access_point = assets_access_point(plan)
-        yield {"plan": json.dumps(plan), "messages": received, "topic": topic, "access_point": access_point}
+        yield shared_world(documents)
+
+
+def regional_world(region: str, writer: dict[str, Any]) -> None:
+    """One region as Terraform leaves it, beside its database: the writer parameter (`writer` and the secret), the
+    tiers at their sizes with a launch template, an issued certificate."""
+    boto3.client("ssm", region_name=region).put_parameter(
+        Name=PARAMETER, Type="SecureString", Value=json.dumps({**writer, "secret_id": SECRET})
+    )
+    autoscaling = boto3.client("autoscaling", region_name=region)
+    data = {"ImageId": "ami-12345678", "InstanceType": "t3.small"}
+    template = boto3.client("ec2", region_name=region).create_launch_template(LaunchTemplateName="tier", LaunchTemplateData=data)
+    launch = {"LaunchTemplateId": template["LaunchTemplate"]["LaunchTemplateId"], "Version": "$Latest"}  # as deployed
+    low, desired, high = SIZES[region]
+    for name in groups(region):
+        autoscaling.create_auto_scaling_group(
+            AutoScalingGroupName=name, LaunchTemplate=launch, MinSize=low, DesiredCapacity=desired, MaxSize=high,
+            AvailabilityZones=[f"{region}a"],
+        )  # fmt: skip
+    acm = boto3.client("acm", region_name=region)
+    acm.request_certificate(DomainName=f"origin-{region}.www.example.com", ValidationMethod="DNS")
+
+
+def shared_world(documents: dict[str, Any]) -> dict[str, Any]:
+    """What both regions share: the latch on the primary, the plan's topic (with an inbox) and key, the assets'
+    access point; the world the tests run the documents in."""
+    boto3.client("ssm", region_name=STANDBY).put_parameter(Name=LATCH, Type="SecureString", Value=PRIMARY)
+    topic, received = topic_with_inbox(STANDBY)
+    key = boto3.client("kms", region_name=STANDBY).create_key()["KeyMetadata"]["Arn"]
+    plan = {**json.loads(documents["switch"]["parameters"]["Plan"]["default"]), "topic_arn": topic, "state_key": key}
+    access_point = assets_access_point(plan)
+    return {"plan": json.dumps(plan), "messages": received, "topic": topic, "access_point": access_point}
 
 
 def assets_access_point(plan: dict[str, Any]) -> str:
@@ -245,8 +261,8 @@ def test_an_approved_failover_switches_fences_and_a_second_run_is_a_no_op(
     approvals: list[str] = []
     execution = run(documents, policy, world, "switch", approvals=approvals, Reason="drill")
     assert len(approvals) == 1 and "Approve to make us-west-1 the writer; us-east-1 is fenced" in approvals[0]
-    order = ["approve", "scaleTarget", "fenceSource", "promote", "waitPromoted", "takeOverCredentials", "repointApp", "moveWrites",
-             "routeStorage", "waitCapacity", "verify", "restSource", "notifyDone"]  # fmt: skip
+    order = ["scaleTarget", "approve", "fenceSource", "promote", "waitPromoted", "takeOverCredentials", "repointApp", "moveWrites",
+             "routeStorage", "waitCapacity", "verify", "decideOnRest", "notifyDone"]  # fmt: skip
     assert [name for name in execution.ran() if name in order] == order
     after = state()
     assert after[STANDBY]["replica_of"] is None and after[STANDBY]["writable"] is True
@@ -269,11 +285,19 @@ def test_an_approved_failover_switches_fences_and_a_second_run_is_a_no_op(
     assert state() == after, "the second run changed something"
 
 
-def test_a_refused_approval_changes_nothing(world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]) -> None:
+def test_a_refused_approval_scales_the_standby_back_and_changes_nothing_else(
+    world: dict[str, Any], documents: dict[str, Any], policy: dict[str, Any]
+) -> None:
+    """The standby's instances launch before the approval (so they are ready when it comes); refused, its groups go
+    back to their configured sizes and nothing else has changed."""
     before = state()
     with pytest.raises(AutomationFailed) as failure:
         run(documents, policy, world, "switch", approvals=[], refuse=True)
     assert failure.value.step == "notifyFailedFail"
+    ran = [record.name for record in failure.value.record]
+    assert ran.index("scaleTarget") < ran.index("approve") < ran.index("restRefused0") < ran.index("restRefused1")
+    scaled = next(record for record in failure.value.record if record.name == "scaleTarget")
+    assert scaled.outputs["Changed"] is True
     assert state() == before
 
 

@@ -141,3 +141,31 @@ def test_the_simulation_evaluates_conditions_denies_and_wildcards_as_iam_does() 
     assert decision([{"Statement": [brackets]}], "s3:GetObject", "arn:aws:s3:::[b]", {}) == "allowed"
     with pytest.raises(NotImplementedError, match="NumericLessThan"):
         decision([{"Statement": [{**via_ssm, "Condition": {"NumericLessThan": {"aws:x": "1"}}}]}], "kms:Encrypt", key, {"aws:x": "0"})
+
+
+GLOBAL_CLUSTER_PROBE = """
+import boto3
+from moto import mock_aws
+
+with mock_aws():
+    east, west = (boto3.client("rds", region_name=region) for region in ("us-east-1", "us-west-1"))
+    east.create_global_cluster(GlobalClusterIdentifier="g", Engine="aurora-postgresql", EngineVersion="16.4")
+    east.create_db_cluster(DBClusterIdentifier="p", Engine="aurora-postgresql", GlobalClusterIdentifier="g",
+                           MasterUsername="u", MasterUserPassword="x" * 20)
+    west.create_db_cluster(DBClusterIdentifier="s", Engine="aurora-postgresql", GlobalClusterIdentifier="g")
+    west.delete_db_cluster(DBClusterIdentifier="s", SkipFinalSnapshot=True)
+    east.delete_db_cluster(DBClusterIdentifier="p", SkipFinalSnapshot=True)
+    try:
+        east.delete_global_cluster(GlobalClusterIdentifier="g")
+        print("deleted")
+    except Exception as error:
+        print(type(error).__name__)
+"""
+
+
+@pytest.mark.parametrize(("prelude", "outcome"), [("", "InvalidGlobalClusterStateFault"), (WITH_FIXUPS, "deleted")])
+def test_a_secondary_cluster_deleted_in_its_region_leaves_the_global_database(prelude: str, outcome: str) -> None:
+    """As moto is, a secondary deleted in its own region stays a member, so the global cluster can never be deleted
+    (what a destroy of the warm standby does); with the fix-up it leaves, as in AWS."""
+    probe = subprocess.run([sys.executable, "-c", prelude + GLOBAL_CLUSTER_PROBE], capture_output=True, text=True, timeout=120, check=True)
+    assert probe.stdout.strip() == outcome

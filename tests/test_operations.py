@@ -111,10 +111,10 @@ def test_replication_graphs_carry_the_policys_rpo_and_name_deployed_resources(sy
     assert {api for api, _ in graphed} == apis and {stage for _, stage in graphed} == stages
     _, standby = dashboard(synthesized, "warm-standby")
     graphs = {w["properties"]["title"]: w["properties"] for w in widgets(standby, "metric")}
-    lag = graphs["Database replica lag in us-west-1 (s)"]
-    (replica,) = synthesized.resources("warm-standby-us-west-1", "aws_db_instance").values()
-    assert lag["metrics"] == [["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica["identifier"]]]
-    assert lag["annotations"]["horizontal"] == [{"label": "region RPO 300 s", "value": 300}] and lag["region"] == "us-west-1"
+    lag = graphs["Global database replication lag in us-west-1 (ms)"]  # reported in the secondary's region, in ms
+    (secondary,) = synthesized.resources("warm-standby-us-west-1", "aws_rds_cluster").values()
+    assert lag["metrics"] == [["AWS/RDS", "AuroraGlobalDBRPOLag", "DBClusterIdentifier", secondary["cluster_identifier"]]]
+    assert lag["annotations"]["horizontal"] == [{"label": "region RPO 300 s", "value": 300000}] and lag["region"] == "us-west-1"
     graphed = {
         w["properties"]["annotations"]["alarms"][0]
         for w in widgets(standby, "metric")

@@ -155,7 +155,11 @@ def test_the_synthesized_role_passes_its_permission_evaluation(
         # defect 2 of the disaster review: Parameter Store encrypts a Standard SecureString as the caller
         ("kms:Encrypt", r"kms:Encrypt on arn:aws:kms:us-east-1:123456789012:key/\S+ with kms:ViaService=ssm.us-east-1.amazonaws.com"),
         ("s3:SubmitMultiRegionAccessPointRoutes", r"s3:SubmitMultiRegionAccessPointRoutes on arn:aws:s3::123456789012:accesspoint/"),
-        ("rds:CreateDBSnapshot", r"rds:CreateDBSnapshot on arn:aws:rds:us-east-1:123456789012:snapshot:hadr-prod-warm-standby-db-before"),
+        # the example's engine, Aurora: the global database's failover, checked on the global cluster and both clusters
+        (
+            "rds:FailoverGlobalCluster",
+            r"rds:FailoverGlobalCluster on arn:aws:rds::123456789012:global-cluster:hadr-prod-warm-standby-global-db",
+        ),
     ],
 )
 def test_a_permission_the_role_lacks_fails_readiness_with_it_named(
@@ -167,6 +171,23 @@ def test_a_permission_the_role_lacks_fails_readiness_with_it_named(
     [message] = standby["messages"]()
     assert message.startswith("Recovery plan NOT READY: permissions missing:")
     assert re.search(named, message), message
+
+
+@pytest.mark.parametrize("missing", [None, "rds:CreateDBSnapshot"])
+def test_on_the_rds_engine_the_role_passes_and_lacking_the_snapshot_permission_fails_readiness(
+    standby: dict[str, Any], postgres_synthesized: Synthesized, missing: str | None
+) -> None:
+    """The other engine's plan role: its own calls (promote, rebuild with a final snapshot), evaluated the same way."""
+    document = json.loads(postgres_synthesized.one(STACK, "aws_ssm_document", "recovery-plan/permissions")["content"])
+    policy = role_policy(postgres_synthesized, STACK, "recovery-plan/role/policy")
+    assert "rds:FailoverGlobalCluster" not in json.dumps(document), "the other engine's calls are not checked"
+    if missing is None:
+        assert evaluate(document, policy, standby).outputs["checkPermissions.Missing"] == "none"
+        return
+    with pytest.raises(AutomationFailed, match=r"Permissions missing: .* [1-9][0-9]* refused"):
+        evaluate(document, without(policy, missing), standby)
+    [message] = standby["messages"]()
+    assert re.search(r"rds:CreateDBSnapshot on arn:aws:rds:us-east-1:123456789012:snapshot:hadr-prod-warm-standby-db-before", message)
 
 
 def test_an_evaluation_that_cannot_run_fails_readiness(

@@ -448,7 +448,36 @@ GRAPH_NEIGHBOURS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 #: Checks that read a second resource type: the same check ID, more cases.
+CLUSTER = {"cluster_identifier": "c", "engine": "aurora-postgresql", "storage_encrypted": True}
+SECONDARY = {**CLUSTER, "global_cluster_identifier": "g", "source_region": "us-east-1", "backup_retention_period": 7}
 EXTRA_CASES: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+    "CKV_HADR_2": (
+        "aws_rds_cluster",
+        {
+            "good_writer_cluster": {**CLUSTER, "global_cluster_identifier": "g", "backup_retention_period": 7},
+            "bad_cluster_short_retention": {**CLUSTER, "backup_retention_period": 1},
+        },
+    ),
+    "CKV_HADR_3": (
+        "aws_rds_cluster",
+        {
+            "good_secondary": {**SECONDARY, "kms_key_id": "arn:aws:kms:us-west-1:123456789012:key/k"},
+            "good_secondary_key_by_reference": {**SECONDARY, "kms_key_id": "${aws_kms_key.k.arn}"},
+            "bad_secondary_without_key": SECONDARY,
+            "bad_secondary_key_in_the_source_region": {**SECONDARY, "kms_key_id": "arn:aws:kms:us-east-1:123456789012:key/k"},
+            "bad_secondary_outside_a_global_cluster": {
+                **{k: v for k, v in SECONDARY.items() if k != "global_cluster_identifier"},
+                "kms_key_id": "${aws_kms_key.k.arn}",
+            },
+        },
+    ),
+    "CKV_APPLY_5": (
+        "aws_rds_cluster",
+        {
+            "good_cluster_own_secret": {**CLUSTER, "master_password_wo": "from-our-secret"},
+            "bad_cluster_managed": {**CLUSTER, "manage_master_user_password": True},
+        },
+    ),
     "CKV_HADR_14": (
         "aws_dynamodb_table",
         {

@@ -126,3 +126,41 @@ def test_an_account_an_organization_already_records_is_refused_naming_the_switch
         trails.delete_trail(Name="org-4")
         with pytest.raises(ToolError, match=r"^Account services: us-west-1: the account already has AWS Config recorder 'org-recorder'"):
             quotas.check_account_singletons(stack_files(synthesized))
+
+
+def rds_offering(region: str, *, global_ready: bool, classes: set[str]) -> Any:
+    """An RDS client of `region` answering DescribeDBEngineVersions and DescribeOrderableDBInstanceOptions as RDS
+    does (botocore's Stubber checks the shapes against the service model; moto 5.2.5 has neither for Aurora)."""
+    client = boto3.client("rds", region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106 - fake keys
+    stub = Stubber(client)
+    version = {"Engine": "aurora-postgresql", "EngineVersion": "16.4", "SupportsGlobalDatabases": global_ready}
+    stub.add_response(
+        "describe_db_engine_versions", {"DBEngineVersions": [version]}, {"Engine": "aurora-postgresql", "EngineVersion": "16.4"}
+    )
+    if global_ready:
+        wanted = {"Engine": "aurora-postgresql", "EngineVersion": "16.4", "DBInstanceClass": "db.r6g.large"}
+        offered = [{"Engine": "aurora-postgresql", "DBInstanceClass": name} for name in classes if name == "db.r6g.large"]
+        stub.add_response("describe_orderable_db_instance_options", {"OrderableDBInstanceOptions": offered}, wanted)
+    stub.activate()
+    return client
+
+
+def test_a_live_plan_refuses_a_global_database_a_region_does_not_offer(synthesized: Synthesized) -> None:
+    """The example's clusters (aurora-postgresql 16.4, db.r6g.large, in us-east-1 and us-west-1), asked of each region."""
+    wanted = quotas.planned_global_database(stack_files(synthesized))
+    assert wanted == {region: {("aurora-postgresql", "16.4", "db.r6g.large")} for region in ("us-east-1", "us-west-1")}
+
+    def problems(west_ready: bool, west_classes: set[str]) -> list[str]:
+        offering = {
+            "us-east-1": rds_offering("us-east-1", global_ready=True, classes={"db.r6g.large"}),
+            "us-west-1": rds_offering("us-west-1", global_ready=west_ready, classes=west_classes),
+        }
+        return quotas.global_database_problems(wanted, offering.__getitem__)
+
+    assert problems(True, {"db.r6g.large"}) == []
+    assert problems(False, {"db.r6g.large"}) == [
+        "us-west-1: aurora-postgresql 16.4 does not support global databases there: choose another engine_version"
+    ]
+    assert problems(True, {"db.r7g.large"}) == [
+        "us-west-1: db.r6g.large is not offered for aurora-postgresql 16.4 there: choose another instance_class"
+    ]

@@ -12,16 +12,28 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.conftest import Synthesized, act_as, create_postgres, load_lambda, role_policy, stage_rotation, without
+from tests.conftest import Synthesized, act_as, create_aurora, create_postgres, load_lambda, role_policy, stage_rotation, without
 
 PRIMARY, STANDBY = "us-east-1", "us-west-1"
 SECRET = "hadr-prod/warm-standby/db-master"  # noqa: S105 - a secret's name
 
 
-@pytest.mark.parametrize("missing", [None, "rds:ModifyDBInstance", "secretsmanager:PutSecretValue"])
+@pytest.mark.parametrize(
+    ("engine", "missing"),
+    [
+        ("aurora-postgresql", None),
+        ("aurora-postgresql", "rds:ModifyDBCluster"),
+        ("aurora-postgresql", "secretsmanager:PutSecretValue"),
+        ("postgres", None),
+        ("postgres", "rds:ModifyDBInstance"),
+    ],
+)
 def test_the_rotation_runs_as_its_role_and_needs_every_action_it_has(
-    synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, missing: str | None
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, fake_aws: None, fixups: None, engine: str, missing: str | None
 ) -> None:
+    """Each engine's rotation: the Aurora cluster's password through ModifyDBCluster, the instance's through
+    ModifyDBInstance, as the function's synthesized role."""
+    synthesized: Synthesized = request.getfixturevalue("postgres_synthesized" if engine == "postgres" else "synthesized")
     policy = role_policy(synthesized, "warm-standby-us-east-1", "rotation/function/role/policy")
     function = synthesized.one("warm-standby-us-east-1", "aws_lambda_function", "rotation/function/function")
     for name, value in function["environment"]["variables"].items():
@@ -29,7 +41,10 @@ def test_the_rotation_runs_as_its_role_and_needs_every_action_it_has(
     monkeypatch.setenv("AWS_DEFAULT_REGION", PRIMARY)
     module = load_lambda("rotate_master")
     with mock_aws():
-        create_postgres(PRIMARY, "hadr-prod-warm-standby-db")
+        if engine == "postgres":
+            create_postgres(PRIMARY, "hadr-prod-warm-standby-db")
+        else:
+            create_aurora(PRIMARY, "hadr-prod-warm-standby-db")
         boto3.client("secretsmanager", region_name=PRIMARY).create_secret(
             Name=SECRET, SecretString=json.dumps({"username": "app_admin", "password": "x" * 40})
         )

@@ -223,7 +223,9 @@ def test_backup_daily_and_weekly_with_cold_storage_and_copy_to_the_peer_region(s
     # What each region protects, by deterministic ARN: the table's replica, or the database (primary or replica).
     protected = {
         "active-active": f"arn:aws:dynamodb:{region}:123456789012:table/hadr-prod-items",
-        "warm-standby": f"arn:aws:rds:{region}:123456789012:db:hadr-prod-warm-standby-db" + ("-replica" if region == "us-west-1" else ""),
+        # the example's Aurora cluster
+        "warm-standby": f"arn:aws:rds:{region}:123456789012:cluster:hadr-prod-warm-standby-db"
+        + ("-replica" if region == "us-west-1" else ""),
     }
     assert selection["resources"] == [protected[architecture]] and "selection_tag" not in selection
 

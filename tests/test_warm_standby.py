@@ -14,6 +14,7 @@ from tests.conftest import Synthesized
 
 PRIMARY = "warm-standby-us-east-1"
 STANDBY = "warm-standby-us-west-1"
+PRIMARY_REGION = "us-east-1"
 
 
 def ref(resource_type: str, body: dict[str, Any], attribute: str = "id") -> str:
@@ -122,7 +123,9 @@ def test_web_alb_is_https_only_redirects_http_and_forwards_only_with_the_origin_
     assert variable["sensitive"] is True and variable["validation"][0]["condition"] == "${length(var.origin_verify_secret) >= 32}"
 
 
-def test_primary_database_is_multi_az_encrypted_and_protected(synthesized: Synthesized) -> None:
+def test_primary_database_is_multi_az_encrypted_and_protected(postgres_synthesized: Synthesized) -> None:
+    """The RDS engine (the example's warm standby with `database.engine: postgres`)."""
+    synthesized = postgres_synthesized
     (db,) = synthesized.resources(PRIMARY, "aws_db_instance").values()
     assert (db["identifier"], db["engine"], db["engine_version"], db["instance_class"]) == (
         "hadr-prod-warm-standby-db",
@@ -138,7 +141,8 @@ def test_primary_database_is_multi_az_encrypted_and_protected(synthesized: Synth
     assert {"name": "rds.force_ssl", "value": "1"} in parameters["parameter"] and parameters["family"] == "postgres16"
 
 
-def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(synthesized: Synthesized) -> None:
+def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(postgres_synthesized: Synthesized) -> None:
+    synthesized = postgres_synthesized
     (replica,) = synthesized.resources(STANDBY, "aws_db_instance").values()
     assert replica["replicate_source_db"] == "arn:aws:rds:us-east-1:123456789012:db:hadr-prod-warm-standby-db"
     assert replica["multi_az"] is True and replica["storage_encrypted"] is True
@@ -154,6 +158,42 @@ def test_standby_replica_follows_the_primary_by_arn_with_its_own_regions_key(syn
     assert (
         parameter["value"] == '${jsonencode({"host" = aws_db_instance.database_instance_D7FC2283.address, '
         '"port" = aws_db_instance.database_instance_D7FC2283.port, "writable" = false, "secret_id" = "hadr-prod/warm-standby/db-master"})}'
+    )
+
+
+def test_the_global_database_has_a_writer_and_a_reader_here_and_a_secondary_there(synthesized: Synthesized) -> None:
+    """The example's engine, aurora-postgresql: one global cluster (in the primary's stack), a cluster per region
+    encrypted with its region's key, the secondary naming no credentials and the primary as its source region."""
+    (global_cluster,) = synthesized.resources(PRIMARY, "aws_rds_global_cluster").values()
+    assert (global_cluster["global_cluster_identifier"], global_cluster["engine"], global_cluster["engine_version"]) == (
+        "hadr-prod-warm-standby-global-db", "aurora-postgresql", "16.4"
+    )  # fmt: skip
+    assert global_cluster["storage_encrypted"] is True and global_cluster["deletion_protection"] is True
+    (primary,) = synthesized.resources(PRIMARY, "aws_rds_cluster").values()
+    (secondary,) = synthesized.resources(STANDBY, "aws_rds_cluster").values()
+    assert primary["global_cluster_identifier"] == ref("aws_rds_global_cluster", global_cluster, "id")
+    assert secondary["global_cluster_identifier"] == "hadr-prod-warm-standby-global-db" and secondary["source_region"] == PRIMARY_REGION
+    assert primary["master_username"] == "app_admin" and primary["master_password_wo_version"] == 1 and "master_password" not in primary
+    assert not {"master_username", "master_password_wo", "manage_master_user_password"} & set(secondary)
+    for stack, cluster in ((PRIMARY, primary), (STANDBY, secondary)):
+        (key,) = [k for k in synthesized.resources(stack, "aws_kms_key").values() if k["//"]["metadata"]["path"].endswith("/key/key")]
+        assert cluster["storage_encrypted"] is True and cluster["kms_key_id"] == ref("aws_kms_key", key, "arn")
+        assert cluster["deletion_protection"] is True and cluster["backup_retention_period"] >= 7
+        assert cluster["lifecycle"] == {"ignore_changes": ["replication_source_identifier"]}
+    instances = {stack: list(synthesized.resources(stack, "aws_rds_cluster_instance").values()) for stack in (PRIMARY, STANDBY)}
+    assert [i["identifier"] for i in instances[PRIMARY]] == ["hadr-prod-warm-standby-db-1", "hadr-prod-warm-standby-db-2"]
+    assert [i["identifier"] for i in instances[STANDBY]] == ["hadr-prod-warm-standby-db-replica-1"]
+    assert {i["instance_class"] for i in instances[PRIMARY] + instances[STANDBY]} == {"db.r6g.large"}
+    writer_zone, reader_zone = (i["availability_zone"] for i in instances[PRIMARY])
+    assert writer_zone != reader_zone, "the reader is in another zone"
+    groups = {stack: next(iter(synthesized.resources(stack, "aws_rds_cluster_parameter_group").values())) for stack in (PRIMARY, STANDBY)}
+    values = {stack: {p["name"]: p["value"] for p in group["parameter"]} for stack, group in groups.items()}
+    assert values[PRIMARY]["rds.global_db_rpo"] == "60" and "rds.global_db_rpo" not in values[STANDBY]
+    assert all(v["rds.force_ssl"] == "1" and v["log_statement"] == "ddl" for v in values.values())
+    parameter = synthesized.one(STANDBY, "aws_ssm_parameter", "database/writer-parameter")
+    assert parameter["value"] == (
+        '${jsonencode({"host" = aws_rds_cluster.database_cluster_FAF2FB92.endpoint, '
+        '"port" = aws_rds_cluster.database_cluster_FAF2FB92.port, "writable" = false, "secret_id" = "hadr-prod/warm-standby/db-master"})}'
     )
 
 
@@ -203,21 +243,42 @@ def test_the_decision_function_lives_in_the_standby_and_hears_every_signal(synth
     ]
     plan_role = synthesized.one(STANDBY, "aws_iam_role", "recovery-plan/role/role")
     assert statements["RunAsThePlanRole"]["Resource"] == [ref("aws_iam_role", plan_role, "arn")]
-    assert statements["ProbeThePrimaryDatabase"]["Resource"] == ["arn:aws:rds:us-east-1:123456789012:db:hadr-prod-warm-standby-db"]
+    probe = statements["ProbeThePrimaryDatabase"]
+    assert (probe["Action"], probe["Resource"]) == (
+        ["rds:DescribeDBClusters"],
+        ["arn:aws:rds:us-east-1:123456789012:cluster:hadr-prod-warm-standby-db"],
+    )
+    assert variables["PRIMARY_DATABASE_KIND"] == "cluster"
 
 
-def test_the_route53_signal_is_sustained_and_missing_data_is_no_signal(synthesized: Synthesized) -> None:
+def test_the_route53_signal_is_one_failing_minute_of_a_failing_check_and_missing_data_is_no_signal(synthesized: Synthesized) -> None:
+    """The health check itself fails only after `failure_threshold` failures in a row (3 x 30 s): its alarm needs
+    one minute of it, not three more (the RTO's detection)."""
     alarms = synthesized.resources(GLOBAL, "aws_cloudwatch_metric_alarm").values()
     (primary,) = [a for a in alarms if a["alarm_name"] == "hadr-prod-warm-standby-us-east-1-unhealthy"]
-    assert (primary["evaluation_periods"], primary["treat_missing_data"]) == (3, "notBreaching")
+    assert (primary["evaluation_periods"], primary["period"], primary["treat_missing_data"]) == (1, 60, "notBreaching")
+    checks = {c["fqdn"]: c for c in synthesized.resources(GLOBAL, "aws_route53_health_check").values()}
+    assert (
+        checks["origin-us-east-1.www.example.com"]["failure_threshold"],
+        checks["origin-us-east-1.www.example.com"]["request_interval"],
+    ) == (3, 30)
 
 
 def test_the_recovery_plan_is_an_automation_with_an_approval_and_a_readiness_run(synthesized: Synthesized) -> None:
     switch = json.loads(synthesized.one(STANDBY, "aws_ssm_document", "recovery-plan/switch")["content"])
     names = [step["name"] for step in switch["mainSteps"]]
-    order = ["preChecks", "approve", "scaleTarget", "fenceSource", "promote", "waitPromoted", "takeOverCredentials", "repointApp",
-             "moveWrites", "routeStorage", "waitCapacity", "verify", "restSource", "notifyDone"]  # fmt: skip
+    order = ["preChecks", "scaleTarget", "approve", "fenceSource", "promote", "waitPromoted", "takeOverCredentials",
+             "repointApp", "moveWrites", "routeStorage", "waitCapacity", "verify", "decideOnRest", "restStandby0", "restStandby1",
+             "notifyDone"]  # fmt: skip
     assert [name for name in names if name in order] == order
+    # The standby's instances launch while the operator reads the approval request; refused, they are scaled back.
+    steps = {step["name"]: step for step in switch["mainSteps"]}
+    assert steps["approve"]["onFailure"] == "step:decideOnRestAfterRefusal"
+    rests = [steps[f"restRefused{n}"]["inputs"] for n in (0, 1)]
+    assert [(r["AutoScalingGroupName"], r["MinSize"], r["DesiredCapacity"], r["MaxSize"]) for r in rests] == [
+        ("hadr-prod-ws-us-west-1-app", 1, 1, 6), ("hadr-prod-ws-us-west-1-web", 1, 1, 6)
+    ]  # fmt: skip
+    assert steps["restRefused1"]["nextStep"] == "notifyFailed" and steps["restStandby1"]["nextStep"] == "notifyDone"
     approve = next(step for step in switch["mainSteps"] if step["action"] == "aws:approve")
     topic = synthesized.one(STANDBY, "aws_sns_topic", "recovery-plan/approvals/topic")
     assert topic["name"].startswith("Automation-"), "aws:approve notifies only topics named Automation*"
@@ -268,11 +329,22 @@ def test_writes_follow_a_latch_in_the_standby_region_through_a_failover_record(s
         assert "origin-writer.www.example.com" in certificate["subject_alternative_names"]
 
 
-def test_the_primary_has_an_availability_zone_outage_experiment_that_stops_on_web_errors(synthesized: Synthesized) -> None:
+@pytest.mark.parametrize("engine", ["aurora-postgresql", "postgres"])
+def test_the_primary_has_an_availability_zone_outage_experiment_that_stops_on_web_errors(
+    request: pytest.FixtureRequest, engine: str
+) -> None:
+    """The database fails over with the zone: Aurora's cluster to its reader, or the RDS instance to its standby."""
+    synthesized: Synthesized = request.getfixturevalue("postgres_synthesized" if engine == "postgres" else "synthesized")
     experiment = synthesized.one(PRIMARY, "aws_fis_experiment_template", "zone-outage")
     actions = {a["action_id"]: a for a in experiment["action"]}
-    assert set(actions) == {"aws:network:disrupt-connectivity", "aws:rds:reboot-db-instances"}
-    assert {p["key"]: p["value"] for p in actions["aws:rds:reboot-db-instances"]["parameter"]} == {"forceFailover": "true"}
+    if engine == "postgres":
+        assert set(actions) == {"aws:network:disrupt-connectivity", "aws:rds:reboot-db-instances"}
+        assert {p["key"]: p["value"] for p in actions["aws:rds:reboot-db-instances"]["parameter"]} == {"forceFailover": "true"}
+    else:
+        assert set(actions) == {"aws:network:disrupt-connectivity", "aws:rds:failover-db-cluster"}
+        (clusters,) = [t for t in experiment["target"] if t["resource_type"] == "aws:rds:cluster"]
+        (cluster,) = synthesized.resources(PRIMARY, "aws_rds_cluster").values()
+        assert clusters["resource_arns"] == [ref("aws_rds_cluster", cluster, "arn")]
     assert {p["key"]: p["value"] for p in actions["aws:network:disrupt-connectivity"]["parameter"]} == {"duration": "PT10M", "scope": "all"}
     subnets = next(t for t in experiment["target"] if t["resource_type"] == "aws:ec2:subnet")
     first_zone = [
@@ -409,19 +481,28 @@ def test_the_plan_finds_the_access_point_in_its_region_and_may_only_route_it(syn
     assert statements["FindTheAccessPoint"]["Resource"] == found
 
 
+@pytest.mark.parametrize("engine", ["aurora-postgresql", "postgres"])
 @pytest.mark.parametrize(("stack", "identifier"), [(PRIMARY, "hadr-prod-warm-standby-db"), (STANDBY, "hadr-prod-warm-standby-db-replica")])
-def test_backups_take_the_database_and_alarms_watch_it(synthesized: Synthesized, stack: str, identifier: str) -> None:
+def test_backups_take_the_database_and_alarms_watch_it(request: pytest.FixtureRequest, engine: str, stack: str, identifier: str) -> None:
+    """Each engine: the backup plan takes the cluster or the instance; the standby alarms on its copy's lag at half
+    the region RPO (150 s of 300), in the unit its metric has."""
+    synthesized: Synthesized = request.getfixturevalue("postgres_synthesized" if engine == "postgres" else "synthesized")
     region = stack.removeprefix("warm-standby-")
+    kind, lag = ("db", "ReplicaLag") if engine == "postgres" else ("cluster", "AuroraGlobalDBRPOLag")
     (selection,) = synthesized.resources(stack, "aws_backup_selection").values()
-    assert selection["resources"] == [f"arn:aws:rds:{region}:123456789012:db:{identifier}"]
+    assert selection["resources"] == [f"arn:aws:rds:{region}:123456789012:{kind}:{identifier}"]
     alarms = {a["metric_name"]: a for a in synthesized.resources(stack, "aws_cloudwatch_metric_alarm").values()}
-    failover = {"ReplicaLag", "PrimaryProbe", "PrimaryIsWriter", "StandbyReady"}  # the standby's signals, latch and readiness
+    failover = {lag, "PrimaryProbe", "PrimaryIsWriter", "StandbyReady"}  # the standby's signals, latch and readiness
     # SuccessPercent: the region's canary (tests/test_operations.py); ReplicationLatency: the assets it sends (test_assess)
-    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "FreeStorageSpace", "SuccessPercent", "ReplicationLatency"}
+    expected = {"HTTPCode_ELB_5XX_Count", "CPUUtilization", "SuccessPercent", "ReplicationLatency"}
+    expected |= {"FreeStorageSpace"} if engine == "postgres" else set()  # Aurora's storage grows by itself
     expected |= failover if stack == STANDBY else set()
     assert set(alarms) == expected
+    dimension = "DBInstanceIdentifier" if engine == "postgres" else "DBClusterIdentifier"
+    assert set(alarms["CPUUtilization"]["dimensions"]) == {dimension}
     if stack == STANDBY:
-        assert (alarms["ReplicaLag"]["threshold"], alarms["ReplicaLag"]["statistic"]) == (300, "Maximum")
+        threshold = 150 if engine == "postgres" else 150_000  # AuroraGlobalDBRPOLag is in milliseconds
+        assert (alarms[lag]["threshold"], alarms[lag]["statistic"], alarms[lag]["evaluation_periods"]) == (threshold, "Maximum", 1)
 
 
 def test_primary_health_issues_are_forwarded_to_the_standby_bus(synthesized: Synthesized) -> None:

@@ -22,10 +22,22 @@ def statements_of(policy: str) -> dict[str, dict[str, Any]]:
     return {statement["Sid"]: statement for statement in json.loads(policy)["Statement"]}
 
 
-def test_the_replica_source_does_not_let_rds_manage_its_password(synthesized: Synthesized) -> None:
+def test_the_global_databases_primary_does_not_let_rds_manage_its_password(synthesized: Synthesized) -> None:
+    """RDS-managed master passwords are not offered for the clusters of an Aurora global database:
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-secrets-manager.html"""
+    (primary,) = synthesized.resources(PRIMARY, "aws_rds_cluster").values()
+    assert "manage_master_user_password" not in primary and "master_password" not in primary
+    assert primary["master_password_wo_version"] == 1
+    assert primary["master_password_wo"].startswith("${jsondecode(ephemeral.aws_secretsmanager_secret_version.")
+    (reader,) = synthesized.stacks[PRIMARY]["ephemeral"]["aws_secretsmanager_secret_version"].values()
+    assert reader["secret_id"] == SECRET_NAME
+
+
+def test_the_replica_source_does_not_let_rds_manage_its_password(postgres_synthesized: Synthesized) -> None:
     """RDS refuses a read replica of a source whose master password RDS manages in Secrets Manager (all engines but
     SQL Server): https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-secrets-manager.html#rds-secrets-manager-limitations
     """
+    synthesized = postgres_synthesized
     (primary,) = synthesized.resources(PRIMARY, "aws_db_instance").values()
     assert "manage_master_user_password" not in primary and "password" not in primary
     assert primary["password_wo_version"] == 1

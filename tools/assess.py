@@ -65,6 +65,9 @@ R53_FAILOVER = "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-fa
 S3_RTC = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-time-control.html"
 S3_REPLICATION_METRICS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html"
 ASG_GRACE = "https://docs.aws.amazon.com/autoscaling/ec2/userguide/health-check-grace-period.html"
+AURORA_GLOBAL_DR = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database-disaster-recovery.html"
+AURORA_HA = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.AuroraHighAvailability.html"
+AURORA_PITR = "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-pitr.html"
 BACKUP_SCHEDULE = "https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-options-and-configuration.html"
 
 #: Figures AWS does not publish, used where a term needs one; each is printed as an assumption and can be
@@ -72,6 +75,7 @@ BACKUP_SCHEDULE = "https://docs.aws.amazon.com/aws-backup/latest/devguide/plan-o
 ASSUMPTIONS: dict[str, tuple[float, str]] = {
     "instance_launch_seconds": (120, "EC2 launch and boot of one instance before its health-check grace starts"),
     "replica_promotion_seconds": (600, "RDS says promotion takes 'several minutes or longer, depending on the size of the replica'"),
+    "global_failover_seconds": (180, "Aurora: the secondary cluster 'assumes the primary role within a few minutes' of a failover"),
     "table_restore_seconds": (1800, "one DynamoDB restore (PITR or backup); AWS re:Post: at least 20 minutes, usually under an hour"),
     "db_restore_seconds": (1800, "one RDS point-in-time restore into a new instance, for the example's 50 GB"),
     "approval_seconds": (300, "an operator reads the page and approves a runbook's aws:approve step"),
@@ -404,55 +408,32 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
     prefix = WARM_STANDBY
     primary, standby = arch.primary.region, arch.standby.region
     stability: list[str] = []
+    database = Database.read(stacks, prefix)
 
-    databases = {
-        ("replica" if body.get("replicate_source_db") else "primary"): (stack, address, body)
-        for stack, address, body in stacks.everywhere(prefix, "aws_db_instance")
-    }
-
-    # Region: detection and its alarm, the decision, then promotion (and the writes' move) in parallel with scaling.
+    # Region: detection and its alarm; then the decision, the database's switch and the writes' move, beside the
+    # scale-out (which the recovery plan starts before its approval step when it runs first in the switch).
     rto = estimates[("region", "RTO")]
     add_detection(rto, stacks, prefix, origin_host(primary, arch.domain_name))
-    unhealthy = alarm_on(stacks, prefix, "HealthCheckStatus", name_contains=f"{primary}-unhealthy")
-    probe = alarm_on(stacks, prefix, "PrimaryProbe")
-    if unhealthy is None and probe is None:
-        rto.blockers.append(f"no alarm turns {primary}'s trouble into a failover signal")
-    else:
-        rto.terms.append(alarm_term(*(unhealthy or probe)))  # type: ignore[misc]
-        if probe is None and primary == "us-east-1":
-            rto.blockers.append(
-                "us-east-1, the failed region: the health-check alarm and the rule forwarding it to the standby run there "
-                "(Route 53 health-check metrics exist only in us-east-1), and nothing probes from the standby"
-            )
-        elif primary == "us-east-1":
-            stability.append(
-                f"warm_standby: the Route 53 signal needs us-east-1 (its metrics live there); the probe alarm {probe[0]} "  # type: ignore[index]
-                f"and the decision run in {standby}"
-            )
+    signal_terms(rto, stacks, prefix, primary=primary, standby=standby, stability=stability)
     decision = decision_term(stacks, prefix, assume)
-    if decision is None:
-        rto.blockers.append(f"no decision function in {standby}: nothing starts the failover")
-    else:
-        rto.terms.append(decision)
-    if "replica" not in databases:
-        rto.unrecoverable = True
-        rto.blockers.append(f"no read replica of the database in {standby}")
-    replica_address = databases["replica"][1] if "replica" in databases else ""
-    promotion = Term(
-        "promote the cross-region replica (assumption replica_promotion_seconds)",
-        assume["replica_promotion_seconds"],
-        RDS_PROMOTE,
-        replica_address,
-    )
+    promotion = database.switch_term(rto, standby, assume)
     writes = writes_term(stacks, prefix, rto)
     if writes is not None:
         promotion = Term(
             f"{promotion.what}, then {writes.what}",
             promotion.seconds + writes.seconds,
-            f"{RDS_PROMOTE} and {writes.source}",
-            replica_address,
+            f"{promotion.source} and {writes.source}",
+            promotion.resource,
         )
     scaling = scale_out(stacks, f"{prefix}-{standby}", f"{prefix}-{primary}", assume, stability)
+    if decision is None:
+        rto.blockers.append(f"no decision function in {standby}: nothing starts the failover")
+    elif decision.what.startswith("operator approval") and scales_before_approval(stacks, prefix):
+        promotion = Term(
+            f"{decision.what}, then {promotion.what}", decision.seconds + promotion.seconds, promotion.source, promotion.resource
+        )
+    else:
+        rto.terms.append(decision)
     rto.terms.append(in_parallel([promotion, *scaling]))
     distribution = stacks.everywhere(f"{prefix}-global", "aws_cloudfront_distribution")
     if distribution:
@@ -465,46 +446,168 @@ def assess_warm_standby(arch: WarmStandby, estimates: Objectives, stacks: Stacks
                 f"warm_standby: reads fail over per request after {attempts} x {timeout} s = {worst} s ({address}; {CF_FAILOVER})"
             )
 
-    # Region RPO: replica lag up to the lag alarm's threshold, and S3 Replication Time Control.
+    # Region RPO: what the database's copy may lag by, and the assets' replication.
     rpo = estimates[("region", "RPO")]
-    lag = alarm_on(stacks, prefix, "ReplicaLag")
-    if "replica" in databases and lag is not None:
-        threshold = lag[1]["threshold"]
-        rpo.terms.append(Term(f"replica lag below the lag alarm's threshold of {threshold} s pages nobody", threshold, RDS_LAG, lag[0]))
-    elif "replica" in databases:
-        rpo.blockers.append("no alarm watches the replica's lag: the data lost on failover is unbounded")
-    else:
-        rpo.unrecoverable = True
-        rpo.blockers.append("the database has no copy in another region")
+    database.region_rpo(rpo, stacks, prefix)
     assets_rpo(rpo, stacks, prefix)
-
-    # AZ and hardware: Multi-AZ failover of the database; the groups keep serving from the other zone.
-    multi_az = "primary" in databases and databases["primary"][2].get("multi_az") is True
-    for domain in ("az", "hardware"):
-        domain_rto, domain_rpo = estimates[(domain, "RTO")], estimates[(domain, "RPO")]
-        if multi_az:
-            address = databases["primary"][1]
-            domain_rto.terms.append(Term("RDS Multi-AZ failover: typically 60-120 s", 120, RDS_MULTI_AZ, address))
-            domain_rpo.terms.append(Term("RDS Multi-AZ replicates synchronously to the standby", 0, RDS_MULTI_AZ, address))
-        else:
-            domain_rto.unrecoverable = domain_rpo.unrecoverable = True
-            domain_rto.blockers.append("the database is single-AZ: a zone or host loss means a restore from backup")
-            domain_rpo.blockers.append("the database is single-AZ")
-
-    # Software: point-in-time restore of the database.
-    software_rto, software_rpo = estimates[("software", "RTO")], estimates[("software", "RPO")]
-    if "primary" in databases and databases["primary"][2].get("backup_retention_period", 0) > 0:
-        address = databases["primary"][1]
-        software_rpo.terms.append(Term("RDS point-in-time recovery: transaction logs reach S3 every 5 minutes", 300, RDS_PITR, address))
-        software_rto.terms.append(
-            Term(
-                "point-in-time restore into a new instance (assumption db_restore_seconds)", assume["db_restore_seconds"], RDS_PITR, address
-            )
-        )
-    else:
-        software_rto.unrecoverable = software_rpo.unrecoverable = True
-        software_rpo.blockers.append("the database keeps no automated backups")
+    database.zone_and_software(estimates, assume)
     return stability
+
+
+def signal_terms(rto: Estimate, stacks: Stacks, prefix: str, *, primary: str, standby: str, stability: list[str]) -> None:
+    """The alarm that turns the primary's trouble into a failover signal, and where it runs."""
+    unhealthy = alarm_on(stacks, prefix, "HealthCheckStatus", name_contains=f"{primary}-unhealthy")
+    probe = alarm_on(stacks, prefix, "PrimaryProbe")
+    if unhealthy is None and probe is None:
+        rto.blockers.append(f"no alarm turns {primary}'s trouble into a failover signal")
+        return
+    rto.terms.append(alarm_term(*(unhealthy or probe)))  # type: ignore[misc]
+    if probe is None and primary == "us-east-1":
+        rto.blockers.append(
+            "us-east-1, the failed region: the health-check alarm and the rule forwarding it to the standby run there "
+            "(Route 53 health-check metrics exist only in us-east-1), and nothing probes from the standby"
+        )
+    elif primary == "us-east-1":
+        stability.append(
+            f"warm_standby: the Route 53 signal needs us-east-1 (its metrics live there); the probe alarm {probe[0]} "  # type: ignore[index]
+            f"and the decision run in {standby}"
+        )
+
+
+def scales_before_approval(stacks: Stacks, prefix: str) -> bool:
+    """Whether the region switch's document scales the target out before its approval step (then the instances
+    launch while the operator decides)."""
+    for _, _, body in stacks.everywhere(prefix, "aws_ssm_document"):
+        steps = [step["name"] for step in json.loads(body.get("content", "{}")).get("mainSteps", [])]
+        if "scaleTarget" in steps and "approve" in steps:
+            return steps.index("scaleTarget") < steps.index("approve")
+    return False
+
+
+@dataclass
+class Database:
+    """The warm standby's database as synthesized: RDS instances (`instances`: "primary", "replica") or Aurora
+    clusters (`clusters`: "primary", "secondary"), each (stack, address, body)."""
+
+    instances: dict[str, tuple[str, str, dict[str, Any]]]
+    clusters: dict[str, tuple[str, str, dict[str, Any]]]
+    members: dict[str, int]
+    global_rpo: tuple[str, float] | None
+
+    @classmethod
+    def read(cls, stacks: Stacks, prefix: str) -> Database:
+        instances = {
+            ("replica" if body.get("replicate_source_db") else "primary"): (stack, address, body)
+            for stack, address, body in stacks.everywhere(prefix, "aws_db_instance")
+        }
+        clusters = {
+            ("secondary" if body.get("source_region") else "primary"): (stack, address, body)
+            for stack, address, body in stacks.everywhere(prefix, "aws_rds_cluster")
+        }
+        members: dict[str, int] = {}
+        for stack, _, _ in stacks.everywhere(prefix, "aws_rds_cluster_instance"):
+            members[stack] = members.get(stack, 0) + 1
+        global_rpo = None
+        if "primary" in clusters:
+            for address, group in stacks.resources(clusters["primary"][0], "aws_rds_cluster_parameter_group").items():
+                for parameter in group.get("parameter", []):
+                    if parameter.get("name") == "rds.global_db_rpo":
+                        global_rpo = (f"aws_rds_cluster_parameter_group.{address}", float(parameter["value"]))
+        return cls(instances, clusters, members, global_rpo)
+
+    @property
+    def aurora(self) -> bool:
+        return bool(self.clusters)
+
+    def switch_term(self, rto: Estimate, standby: str, assume: dict[str, float]) -> Term:
+        """Making the standby's copy the writer: the global database's failover, or the replica's promotion."""
+        if self.aurora:
+            if "secondary" not in self.clusters:
+                rto.unrecoverable = True
+                rto.blockers.append(f"no secondary cluster of the global database in {standby}")
+            address = self.clusters.get("secondary", ("", "", {}))[1]
+            what = "fail over the global database (assumption global_failover_seconds)"
+            return Term(what, assume["global_failover_seconds"], AURORA_GLOBAL_DR, address)
+        if "replica" not in self.instances:
+            rto.unrecoverable = True
+            rto.blockers.append(f"no read replica of the database in {standby}")
+        address = self.instances["replica"][1] if "replica" in self.instances else ""
+        return Term(
+            "promote the cross-region replica (assumption replica_promotion_seconds)",
+            assume["replica_promotion_seconds"],
+            RDS_PROMOTE,
+            address,
+        )
+
+    def region_rpo(self, rpo: Estimate, stacks: Stacks, prefix: str) -> None:
+        """The copy's lag: below the lag alarm's threshold it pages nobody; Aurora's rds.global_db_rpo makes commits
+        wait beyond its value, so the smaller bounds the loss."""
+        copy = "secondary" if self.aurora else "replica"
+        if copy not in (self.clusters if self.aurora else self.instances):
+            rpo.unrecoverable = True
+            rpo.blockers.append("the database has no copy in another region")
+            return
+        bounds = []
+        lag = alarm_on(stacks, prefix, "AuroraGlobalDBRPOLag" if self.aurora else "ReplicaLag")
+        if lag is not None:
+            threshold = lag[1]["threshold"] / (1000 if self.aurora else 1)
+            what = f"replica lag below the lag alarm's threshold of {threshold:.0f} s pages nobody"
+            bounds.append(Term(what, threshold, AURORA_GLOBAL_DR if self.aurora else RDS_LAG, lag[0]))
+        if self.global_rpo is not None:
+            address, seconds = self.global_rpo
+            bounds.append(
+                Term(
+                    f"rds.global_db_rpo = {seconds:.0f} s: commits wait while the secondary is further behind",
+                    seconds,
+                    AURORA_GLOBAL_DR,
+                    address,
+                )
+            )
+        if not bounds:
+            rpo.blockers.append("no alarm watches the replica's lag: the data lost on failover is unbounded")
+            return
+        rpo.terms.append(min(bounds, key=lambda term: term.seconds))
+
+    def zone_and_software(self, estimates: Objectives, assume: dict[str, float]) -> None:
+        """AZ and hardware: Multi-AZ failover (or Aurora's to a reader in another zone); software: point-in-time restore."""
+        primary = (self.clusters if self.aurora else self.instances).get("primary")
+        if self.aurora:
+            failover = Term(
+                "Aurora fails over to a reader in another zone: typically under 120 s", 120, AURORA_HA, primary[1] if primary else ""
+            )
+            durable = Term(
+                "Aurora storage keeps six copies across three zones before a write is acknowledged", 0, AURORA_HA, failover.resource
+            )
+            ready = primary is not None and self.members.get(primary[0], 0) >= 2
+            missing = "the writer's cluster has no reader in another zone: a zone or host loss waits for a new instance"
+        else:
+            failover = Term("RDS Multi-AZ failover: typically 60-120 s", 120, RDS_MULTI_AZ, primary[1] if primary else "")
+            durable = Term("RDS Multi-AZ replicates synchronously to the standby", 0, RDS_MULTI_AZ, failover.resource)
+            ready = primary is not None and primary[2].get("multi_az") is True
+            missing = "the database is single-AZ: a zone or host loss means a restore from backup"
+        for domain in ("az", "hardware"):
+            domain_rto, domain_rpo = estimates[(domain, "RTO")], estimates[(domain, "RPO")]
+            if ready:
+                domain_rto.terms.append(failover)
+                domain_rpo.terms.append(durable)
+            else:
+                domain_rto.unrecoverable = domain_rpo.unrecoverable = True
+                domain_rto.blockers.append(missing)
+                domain_rpo.blockers.append(missing.split(":")[0])
+        software_rto, software_rpo = estimates[("software", "RTO")], estimates[("software", "RPO")]
+        if primary is not None and primary[2].get("backup_retention_period", 0) > 0:
+            source = AURORA_PITR if self.aurora else RDS_PITR
+            what = (
+                "point-in-time recovery: the latest restorable time is typically 5 minutes before now"
+                if self.aurora
+                else ("RDS point-in-time recovery: transaction logs reach S3 every 5 minutes")
+            )
+            software_rpo.terms.append(Term(what, 300, source, primary[1]))
+            restore = "point-in-time restore into a new cluster" if self.aurora else "point-in-time restore into a new instance"
+            software_rto.terms.append(Term(f"{restore} (assumption db_restore_seconds)", assume["db_restore_seconds"], source, primary[1]))
+        else:
+            software_rto.unrecoverable = software_rpo.unrecoverable = True
+            software_rpo.blockers.append("the database keeps no automated backups")
 
 
 def latency_alarms(stacks: Stacks, prefix: str) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:

@@ -33,7 +33,7 @@ from pathlib import Path
 from tools.cli import EXIT_SETUP, ToolError, command, require_credentials
 from tools.plan import PLAN_FILE
 from tools.plan_report import load_summary
-from tools.quotas import check_account_singletons, check_lambda_concurrency
+from tools.quotas import check_account_singletons, check_global_database, check_lambda_concurrency
 from tools.terraform import ROOT, TerraformTimeout, file_digest, run, stack_digest, stack_dirs, terraform_env
 
 #: Real stacks take a while (RDS Multi-AZ: 20 minutes or more); each Terraform command gets this long by default.
@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         selected = [path / "cdk.tf.json" for path in stack_dirs(outdir) if stacks is None or path.name in stacks]
         check_lambda_concurrency(selected)
         check_account_singletons(selected)
+        check_global_database(selected)
         plans = Path(args.plans) if args.plans else outdir / "plans"
         results = apply_approved(outdir, plans, stacks=stacks, timeout=args.timeout, allow_blocked=args.allow_blocked)
     else:

@@ -8,7 +8,8 @@ Everything drawn is read from the stacks' Terraform JSON, so the picture cannot 
   group (primary and failover origins) to the records that alias each load balancer, API custom domains to their
   REST API, its Lambda integrations, and the table each function names;
 - traffic inside a region as the security groups allow it (an ingress rule naming another group), with its port;
-- replication between regions: an RDS read replica from its source, DynamoDB global table replicas, S3 replication
+- replication between regions: an RDS read replica from its source, an Aurora global database's secondary from its
+  writer, DynamoDB global table replicas, S3 replication
   rules to their destination bucket;
 - health checks to what they probe, and the web ACL on what it protects.
 
@@ -48,6 +49,7 @@ COMPONENTS = {
     "aws_autoscaling_group": ("Auto Scaling group", "[", "]"),
     "aws_instance": ("instance", "[", "]"),
     "aws_db_instance": ("RDS", "[(", ")]"),
+    "aws_rds_cluster": ("Aurora", "[(", ")]"),
     "aws_lambda_function": ("Lambda", "[[", "]]"),
     "aws_api_gateway_rest_api": ("REST API", "[", "]"),
     "aws_api_gateway_domain_name": ("custom domain", "([", "])"),
@@ -58,7 +60,12 @@ COMPONENTS = {
     "aws_route53_health_check": ("health check", "{", "}"),
 }
 #: Where a component's security groups are named: type -> attribute (a list of references).
-GROUP_HOLDERS = {"aws_lb": "security_groups", "aws_db_instance": "vpc_security_group_ids", "aws_launch_template": "vpc_security_group_ids"}
+GROUP_HOLDERS = {
+    "aws_lb": "security_groups",
+    "aws_db_instance": "vpc_security_group_ids",
+    "aws_rds_cluster": "vpc_security_group_ids",
+    "aws_launch_template": "vpc_security_group_ids",
+}
 GLOBAL_TYPES = ("aws_cloudfront_distribution", "aws_route53_record", "aws_route53_health_check")
 #: Characters a quoted Mermaid label cannot hold as they are, as HTML entities without a `#` (Mermaid reads `#x;`
 #: as its own entity code, and draws labels as HTML): the quote ends the label, `<` would start a tag.
@@ -189,7 +196,7 @@ def _drawn(kind: str, body: dict[str, Any], replicated: bool) -> bool:
 
 
 def _name(kind: str, body: dict[str, Any]) -> str:
-    for attribute in ("name", "identifier", "function_name", "domain_name", "fqdn", "bucket", "comment"):
+    for attribute in ("name", "identifier", "cluster_identifier", "function_name", "domain_name", "fqdn", "bucket", "comment"):
         value = body.get(attribute)
         if isinstance(value, str) and "${" not in value:
             if kind == "aws_lb":
@@ -197,6 +204,8 @@ def _name(kind: str, body: dict[str, Any]) -> str:
             if kind == "aws_db_instance":
                 role = "read replica" if body.get("replicate_source_db") else "Multi-AZ writer" if body.get("multi_az") else "writer"
                 return f"{value} ({role})"
+            if kind == "aws_rds_cluster":
+                return f"{value} ({'global database secondary' if body.get('source_region') else 'global database writer'})"
             if kind == "aws_route53_record":
                 routing = body.get("weighted_routing_policy") or body.get("failover_routing_policy") or {}
                 policy = " ".join(f"{k}={v}" for k, v in routing.items())
@@ -358,6 +367,12 @@ def _replication_edges(diagram: Diagram, by_kind: dict[str, dict[str, dict[str, 
         sources = [f"{stack}/{ref}" for ref in _refs(source)] or [writers.get(str(source or "").rsplit(":", 1)[-1])]
         for found in sources if source else []:
             diagram.edge(found, address, "asynchronous replication", dashed=True)
+    writer_clusters = [
+        a for a, b in by_kind.get("aws_rds_cluster", {}).items() if b.get("global_cluster_identifier") and not b.get("source_region")
+    ]
+    for address, body in by_kind.get("aws_rds_cluster", {}).items():
+        for writer in writer_clusters if body.get("source_region") else []:
+            diagram.edge(writer, address, "global database replication", dashed=True)
     for address, body in by_kind.get("aws_dynamodb_table_replica", {}).items():
         stack = address.split("/", 1)[0]
         for table in _refs(body.get("global_table_arn")):

@@ -167,6 +167,9 @@ KNOWN_EMULATOR_DRIFT: dict[tuple[str, str], str] = {
     ("aws_db_instance", "performance_insights"): "moto does not keep Performance Insights settings",
     ("aws_db_instance", "max_allocated_storage"): "moto does not keep storage autoscaling on a read replica",
     ("aws_db_parameter_group", "parameter"): "moto does not return a parameter group's modified parameters",
+    ("aws_rds_global_cluster", "tags"): "moto does not keep a global cluster's tags",
+    ("aws_rds_cluster", "scaling_configuration"): "moto returns a Serverless v1 scaling configuration for a provisioned cluster",
+    ("aws_rds_cluster_instance", "performance_insights"): "moto does not keep Performance Insights settings",
     ("aws_instance", "associate_public_ip_address"): "moto gives an instance a public address in a private subnet",
     ("aws_secretsmanager_secret", "replica"): "moto reports a replica's key as the AWS managed key and adds its status",
     ("aws_s3_bucket_replication_configuration", "rule[0].delete_marker_replication"): "moto does not return delete-marker replication",
@@ -276,6 +279,9 @@ def prepare_destroy(emulator: Emulator, outdir: Path, first: Callable[[str], Non
         for body in resources.get("aws_db_instance", {}).values():
             rds = emulator.client("rds", region(body))
             rds.modify_db_instance(DBInstanceIdentifier=body["identifier"], DeletionProtection=False, ApplyImmediately=True)
+        for body in resources.get("aws_rds_cluster", {}).values():
+            rds = emulator.client("rds", region(body))
+            rds.modify_db_cluster(DBClusterIdentifier=body["cluster_identifier"], DeletionProtection=False, ApplyImmediately=True)
         for body in resources.get("aws_dynamodb_table", {}).values():
             emulator.client("dynamodb", region(body)).update_table(TableName=body["name"], DeletionProtectionEnabled=False)
         if resources.get("aws_cloudfront_distribution"):
@@ -611,6 +617,8 @@ def drill_identity(emulator: Emulator, role_arns: list[str]) -> tuple[dict[str, 
                         "Effect": "Allow",
                         "Action": [
                             "rds:DescribeDBInstances",
+                            "rds:DescribeDBClusters",
+                            "rds:DescribeGlobalClusters",
                             "ssm:GetParameter",
                             "autoscaling:DescribeAutoScalingGroups",
                             "secretsmanager:DescribeSecret",
@@ -709,7 +717,10 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
     try:
         timed("force_signal_alarms", lambda: force_signals(emulator, environment, standby))
         timed("trigger_rule_matches", lambda: rule_matches(emulator, config, standby, environment["PROBE_ALARM"]))
-        if mode == "region-outage":
+        aurora = plan.get("engine") == "aurora-postgresql"
+        if aurora:  # a failover's loss is bounded by rds.global_db_rpo: the lag history does not decide it
+            seed_replica_lag(emulator, standby, plan["regions"][standby]["database"], aurora=True)
+        elif mode == "region-outage":
             seed_lost_source(emulator, standby, plan["regions"][standby]["database"], minutes_ago=20, lag_before=2)
         else:
             seed_replica_lag(emulator, standby, plan["regions"][standby]["database"])
@@ -745,13 +756,13 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
         timed("decision_and_recovery_plan", lambda: decide(alarm_event))
         report_execution(automations.executions[-1])
         outputs = automations.executions[-1]["Outputs"]
-        timed("data_loss_stated", lambda: stated_loss(outputs, mode))
+        timed("data_loss_stated", lambda: stated_loss(outputs, mode, plan))
         timed_checks(emulator, plan, writer=standby, other=primary, verifier=verifier, timed=timed, failover=True, outputs=outputs)
         timed("second_decision_is_a_no_op", lambda: no_op(decide, automations))
         automations.run_as = run_as  # the region is back for the failback
         emulator.enforce_iam(False)  # the emulator's own metric, not a call of the plan
         for region in (primary, standby):
-            seed_replica_lag(emulator, region, plan["regions"][region]["database"])
+            seed_replica_lag(emulator, region, plan["regions"][region]["database"], aurora=aurora)
         emulator.enforce_iam(True)
         for key, parameters in (
             ("rebuild", {"Region": [primary]}),
@@ -762,7 +773,10 @@ def drill(session: Session, mode: str = "healthy") -> list[tuple[str, str, float
             timed(label, lambda key=key, parameters=parameters: start(automations, config, key, parameters))
             report_execution(automations.executions[-1])
         timed_checks(emulator, plan, writer=primary, other=standby, verifier=verifier, timed=timed, failover=False)
-        verify(len(approvals) == 4, f"expected 4 approvals (failover, each rebuild, switch back), gave {len(approvals)}")
+        # RDS: the failover, each rebuild (it deletes the old writer) and the switch back; Aurora: no rebuild asks,
+        # since Aurora brings the old primary back as a secondary by itself.
+        expected = 2 if aurora else 4
+        verify(len(approvals) == expected, f"expected {expected} approvals, gave {len(approvals)}")
     finally:
         emulator.enforce_iam(False)
         undo()
@@ -814,13 +828,17 @@ def rule_matches(emulator: Emulator, config: Any, region: str, alarm: str) -> st
     return f"{rule['Name']} matches {alarm} into ALARM, not another alarm and not OK"
 
 
-def seed_replica_lag(emulator: Emulator, region: str, identifier: str, value: float = 1, minutes_ago: float = 0) -> None:
-    """The ReplicaLag a replica reports (moto's RDS emits no metrics), so the pre-checks and the in-sync wait see it."""
+def seed_replica_lag(
+    emulator: Emulator, region: str, identifier: str, value: float = 1, minutes_ago: float = 0, *, aurora: bool = False
+) -> None:
+    """The lag a replica reports, ReplicaLag in seconds, or with `aurora` a secondary cluster's AuroraGlobalDBRPOLag
+    in milliseconds (moto's RDS emits no metrics), so the pre-checks and the in-sync wait see it."""
     when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=minutes_ago)
-    dimensions = [{"Name": "DBInstanceIdentifier", "Value": identifier}]
-    emulator.client("cloudwatch", region).put_metric_data(
-        Namespace="AWS/RDS", MetricData=[{"MetricName": "ReplicaLag", "Dimensions": dimensions, "Value": value, "Timestamp": when}]
+    metric, dimension, scale = (
+        ("AuroraGlobalDBRPOLag", "DBClusterIdentifier", 1000) if aurora else ("ReplicaLag", "DBInstanceIdentifier", 1)
     )
+    data = [{"MetricName": metric, "Dimensions": [{"Name": dimension, "Value": identifier}], "Value": value * scale, "Timestamp": when}]
+    emulator.client("cloudwatch", region).put_metric_data(Namespace="AWS/RDS", MetricData=data)
 
 
 #: The dark drill's lag history ends this many minutes ago, so that the failback's own lag (now) is newer than all of it.
@@ -847,10 +865,18 @@ def seed_lost_source(emulator: Emulator, region: str, identifier: str, *, minute
         seed_replica_lag(emulator, region, identifier, lag_before + (minutes_ago - minute) * 60, minute)
 
 
-def stated_loss(outputs: dict[str, Any], mode: str) -> str:
+def stated_loss(outputs: dict[str, Any], mode: str, plan: dict[str, Any]) -> str:
     """The pre-checks named the mode and the data the switch loses: a switchover while the primary's database
-    answers, a failover (estimated from the lag before replay stopped) when its region is dark."""
+    answers, a failover (RDS: estimated from the lag before replay stopped; Aurora: bounded by rds.global_db_rpo)
+    when its region is dark."""
     stated, loss = str(outputs.get("preChecks.Mode")), str(outputs.get("preChecks.DataLoss"))
+    if plan.get("engine") == "aurora-postgresql":
+        if mode == "region-outage":
+            verify(stated.startswith("failover (source cluster did not answer"), f"mode stated: {stated}")
+            verify(loss == f"at most {plan['global_rpo_seconds']} s of writes (rds.global_db_rpo: commits wait past it)", f"loss: {loss}")
+        else:
+            verify(stated == "switchover (SwitchoverGlobalCluster)" and loss.startswith("none"), f"mode and data loss: {stated}; {loss}")
+        return f"{stated}; data loss {loss}"
     if mode == "region-outage":
         verify(stated.startswith("failover (source database did not answer"), f"mode stated: {stated}")
         verify(loss.startswith("about 2 s of writes (ReplicaLag before replay stopped at"), f"data loss stated: {loss}")
@@ -939,9 +965,19 @@ def timed_checks(
     fenced = bool((outputs or {}).get("fenceSource.Fenced", True))
     stopped = "scaled to 0" in str((outputs or {}).get("fenceSource.Detail", ""))
 
+    aurora = plan.get("engine") == "aurora-postgresql"
+
     def database(region: str) -> dict[str, Any]:
+        """The instance, or the cluster with `Writer` (its place in the global database) and `Address`."""
         rds = emulator.client("rds", region, credentials=verifier)
-        return rds.describe_db_instances(DBInstanceIdentifier=plan["regions"][region]["database"])["DBInstances"][0]
+        identifier = plan["regions"][region]["database"]
+        if not aurora:
+            found = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+            return {**found, "Writer": not found.get("ReadReplicaSourceDBInstanceIdentifier"), "Address": found["Endpoint"]["Address"]}
+        found = rds.describe_db_clusters(DBClusterIdentifier=identifier)["DBClusters"][0]
+        members = rds.describe_global_clusters(GlobalClusterIdentifier=plan["global_cluster"])["GlobalClusters"][0]["GlobalClusterMembers"]
+        writes = any(m["IsWriter"] for m in members if m["DBClusterArn"] == found["DBClusterArn"])
+        return {**found, "DBInstanceIdentifier": identifier, "Writer": writes, "Address": found["Endpoint"]}
 
     def parameter(region: str) -> dict[str, Any]:
         ssm = emulator.client("ssm", region, credentials=verifier)
@@ -949,8 +985,8 @@ def timed_checks(
 
     def writer_ok() -> str:
         db, value = database(writer), parameter(writer)
-        verify(not db.get("ReadReplicaSourceDBInstanceIdentifier"), f"{db['DBInstanceIdentifier']} is still a replica")
-        verify(value["writable"] is True and value["host"] == db["Endpoint"]["Address"], f"{writer} parameter is {value}")
+        verify(db["Writer"], f"{db['DBInstanceIdentifier']} is still a replica")
+        verify(value["writable"] is True and value["host"] == db["Address"], f"{writer} parameter is {value}")
         latch = writer_latch(emulator, plan, verifier)
         verify(latch == writer, f"the writer latch names {latch}")
         return f"{db['DBInstanceIdentifier']} writes in {writer}; the app and the latch point at it"
@@ -966,7 +1002,7 @@ def timed_checks(
             verify(value["host"] == "", f"{other} parameter still names a host: {value}")
             return f"{other} fenced: its parameter points nowhere writable"
         db = database(other)
-        verify(bool(db.get("ReadReplicaSourceDBInstanceIdentifier")), f"{db['DBInstanceIdentifier']} is not a replica again")
+        verify(not db["Writer"], f"{db['DBInstanceIdentifier']} is not a replica again")
         return f"{db['DBInstanceIdentifier']} replicates from {writer} again; its app reads it read-only"
 
     def sizes() -> str:
@@ -1002,9 +1038,13 @@ FAILOVER_STEPS = (
 
 
 def drill_report(steps: list[tuple[str, str, float]], config: str) -> dict[str, Any]:
-    """A drill's timings in the shape tools.assess reads: the warm standby's region failover, measured."""
+    """A drill's timings in the shape tools.assess reads: the warm standby's region failover, measured, and the
+    database engine it ran on (each engine's steps differ: a global database's failover, or a replica's promotion)."""
+    warm_standby = (yaml.safe_load(Path(config).read_text()) or {}).get("warm_standby") or {}
+    engine = (warm_standby.get("database") or {}).get("engine", "postgres")
     return {
-        "where": "emulator drill, make drill-local",
+        "where": f"emulator drill on {engine}, make drill-local",
+        "engine": engine,
         "config": str(Path(config).resolve()),
         "recoveries": {"warm_standby.region": round(sum(seconds for step, _, seconds in steps if step in FAILOVER_STEPS), 2)},
         "steps": [{"step": step, "detail": detail, "seconds": round(seconds, 2)} for step, detail, seconds in steps],

@@ -9,8 +9,9 @@ with the resource "*" (it cannot name the resource), which no ARN-scoped stateme
 role would be denied. moto 5.2.5 ignores UpdateTable's ReplicaUpdates, which the DynamoDB runbooks use to delete and
 re-create global-table replicas. moto 5.2.5 has no Multi-Region Access Point routes (the failover's storage step),
 and with IAM enforced it checks S3 Control's signatures the way other services sign, refusing every call whose path
-holds an ARN. moto 5.2.5 has no SimulatePrincipalPolicy, which the readiness permission evaluation calls. `apply()`
-makes moto do what AWS does (the handler tests use it in-process). Six fix-ups fail loudly
+holds an ARN. moto 5.2.5 has no SimulatePrincipalPolicy, which the readiness permission evaluation calls, and no
+FailoverGlobalCluster or SwitchoverGlobalCluster, which the Aurora engine's failover and failback call. `apply()`
+makes moto do what AWS does (the handler tests use it in-process). Seven fix-ups fail loudly
 once moto does it by itself; the other three (resources, trust statements, the CloudWatch prefix) are asked of the
 pinned moto by tests/test_moto_fixups.py, which also says what the resource fix-up leaves unproven.
 """
@@ -38,7 +39,9 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.access_control import IAMPolicyStatement, IAMRequest, PermissionResult
 from moto.iam.responses import IamResponse
-from moto.rds.models import RDSBackend
+from moto.rds.exceptions import InvalidParameterCombination, InvalidParameterValue, RDSClientError
+from moto.rds.models import RDSBackend, rds_backends
+from moto.rds.responses import RDSResponse
 from moto.s3.models import s3_backends
 from moto.s3control.exceptions import InvalidRequestException, MultiRegionAccessPointNotFound
 from moto.s3control.models import MultiRegionAccessPoint
@@ -63,6 +66,76 @@ def promotion_clears_the_source() -> None:
 
     promote.clears_source = True  # type: ignore[attr-defined]
     RDSBackend.promote_read_replica = promote
+
+
+def global_database_failover() -> None:
+    """FailoverGlobalCluster and SwitchoverGlobalCluster: the target secondary cluster becomes the global database's
+    writer and the old writer one of its secondaries, keeping every member
+    (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_FailoverGlobalCluster.html: AllowDataLoss for a
+    failover, which does not wait for the old writer; API_SwitchoverGlobalCluster.html: the old writer is demoted to
+    a read-only secondary). A target that is not a secondary of that global database is refused, as RDS does."""
+    if applied_or_needless(RDSBackend, "failover_global_cluster", "FailoverGlobalCluster"):
+        return
+
+    def turn(self: Any, params: dict[str, Any], *, switchover: bool) -> Any:
+        identifier = params["GlobalClusterIdentifier"]
+        found = self.global_backend.global_clusters.get(identifier)
+        if found is None:
+            raise InvalidParameterValue(f"global cluster {identifier} not found")
+        target = params["TargetDbClusterIdentifier"]
+        member = next((m for m in found.members if target in (m.db_cluster_arn, m.db_cluster_identifier)), None)
+        if member is None or member.is_writer:
+            raise RDSClientError(
+                "InvalidGlobalClusterStateFault", f"{target} is not a secondary cluster of the global database {identifier}"
+            )
+        if not switchover and str(params.get("AllowDataLoss")).lower() != "true" and str(params.get("Switchover")).lower() != "true":
+            raise InvalidParameterCombination("Specify AllowDataLoss (a failover) or Switchover")
+        for other in found.members:
+            other.is_writer = other is member
+        return found
+
+    def failover(self: Any) -> ActionResult:
+        return ActionResult({"GlobalCluster": turn(self, self.params, switchover=False)})
+
+    def switchover(self: Any) -> ActionResult:
+        return ActionResult({"GlobalCluster": turn(self, self.params, switchover=True)})
+
+    failover.fix_up = switchover.fix_up = True  # type: ignore[attr-defined]
+    RDSBackend.failover_global_cluster = failover  # type: ignore[attr-defined]  # marks the fix-up as applied
+    RDSResponse.failover_global_cluster = failover  # type: ignore[attr-defined]
+    RDSResponse.switchover_global_cluster = switchover  # type: ignore[attr-defined]
+
+
+def global_cluster_members_leave_from_their_region() -> None:
+    """A cluster leaves its global database (RemoveFromGlobalCluster, or DeleteDBCluster of a member) in the region
+    it lives in, as in AWS. moto 5.2.5 keeps a global cluster in the region that created it but looks it up in the
+    caller's region when a member leaves: a secondary in another region stays a member for ever, and the global
+    cluster can never be deleted (tests/test_moto_fixups.py asks the pinned moto)."""
+    if getattr(RDSBackend.delete_db_cluster, "fix_up", False):
+        return
+    delete, remove = RDSBackend.delete_db_cluster, RDSBackend.remove_from_global_cluster
+
+    def holding(self: Any, cluster: Any) -> list[Any]:
+        return [g for backend in rds_backends[self.account_id].values() for g in backend.global_clusters.values() if cluster in g.members]
+
+    def deleted(self: Any, cluster_identifier: str, snapshot_name: str | None = None) -> Any:
+        cluster = self.clusters.get(cluster_identifier)
+        result = delete(self, cluster_identifier, snapshot_name)
+        for found in holding(self, cluster):
+            found.members.remove(cluster)
+        return result
+
+    def removed(self: Any, global_cluster_identifier: str, db_cluster_identifier: str) -> Any:
+        cluster = self.describe_db_clusters(db_cluster_identifier=db_cluster_identifier)[0]
+        for found in holding(self, cluster):
+            if global_cluster_identifier in (found.global_cluster_identifier, found.global_cluster_arn):
+                found.members.remove(cluster)
+                return found
+        return remove(self, global_cluster_identifier, db_cluster_identifier)
+
+    deleted.fix_up = removed.fix_up = True  # type: ignore[attr-defined]
+    RDSBackend.delete_db_cluster = deleted  # type: ignore[method-assign]
+    RDSBackend.remove_from_global_cluster = removed  # type: ignore[method-assign]
 
 
 def applied_or_needless(cls: type, method: str, operation: str) -> bool:
@@ -527,6 +600,8 @@ def apply() -> None:
     """Every fix-up, in this process."""
     principal_policies_can_be_simulated()
     promotion_clears_the_source()
+    global_database_failover()
+    global_cluster_members_leave_from_their_region()
     secret_replicas_can_be_promoted()
     actions_are_enforced_where_resources_are_unknown()
     trust_statements_for_others_do_not_deny()

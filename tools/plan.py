@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.cli import CREDENTIAL_ERRORS, CREDENTIAL_HELP, EXIT_SETUP, ToolError, command, require_credentials
-from tools.quotas import check_account_singletons, check_lambda_concurrency
+from tools.quotas import check_account_singletons, check_global_database, check_lambda_concurrency
 from tools.terraform import (
     ROOT,
     TerraformTimeout,
@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         selected = [path / "cdk.tf.json" for path in stack_dirs(Path(args.outdir)) if stacks is None or path.name in stacks]
         check_lambda_concurrency(selected)
         check_account_singletons(selected)
+        check_global_database(selected)
     results = plan_all(Path(args.outdir), offline=args.offline, stacks=stacks, jobs=args.jobs, lock=args.lock)
     counts = {status: sum(r.status == status for r in results) for status in ("planned", "blocked", "failed")}
     print(f"[plan] {counts['planned']} planned, {counts['blocked']} blocked, {counts['failed']} failed", file=sys.stderr)

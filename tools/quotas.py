@@ -15,6 +15,12 @@ trails per region, a multi-region trail counting in every region
 (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/WhatIsCloudTrail-Limits.html). An account that an
 organization already records fails half-way through the apply; `check_account_singletons` reads what the account
 has and names the switch (`account_security.config_recorder`, `account_security.cloudtrail`) before Terraform starts.
+
+An Aurora global database takes only engine versions that support it, and the same version and an offered class in
+every region (https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/aurora-global-database.configuration.requirements.html);
+the configuration checks the documented minimums, and `check_global_database` asks each region the stacks put a
+cluster in (`DescribeDBEngineVersions`' `SupportsGlobalDatabases`, `DescribeOrderableDBInstanceOptions`), since
+AWS adds and retires versions by region.
 """
 
 from __future__ import annotations
@@ -152,3 +158,38 @@ def check_account_singletons(stack_files: Iterable[Path]) -> None:
     problems = singleton_problems(planned_singletons(stack_files), lambda service, region: boto3.client(service, region_name=region))
     if problems:
         raise ToolError("Account services: " + "; ".join(problems))
+
+
+def planned_global_database(stack_files: Iterable[Path]) -> dict[str, set[tuple[str, str, str]]]:
+    """Region -> (engine, version, class) of each Aurora cluster instance the synthesized stacks create there."""
+    found: dict[str, set[tuple[str, str, str]]] = defaultdict(set)
+    for path in stack_files:
+        stack = json.loads(path.read_text())
+        regions = provider_regions(stack)
+        for body in stack.get("resource", {}).get("aws_rds_cluster_instance", {}).values():
+            found[regions.get(body.get("provider", "aws"), "")].add((body["engine"], body["engine_version"], body["instance_class"]))
+    return dict(found)
+
+
+def global_database_problems(wanted: dict[str, set[tuple[str, str, str]]], client: Callable[[str], Any]) -> list[str]:
+    """One line per region that does not offer what a global database's cluster there needs: its engine version
+    with SupportsGlobalDatabases, and its instance class for that version."""
+    problems = []
+    for region, instances in sorted(wanted.items()):
+        rds = client(region)
+        for engine, version, instance_class in sorted(instances):
+            versions = rds.describe_db_engine_versions(Engine=engine, EngineVersion=version)["DBEngineVersions"]
+            if not any(v.get("SupportsGlobalDatabases") for v in versions):
+                problems.append(f"{region}: {engine} {version} does not support global databases there: choose another engine_version")
+                continue
+            offered = rds.describe_orderable_db_instance_options(Engine=engine, EngineVersion=version, DBInstanceClass=instance_class)
+            if not offered["OrderableDBInstanceOptions"]:
+                problems.append(f"{region}: {instance_class} is not offered for {engine} {version} there: choose another instance_class")
+    return problems
+
+
+def check_global_database(stack_files: Iterable[Path]) -> None:
+    """Raise ToolError (exit 1) naming every region that cannot hold the stacks' Aurora global database clusters."""
+    problems = global_database_problems(planned_global_database(stack_files), lambda region: boto3.client("rds", region_name=region))
+    if problems:
+        raise ToolError("warm_standby.database: " + "; ".join(problems))

@@ -98,6 +98,8 @@ class Settings:
     deployment: str
     state_key_id: str
     topic_arn: str | None = None
+    #: "cluster": PRIMARY_DATABASE is the Aurora global database's primary cluster; else an RDS instance.
+    primary_database_kind: str = "instance"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -105,12 +107,15 @@ class Settings:
         missing = [name for name in REQUIRED_ENV if not env.get(name)]
         if missing:
             raise RuntimeError(f"environment: {', '.join(missing)} not set; the stack sets {', '.join(REQUIRED_ENV)}")
+        if env.get("PRIMARY_DATABASE_KIND", "instance") not in ("instance", "cluster"):
+            raise RuntimeError(f"environment: PRIMARY_DATABASE_KIND is {env['PRIMARY_DATABASE_KIND']!r}; expected instance or cluster")
         if env["MODE"] not in ("manual", "automatic"):
             raise RuntimeError(f"environment: MODE is {env['MODE']!r}; expected manual or automatic")
         return cls(
             **{name.lower(): env[name] for name in REQUIRED_ENV if name != "SIGNAL_SECONDS"},
             signal_seconds=int(env["SIGNAL_SECONDS"]),
             topic_arn=env.get("TOPIC_ARN") or None,
+            primary_database_kind=env.get("PRIMARY_DATABASE_KIND") or "instance",
         )
 
 
@@ -177,8 +182,11 @@ class Decision:
         """The primary seen from here: its database available and its web tier with instances in service."""
         s = self.settings
         try:
-            db = self.client("rds", region_name=s.primary_region).describe_db_instances(DBInstanceIdentifier=s.primary_database)
-            status = db["DBInstances"][0]["DBInstanceStatus"]
+            rds = self.client("rds", region_name=s.primary_region)
+            if s.primary_database_kind == "cluster":
+                status = rds.describe_db_clusters(DBClusterIdentifier=s.primary_database)["DBClusters"][0]["Status"]
+            else:
+                status = rds.describe_db_instances(DBInstanceIdentifier=s.primary_database)["DBInstances"][0]["DBInstanceStatus"]
             groups = self.client("autoscaling", region_name=s.primary_region).describe_auto_scaling_groups(
                 AutoScalingGroupNames=[s.primary_web_group]
             )["AutoScalingGroups"]

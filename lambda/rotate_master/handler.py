@@ -3,11 +3,13 @@
 Secrets Manager calls the function four times per rotation, with {"SecretId", "ClientRequestToken", "Step"}
 (https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html):
   createSecret  a new random password as the AWSPENDING version (once per token);
-  setSecret     ModifyDBInstance MasterUserPassword on the instance in DB_INSTANCE_ID (no database connection,
-                so the function runs outside any VPC and needs no route to the database);
-  testSecret    the instance has applied it: no master password change is pending any more;
+  setSecret     ModifyDBInstance MasterUserPassword on the instance in DB_INSTANCE_ID, or ModifyDBCluster on the
+                Aurora cluster in DB_CLUSTER_ID (no database connection, so the function runs outside any VPC and
+                needs no route to the database);
+  testSecret    the instance or cluster has applied it: no master password change is pending any more;
   finishSecret  AWSPENDING becomes AWSCURRENT.
-A cross-region read replica follows the new password through PostgreSQL replication.
+A cross-region read replica, or an Aurora global database's secondary cluster, follows the new password through
+replication.
 """
 
 from __future__ import annotations
@@ -78,17 +80,27 @@ def create_secret(secrets: Any, secret_id: str, token: str) -> str:
 
 def set_secret(secrets: Any, rds: Any, secret_id: str, token: str) -> str:
     pending = json.loads(secrets.get_secret_value(SecretId=secret_id, VersionId=token, VersionStage="AWSPENDING")["SecretString"])
+    cluster = os.environ.get("DB_CLUSTER_ID")
+    if cluster:
+        rds.modify_db_cluster(DBClusterIdentifier=cluster, MasterUserPassword=pending["password"], ApplyImmediately=True)
+        return f"{cluster}: master password change requested"
     instance = os.environ["DB_INSTANCE_ID"]
     rds.modify_db_instance(DBInstanceIdentifier=instance, MasterUserPassword=pending["password"], ApplyImmediately=True)
     return f"{instance}: master password change requested"
 
 
 def test_secret(rds: Any) -> str:
-    instance = os.environ["DB_INSTANCE_ID"]
-    db = rds.describe_db_instances(DBInstanceIdentifier=instance)["DBInstances"][0]
-    if "MasterUserPassword" in db.get("PendingModifiedValues", {}):
-        raise NotYetApplied(f"{instance} has not applied the new master password yet")
-    return f"{instance} ({db['DBInstanceStatus']}) has no pending password change"
+    cluster = os.environ.get("DB_CLUSTER_ID")
+    if cluster:
+        found = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]
+        name, status = cluster, found["Status"]
+    else:
+        name = os.environ["DB_INSTANCE_ID"]
+        found = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
+        status = found["DBInstanceStatus"]
+    if "MasterUserPassword" in found.get("PendingModifiedValues", {}):
+        raise NotYetApplied(f"{name} has not applied the new master password yet")
+    return f"{name} ({status}) has no pending password change"
 
 
 def finish_secret(secrets: Any, secret_id: str, token: str) -> str:
