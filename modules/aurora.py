@@ -23,18 +23,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.db_subnet_group import DbSubnetGroup
 from cdktf_cdktf_provider_aws.rds_cluster import RdsCluster
 from cdktf_cdktf_provider_aws.rds_cluster_instance import RdsClusterInstance
 from cdktf_cdktf_provider_aws.rds_cluster_parameter_group import RdsClusterParameterGroup, RdsClusterParameterGroupParameter
 from cdktf_cdktf_provider_aws.rds_global_cluster import RdsGlobalCluster
 from constructs import Construct
 
-from modules.base import RegionalStack
 from modules.config import DatabaseSettings
-from modules.database import SERVER_PARAMETERS, RegionalDatabase, master_password_from, subnet_group_name
+from modules.database import SERVER_PARAMETERS, RegionalDatabase, master_password_from
 from modules.errors import InputError
-from modules.iam import ServiceRole
 from modules.kms import EncryptionKey
 from modules.suppressions import suppress
 
@@ -113,37 +110,20 @@ class AuroraRegionalCluster(RegionalDatabase):
         depends_on: list[Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        if len(subnet_ids) < 2:
-            raise InputError.single(f"{self.node.path}.subnet_ids", subnet_ids, "expected subnets in at least 2 AZs")
         if not 1 <= instance_count <= 16:
             raise InputError.single(
                 f"{self.node.path}.instance_count", instance_count, "expected 1 to 16 instances (a global database's cluster)"
             )
-        env = RegionalStack.of(self).env
         self._identifier = identifier
         self.master_secret_name = master_secret_name
         self.is_secondary = source_region is not None
-        subnets = DbSubnetGroup(
-            self,
-            "subnets",
-            name=subnet_group_name(name_prefix),
-            subnet_ids=subnet_ids,
-            description="Isolated data subnets",
-            tags={"Name": subnet_group_name(name_prefix)},
-        )
+        subnet_group, monitoring_role_arn = self._subnets_and_monitoring(name_prefix, subnet_ids, monitoring_role_name)
         parameters = self._parameters(name_prefix, settings)
-        monitoring = ServiceRole(
-            self,
-            "monitoring-role",
-            name=monitoring_role_name,
-            service="monitoring.rds.amazonaws.com",
-            managed_policy_arns=[f"arn:{env.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"],
-        )
         self.cluster = self._cluster(
             identifier,
             global_cluster_identifier,
             settings,
-            subnet_group=subnets.name,
+            subnet_group=subnet_group,
             parameter_group=parameters.name,
             security_group_id=security_group_id,
             key=key,
@@ -156,7 +136,7 @@ class AuroraRegionalCluster(RegionalDatabase):
             settings,
             availability_zones=availability_zones,
             key=key,
-            monitoring_role_arn=monitoring.role_arn,
+            monitoring_role_arn=monitoring_role_arn,
             count=instance_count,
         )
         writer = {

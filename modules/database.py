@@ -165,6 +165,23 @@ class RegionalDatabase(Construct):
         """What the rotation function needs to set the master password: its environment and RDS actions."""
         return {self.ROTATION_VARIABLE: self._identifier}, list(self.ROTATION_ACTIONS)
 
+    def _subnets_and_monitoring(self, name_prefix: str, subnet_ids: list[str], monitoring_role_name: str) -> tuple[str, str]:
+        """The subnet group (`<name_prefix>-db`, the isolated data subnets) and the enhanced-monitoring role: their
+        name and ARN."""
+        env = RegionalStack.of(self).env
+        if len(subnet_ids) < 2:
+            raise InputError.single(f"{self.node.path}.subnet_ids", subnet_ids, "expected subnets in at least 2 AZs (Multi-AZ)")
+        name = subnet_group_name(name_prefix)
+        subnets = DbSubnetGroup(self, "subnets", name=name, subnet_ids=subnet_ids, description="Isolated data subnets", tags={"Name": name})
+        monitoring = ServiceRole(
+            self,
+            "monitoring-role",
+            name=monitoring_role_name,
+            service="monitoring.rds.amazonaws.com",
+            managed_policy_arns=[f"arn:{env.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"],
+        )
+        return subnets.name, monitoring.role_arn
+
     def _writer_parameter(self, name: str, key: EncryptionKey, writer: Mapping[str, Any]) -> SsmParameter:
         """`writer` ({host, port, writable, secret_id}) for the app tier, a SecureString encrypted with `key`. The
         failover function owns the value once it has run: Terraform must not point the app back."""
@@ -214,8 +231,6 @@ class PostgresDatabase(RegionalDatabase):
     ) -> None:
         super().__init__(scope, id)
         self._identifier = identifier
-        if len(subnet_ids) < 2:
-            raise InputError.single(f"{self.node.path}.subnet_ids", subnet_ids, "expected subnets in at least 2 AZs (Multi-AZ)")
         self.master_secret_name = master_secret_name
         self.is_replica = replicate_source_arn is not None
         common = self._instance_settings(
@@ -248,17 +263,9 @@ class PostgresDatabase(RegionalDatabase):
         monitoring_role_name: str,
     ) -> dict[str, Any]:
         """Subnet group, parameter group and monitoring role; the instance arguments a primary and a replica share."""
-        env = RegionalStack.of(self).env
         family = postgres_family(settings.engine_version)
-        subnet_group, parameter_group = subnet_group_name(name_prefix), parameter_group_name(name_prefix, settings.engine_version)
-        subnets = DbSubnetGroup(
-            self,
-            "subnets",
-            name=subnet_group,
-            subnet_ids=subnet_ids,
-            description="Isolated data subnets",
-            tags={"Name": subnet_group},
-        )
+        subnet_group, monitoring_role_arn = self._subnets_and_monitoring(name_prefix, subnet_ids, monitoring_role_name)
+        parameter_group = parameter_group_name(name_prefix, settings.engine_version)
         parameters = DbParameterGroup(
             self,
             "parameters",
@@ -267,20 +274,13 @@ class PostgresDatabase(RegionalDatabase):
             parameter=[DbParameterGroupParameter(name=name, value=value) for name, value in SERVER_PARAMETERS.items()],
             tags={"Name": parameter_group},
         )
-        monitoring = ServiceRole(
-            self,
-            "monitoring-role",
-            name=monitoring_role_name,
-            service="monitoring.rds.amazonaws.com",
-            managed_policy_arns=[f"arn:{env.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"],
-        )
         common: dict[str, Any] = {
             "identifier": identifier,
             "instance_class": settings.instance_class,
             "multi_az": True,
             "storage_encrypted": True,
             "kms_key_id": key.key_arn,
-            "db_subnet_group_name": subnets.name,
+            "db_subnet_group_name": subnet_group,
             "parameter_group_name": parameters.name,
             "vpc_security_group_ids": [security_group_id],
             "publicly_accessible": False,
@@ -293,7 +293,7 @@ class PostgresDatabase(RegionalDatabase):
             "performance_insights_kms_key_id": key.key_arn,
             "performance_insights_retention_period": 7,
             "monitoring_interval": 60,
-            "monitoring_role_arn": monitoring.role_arn,
+            "monitoring_role_arn": monitoring_role_arn,
             "enabled_cloudwatch_logs_exports": ["postgresql", "upgrade"],
             "skip_final_snapshot": False,
             "final_snapshot_identifier": f"{identifier}-final",
