@@ -133,6 +133,17 @@ def test_the_example_scans_clean_with_every_skip_explained(
     assert len(project_check_ids()) == 20  # 14 CKV_HADR, 5 CKV_APPLY, 1 CKV2_APPLY
 
 
+def test_the_rds_engine_scans_clean_too(postgres_synthesized: Synthesized, capsys: pytest.CaptureFixture[str]) -> None:
+    """The example with `warm_standby.database.engine: postgres`: no failed check, stale suppression or silent
+    project check either (CKV_HADR_2, CKV_HADR_3 and CKV_APPLY_5 read its RDS instances)."""
+    from tools.scan import main
+
+    code = main(["--outdir", str(postgres_synthesized.outdir)])
+    output = capsys.readouterr()
+    assert code == 0, output.out + output.err
+    assert "0 failed, 0 errors" in output.err
+
+
 def test_a_file_checkov_cannot_parse_is_an_error_not_a_clean_scan(tmp_path: Path) -> None:
     outdir = stack_with(tmp_path, "s", [])
     _, errors = apply([{"results": {}, "summary": {"parsing_errors": 1}}], outdir)

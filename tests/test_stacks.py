@@ -153,6 +153,18 @@ def test_terraform_validate(validation: dict[str, StackResult], stack: str) -> N
     assert result.ok, result.output
 
 
+@pytest.mark.terraform
+def test_the_rds_engine_validates_too(postgres_synthesized: Synthesized) -> None:
+    """The example with `warm_standby.database.engine: postgres`: its warm-standby stacks (the only ones the engine
+    changes) pass `terraform validate` as well."""
+    from tools.terraform import terraform_env, validate_stack
+
+    env = terraform_env()
+    for name in [stack for stack in postgres_synthesized.stack_names if stack.startswith("warm-standby-")]:
+        result = validate_stack(postgres_synthesized.outdir / "stacks" / name, env)
+        assert result.ok, result.output
+
+
 @pytest.fixture(scope="session")
 def taggable_types(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     """Resource types whose provider schema has a `tags` argument."""
