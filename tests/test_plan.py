@@ -73,8 +73,10 @@ def test_offline_report_says_nothing_was_compared_and_summarizes_creations_by_ty
         f"| `aws_dynamodb_table.{table}` | billing_mode=`PAY_PER_REQUEST`, deletion_protection_enabled=`true`, "
         "point_in_time_recovery[0].enabled=`true`, server_side_encryption[0].enabled=`true`, stream_view_type=`NEW_AND_OLD_IMAGES` |"
     ) in text
-    database = next(iter(synthesized.resources("warm-standby-us-east-1", "aws_db_instance")))
-    assert f"| `aws_db_instance.{database}` | engine=`postgres`" in text and "multi_az=`true`" in text
+    cluster = next(iter(synthesized.resources("warm-standby-us-east-1", "aws_rds_cluster")))  # the example's Aurora writer
+    rows = [line for line in text.splitlines() if line.startswith(f"| `aws_rds_cluster.{cluster}` | ")]
+    settings = ("engine=`aurora-postgresql`", "deletion_protection=`true`", "storage_encrypted=`true`")
+    assert any(all(setting in row for setting in settings) for row in rows), rows
     assert comment.read_text() == text and len(text) < GITHUB_COMMENT_LIMIT
     assert summary.read_text() == text
 

@@ -74,6 +74,16 @@ NOTABLE_SETTINGS: dict[str, tuple[str, ...]] = {
         "publicly_accessible",
         "replicate_source_db",
     ),
+    "aws_rds_global_cluster": ("engine", "engine_version", "storage_encrypted", "deletion_protection"),
+    "aws_rds_cluster": (
+        "engine",
+        "engine_version",
+        "storage_encrypted",
+        "deletion_protection",
+        "backup_retention_period",
+        "source_region",
+    ),
+    "aws_rds_cluster_instance": ("instance_class", "publicly_accessible"),
     "aws_dynamodb_table": (
         "billing_mode",
         "deletion_protection_enabled",
