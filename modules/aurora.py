@@ -107,7 +107,6 @@ class AuroraRegionalCluster(RegionalDatabase):
         instance_count: int,
         source_region: str | None = None,
         master_username: str = "app_admin",
-        depends_on: list[Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
         if not 1 <= instance_count <= 16:
@@ -129,7 +128,6 @@ class AuroraRegionalCluster(RegionalDatabase):
             key=key,
             source_region=source_region,
             master_username=master_username,
-            depends_on=depends_on,
         )
         self.instances = self._instances(
             identifier,
@@ -159,7 +157,6 @@ class AuroraRegionalCluster(RegionalDatabase):
         key: EncryptionKey,
         source_region: str | None,
         master_username: str,
-        depends_on: list[Any] | None,
     ) -> RdsCluster:
         """The regional cluster: the primary's with the master user (password from the secret), or a secondary."""
         credentials: dict[str, Any] = (
@@ -195,7 +192,6 @@ class AuroraRegionalCluster(RegionalDatabase):
             # The global database sets the source after a failover or switchover (the provider's advice).
             lifecycle={"ignore_changes": ["replication_source_identifier"]},
             tags={"Name": identifier},
-            depends_on=depends_on,
             **credentials,
         )
         suppress(
